@@ -1,0 +1,1 @@
+"""sr_airflow: StarRocks backup, restore and migration for Apache Airflow."""
