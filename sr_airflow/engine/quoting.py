@@ -24,10 +24,18 @@ def quote_identifier(name: str, *, argument: str = "identifier") -> str:
 
 
 def quote_string(value: str, *, argument: str = "value") -> str:
-    """Quote ``value`` as a single-quoted SQL string literal with backslash and quote escaping."""
+    """Quote ``value`` as a double-quoted StarRocks string literal (as the docs write properties), escaping
+    backslashes, double quotes and line breaks so the value stays one literal."""
     if not isinstance(value, str):
         raise InvalidArgumentError(f"{argument} must be a string, got {type(value).__name__}.")
     if "\x00" in value:
         raise InvalidArgumentError(f"{argument} must not contain a NUL character.")
-    escaped = value.replace("\\", "\\\\").replace("'", "\\'").replace("\n", "\\n").replace("\r", "\\r")
-    return "'" + escaped + "'"
+    escaped = (
+        value.replace("\\", "\\\\")
+        .replace('"', '\\"')
+        .replace("\n", "\\n")
+        .replace("\r", "\\r")
+        .replace("\t", "\\t")
+    )
+    return '"' + escaped + '"'
+
