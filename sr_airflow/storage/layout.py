@@ -1,0 +1,106 @@
+"""StarRocks' repository layout on storage (spec §4), as pure functions over key names.
+
+Under ``<location>/__starrocks_repository_<repo>/``: ``__repo_info``, and per snapshot ``__ss_<label>/`` holding
+``__meta.<md5>``, ``__info_<yyyy-MM-dd-HH-mm-ss-SSS>.<md5>`` and ``__ss_content/...`` tablet files, each with a
+``.<md5>`` suffix. SHOW SNAPSHOT's Timestamp and Status are computed here exactly as StarRocks computes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+SNAPSHOT_DIR_PREFIX = "__ss_"
+INFO_PREFIX = "__info_"
+META_NAME = "__meta"
+REPO_INFO_NAME = "__repo_info"
+CONTENT_DIR = "__ss_content"
+CHECKSUM_SEPARATOR = "."
+TEMP_SUFFIX = "part"
+
+_MD5_RE = re.compile(r"^[0-9a-fA-F]{32}$")
+
+
+def md5_hex(data: bytes) -> str:
+    return hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def with_md5(name: str, data: bytes) -> str:
+    """The stored name of a file: ``<name>.<md5hex>``."""
+    return f"{name}{CHECKSUM_SEPARATOR}{md5_hex(data)}"
+
+
+def split_md5(name: str) -> tuple[str, str] | None:
+    """``(<name>, <md5>)`` if ``name`` ends in ``.<32 hex digits>``, else None (StarRocks' "Invalid" case)."""
+    base, sep, checksum = name.rpartition(CHECKSUM_SEPARATOR)
+    if not sep or not _MD5_RE.match(checksum):
+        return None
+    return base, checksum
+
+
+def snapshot_dir_name(label: str) -> str:
+    return SNAPSHOT_DIR_PREFIX + label
+
+
+def label_from_dir(name: str) -> str | None:
+    name = name.rstrip("/")
+    if name.startswith(SNAPSHOT_DIR_PREFIX) and name != CONTENT_DIR and len(name) > len(SNAPSHOT_DIR_PREFIX):
+        return name[len(SNAPSHOT_DIR_PREFIX):]
+    return None
+
+
+@dataclass(frozen=True)
+class InfoFile:
+    """One ``__info_`` file of a snapshot: its stored name, and timestamp and md5 if the name is valid."""
+
+    name: str
+    timestamp: str | None
+    md5: str | None
+    size: int = 0
+
+    @property
+    def valid(self) -> bool:
+        return self.timestamp is not None
+
+
+def parse_info_name(name: str, size: int = 0) -> InfoFile | None:
+    """Parse a file name in a snapshot folder; None if it is not an ``__info_`` file at all."""
+    if not name.startswith(INFO_PREFIX):
+        return None
+    split = split_md5(name)
+    if split is None:
+        return InfoFile(name, None, None, size)
+    return InfoFile(name, split[0][len(INFO_PREFIX):], split[1], size)
+
+
+@dataclass(frozen=True)
+class SnapshotListing:
+    """A row of ``SHOW SNAPSHOT ON repo``: ``timestamp`` is the timestamps joined by "\\n" (None on failure)."""
+
+    label: str
+    timestamps: tuple[str, ...]
+    info_files: tuple[InfoFile, ...]
+    error: str | None = None
+
+    @property
+    def timestamp(self) -> str | None:
+        if self.error is not None:
+            return None
+        return "\n".join(
+            f.timestamp if f.valid else f"Invalid: {f.name}" for f in self.info_files
+        ) if self.info_files else ""
+
+    @property
+    def status(self) -> str:
+        if self.error is not None:
+            return f"ERROR: Failed to get info: {self.error}"
+        return "OK" if self.info_files else "ERROR: no snapshot"
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "OK" and bool(self.timestamps)
+
+    @property
+    def latest_timestamp(self) -> str | None:
+        return max(self.timestamps) if self.timestamps else None
