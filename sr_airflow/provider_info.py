@@ -1,6 +1,39 @@
-"""The provider metadata Airflow reads through the ``apache_airflow_provider`` entry point."""
+"""The provider metadata Airflow reads through the ``apache_airflow_provider`` entry point.
+
+The connection form is declared here (``ui-field-behaviour`` and ``conn-fields``), as Airflow 3.2+ expects,
+so the UI needs no hook import to draw it.
+"""
 
 from __future__ import annotations
+
+STARROCKS_CONNECTION = {
+    "hook-class-name": "sr_airflow.hooks.starrocks.StarRocksHook",
+    "connection-type": "starrocks",
+    "hook-name": "StarRocks",
+    "ui-field-behaviour": {
+        "hidden-fields": [],
+        "relabeling": {"host": "FE host", "port": "FE query port", "schema": "Default database", "login": "User"},
+        "placeholders": {
+            "host": "fe.example.com",
+            "port": "9030",
+            "schema": "sr_hub",
+            "login": "root",
+            "password": "password of the user",
+        },
+    },
+    "conn-fields": {
+        "connect_timeout": {
+            "label": "Connect timeout (seconds)",
+            "description": "How long to wait for the frontend to accept a connection.",
+            "schema": {"type": ["integer", "null"], "minimum": 1, "default": 10},
+        },
+        "read_timeout": {
+            "label": "Read timeout (seconds)",
+            "description": "How long one statement may take before the client gives up (empty: no limit).",
+            "schema": {"type": ["integer", "null"], "minimum": 1},
+        },
+    },
+}
 
 
 def get_provider_info() -> dict:
@@ -9,9 +42,9 @@ def get_provider_info() -> dict:
         "name": "StarRocks backup and restore",
         "description": "Back up, restore and migrate StarRocks with Airflow.",
         "versions": ["0.1.0"],
-        "connection-types": [
-            {"hook-class-name": "sr_airflow.hooks.starrocks.StarRocksHook", "connection-type": "starrocks"},
-        ],
+        "integrations": [{"integration-name": "StarRocks", "external-doc-url": "https://www.starrocks.io/",
+                          "tags": ["software"]}],
+        "connection-types": [STARROCKS_CONNECTION],
         "hooks": [{"integration-name": "StarRocks", "python-modules": ["sr_airflow.hooks.starrocks"]}],
         "operators": [],
         "sensors": [],
