@@ -91,6 +91,7 @@ class RepositoryStorage(ABC):
 
     def close(self) -> None:
         """Release clients; optional."""
+        return None
 
     # ---- plumbing ----
     def _full(self, key: str) -> str:

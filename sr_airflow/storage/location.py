@@ -102,6 +102,8 @@ class RepositoryLocation:
             if parts.port is None:
                 raise InvalidArgumentError(f"location {uri!r} must give the NameNode port, e.g. 'hdfs://nn:8020/dir'.")
             return cls("hdfs", "hdfs", parts.netloc, path, None)
+        if scheme == "memory":
+            return cls("memory", "memory", parts.netloc, path, None)
         raise InvalidArgumentError(
             f"location {uri!r} has an unsupported scheme; use s3a:// or s3:// (S3, MinIO), gs:// (GCS) or hdfs://."
         )

@@ -1,0 +1,242 @@
+"""The backup catalog's model: one ``CatalogEntry`` per snapshot, and the ``Catalog`` of a repository. Pure Python.
+
+An entry records what its snapshot holds, partition by partition, with the versions read from the snapshot's own
+job-info file (exact, not a clock), what was dropped since its parent (tombstones), and how it was made. Only an
+entry with status ``ok`` is a usable snapshot: a pending, failed or deleting one is never planned on or restored.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any
+
+from sr_airflow.engine.errors import InvalidArgumentError, SnapshotNotFoundError
+from sr_airflow.engine.jobinfo import JobInfo
+
+CATALOG_FORMAT_VERSION = 1
+
+
+class SnapshotKind(StrEnum):
+    FULL = "full"
+    INCREMENTAL = "incremental"
+
+
+class EntryStatus(StrEnum):
+    """``pending``: the job was submitted, not yet proven finished; ``ok``: finished and its job info read;
+    ``failed``: cancelled or unreadable; ``deleting``: retention started removing it (a crash leaves this record)."""
+
+    PENDING = "pending"
+    OK = "ok"
+    FAILED = "failed"
+    DELETING = "deleting"
+
+    @property
+    def is_good(self) -> bool:
+        return self is EntryStatus.OK
+
+
+@dataclass(frozen=True)
+class PartitionRecord:
+    """A partition held by a snapshot; ``version`` is from the job info; rows and size from partitions_meta."""
+
+    table: str
+    partition: str
+    partition_id: int | None
+    version: int | None
+    row_count: int | None = None
+    data_size: int | None = None
+    table_id: int | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.table, self.partition)
+
+
+@dataclass(frozen=True)
+class Tombstone:
+    """A table (``partition`` None) or a partition that existed in the parent chain and was dropped since."""
+
+    table: str
+    partition: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    label: str
+    repository: str
+    database: str
+    kind: SnapshotKind
+    status: EntryStatus
+    backup_timestamp: str | None = None
+    backup_time: datetime | None = None
+    parent_label: str | None = None
+    database_id: int | None = None
+    source_address: str | None = None
+    source_version: str | None = None
+    scope: Mapping[str, Any] = field(default_factory=dict)
+    partitions: tuple[PartitionRecord, ...] = ()
+    tombstones: tuple[Tombstone, ...] = ()
+    verification: Mapping[str, Any] = field(default_factory=dict)
+    phase_seconds: Mapping[str, float] = field(default_factory=dict)
+    dag_id: str | None = None
+    run_id: str | None = None
+    snapshot_bytes: int | None = None
+    snapshot_objects: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    message: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "kind", SnapshotKind(self.kind))
+        object.__setattr__(self, "status", EntryStatus(self.status))
+        for name in ("scope", "verification", "phase_seconds"):
+            object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
+        object.__setattr__(self, "partitions", tuple(self.partitions))
+        object.__setattr__(self, "tombstones", tuple(self.tombstones))
+        if not self.label or "/" in self.label:
+            raise InvalidArgumentError(f"catalog entry label {self.label!r} must be non-empty and contain no '/'.")
+        if self.kind is SnapshotKind.INCREMENTAL and not self.parent_label:
+            raise InvalidArgumentError(f"incremental catalog entry {self.label!r} must name its parent_label.")
+        if self.kind is SnapshotKind.FULL and self.parent_label:
+            raise InvalidArgumentError(f"full catalog entry {self.label!r} must not have a parent_label.")
+        if self.parent_label == self.label:
+            raise InvalidArgumentError(f"catalog entry {self.label!r} cannot be its own parent.")
+        if self.status is EntryStatus.OK and (not self.backup_timestamp or self.backup_time is None):
+            raise InvalidArgumentError(
+                f"catalog entry {self.label!r} can be ok only with its backup_timestamp and backup_time.")
+        for moment in (self.backup_time, self.created_at, self.updated_at):
+            if moment is not None and moment.tzinfo is None:
+                raise InvalidArgumentError(f"catalog entry {self.label!r} times must be time-zone aware.")
+
+    @property
+    def is_good(self) -> bool:
+        return self.status.is_good
+
+    @property
+    def sort_key(self) -> tuple[datetime, str]:
+        moment = self.backup_time or self.created_at or datetime.min.replace(tzinfo=UTC)
+        return (moment, self.label)
+
+    def with_status(self, status: EntryStatus | str, *, now: datetime | None = None, **changes: Any) -> CatalogEntry:
+        return replace(self, status=EntryStatus(status), updated_at=now or datetime.now(UTC), **changes)
+
+    def scope_json(self) -> str:
+        return json.dumps(dict(self.scope), sort_keys=True, default=str)
+
+
+def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKind | str,
+                        parent_label: str | None = None,
+                        partition_stats: Mapping[tuple[str, str], tuple[int | None, int | None]] | None = None,
+                        tombstones: Iterable[Tombstone] = (), now: datetime | None = None,
+                        **fields: Any) -> CatalogEntry:
+    """A good (``ok``) entry for a finished snapshot, versions taken from its job info.
+
+    ``partition_stats`` maps (table, partition) to (row_count, data_size) from the planning query.
+    """
+    if job_info.timestamp is None:
+        raise InvalidArgumentError(f"job info of {job_info.label!r} has no timestamp; read it from storage.")
+    if job_info.backup_result not in (None, "succeed"):
+        raise InvalidArgumentError(f"snapshot {job_info.label!r} backup_result is {job_info.backup_result!r}.")
+    stats = partition_stats or {}
+    records = tuple(
+        PartitionRecord(t.name, p.name, p.id, p.version, *stats.get((t.name, p.name), (None, None)), table_id=t.id)
+        for t in job_info.tables for p in t.partitions
+    )
+    moment = now or datetime.now(UTC)
+    return CatalogEntry(
+        label=job_info.label, repository=repository, database=job_info.database, kind=SnapshotKind(kind),
+        status=EntryStatus.OK, backup_timestamp=job_info.timestamp, backup_time=job_info.backup_time,
+        parent_label=parent_label, database_id=job_info.database_id, partitions=records,
+        tombstones=tuple(tombstones), created_at=fields.pop("created_at", moment), updated_at=moment, **fields,
+    )
+
+
+@dataclass(frozen=True)
+class HeldPartition:
+    """Where a partition's data is after applying a chain: the record and the label of the snapshot holding it."""
+
+    record: PartitionRecord
+    label: str
+
+
+def apply_chain(chain: Iterable[CatalogEntry]) -> dict[tuple[str, str], HeldPartition]:
+    """The partitions a restore of ``chain`` (full first) leaves, each with the snapshot that last held it."""
+    state: dict[tuple[str, str], HeldPartition] = {}
+    for entry in chain:
+        for tomb in entry.tombstones:
+            if tomb.partition is None:
+                for key in [k for k in state if k[0] == tomb.table]:
+                    del state[key]
+            else:
+                state.pop((tomb.table, tomb.partition), None)
+        for record in entry.partitions:
+            state[record.key] = HeldPartition(record, entry.label)
+    return state
+
+
+class Catalog:
+    """All entries of one repository (any databases), with the chain relations between them."""
+
+    def __init__(self, entries: Iterable[CatalogEntry] = ()):
+        self._by_label: dict[str, CatalogEntry] = {}
+        for entry in entries:
+            if entry.label in self._by_label:
+                raise InvalidArgumentError(f"catalog has two entries labelled {entry.label!r}.")
+            self._by_label[entry.label] = entry
+
+    def __iter__(self):
+        return iter(sorted(self._by_label.values(), key=lambda e: e.sort_key))
+
+    def __len__(self) -> int:
+        return len(self._by_label)
+
+    def __contains__(self, label: object) -> bool:
+        return label in self._by_label
+
+    def get(self, label: str) -> CatalogEntry:
+        try:
+            return self._by_label[label]
+        except KeyError:
+            raise SnapshotNotFoundError(f"Snapshot {label!r} is not in the catalog.") from None
+
+    def entries(self, database: str | None = None, *, good_only: bool = False) -> list[CatalogEntry]:
+        return [e for e in self if (database is None or e.database == database) and (e.is_good or not good_only)]
+
+    def databases(self) -> list[str]:
+        return sorted({e.database for e in self._by_label.values()})
+
+    def chain_of(self, label: str) -> list[CatalogEntry]:
+        """The entry and its ancestors, full first. Raises SnapshotNotFoundError if a link is missing."""
+        chain: list[CatalogEntry] = []
+        seen: set[str] = set()
+        current: str | None = label
+        while current is not None:
+            if current in seen:
+                raise InvalidArgumentError(f"catalog chain of {label!r} has a cycle at {current!r}.")
+            seen.add(current)
+            if current not in self._by_label:
+                raise SnapshotNotFoundError(
+                    f"Snapshot {label!r} depends on {current!r}, which is not in the catalog.")
+            entry = self._by_label[current]
+            chain.append(entry)
+            current = entry.parent_label
+        chain.reverse()
+        return chain
+
+    def chain_is_good(self, label: str) -> bool:
+        try:
+            return all(e.is_good for e in self.chain_of(label))
+        except SnapshotNotFoundError:
+            return False
+
+    def latest_good(self, database: str) -> CatalogEntry | None:
+        """The newest entry of ``database`` whose whole chain is good (the base for the next incremental)."""
+        for entry in reversed(self.entries(database, good_only=True)):
+            if self.chain_is_good(entry.label):
+                return entry
+        return None

@@ -1,0 +1,205 @@
+"""Incremental planning: from the catalog and one ``information_schema.partitions_meta`` query, what to back up.
+
+A partition goes into the next incremental when its visible version (or its id) differs from the version recorded
+in the snapshot that last held it (read from that snapshot's job info, not from a clock), or when it is new.
+Tables and partitions that the chain holds but the database no longer has become tombstones. A policy forces a
+full backup when there is no good base, after N incrementals, or when the chain's full is older than D days.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone, apply_chain
+from sr_airflow.engine.errors import InvalidArgumentError
+from sr_airflow.engine.quoting import quote_string
+
+PARTITIONS_META_COLUMNS = ("DB_NAME", "TABLE_NAME", "PARTITION_NAME", "PARTITION_ID", "VISIBLE_VERSION",
+                           "VISIBLE_VERSION_TIME", "ROW_COUNT", "DATA_SIZE", "IS_TEMP")
+
+_SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGTP]?B?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
+          "T": 1024**4, "TB": 1024**4, "P": 1024**5, "PB": 1024**5}
+
+
+def partitions_meta_query(database: str, tables: Sequence[str] | None = None) -> str:
+    """The one query per database that the planner needs (rows in ``PARTITIONS_META_COLUMNS`` order)."""
+    where = f"DB_NAME = {quote_string(database, argument='database')}"
+    if tables:
+        names = ", ".join(quote_string(t, argument="table") for t in tables)
+        where += f" AND TABLE_NAME IN ({names})"
+    return (f"SELECT {', '.join(PARTITIONS_META_COLUMNS)} FROM information_schema.partitions_meta "  # noqa: S608
+            f"WHERE {where} ORDER BY TABLE_NAME, PARTITION_NAME")
+
+
+@dataclass(frozen=True)
+class PartitionState:
+    """One row of partitions_meta: a physical partition as the database has it now."""
+
+    database: str
+    table: str
+    partition: str
+    partition_id: int | None
+    version: int | None
+    version_time: Any = None
+    row_count: int | None = None
+    data_size: int | None = None
+    is_temp: bool = False
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.table, self.partition)
+
+
+def parse_data_size(value: Any) -> int | None:
+    """``DATA_SIZE`` (a ByteSizeValue string such as ``1.2KB``) in bytes; None if absent or unreadable."""
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    match = _SIZE_RE.match(str(value))
+    if not match:
+        return None
+    return int(float(match.group(1)) * _UNITS[match.group(2).upper()])
+
+
+def parse_partitions_meta(rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> list[PartitionState]:
+    """Rows as tuples in ``PARTITIONS_META_COLUMNS`` order, or as mappings keyed by column name."""
+    out = []
+    for row in rows:
+        r = ({k.upper(): v for k, v in row.items()} if isinstance(row, Mapping)
+             else dict(zip(PARTITIONS_META_COLUMNS, row, strict=False)))
+        missing = [c for c in ("DB_NAME", "TABLE_NAME", "PARTITION_NAME") if r.get(c) is None]
+        if missing:
+            raise InvalidArgumentError(f"partitions_meta row lacks {', '.join(missing)}: {row!r}.")
+        out.append(PartitionState(
+            database=str(r["DB_NAME"]), table=str(r["TABLE_NAME"]), partition=str(r["PARTITION_NAME"]),
+            partition_id=_opt_int(r.get("PARTITION_ID")), version=_opt_int(r.get("VISIBLE_VERSION")),
+            version_time=r.get("VISIBLE_VERSION_TIME"), row_count=_opt_int(r.get("ROW_COUNT")),
+            data_size=parse_data_size(r.get("DATA_SIZE")), is_temp=_truthy(r.get("IS_TEMP")),
+        ))
+    return out
+
+
+@dataclass(frozen=True)
+class PlanPolicy:
+    """When to force a full: after ``max_incrementals`` incrementals on one full, or when the full is older than
+    ``max_full_age``; None disables a rule. ``always_full`` turns planning off."""
+
+    max_incrementals: int | None = 6
+    max_full_age: timedelta | None = timedelta(days=7)
+    always_full: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_incrementals is not None and self.max_incrementals < 0:
+            raise InvalidArgumentError(f"max_incrementals must be 0 or more, got {self.max_incrementals}.")
+        if self.max_full_age is not None and self.max_full_age <= timedelta(0):
+            raise InvalidArgumentError(f"max_full_age must be positive, got {self.max_full_age}.")
+
+
+@dataclass(frozen=True)
+class TablePlan:
+    """A table to back up: ``partitions`` named, or the whole table when ``whole_table``."""
+
+    table: str
+    partitions: tuple[str, ...]
+    whole_table: bool
+
+
+@dataclass(frozen=True)
+class BackupPlan:
+    database: str
+    kind: SnapshotKind
+    parent_label: str | None
+    tables: tuple[TablePlan, ...]
+    tombstones: tuple[Tombstone, ...]
+    reason: str
+    partitions: tuple[PartitionState, ...] = ()
+    temp_partition_tables: tuple[str, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        """Nothing to back up. Tombstones alone need no snapshot: the next incremental records them again."""
+        return not self.tables
+
+    def partition_stats(self) -> dict[tuple[str, str], tuple[int | None, int | None]]:
+        """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``."""
+        return {p.key: (p.row_count, p.data_size) for p in self.partitions}
+
+
+def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]] |
+                Iterable[PartitionState], *, now: datetime, policy: PlanPolicy | None = None,
+                tables: Sequence[str] | None = None) -> BackupPlan:
+    """The next backup of ``database``: full or incremental, with its parent, tables, partitions, tombstones."""
+    policy = policy or PlanPolicy()
+    rows = list(rows)
+    states = rows if rows and isinstance(rows[0], PartitionState) else parse_partitions_meta(rows)  # type: ignore
+    wanted = set(tables) if tables else None
+    current = [s for s in states if s.database == database and not s.is_temp
+               and (wanted is None or s.table in wanted)]
+    temp_tables = tuple(sorted({s.table for s in states if s.database == database and s.is_temp
+                                and (wanted is None or s.table in wanted)}))
+    base = catalog.latest_good(database)
+    reason = _full_reason(catalog, base, now, policy)
+    if reason is not None:
+        return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(current, current), (), reason,
+                          tuple(current), temp_tables)
+
+    held = apply_chain(catalog.chain_of(base.label))
+    if wanted is not None:
+        held = {k: v for k, v in held.items() if k[0] in wanted}
+    changed = [s for s in current if s.key not in held or held[s.key].record.partition_id != s.partition_id
+               or held[s.key].record.version is None or held[s.key].record.version != s.version]
+    now_keys = {s.key for s in current}
+    now_tables = {s.table for s in current}
+    tombstones: list[Tombstone] = sorted({Tombstone(t) for t, _ in held if t not in now_tables},
+                                         key=lambda t: t.table)
+    tombstones += sorted((Tombstone(t, p) for t, p in held if t in now_tables and (t, p) not in now_keys),
+                         key=lambda t: (t.table, t.partition or ""))
+    reason = (f"{len(changed)} partition(s) changed since {base.label}" if changed
+              else f"nothing changed since {base.label}")
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, _table_plans(changed, current),
+                      tuple(tombstones), reason, tuple(changed), temp_tables)
+
+
+def _full_reason(catalog: Catalog, base: Any, now: datetime, policy: PlanPolicy) -> str | None:
+    if policy.always_full:
+        return "the policy asks for full backups only"
+    if base is None:
+        return "no good snapshot of this database to build on"
+    chain = catalog.chain_of(base.label)
+    incrementals = len(chain) - 1
+    if policy.max_incrementals is not None and incrementals >= policy.max_incrementals:
+        return f"{incrementals} incremental(s) since the last full (limit {policy.max_incrementals})"
+    full = chain[0]
+    if policy.max_full_age is not None and full.backup_time is not None and now - full.backup_time >= \
+            policy.max_full_age:
+        return f"the last full {full.label} is older than {policy.max_full_age}"
+    return None
+
+
+def _table_plans(selected: list[PartitionState], current: list[PartitionState]) -> tuple[TablePlan, ...]:
+    by_table: dict[str, list[str]] = {}
+    for s in selected:
+        by_table.setdefault(s.table, []).append(s.partition)
+    all_parts: dict[str, set[str]] = {}
+    for s in current:
+        all_parts.setdefault(s.table, set()).add(s.partition)
+    return tuple(TablePlan(t, tuple(sorted(ps)), set(ps) == all_parts.get(t, set()))
+                 for t, ps in sorted(by_table.items()))
+
+
+def _opt_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    return int(value)
+
+
+def _truthy(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1", "yes")
+    return bool(value)

@@ -1,0 +1,171 @@
+"""The catalog on storage: one Parquet file per entry, beside StarRocks' folder, never inside it.
+
+``<location>/__sr_airflow_catalog_<repo>/entries/<label>.parquet``. Every write is one object PUT (atomic on S3
+and GCS; write-temp-then-rename on HDFS), so a reader sees an entry whole or not at all and a crash mid-write
+leaves the previous state readable. All files share one Arrow schema (``ENTRY_SCHEMA``), so the ``entries/``
+folder reads as one Parquet dataset in pyarrow or DuckDB (``read_parquet('.../entries/*.parquet')``).
+pyarrow is imported only inside the functions that use it.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import quote, unquote
+
+from sr_airflow.engine.catalog import (
+    CATALOG_FORMAT_VERSION,
+    Catalog,
+    CatalogEntry,
+    EntryStatus,
+    PartitionRecord,
+    Tombstone,
+)
+from sr_airflow.storage.base import RepositoryStorage
+from sr_airflow.storage.location import catalog_root, join_key
+
+log = logging.getLogger(__name__)
+
+ENTRIES_DIR = "entries"
+SUFFIX = ".parquet"
+TEMP_MARKER = ".__sr_tmp__"
+
+
+def entry_schema():
+    """The Arrow schema of one catalog file (documented in docs/catalog.md)."""
+    import pyarrow as pa
+
+    ts = pa.timestamp("us", tz="UTC")
+    partition = pa.struct([
+        ("table", pa.string()), ("table_id", pa.int64()), ("partition", pa.string()),
+        ("partition_id", pa.int64()), ("version", pa.int64()), ("row_count", pa.int64()),
+        ("data_size", pa.int64()),
+    ])
+    tombstone = pa.struct([("table", pa.string()), ("partition", pa.string())])
+    return pa.schema([
+        ("format_version", pa.int32()), ("label", pa.string()), ("repository", pa.string()),
+        ("database", pa.string()), ("database_id", pa.int64()), ("kind", pa.string()), ("status", pa.string()),
+        ("parent_label", pa.string()), ("backup_timestamp", pa.string()), ("backup_time", ts),
+        ("source_address", pa.string()), ("source_version", pa.string()), ("scope_json", pa.string()),
+        ("partitions", pa.list_(partition)), ("tombstones", pa.list_(tombstone)),
+        ("verification_json", pa.string()), ("phase_seconds_json", pa.string()),
+        ("dag_id", pa.string()), ("run_id", pa.string()), ("snapshot_bytes", pa.int64()),
+        ("snapshot_objects", pa.int64()), ("created_at", ts), ("updated_at", ts), ("message", pa.string()),
+    ])
+
+
+def entry_to_parquet(entry: CatalogEntry) -> bytes:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    row: dict[str, Any] = {
+        "format_version": CATALOG_FORMAT_VERSION, "label": entry.label, "repository": entry.repository,
+        "database": entry.database, "database_id": entry.database_id, "kind": entry.kind.value,
+        "status": entry.status.value, "parent_label": entry.parent_label,
+        "backup_timestamp": entry.backup_timestamp, "backup_time": entry.backup_time,
+        "source_address": entry.source_address, "source_version": entry.source_version,
+        "scope_json": entry.scope_json(),
+        "partitions": [{"table": p.table, "table_id": p.table_id, "partition": p.partition,
+                        "partition_id": p.partition_id, "version": p.version, "row_count": p.row_count,
+                        "data_size": p.data_size} for p in entry.partitions],
+        "tombstones": [{"table": t.table, "partition": t.partition} for t in entry.tombstones],
+        "verification_json": json.dumps(dict(entry.verification), sort_keys=True, default=str),
+        "phase_seconds_json": json.dumps(dict(entry.phase_seconds), sort_keys=True),
+        "dag_id": entry.dag_id, "run_id": entry.run_id, "snapshot_bytes": entry.snapshot_bytes,
+        "snapshot_objects": entry.snapshot_objects, "created_at": entry.created_at,
+        "updated_at": entry.updated_at, "message": entry.message,
+    }
+    table = pa.Table.from_pylist([row], schema=entry_schema())
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression="zstd")
+    return buf.getvalue()
+
+
+def entries_from_parquet(data: bytes) -> list[CatalogEntry]:
+    import pyarrow.parquet as pq
+
+    rows = pq.read_table(io.BytesIO(data)).to_pylist()
+    return [_row_to_entry(r) for r in rows]
+
+
+def _row_to_entry(r: dict[str, Any]) -> CatalogEntry:
+    if (r.get("format_version") or 0) > CATALOG_FORMAT_VERSION:
+        raise ValueError(f"catalog entry {r.get('label')!r} has format_version {r['format_version']}, newer than "
+                         f"this sr_airflow ({CATALOG_FORMAT_VERSION}); upgrade sr_airflow.")
+    return CatalogEntry(
+        label=r["label"], repository=r["repository"], database=r["database"], kind=r["kind"], status=r["status"],
+        backup_timestamp=r["backup_timestamp"], backup_time=_aware(r["backup_time"]),
+        parent_label=r["parent_label"], database_id=r["database_id"], source_address=r["source_address"],
+        source_version=r["source_version"], scope=json.loads(r["scope_json"] or "{}"),
+        partitions=tuple(PartitionRecord(p["table"], p["partition"], p["partition_id"], p["version"],
+                                         p["row_count"], p["data_size"], p["table_id"]) for p in r["partitions"]),
+        tombstones=tuple(Tombstone(t["table"], t["partition"]) for t in r["tombstones"]),
+        verification=json.loads(r["verification_json"] or "{}"),
+        phase_seconds=json.loads(r["phase_seconds_json"] or "{}"), dag_id=r["dag_id"], run_id=r["run_id"],
+        snapshot_bytes=r["snapshot_bytes"], snapshot_objects=r["snapshot_objects"],
+        created_at=_aware(r["created_at"]), updated_at=_aware(r["updated_at"]), message=r["message"],
+    )
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+class CatalogStore:
+    """Reads and writes the catalog of repository ``repo`` in ``storage``'s location."""
+
+    def __init__(self, storage: RepositoryStorage, repo: str):
+        self.storage = storage
+        self.repo = repo
+        self.root = catalog_root(repo)
+        self.unreadable: list[str] = []
+
+    def entry_key(self, label: str) -> str:
+        return join_key(self.root, ENTRIES_DIR, quote(label, safe="-_.") + SUFFIX)
+
+    def put(self, entry: CatalogEntry) -> None:
+        """Create or replace the entry (one atomic object write)."""
+        if entry.repository != self.repo:
+            raise ValueError(f"catalog entry {entry.label!r} belongs to repository {entry.repository!r}, "
+                             f"not {self.repo!r}.")
+        self.storage.write(self.entry_key(entry.label), entry_to_parquet(entry))
+        log.info("Catalog entry %s of repository %s recorded as %s.", entry.label, self.repo, entry.status.value)
+
+    def get(self, label: str) -> CatalogEntry:
+        entries = entries_from_parquet(self.storage.read(self.entry_key(label)))
+        return entries[0]
+
+    def remove(self, label: str) -> None:
+        self.storage.delete([self.entry_key(label)])
+
+    def load(self) -> Catalog:
+        """Every readable entry. An unreadable file is logged and listed in ``self.unreadable``, not fatal."""
+        self.unreadable = []
+        objects = self.storage.list(join_key(self.root, ENTRIES_DIR))
+        finals = {o.key for o in objects if o.key.endswith(SUFFIX)}
+        # A temp file whose final file is missing holds the complete content of an interrupted HDFS swap.
+        orphans = {o.key.split(TEMP_MARKER)[0]: o.key for o in objects if TEMP_MARKER in o.key}
+        keys = sorted(finals) + sorted(tmp for final, tmp in orphans.items() if final not in finals)
+        entries: dict[str, CatalogEntry] = {}
+        for key in keys:
+            try:
+                for entry in entries_from_parquet(self.storage.read(key)):
+                    entries.setdefault(entry.label, entry)
+            except FileNotFoundError:
+                continue  # deleted between list and read
+            except Exception as exc:  # noqa: BLE001 - a torn or foreign file must not hide the others
+                log.warning("Catalog file %s is unreadable (%s); skipped.", key, type(exc).__name__)
+                self.unreadable.append(key)
+        return Catalog(entries.values())
+
+    def labels(self) -> list[str]:
+        objects = self.storage.list(join_key(self.root, ENTRIES_DIR))
+        return sorted(unquote(o.name[: -len(SUFFIX)]) for o in objects if o.name.endswith(SUFFIX))
+
+
+__all__ = ["CatalogStore", "EntryStatus", "entry_schema", "entry_to_parquet", "entries_from_parquet"]

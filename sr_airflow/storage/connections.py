@@ -1,0 +1,145 @@
+"""CREATE REPOSITORY from Airflow connections: a ``RepositorySpec`` for every authentication form of the seed.
+
+- ``aws`` connection (Amazon provider), S3: access key + secret key (login/password or extras
+  ``aws_access_key_id`` / ``aws_secret_access_key``) -> ``aws.s3.access_key``/``aws.s3.secret_key``; no keys ->
+  ``aws.s3.use_instance_profile``; extra ``role_arn`` -> ``aws.s3.iam_role_arn`` (assumed role, with the instance
+  profile unless keys are given); extra ``region_name`` -> ``aws.s3.region``; extra ``endpoint_url`` (or the
+  ``endpoint`` argument) for a non-AWS store -> ``aws.s3.endpoint`` and a MinIO ``s3://`` location.
+- ``google_cloud_platform`` connection, GCS through S3A: HMAC keys in extras ``hmac_access_id`` and
+  ``hmac_secret`` -> ``fs.s3a.access.key``/``fs.s3a.secret.key``, ``fs.s3a.endpoint`` = ``storage.googleapis.com``
+  (no ``https``), location ``gs://b/p`` -> ``s3a://b/p``. An ``aws`` connection holding HMAC keys works too.
+- ``hdfs`` / ``webhdfs`` connection: login -> ``username``, password -> ``password``; extra ``broker`` names a
+  broker (default: ``WITH BROKER`` without a name).
+
+Secret values are registered with Airflow's secrets masker and never logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sr_airflow.engine.errors import InvalidArgumentError
+from sr_airflow.engine.repository import RepositorySpec
+from sr_airflow.storage.location import GCS_S3A_ENDPOINT, RepositoryLocation
+
+log = logging.getLogger(__name__)
+
+GCS_HMAC_ACCESS_ID_KEYS = ("hmac_access_id", "extra__google_cloud_platform__hmac_access_id")
+GCS_HMAC_SECRET_KEYS = ("hmac_secret", "extra__google_cloud_platform__hmac_secret")
+
+
+def mask_secrets(values: list[str]) -> None:
+    """Register credential values with Airflow's secrets masker (a no-op where Airflow is absent)."""
+    try:
+        from airflow.sdk.log import mask_secret
+    except ImportError:  # pragma: no cover - Airflow is a dependency; kept for engine-only use
+        return
+    for value in values:
+        if value:
+            mask_secret(value)
+
+
+def repository_spec_from_connection(name: str, location: str, conn: Any | None, *, endpoint: str | None = None,
+                                    broker: str | None = None, read_only: bool = False) -> RepositorySpec:
+    """The ``RepositorySpec`` for repository ``name`` at ``location`` with credentials from ``conn`` (an Airflow
+    Connection, or None for an instance profile / an HDFS without auth)."""
+    extra = _extra(conn)
+    conn_type = (getattr(conn, "conn_type", None) or "").lower()
+    if conn_type == "aws" and not endpoint:
+        endpoint = extra.get("endpoint_url") or None
+    loc = RepositoryLocation.parse(location, endpoint=endpoint)
+    if loc.backend == "s3":
+        props = _s3_properties(conn, loc)
+    elif loc.backend == "gcs":
+        props = _gcs_properties(conn, extra, conn_type)
+    elif loc.backend == "hdfs":
+        props = _hdfs_properties(conn)
+        broker = broker or extra.get("broker") or None
+    else:
+        raise InvalidArgumentError(f"location {location!r} cannot back a StarRocks repository.")
+    spec = RepositorySpec(name=name, location=loc.starrocks_uri, properties=props, broker=broker,
+                          read_only=read_only)
+    mask_secrets(spec.secret_values())
+    log.info("Repository %s at %s with properties %s.", name, spec.location, spec.redacted_properties())
+    return spec
+
+
+def repository_spec(name: str, location: str, conn_id: str | None = None, **kwargs: Any) -> RepositorySpec:
+    """As ``repository_spec_from_connection``, loading Airflow connection ``conn_id`` first."""
+    conn = None
+    if conn_id:
+        from airflow.sdk import BaseHook
+
+        conn = BaseHook.get_connection(conn_id)
+    return repository_spec_from_connection(name, location, conn, **kwargs)
+
+
+def _s3_properties(conn: Any, loc: RepositoryLocation) -> dict[str, str]:
+    access = secret = token = region = role_arn = None
+    if conn is not None:
+        if (getattr(conn, "conn_type", None) or "").lower() != "aws":
+            raise InvalidArgumentError(f"connection {conn.conn_id!r} must be of type 'aws' for an S3 location, "
+                                       f"got {conn.conn_type!r}.")
+        from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+
+        wrapper = AwsConnectionWrapper(conn)
+        access, secret, token = wrapper.aws_access_key_id, wrapper.aws_secret_access_key, wrapper.aws_session_token
+        region, role_arn = wrapper.region_name, wrapper.role_arn
+    props: dict[str, str] = {}
+    if bool(access) != bool(secret):
+        raise InvalidArgumentError("connection must give both the access key and the secret key, or neither.")
+    if access:
+        props["aws.s3.access_key"] = access
+        props["aws.s3.secret_key"] = secret
+        if token:
+            props["aws.s3.session_token"] = token
+    elif not loc.is_minio:
+        props["aws.s3.use_instance_profile"] = "true"
+    if role_arn:
+        props["aws.s3.iam_role_arn"] = role_arn
+    if region:
+        props["aws.s3.region"] = region
+    elif not loc.is_minio:
+        raise InvalidArgumentError("an AWS S3 repository needs a region: set 'region_name' in the aws connection's "
+                                   "extra.")
+    if loc.is_minio:
+        if not access:
+            raise InvalidArgumentError("a MinIO (s3:// with endpoint) repository needs an access key and a secret "
+                                       "key in the aws connection.")
+        props["aws.s3.endpoint"] = loc.endpoint or ""
+    return props
+
+
+def _gcs_properties(conn: Any, extra: dict[str, Any], conn_type: str) -> dict[str, str]:
+    if conn is None:
+        raise InvalidArgumentError("a GCS repository needs HMAC keys: give a google_cloud_platform connection with "
+                                   "extras 'hmac_access_id' and 'hmac_secret'.")
+    if conn_type == "aws":
+        access, secret = (conn.login or extra.get("aws_access_key_id"),
+                          conn.password or extra.get("aws_secret_access_key"))
+    else:
+        access = next((extra[k] for k in GCS_HMAC_ACCESS_ID_KEYS if extra.get(k)), None)
+        secret = next((extra[k] for k in GCS_HMAC_SECRET_KEYS if extra.get(k)), None)
+    if not access or not secret:
+        raise InvalidArgumentError(f"connection {conn.conn_id!r} has no GCS HMAC keys: set extras "
+                                   "'hmac_access_id' and 'hmac_secret'.")
+    return {"fs.s3a.access.key": access, "fs.s3a.secret.key": secret, "fs.s3a.endpoint": GCS_S3A_ENDPOINT}
+
+
+def _hdfs_properties(conn: Any) -> dict[str, str]:
+    if conn is None:
+        return {}
+    props = {}
+    if conn.login:
+        props["username"] = conn.login
+    if conn.password:
+        props["password"] = conn.password
+    return props
+
+
+def _extra(conn: Any) -> dict[str, Any]:
+    if conn is None:
+        return {}
+    value = getattr(conn, "extra_dejson", None)
+    return dict(value) if isinstance(value, dict) else {}
