@@ -1,0 +1,116 @@
+"""Defaults for the shipped DAGs' params, from one documented place: a TOML file.
+
+The file is ``$SR_AIRFLOW_CONFIG`` if set, else ``$AIRFLOW_HOME/sr_airflow.toml``; without a file the built-in
+defaults below apply. It is read when a DAG file is parsed (a local file, no network, no metadata database), and
+a bad value raises one clear error naming the file, the section and the key, which Airflow shows as that DAG
+file's import error without disturbing the other DAGs. See docs/dags.md for every key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from sr_airflow.engine.errors import InvalidArgumentError
+
+DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
+
+# Key → (type, default). Types: "str", "str?", "list[str]", "int?", "bool", "schedule", "dict".
+COMMON_KEYS: dict[str, tuple[str, Any]] = {
+    "starrocks_conn_id": ("str", "starrocks_default"),
+    "repository": ("str", "sr_backups"),
+    "location": ("str", "s3://sr-backups/starrocks"),
+    "storage_conn_id": ("str?", "aws_default"),
+    "databases": ("list[str]", []),
+}
+
+DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
+    "sr_full_backup": {"schedule": ("schedule", "0 2 * * *"), "objects": ("dict", {}),
+                       "timeout_s": ("int?", None)},
+    "sr_incremental_backup": {
+        "schedule": ("schedule", "0 * * * *"),
+        "mode": ("str", "changed"),
+        "partition_template": ("str", "p{{ data_interval_start | ds_nodash }}"),
+        "table": ("str?", None),
+        "full_every_n": ("int?", 24),
+        "full_every_days": ("int?", 7),
+        "timeout_s": ("int?", None),
+    },
+    "sr_migration": {
+        "source_conn_id": ("str", "starrocks_default"),
+        "target_conn_id": ("str", "starrocks_target"),
+        "max_catch_up_rounds": ("int?", 3),
+        "verify": ("str", "versions"),
+    },
+    "sr_restore": {"verify": ("str", "versions")},
+    "sr_retention": {
+        "schedule": ("schedule", "30 3 * * *"),
+        "keep_last": ("int?", 7),
+        "keep_daily": ("int?", 7),
+        "keep_weekly": ("int?", 4),
+        "keep_monthly": ("int?", 6),
+        "max_age_days": ("int?", None),
+        "dry_run": ("bool", False),
+    },
+}
+
+CHOICES = {"mode": ("changed", "logical_date"), "verify": ("versions", "counts", "checksums")}
+
+
+def config_path() -> Path:
+    explicit = os.environ.get("SR_AIRFLOW_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("AIRFLOW_HOME", Path.home() / "airflow")) / "sr_airflow.toml"
+
+
+def _check(kind: str, value: Any, where: str) -> Any:
+    ok = {
+        "str": isinstance(value, str) and value != "",
+        "str?": value is None or isinstance(value, str),
+        "list[str]": isinstance(value, list) and all(isinstance(v, str) and v for v in value),
+        "int?": value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0),
+        "bool": isinstance(value, bool),
+        "schedule": value is None or (isinstance(value, str) and value != ""),
+        "dict": isinstance(value, dict),
+    }[kind]
+    if not ok:
+        wanted = {"str": "a non-empty string", "str?": "a string", "list[str]": "a list of non-empty strings",
+                  "int?": "a whole number of at least 0", "bool": "true or false",
+                  "schedule": "a cron expression or preset such as @daily", "dict": "a table"}[kind]
+        raise InvalidArgumentError(f"{where} must be {wanted}, got {value!r}.")
+    key = where.rsplit(".", 1)[-1]
+    if key in CHOICES and value not in CHOICES[key]:
+        raise InvalidArgumentError(f"{where} must be one of {', '.join(CHOICES[key])}, got {value!r}.")
+    return value
+
+
+def load_defaults(dag_id: str, path: Path | None = None) -> dict[str, Any]:
+    """The effective defaults for ``dag_id``: built-ins, then ``[defaults]``, then ``[<dag_id>]`` of the file."""
+    if dag_id not in DAG_KEYS:
+        raise InvalidArgumentError(f"dag_id {dag_id!r} is not one of {', '.join(DAG_IDS)}.")
+    path = path or config_path()
+    data: dict[str, Any] = {}
+    if path.exists():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise InvalidArgumentError(f"sr_airflow config {path} is not valid TOML: {err}.") from None
+    keys = {**COMMON_KEYS, **DAG_KEYS[dag_id]}
+    result = {name: default for name, (_, default) in keys.items()}
+    for section in ("defaults", dag_id):
+        values = data.get(section, {})
+        if not isinstance(values, dict):
+            raise InvalidArgumentError(f"sr_airflow config {path} [{section}] must be a table.")
+        for name, value in values.items():
+            if name not in keys:
+                if section == "defaults" and any(name in DAG_KEYS[d] for d in DAG_IDS):
+                    continue  # a DAG-specific key given for all DAGs applies where it exists
+                raise InvalidArgumentError(
+                    f"sr_airflow config {path} [{section}] has unknown key {name!r}; known keys: "
+                    f"{', '.join(sorted(keys))}."
+                )
+            result[name] = _check(keys[name][0], value, f"sr_airflow config {path} [{section}].{name}")
+    return result
