@@ -25,6 +25,7 @@ from sr_airflow.storage.location import GCS_S3A_ENDPOINT, RepositoryLocation
 
 log = logging.getLogger(__name__)
 
+GCP_CONN_TYPES = frozenset({"google_cloud_platform", "gcpcloud", "gcp"})
 GCS_HMAC_ACCESS_ID_KEYS = ("hmac_access_id", "extra__google_cloud_platform__hmac_access_id")
 GCS_HMAC_SECRET_KEYS = ("hmac_secret", "extra__google_cloud_platform__hmac_secret")
 
@@ -48,6 +49,8 @@ def repository_spec_from_connection(name: str, location: str, conn: Any | None, 
     conn_type = (getattr(conn, "conn_type", None) or "").lower()
     if conn_type == "aws" and not endpoint:
         endpoint = extra.get("endpoint_url") or None
+    if conn_type in GCP_CONN_TYPES and not endpoint:
+        endpoint = GCS_S3A_ENDPOINT  # an s3a:// location with a Google connection is GCS through S3A
     loc = RepositoryLocation.parse(location, endpoint=endpoint)
     if loc.backend == "s3":
         props = _s3_properties(conn, loc)
@@ -83,6 +86,9 @@ def _s3_properties(conn: Any, loc: RepositoryLocation) -> dict[str, str]:
                                        f"got {conn.conn_type!r}.")
         from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
 
+        if bool(conn.login) != bool(conn.password):
+            raise InvalidArgumentError(f"connection {conn.conn_id!r} must give both the access key (login) and "
+                                       "the secret key (password), or neither.")
         wrapper = AwsConnectionWrapper(conn)
         access, secret, token = wrapper.aws_access_key_id, wrapper.aws_secret_access_key, wrapper.aws_session_token
         region, role_arn = wrapper.region_name, wrapper.role_arn
