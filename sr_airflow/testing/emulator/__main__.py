@@ -1,0 +1,68 @@
+"""`python -m sr_airflow.testing.emulator --host 127.0.0.1 --port 9030 --data-dir DIR`: a StarRocks frontend."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from .cluster import Cluster, ClusterOptions, Knobs
+from .frontend import Frontend
+from .server import QueryLog, serve
+from .storage import redirect_from_env
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="sr-airflow-emulator", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=9030)
+    parser.add_argument("--data-dir", required=True, type=Path)
+    parser.add_argument("--password", default="", help="password of user root (default: empty)")
+    parser.add_argument("--version", default="3.5.2", help="StarRocks version reported by current_version()")
+    parser.add_argument("--commit", default="e5a1b2c", help="7-hex commit reported after the version")
+    parser.add_argument("--query-log", default=None, help="append each statement as a JSON line to this file")
+    parser.add_argument("--throughput-mbps", type=float, default=200.0,
+                        help="simulated upload/download speed in MB/s (0 = unlimited)")
+    parser.add_argument("--min-phase-seconds", type=float, default=0.3, help="minimum time of each job phase")
+    parser.add_argument("--s3-endpoint", default=None,
+                        help="S3 API endpoint for s3a:// locations without one (also EMULATOR_S3_ENDPOINT)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    logging.getLogger("mysql_mimic").setLevel(logging.CRITICAL)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    options = ClusterOptions(data_dir=args.data_dir, version=args.version, commit=args.commit,
+                             password=args.password, s3_redirect=redirect_from_env(args.s3_endpoint),
+                             knobs=Knobs(min_phase_seconds=args.min_phase_seconds,
+                                         throughput_mbps=args.throughput_mbps))
+    cluster = Cluster(options)
+    cluster.port = args.port
+    frontend = Frontend(cluster)
+
+    def ready() -> None:
+        print(f"sr-airflow emulator ready on {args.host}:{args.port} (StarRocks {cluster.full_version})",
+              flush=True)
+
+    loop = asyncio.new_event_loop()
+    task = loop.create_task(serve(frontend, args.host, args.port, args.password, QueryLog(args.query_log), ready))
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        loop.run_until_complete(task)
+    except asyncio.CancelledError:
+        pass
+    finally:
+        with cluster.lock:
+            cluster.save()
+        cluster.close()
+        loop.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,367 @@
+"""One emulated StarRocks cluster: catalog, rows, repositories and the backup/restore machinery."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import ddl
+from .catalog import Catalog, Database, ExternalCatalog, Function, Repository, Table
+from .datastore import DataStore, physical
+from .dml import refresh_stats
+from .errors import EmulatorError
+from .jobs import (
+    BackupJob,
+    JobPlan,
+    RestoreJob,
+    catalog_from,
+    function_from,
+    load_table,
+)
+from .layout import RepoLayout, md5
+from .query import Rewriter
+from .storage import StorageError, open_store
+
+
+@dataclass
+class Knobs:
+    """Runtime settings, also changed by ADMIN SET FRONTEND CONFIG."""
+    min_phase_seconds: float = 0.3
+    throughput_mbps: float = 200.0
+
+
+@dataclass(frozen=True)
+class ClusterOptions:
+    data_dir: Path
+    version: str = "3.5.2"
+    commit: str = "e5a1b2c"
+    password: str = ""
+    s3_redirect: str | None = None
+    knobs: Knobs = dataclasses.field(default_factory=Knobs)
+
+
+class Cluster:
+    def __init__(self, options: ClusterOptions):
+        self.options = options
+        self.data_dir = Path(options.data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.catalog = Catalog(self.data_dir / "catalog.json")
+        self.store = DataStore(self.data_dir / "data.duckdb")
+        self.knobs = options.knobs
+        for key, value in self.catalog.config.items():
+            self.set_config(key, value, persist=False)
+        self.jobs: dict[str, BackupJob | RestoreJob] = {}
+        self.submit_lock = threading.Lock()
+        self.start_time = time.time()
+        self._abandon_running_jobs()
+
+    @property
+    def lock(self):
+        return self.catalog.lock
+
+    @property
+    def full_version(self) -> str:
+        return f"{self.options.version}-{self.options.commit}"
+
+    def save(self) -> None:
+        self.catalog.save()
+
+    def set_config(self, key: str, value: str, persist: bool = True) -> None:
+        try:
+            if key == "emulator_min_phase_seconds":
+                self.knobs.min_phase_seconds = float(value)
+            elif key == "emulator_throughput_mbps":
+                self.knobs.throughput_mbps = float(value)
+            else:
+                raise EmulatorError(f"Config '{key}' does not exist or is not mutable")
+        except ValueError as err:
+            raise EmulatorError(f"Invalid value for config '{key}': {value}") from err
+        if persist:
+            with self.lock:
+                self.catalog.config[key] = value
+                self.save()
+
+    # -- jobs
+    def _abandon_running_jobs(self) -> None:
+        for record in self.catalog.jobs.values():
+            if record["state"] not in ("FINISHED", "CANCELLED"):
+                record["status"] = ["COMMON_ERROR", "the emulator restarted while the job was running"]
+                record["state"] = "CANCELLED"
+                record["finished_time"] = time.time()
+                record["progress"] = {}
+                record["unfinished"] = {}
+
+    def persist_job(self, record: dict) -> None:
+        with self.lock:
+            self.catalog.jobs[str(record["db_id"])] = record
+            self.save()
+
+    def running_job(self, db_key: str):
+        job = self.jobs.get(db_key)
+        return job if job is not None and not job.is_done else None
+
+    # -- repositories
+    def repository(self, name: str, analyzer: bool = False) -> Repository:
+        repo = self.catalog.repositories.get(name)
+        if repo is None:
+            if analyzer:
+                raise EmulatorError(f"Getting analyzing error. Detail message: Repository [{name}] does not "
+                                    "exist.")
+            raise EmulatorError(f"Repository {name} does not exist")
+        return repo
+
+    def layout(self, repo: Repository) -> RepoLayout:
+        return RepoLayout(open_store(repo.location, repo.properties, self.options.s3_redirect), repo.name)
+
+    def mark_repo_error(self, repo: Repository, err: Exception) -> None:
+        with self.lock:
+            repo.err_msg = f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {err}"
+            self.save()
+
+    # -- snapshot (BACKUP at SNAPSHOTING)
+    def take_snapshot(self, record: dict, plan: JobPlan, work_dir: Path) -> dict:
+        """Copy the rows (Parquet per tablet) and versions of the planned objects, as of now."""
+        work_dir.mkdir(parents=True, exist_ok=True)
+        result: dict = {"tables": {}, "others": {}, "functions": []}
+        with self.lock, self.store.lock:
+            db = self.catalog.databases.get(record["db_name"])
+            if db is None:
+                raise EmulatorError(f"Unknown database '{record['db_name']}'")
+            for item in plan.tables:
+                table = db.table(item.name)
+                if table is None:
+                    raise EmulatorError(f"Unknown table '{item.name}'")
+                refresh_stats(self.store, table)
+                entry = {"table": dataclasses.asdict(table), "schema_hash": _schema_hash(table), "partitions": []}
+                for part in table.partitions:
+                    if item.partitions is not None and part.name not in item.partitions:
+                        continue
+                    paths = [work_dir / f"{t}_0.dat" for t in part.tablet_ids]
+                    self.store.export_partition(table, part.name, part.tablet_ids, table.distribution_columns,
+                                                paths)
+                    for tablet, path in zip(part.tablet_ids, paths, strict=False):
+                        header = {"tablet_id": tablet, "partition_id": part.id, "version": part.visible_version,
+                                  "schema_hash": _schema_hash(table), "data_md5": md5(path.read_bytes())}
+                        (work_dir / f"{tablet}.hdr").write_text(json.dumps(header))
+                    entry["partitions"].append({"id": part.id, "name": part.name, "version": part.visible_version,
+                                                "tablets": list(part.tablet_ids)})
+                entry["table"]["partitions"] = [p for p in entry["table"]["partitions"]
+                                                if item.partitions is None or p["name"] in item.partitions]
+                result["tables"][item.name] = entry
+                for other in db.tables.values():
+                    if other.sync_base == item.name:
+                        result["others"][other.name] = dataclasses.asdict(other)
+            for item in plan.views:
+                table = db.table(item.name)
+                if table is not None:
+                    result["others"][item.name] = dataclasses.asdict(table)
+            for name in plan.functions:
+                function = db.functions.get(name)
+                if function is not None:
+                    result["functions"].append(dataclasses.asdict(function))
+        return result
+
+    def catalog_dicts(self, names: list[str]) -> list[dict]:
+        with self.lock:
+            return [dataclasses.asdict(self.catalog.catalogs[n]) for n in names if n in self.catalog.catalogs]
+
+    # -- restore
+    def prepare_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict) -> list[tuple[str, str]]:
+        """Check the targets against the snapshot, create the db, tables and partitions (PENDING)."""
+        created: list[tuple[str, str]] = []
+        tables = meta["tblNameMap"]
+        with self.lock, self.store.lock:
+            db = self.catalog.databases.get(record["db_name"])
+            for item in plan.tables:
+                source = load_table(tables[item.name])
+                existing = db.table(item.target) if db else None
+                if existing is None:
+                    continue
+                if existing.kind != source.kind or existing.keys_type != source.keys_type:
+                    raise EmulatorError(f"Table {item.target} already exist but with different key type")
+                if existing.state != "NORMAL":
+                    raise EmulatorError(f"Table {item.target}'s state is not NORMAL: {existing.state}")
+                _check_schema(item.target, existing, source)
+                for part in source.partitions:
+                    if item.partitions is not None and part.name not in item.partitions:
+                        continue
+                    mine = existing.partition(part.name)
+                    if mine is not None and (mine.lower, mine.upper, mine.values) != (part.lower, part.upper,
+                                                                                       part.values):
+                        raise EmulatorError(f"Partition {part.name} in table {item.target} has different range "
+                                            "with partition in repository")
+            for item in plan.views:
+                existing = db.table(item.target) if db else None
+                if existing is not None and existing.kind != "VIEW":
+                    raise _BadReplace(f"Table: {item.target} has existed and it is not a View")
+            if db is None:
+                db = Database(id=self.catalog.new_id(), name=record["db_name"])
+                self.catalog.databases[db.name] = db
+            for item in plan.tables:
+                source = load_table(tables[item.name])
+                existing = db.table(item.target)
+                if existing is None:
+                    table = self._new_table_like(source, item.target, item.partitions)
+                    db.tables[table.name] = table
+                    self.store.create(table)
+                    created.append((db.name, table.name))
+                else:
+                    for part in source.partitions:
+                        if (item.partitions is None or part.name in item.partitions) and \
+                                existing.partition(part.name) is None:
+                            existing.partitions.append(self.catalog.new_partition(
+                                part.name, existing.buckets, lower=part.lower, upper=part.upper,
+                                values=part.values))
+                    existing.state = "RESTORE"
+                db.tables[item.target].state = "RESTORE"
+            self.save()
+        return created
+
+    def _new_table_like(self, source: Table, name: str, partitions: list[str] | None) -> Table:
+        table = copy.deepcopy(source)
+        table.id = self.catalog.new_id()
+        table.name = name
+        table.base_index_id = self.catalog.new_id()
+        table.create_time = time.time()
+        table.partitions = [self.catalog.new_partition(p.name, table.buckets, lower=p.lower, upper=p.upper,
+                                                       values=p.values)
+                            for p in source.partitions if partitions is None or p.name in partitions]
+        return table
+
+    def commit_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict, work_dir: Path) -> None:
+        """Swap the downloaded rows in, set the backed-up versions, recreate views, functions, MVs."""
+        tables = meta["tblNameMap"]
+        with self.lock, self.store.lock:
+            db = self.catalog.databases[record["db_name"]]
+            for item in plan.tables:
+                table = db.table(item.target)
+                obj = info["backup_objects"].get(item.name, {"partitions": {}})
+                for pname, part in obj["partitions"].items():
+                    if item.partitions is not None and pname not in item.partitions:
+                        continue
+                    files = [work_dir / f"{t}_0.dat" for index in part["indexes"].values()
+                             for t in index["tablets_order"]]
+                    self.store.replace_partition(table, pname, files)
+                    mine = table.partition(pname)
+                    mine.visible_version = part["version"]
+                    mine.visible_version_time = time.time()
+                refresh_stats(self.store, table)
+                table.state = "NORMAL"
+                if table.kind == "MATERIALIZED_VIEW":
+                    table.is_active = False
+                    table.inactive_reason = tables[item.name].get("inactive_reason", "")
+            restored_names = {t.name for t in plan.tables}
+            for _name, data in tables.items():
+                if data.get("sync_base") and data["sync_base"] in restored_names:
+                    target = next(t.target for t in plan.tables if t.name == data["sync_base"])
+                    mv = load_table(data)
+                    mv.id = self.catalog.new_id()
+                    mv.sync_base = target
+                    mv.is_active = True
+                    mv.inactive_reason = ""
+                    db.tables[mv.name] = mv
+            for item in plan.views:
+                view = load_table(tables[item.name])
+                view.id = self.catalog.new_id()
+                view.name = item.target
+                db.tables[view.name] = view
+            for data in meta.get("functions", []):
+                if data["name"] in plan.functions:
+                    db.functions[data["name"]] = function_from(data)
+            for item in plan.tables:
+                table = db.table(item.target)
+                if table.kind == "MATERIALIZED_VIEW" and table.refresh != "ROLLUP":
+                    self.activate_after_restore(db, table)
+            self.save()
+
+    def activate_after_restore(self, db: Database, mv: Table) -> None:
+        rewriter = Rewriter(self.catalog, db.name)
+        missing = []
+        try:
+            for db_name, name in rewriter.referenced_tables(mv.query_sql):
+                target = self.catalog.databases.get(db_name)
+                if target is None or target.table(name) is None:
+                    missing.append(f"{db_name}.{name}")
+        except EmulatorError as err:
+            missing.append(err.message)
+        if missing:
+            mv.is_active = False
+            mv.inactive_reason = (f"Cannot active the materialized view {mv.name} after restore, please check "
+                                  f"whether its base table has already been backup or restore:"
+                                  f"{', '.join(missing)}")
+        else:
+            mv.is_active = True
+            mv.inactive_reason = ""
+
+    def undo_restore(self, record: dict, created: list[tuple[str, str]], plan: JobPlan) -> None:
+        with self.lock, self.store.lock:
+            for db_name, name in created:
+                db = self.catalog.databases.get(db_name)
+                if db and name in db.tables:
+                    self.store.drop(db.tables.pop(name).id)
+            db = self.catalog.databases.get(record["db_name"])
+            if db:
+                for item in plan.tables:
+                    table = db.table(item.target)
+                    if table is not None:
+                        table.state = "NORMAL"
+            self.save()
+
+    def restore_catalogs(self, meta: dict, plan: JobPlan) -> None:
+        with self.lock:
+            for data in meta.get("catalogs", []):
+                for name, target in plan.catalogs:
+                    if data["name"] == name:
+                        catalog = catalog_from(data)
+                        catalog.name = target
+                        self.catalog.catalogs[target] = catalog
+            self.save()
+
+    # -- small helpers used by the frontend
+    def drop_table_data(self, table: Table) -> None:
+        if table.has_data:
+            self.store.drop(table.id)
+
+    def new_function(self, db: Database, function: Function) -> None:
+        db.functions[function.name] = function
+
+    def new_catalog(self, catalog: ExternalCatalog) -> None:
+        self.catalog.catalogs[catalog.name] = catalog
+
+    def close(self) -> None:
+        self.store.close()
+
+
+class _BadReplace(EmulatorError):
+    status_code = "BAD_REPLACE"
+
+
+def _schema_hash(table: Table) -> int:
+    digest = md5(json.dumps(ddl.schema_signature(table)).encode())
+    return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def _check_schema(name: str, existing: Table, source: Table) -> None:
+    mine, theirs = existing.columns, source.columns
+    if len(mine) != len(theirs):
+        raise EmulatorError(f"Table {name} already exist but with different schema, errMsg: column count "
+                            f"{len(mine)} is different from {len(theirs)} in backup snapshot")
+    for a, b in zip(mine, theirs, strict=False):
+        if ddl.schema_signature(Table(0, "", "OLAP", columns=[a])) != \
+                ddl.schema_signature(Table(0, "", "OLAP", columns=[b])):
+            raise EmulatorError(f"Table {name} already exist but with different schema, column: {a.name} in "
+                                "existed table is different from the column in backup snapshot, "
+                                f"column: {b.name}")
+
+
+def physical_name(table: Table) -> str:
+    return physical(table.id)
+
+
+def storage_error(err: StorageError) -> str:
+    return str(err)

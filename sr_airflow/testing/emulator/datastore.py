@@ -1,0 +1,106 @@
+"""Row storage in DuckDB: one table `t_<tableId>` per table or async MV, with a `__sr_partition` column."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from . import sqltypes
+from .catalog import Table
+
+PARTITION_COLUMN = "__sr_partition"
+
+
+def q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def physical(table_id: int) -> str:
+    return f"t_{table_id}"
+
+
+class DataStore:
+    """A DuckDB database file used by one thread at a time (callers hold `lock`)."""
+
+    def __init__(self, path: Path):
+        self.lock = threading.RLock()
+        self.con = duckdb.connect(str(path))
+        self.con.execute("SET preserve_insertion_order = false")
+
+    def execute(self, sql: str, params: list | None = None):
+        with self.lock:
+            return self.con.execute(sql, params or [])
+
+    def fetchall(self, sql: str, params: list | None = None) -> list[tuple]:
+        with self.lock:
+            return self.con.execute(sql, params or []).fetchall()
+
+    def query(self, sql: str) -> tuple[list[tuple], list[str]]:
+        with self.lock:
+            cursor = self.con.execute(sql)
+            rows = cursor.fetchall()
+            names = [d[0] for d in cursor.description] if cursor.description else []
+            return rows, names
+
+    def create(self, table: Table) -> None:
+        cols = ", ".join(f"{q(c.name)} {sqltypes.to_duckdb(c.sr_type)}" for c in table.columns)
+        self.execute(f"CREATE OR REPLACE TABLE {physical(table.id)} ({cols}, {PARTITION_COLUMN} VARCHAR)")
+
+    def create_like_query(self, table_id: int, select_sql: str, partition_name: str) -> list[tuple[str, str]]:
+        """An async MV's storage from its query; returns (column, duckdb type) pairs."""
+        with self.lock:
+            self.con.execute(f"CREATE OR REPLACE TABLE {physical(table_id)} AS "
+                             f"SELECT *, '{partition_name}' AS {PARTITION_COLUMN} FROM ({select_sql})")
+            described = self.con.execute(f"DESCRIBE {physical(table_id)}").fetchall()
+            return [(row[0], row[1]) for row in described if row[0] != PARTITION_COLUMN]
+
+    def drop(self, table_id: int) -> None:
+        self.execute(f"DROP TABLE IF EXISTS {physical(table_id)}")
+
+    def user_columns(self, table: Table) -> str:
+        return ", ".join(q(c.name) for c in table.columns)
+
+    def partition_stats(self, table: Table) -> dict[str, int]:
+        rows = self.fetchall(f"SELECT {PARTITION_COLUMN}, count(*) FROM {physical(table.id)} GROUP BY 1")
+        return {name: count for name, count in rows}
+
+    def export_partition(self, table: Table, partition: str, tablets: list[int], distribution: list[str],
+                         paths: list[Path]) -> None:
+        """Write one Parquet file per tablet (bucket) of a partition."""
+        cols = self.user_columns(table)
+        n = len(tablets)
+        if n == 1:
+            bucket = "0"
+        elif distribution:
+            bucket = f"hash({', '.join(q(c) for c in distribution)}) % {n}"
+        else:
+            bucket = f"(row_number() OVER ()) % {n}"
+        with self.lock:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __export AS SELECT {cols}, {bucket} AS __bucket "
+                             f"FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [partition])
+            for index, path in enumerate(paths):
+                self.con.execute(f"COPY (SELECT {cols} FROM __export WHERE __bucket = {index}) TO "
+                                 f"'{path}' (FORMAT parquet)")
+            self.con.execute("DROP TABLE __export")
+
+    def replace_partition(self, table: Table, partition: str, files: list[Path]) -> int:
+        """Replace a partition's rows with the rows of Parquet files; returns the row count."""
+        cols = self.user_columns(table)
+        with self.lock:
+            self.con.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [partition])
+            for path in files:
+                self.con.execute(f"INSERT INTO {physical(table.id)} ({cols}, {PARTITION_COLUMN}) "
+                                 f"SELECT {cols}, ? FROM read_parquet('{path}')", [partition])
+            return self.con.execute(f"SELECT count(*) FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?",
+                                    [partition]).fetchone()[0]
+
+    def arrow(self, sql: str) -> pa.Table:
+        with self.lock:
+            return self.con.execute(sql).fetch_arrow_table()
+
+    def close(self) -> None:
+        with self.lock:
+            self.con.close()

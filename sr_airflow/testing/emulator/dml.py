@@ -1,0 +1,268 @@
+"""Loads and DML against one table: partition routing, expression partitions on demand, versions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+
+from sqlglot import exp
+
+from . import sqltypes
+from .catalog import Catalog, Table
+from .datastore import PARTITION_COLUMN, DataStore, physical, q
+from .ddl import UNITS, add_unit
+from .errors import EmulatorError
+from .query import Rewriter, parse, to_duckdb, where_sql
+
+
+def _lit(value: str, sr_type: str) -> str:
+    text = value.replace("'", "''")
+    return f"CAST('{text}' AS {sqltypes.to_duckdb(sr_type)})"
+
+
+def route_expression(table: Table) -> str:
+    """A DuckDB expression giving each row's partition name (NULL when no partition takes it)."""
+    if table.partition_type == "UNPARTITIONED":
+        return f"'{table.partitions[0].name}'"
+    cols = [table.column(c) for c in table.partition_columns]
+    if table.partition_type == "EXPR":
+        if table.partition_function:
+            fmt = UNITS[table.partition_function][0]
+            return f"'p' || strftime(date_trunc('{table.partition_function}', {q(cols[0].name)}), '{fmt}')"
+        parts = " || '_' || ".join(
+            f"regexp_replace(CAST({q(c.name)} AS VARCHAR), '[^0-9A-Za-z_]', '', 'g')" for c in cols)
+        return f"'p' || {parts}"
+    branches = []
+    for p in table.partitions:
+        if p.is_temp:
+            continue
+        if table.partition_type == "RANGE":
+            col = cols[0]
+            cond = []
+            if p.lower:
+                cond.append(f"{q(col.name)} >= {_lit(p.lower[0], col.sr_type)}")
+            if p.upper:
+                cond.append(f"{q(col.name)} < {_lit(p.upper[0], col.sr_type)}")
+            cond.append(f"{q(col.name)} IS NOT NULL" if not cond else "TRUE")
+            branches.append(f"WHEN {' AND '.join(cond)} THEN '{p.name}'")
+        else:
+            alts = []
+            for value in p.values:
+                alts.append("(" + " AND ".join(f"{q(c.name)} = {_lit(v, c.sr_type)}" for c, v in zip(cols, value, strict=False))
+                            + ")")
+            if alts:
+                branches.append(f"WHEN {' OR '.join(alts)} THEN '{p.name}'")
+    if not branches:
+        return "NULL"
+    return "CASE " + " ".join(branches) + " END"
+
+
+class TableWriter:
+    """Applies one statement's rows to one table and moves the touched partitions' versions."""
+
+    def __init__(self, catalog: Catalog, store: DataStore, db_name: str, table: Table):
+        self.catalog = catalog
+        self.store = store
+        self.db_name = db_name
+        self.table = table
+
+    def _check_writable(self) -> None:
+        if self.table.state != "NORMAL":
+            raise EmulatorError(f"Table {self.table.name}'s state is not NORMAL: {self.table.state}")
+        if not self.table.has_data or self.table.kind != "OLAP":
+            raise EmulatorError(f"Getting analyzing error. Detail message: The data of '{self.table.name}' "
+                                "cannot be inserted because it is not an OLAP table.")
+
+    def insert(self, select_sql: str, columns: list[str] | None, overwrite: bool = False) -> int:
+        """`select_sql` is DuckDB SQL producing the rows in the order of `columns` (or all columns)."""
+        self._check_writable()
+        table = self.table
+        targets = columns or [c.name for c in table.columns]
+        for name in targets:
+            if table.column(name) is None:
+                raise EmulatorError(f"Getting analyzing error. Detail message: Unknown column '{name}' "
+                                    f"in '{table.name}'.")
+        con = self.store
+        with con.lock:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __src AS {select_sql}")
+            width = len(con.execute("SELECT * FROM __src LIMIT 0").description)
+            if width != len(targets):
+                con.execute("DROP TABLE __src")
+                raise EmulatorError("Getting analyzing error. Detail message: Column count doesn't match value "
+                                    "count.")
+            aliases = ", ".join(f"c{i}" for i in range(width))
+            projection = []
+            for column in table.columns:
+                duck = sqltypes.to_duckdb(column.sr_type)
+                if column.name in targets or column.name.lower() in [t.lower() for t in targets]:
+                    index = [t.lower() for t in targets].index(column.name.lower())
+                    projection.append(f"CAST(c{index} AS {duck}) AS {q(column.name)}")
+                elif column.default == "CURRENT_TIMESTAMP":
+                    projection.append(f"CAST(now() AS {duck}) AS {q(column.name)}")
+                elif column.default is not None:
+                    projection.append(f"CAST('{column.default}' AS {duck}) AS {q(column.name)}")
+                else:
+                    projection.append(f"CAST(NULL AS {duck}) AS {q(column.name)}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE __stage AS SELECT {', '.join(projection)} "
+                        f"FROM __src AS s({aliases})")
+            con.execute("DROP TABLE __src")
+            try:
+                return self._apply_stage(overwrite)
+            finally:
+                con.execute("DROP TABLE IF EXISTS __stage")
+
+    def _apply_stage(self, overwrite: bool) -> int:
+        table, con = self.table, self.store
+        for column in table.columns:
+            if not column.nullable:
+                nulls = con.fetchall(f"SELECT count(*) FROM __stage WHERE {q(column.name)} IS NULL")[0][0]
+                if nulls:
+                    raise EmulatorError("Insert has filtered data in strict mode. The column "
+                                        f"'{column.name}' is NOT NULL but got NULL values.")
+        if table.partition_type == "EXPR":
+            self._create_expression_partitions()
+        route = route_expression(table)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __routed AS SELECT *, {route} AS {PARTITION_COLUMN} "
+                    "FROM __stage")
+        try:
+            unrouted = con.fetchall(f"SELECT count(*) FROM __routed WHERE {PARTITION_COLUMN} IS NULL")[0][0]
+            if unrouted:
+                raise EmulatorError("Insert has filtered data in strict mode. "
+                                    f"{unrouted} row(s) have no partition to go to in table {table.name}.")
+            touched = {name for (name,) in con.fetchall(f"SELECT DISTINCT {PARTITION_COLUMN} FROM __routed")}
+            target = physical(table.id)
+            if overwrite:
+                con.execute(f"DELETE FROM {target}")
+                touched |= {p.name for p in table.partitions}
+            elif table.keys_type in ("PRIMARY_KEYS", "UNIQUE_KEYS"):
+                keys = [q(k) for k in table.key_columns]
+                part = ", ".join(keys)
+                con.execute("CREATE OR REPLACE TEMP TABLE __dedup AS SELECT * EXCLUDE (__seq) FROM "
+                            "(SELECT *, row_number() OVER () AS __seq FROM __routed) "
+                            f"QUALIFY row_number() OVER (PARTITION BY {part} ORDER BY __seq DESC) = 1")
+                con.execute("DROP TABLE __routed")
+                con.execute("ALTER TABLE __dedup RENAME TO __routed")
+                match = " AND ".join(f"r.{k} IS NOT DISTINCT FROM {target}.{k}" for k in keys)
+                replaced = con.fetchall(f"SELECT DISTINCT {PARTITION_COLUMN} FROM {target} WHERE EXISTS "
+                                        f"(SELECT 1 FROM __routed r WHERE {match})")
+                touched |= {name for (name,) in replaced}
+                con.execute(f"DELETE FROM {target} WHERE EXISTS (SELECT 1 FROM __routed r WHERE {match})")
+            count = con.fetchall("SELECT count(*) FROM __routed")[0][0]
+            cols = ", ".join(q(c.name) for c in table.columns)
+            con.execute(f"INSERT INTO {target} ({cols}, {PARTITION_COLUMN}) SELECT {cols}, {PARTITION_COLUMN} "
+                        "FROM __routed")
+        finally:
+            con.execute("DROP TABLE IF EXISTS __routed")
+        self.commit(touched)
+        return count
+
+    def _create_expression_partitions(self) -> None:
+        table, con = self.table, self.store
+        route = route_expression(table)
+        existing = {p.name for p in table.partitions}
+        col = table.column(table.partition_columns[0])
+        if table.partition_function:
+            unit = table.partition_function
+            rows = con.fetchall(f"SELECT DISTINCT {route}, date_trunc('{unit}', {q(col.name)}) FROM __stage "
+                                f"WHERE {q(col.name)} IS NOT NULL")
+            for name, start in rows:
+                if name in existing:
+                    continue
+                moment = dt.datetime.combine(start, dt.time()) if not isinstance(start, dt.datetime) else start
+                is_date = sqltypes.base_name(col.sr_type) == "DATE"
+                fmt = "%Y-%m-%d" if is_date else "%Y-%m-%d %H:%M:%S"
+                table.partitions.append(self.catalog.new_partition(
+                    name, table.buckets, lower=[moment.strftime(fmt)], upper=[add_unit(moment, unit).strftime(fmt)]))
+                existing.add(name)
+        else:
+            cols = ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in table.partition_columns)
+            for row in con.fetchall(f"SELECT DISTINCT {route}, {cols} FROM __stage"):
+                name, values = row[0], [v for v in row[1:]]
+                if name is None or name in existing:
+                    continue
+                table.partitions.append(self.catalog.new_partition(name, table.buckets, values=[values]))
+                existing.add(name)
+
+    def delete(self, rewriter: Rewriter, where: exp.Expression | None) -> int:
+        self._check_writable()
+        condition = where_sql(rewriter, where)
+        target = physical(self.table.id)
+        alias = q(self.table.name)
+        with self.store.lock:
+            touched = self.store.fetchall(f"SELECT {PARTITION_COLUMN}, count(*) FROM {target} AS {alias} "
+                                          f"WHERE {condition} GROUP BY 1")
+            self.store.execute(f"DELETE FROM {target} AS {alias} WHERE {condition}")
+        self.commit({name for name, _ in touched} or self._all_names())
+        return sum(count for _, count in touched)
+
+    def update(self, rewriter: Rewriter, tree: exp.Update) -> int:
+        self._check_writable()
+        if self.table.keys_type != "PRIMARY_KEYS":
+            raise EmulatorError("Getting analyzing error. Detail message: does not support update on "
+                                f"non-primary-key table {self.table.name}.")
+        condition = where_sql(rewriter, tree.args.get("where"))
+        target = physical(self.table.id)
+        alias = q(self.table.name)
+        sets = []
+        for assignment in tree.expressions:
+            wrapper = rewriter.rewrite(exp.select(assignment.expression.copy()))
+            sets.append(f"{q(assignment.this.name)} = {wrapper.expressions[0].sql(dialect='duckdb')}")
+        with self.store.lock:
+            touched = self.store.fetchall(f"SELECT {PARTITION_COLUMN}, count(*) FROM {target} AS {alias} "
+                                          f"WHERE {condition} GROUP BY 1")
+            self.store.execute(f"UPDATE {target} AS {alias} SET {', '.join(sets)} WHERE {condition}")
+        self.commit({name for name, _ in touched} or self._all_names())
+        return sum(count for _, count in touched)
+
+    def truncate(self, partitions: list[str] | None) -> None:
+        table = self.table
+        names = partitions or [p.name for p in table.partitions]
+        for name in names:
+            old = table.partition(name)
+            if old is None:
+                raise EmulatorError(f"Getting analyzing error. Detail message: Partition '{name}' does not "
+                                    f"exist in table '{table.name}'.")
+            self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [name])
+            fresh = self.catalog.new_partition(name, table.buckets, lower=old.lower, upper=old.upper,
+                                               values=old.values)
+            table.partitions[table.partitions.index(old)] = fresh
+
+    def _all_names(self) -> set[str]:
+        return {p.name for p in self.table.partitions[:1]}
+
+    def commit(self, touched: set[str]) -> None:
+        """One committed transaction: +1 visible version on each touched partition, fresh row counts."""
+        now = time.time()
+        for partition in self.table.partitions:
+            if partition.name in touched:
+                partition.visible_version += 1
+                partition.visible_version_time = now
+        refresh_stats(self.store, self.table)
+
+
+def refresh_stats(store: DataStore, table: Table) -> None:
+    stats = store.partition_stats(table)
+    width = sum(sqltypes.row_width(sqltypes.to_duckdb(c.sr_type)) for c in table.columns)
+    for partition in table.partitions:
+        partition.row_count = stats.get(partition.name, 0)
+        partition.data_size = partition.row_count * width
+
+
+def insert_statement(rewriter: Rewriter, tree: exp.Insert) -> tuple[str | None, str, list[str] | None, str, bool]:
+    """(db, table, columns, DuckDB SELECT of the rows, overwrite) of an INSERT."""
+    target = tree.this
+    columns = None
+    if isinstance(target, exp.Schema):
+        columns = [c.name for c in target.expressions]
+        target = target.this
+    source = tree.expression
+    if isinstance(source, exp.Values):
+        select_sql = to_duckdb(rewriter.rewrite(exp.select("*").from_(source.copy())))
+    else:
+        select_sql = to_duckdb(rewriter.rewrite(source.copy()))
+    overwrite = bool(tree.args.get("overwrite"))
+    return (target.db or None), target.name, columns, select_sql, overwrite
+
+
+def insert_values_source(sql: str) -> exp.Expression:
+    return parse(sql)

@@ -1,0 +1,377 @@
+"""BACKUP and RESTORE jobs: one thread each, walking StarRocks' states and persisting every transition."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import ExternalCatalog, Function, Table, table_from_dict
+from .errors import EmulatorError
+from .layout import ChecksumError, RepoLayout, format_time, format_timestamp, pack_meta, unpack_meta
+from .storage import StorageError
+
+MV_BACKUP_REASON = "it's in backup and will be activated after restore if possible"
+BACKEND_ID = 10001
+META_VERSION = 92
+STARROCKS_META_VERSION = 4
+
+
+class Cancelled(Exception):
+    """The job was cancelled by a user (or a failure already recorded in its status)."""
+
+
+class JobFailed(Exception):
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+@dataclass
+class TablePlan:
+    """One table of a job: source name in the snapshot, target name, the partitions to move."""
+    name: str
+    target: str
+    partitions: list[str] | None = None  # None: all
+
+
+@dataclass
+class JobPlan:
+    tables: list[TablePlan] = field(default_factory=list)
+    views: list[TablePlan] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)
+    catalogs: list[tuple[str, str]] = field(default_factory=list)  # (name, target name)
+
+
+def status_text(code: str, message: str) -> str:
+    return "[OK]" if code == "OK" else f"[{code}, msg: {message}]"
+
+
+class Job:
+    kind = ""
+
+    def __init__(self, cluster, record: dict, plan: JobPlan, layout: RepoLayout):
+        self.cluster = cluster
+        self.record = record
+        self.plan = plan
+        self.layout = layout
+        self.cancel_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=f"{self.kind}-{record['label']}", daemon=True)
+        self.work_dir = Path(cluster.data_dir) / self.kind.lower() / str(record["id"])
+
+    # -- bookkeeping
+    @property
+    def state(self) -> str:
+        return self.record["state"]
+
+    @property
+    def is_done(self) -> bool:
+        return self.state in ("FINISHED", "CANCELLED")
+
+    def set_state(self, state: str, **times: float) -> None:
+        self.record["state"] = state
+        self.record.update(times)
+        self.cluster.persist_job(self.record)
+
+    def start(self) -> None:
+        self.cluster.persist_job(self.record)
+        self.thread.start()
+
+    def cancel(self, message: str) -> None:
+        self.record["status"] = ["COMMON_ERROR", message]
+        self.cancel_event.set()
+
+    def check(self) -> None:
+        if self.cancel_event.is_set():
+            raise Cancelled()
+        if time.time() - self.record["create_time"] > self.record["timeout"]:
+            raise JobFailed("TIMEOUT", self.timeout_message())
+
+    def timeout_message(self) -> str:
+        return ""
+
+    def pause(self) -> None:
+        """The minimum time of a phase; returns early on cancel."""
+        self.check()
+        if self.cancel_event.wait(self.cluster.knobs.min_phase_seconds):
+            raise Cancelled()
+
+    def throttle(self, size: int, started: float) -> None:
+        mbps = self.cluster.knobs.throughput_mbps
+        if mbps > 0:
+            remaining = size / (mbps * 1024 * 1024) - (time.monotonic() - started)
+            if remaining > 0 and self.cancel_event.wait(remaining):
+                raise Cancelled()
+        self.check()
+
+    def _run(self) -> None:
+        try:
+            self.run()
+        except Cancelled:
+            self.on_cancel()
+            self.set_state("CANCELLED", finished_time=time.time())
+        except JobFailed as failure:
+            self.record["status"] = [failure.code, failure.message]
+            self.on_cancel()
+            self.set_state("CANCELLED", finished_time=time.time())
+        except (StorageError, EmulatorError, OSError) as err:
+            code = "BAD_FILE" if isinstance(err, ChecksumError) else getattr(err, "status_code", "COMMON_ERROR")
+            self.record["status"] = [code, str(err)]
+            self.on_cancel()
+            self.set_state("CANCELLED", finished_time=time.time())
+        except Exception as err:  # noqa: BLE001 - a job never takes the server down
+            self.record["status"] = ["COMMON_ERROR", f"{type(err).__name__}: {err}"]
+            self.on_cancel()
+            self.set_state("CANCELLED", finished_time=time.time())
+        finally:
+            self.record["progress"] = {}
+            self.record["unfinished"] = {}
+            self.cluster.persist_job(self.record)
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+
+    def run(self) -> None:
+        raise NotImplementedError
+
+    def on_cancel(self) -> None:
+        """Undo what a cancelled job left behind."""
+
+    def transfer(self, tasks: dict[int, list], move) -> None:
+        """Run upload/download tasks: `move(item)` returns bytes moved; Progress shows `[task: done/total]`."""
+        self.record["progress"] = {str(t): [0, len(items)] for t, items in tasks.items()}
+        self.record["unfinished"] = {str(t): BACKEND_ID for t in tasks}
+        self.pause()
+        for task, items in tasks.items():
+            for done, item in enumerate(items, start=1):
+                started = time.monotonic()
+                size = move(item)
+                self.throttle(size, started)
+                self.record["progress"] = {**self.record["progress"], str(task): [done, len(items)]}
+            self.record["progress"] = {k: v for k, v in self.record["progress"].items() if k != str(task)}
+            self.record["unfinished"] = {k: v for k, v in self.record["unfinished"].items() if k != str(task)}
+
+
+class BackupJob(Job):
+    kind = "BACKUP"
+
+    def run(self) -> None:
+        rec = self.record
+        if not self.plan.tables and not self.plan.views and not self.plan.functions and self.plan.catalogs \
+                and not rec["db_name"]:
+            self.pause()
+            self.set_state("SAVE_META")
+            meta, info = self.build_meta({}), self.build_info({})
+            self.pause()
+            self.set_state("UPLOAD_INFO")
+            self.upload_info(meta, info)
+            self.set_state("FINISHED", finished_time=time.time())
+            return
+        self.pause()
+        self.set_state("SNAPSHOTING")
+        snapshot = self.cluster.take_snapshot(self.record, self.plan, self.work_dir)
+        self.pause()
+        self.set_state("UPLOAD_SNAPSHOT", snapshot_finished_time=time.time())
+        self.pause()
+        self.set_state("UPLOADING")
+        tasks: dict[int, list] = {}
+        for table in snapshot["tables"].values():
+            for part in table["partitions"]:
+                files = []
+                for tablet in part["tablets"]:
+                    directory = self.layout.content_dir(rec["label"], rec["db_id"], table["table"]["id"],
+                                                        part["id"], table["table"]["base_index_id"], tablet)
+                    files.append((f"{directory}/{tablet}.hdr", self.work_dir / f"{tablet}.hdr"))
+                    files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
+                tasks[self.cluster.catalog.new_id()] = files
+
+        def upload(item) -> int:
+            remote, local = item
+            data = local.read_bytes()
+            self.layout.upload(remote, data)
+            return len(data)
+
+        self.transfer(tasks, upload)
+        self.set_state("SAVE_META", upload_finished_time=time.time())
+        meta, info = self.build_meta(snapshot), self.build_info(snapshot)
+        self.pause()
+        self.set_state("UPLOAD_INFO")
+        self.upload_info(meta, info)
+        self.pause()
+        self.set_state("FINISHED", finished_time=time.time())
+
+    def build_meta(self, snapshot: dict) -> dict:
+        tables = {}
+        for name, entry in snapshot.get("tables", {}).items():
+            tables[name] = entry["table"]
+        for name, entry in snapshot.get("others", {}).items():
+            tables[name] = entry
+        for entry in tables.values():
+            if entry["kind"] == "MATERIALIZED_VIEW":
+                entry["is_active"] = False
+                entry["inactive_reason"] = MV_BACKUP_REASON
+        return {"tblNameMap": tables, "functions": snapshot.get("functions", []),
+                "catalogs": self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs])}
+
+    def build_info(self, snapshot: dict) -> dict:
+        rec = self.record
+        objects = {}
+        for name, entry in snapshot.get("tables", {}).items():
+            table = entry["table"]
+            partitions = {}
+            for part in entry["partitions"]:
+                index = {table["name"]: {"id": table["base_index_id"], "schema_hash": entry["schema_hash"],
+                                         "tablets": {str(t): [] for t in part["tablets"]},
+                                         "tablets_order": [str(t) for t in part["tablets"]]}}
+                partitions[part["name"]] = {
+                    "id": part["id"], "version": part["version"], "version_hash": 0, "indexes": index,
+                    "subPartitions": {part["name"]: {"id": part["id"], "version": part["version"],
+                                                     "indexes": index}}}
+            objects[name] = {"id": table["id"], "autoIncrementId": table.get("auto_increment_id", 0),
+                             "partitions": partitions}
+        return {"name": rec["label"], "database": rec["db_name"], "id": rec["db_id"],
+                "backup_time": int(rec["create_time"] * 1000), "backup_objects": objects,
+                "meta_version": META_VERSION, "starrocks_meta_version": STARROCKS_META_VERSION,
+                "backup_result": "succeed"}
+
+    def upload_info(self, meta: dict, info: dict) -> None:
+        base = self.layout.snapshot_dir(self.record["label"])
+        self.layout.upload(f"{base}/__meta", pack_meta(meta))
+        self.check()
+        stamp = format_timestamp(self.record["create_time"])
+        self.layout.upload(f"{base}/__info_{stamp}", json.dumps(info, indent=1).encode())
+
+
+class RestoreJob(Job):
+    kind = "RESTORE"
+
+    def __init__(self, cluster, record: dict, plan: JobPlan, layout: RepoLayout, info: dict, meta: dict):
+        super().__init__(cluster, record, plan, layout)
+        self.info = info
+        self.meta = meta
+        self.created_tables: list[tuple[str, str]] = []
+
+    def timeout_message(self) -> str:
+        return f"restore job with label: {self.record['label']}  timeout."
+
+    def run(self) -> None:
+        rec = self.record
+        if self.plan.catalogs and not rec["db_name"]:
+            self.pause()
+            self.set_state("COMMITTING")
+            self.cluster.restore_catalogs(self.meta, self.plan)
+            self.pause()
+            self.set_state("FINISHED", finished_time=time.time())
+            return
+        self.pause()
+        self.created_tables = self.cluster.prepare_restore(self.record, self.plan, self.meta, self.info)
+        self.set_state("SNAPSHOTING", meta_prepared_time=time.time())
+        self.pause()
+        self.set_state("DOWNLOAD", snapshot_finished_time=time.time())
+        self.pause()
+        self.set_state("DOWNLOADING")
+        tasks: dict[int, list] = {}
+        src_db_id = self.info["id"]
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        for plan in self.plan.tables:
+            obj = self.info["backup_objects"].get(plan.name)
+            if obj is None:
+                continue
+            for pname, part in obj["partitions"].items():
+                if plan.partitions is not None and pname not in plan.partitions:
+                    continue
+                files = []
+                for index in part["indexes"].values():
+                    for tablet in index["tablets_order"]:
+                        directory = self.layout.content_dir(rec["label"], src_db_id, obj["id"], part["id"],
+                                                            index["id"], int(tablet))
+                        files.append((f"{directory}/{tablet}.hdr", None))
+                        files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
+                tasks[self.cluster.catalog.new_id()] = files
+
+        def download(item) -> int:
+            remote, local = item
+            data = self.layout.download(remote)
+            if local is not None:
+                local.write_bytes(data)
+            return len(data)
+
+        self.transfer(tasks, download)
+        self.set_state("COMMIT", download_finished_time=time.time())
+        self.pause()
+        self.set_state("COMMITTING")
+        self.cluster.commit_restore(self.record, self.plan, self.meta, self.info, self.work_dir)
+        self.pause()
+        self.set_state("FINISHED", finished_time=time.time())
+
+    def on_cancel(self) -> None:
+        if self.record["state"] not in ("COMMITTING", "FINISHED"):
+            self.cluster.undo_restore(self.record, self.created_tables, self.plan)
+
+
+def restore_objs(info: dict, meta: dict, plan: JobPlan) -> str:
+    entries = []
+    for table in plan.tables:
+        obj = info["backup_objects"].get(table.name)
+        names = list(obj["partitions"]) if obj else []
+        if table.partitions is not None:
+            names = [n for n in names if n in table.partitions]
+        if names == [table.name] or not names:
+            entries.append(table.target)
+        else:
+            entries.append(f"{table.target} PARTITIONS [{', '.join(names)}]")
+    entries.extend(v.target for v in plan.views)
+    return ", ".join(entries)
+
+
+def table_dict(table: Table) -> dict:
+    return dataclasses.asdict(table)
+
+
+def function_from(data: dict) -> Function:
+    return Function(**data)
+
+
+def catalog_from(data: dict) -> ExternalCatalog:
+    return ExternalCatalog(**data)
+
+
+def load_table(data: dict) -> Table:
+    return table_from_dict(data)
+
+
+def show_backup_row(rec: dict) -> list:
+    return [str(rec["id"]), rec["label"], rec["db_name"], rec["state"], rec["objects"],
+            format_time(rec["create_time"]), format_time(rec.get("snapshot_finished_time")),
+            format_time(rec.get("upload_finished_time")), format_time(rec.get("finished_time")),
+            _map(rec.get("unfinished", {}), "="), _progress(rec.get("progress", {})),
+            _task_errors(rec.get("task_err", {})), status_text(*rec["status"]), str(int(rec["timeout"]))]
+
+
+def show_restore_row(rec: dict) -> list:
+    return [str(rec["id"]), rec["label"], rec["backup_timestamp"], rec["db_name"], rec["state"],
+            "true" if rec["allow_load"] else "false", str(rec["replication_num"]), rec["objects"],
+            format_time(rec["create_time"]), format_time(rec.get("meta_prepared_time")),
+            format_time(rec.get("snapshot_finished_time")), format_time(rec.get("download_finished_time")),
+            format_time(rec.get("finished_time")), _map(rec.get("unfinished", {}), "="),
+            _progress(rec.get("progress", {})), _task_errors(rec.get("task_err", {})),
+            status_text(*rec["status"]), str(int(rec["timeout"]))]
+
+
+def _map(entries: dict, sep: str) -> str:
+    return ", ".join(f"{k}{sep}{v}" for k, v in entries.items())
+
+
+def _progress(entries: dict) -> str:
+    return ", ".join(f"[{k}: {d}/{t}]" for k, (d, t) in entries.items())
+
+
+def _task_errors(entries: dict) -> str:
+    return ", ".join(f"[{k}: {v}]" for k, v in entries.items())
+
+
+def unpack(data: bytes) -> dict:
+    return unpack_meta(data)

@@ -1,0 +1,108 @@
+"""StarRocks' repository layout on storage (`backup/Repository.java`): paths, md5 suffixes, listings."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import struct
+import time
+
+from .storage import StorageError
+
+PREFIX = "__starrocks_repository_"
+
+
+def md5(data: bytes) -> str:
+    return hashlib.md5(data).hexdigest()  # noqa: S324 - StarRocks' checksum, not security
+
+
+def format_timestamp(epoch: float) -> str:
+    """`yyyy-MM-dd-HH-mm-ss-SSS` in the process time zone."""
+    local = time.localtime(epoch)
+    return time.strftime("%Y-%m-%d-%H-%M-%S", local) + f"-{int(epoch * 1000) % 1000:03d}"
+
+
+def format_time(epoch: float | None) -> str | None:
+    if not epoch or epoch <= 0:
+        return None
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(epoch))
+
+
+class RepoLayout:
+    """Paths relative to the repository location, and the checksum-suffixed upload and download."""
+
+    def __init__(self, store, repo_name: str):
+        self.store = store
+        self.root = PREFIX + repo_name
+
+    def snapshot_dir(self, label: str) -> str:
+        return f"{self.root}/__ss_{label}"
+
+    def content_dir(self, label: str, db_id: int, tbl_id: int, part_id: int, idx_id: int, tablet_id: int) -> str:
+        return (f"{self.snapshot_dir(label)}/__ss_content/__db_{db_id}/__tbl_{tbl_id}/__part_{part_id}/"
+                f"__idx_{idx_id}/__{tablet_id}")
+
+    def upload(self, path: str, data: bytes) -> str:
+        """Write `<path>.<md5>` (the native S3 path writes the final name directly)."""
+        final = f"{path}.{md5(data)}"
+        self.store.put(final, data)
+        return final
+
+    def download(self, path: str) -> bytes:
+        """Find the one `<path>.<md5>` object, read it and check its md5."""
+        matches = [p for p in self.store.list(path) if p.startswith(path + ".") and "/" not in p[len(path):]]
+        if len(matches) != 1:
+            raise StorageError(f"Expected one file with path: {path}. get: {len(matches)}")
+        checksum = matches[0].rsplit(".", 1)[1]
+        if len(checksum) != 32:
+            raise StorageError(f"Invalid checksum of file: {matches[0]}")
+        data = self.store.get(matches[0])
+        actual = md5(data)
+        if actual != checksum:
+            raise ChecksumError(f"md5sum does not equal. local: {actual}, remote: {checksum}")
+        return data
+
+    def init_repository(self, name: str) -> None:
+        """Read `__repo_info` if present, else write it (as `initRepository` does)."""
+        info = f"{self.root}/__repo_info"
+        existing = self.store.list(info)
+        if info in existing:
+            self.store.get(info)
+            return
+        body = {"name": name, "create_time": time.strftime("%Y-%m-%d %H:%M:%S")}
+        self.store.put(info, json.dumps(body).encode())
+
+    def snapshot_names(self) -> list[str]:
+        return [d[len("__ss_"):] for d in self.store.dirs(f"{self.root}/__ss_")]
+
+    def snapshot_exists(self, label: str) -> bool:
+        return bool(self.store.list(self.snapshot_dir(label) + "/"))
+
+    def info_timestamps(self, label: str) -> list[str]:
+        """Timestamps of `__info_*` files, or `Invalid: <file>` for names without a valid checksum."""
+        prefix = f"{self.snapshot_dir(label)}/__info_"
+        found = []
+        for path in sorted(self.store.list(prefix)):
+            name = path[len(self.snapshot_dir(label)) + 1:]
+            if "/" in name:
+                continue
+            stem, _, checksum = name.rpartition(".")
+            if not stem or len(checksum) != 32:
+                found.append(f"Invalid: {name}")
+            else:
+                found.append(stem[len("__info_"):])
+        return found
+
+
+class ChecksumError(StorageError):
+    """A downloaded file whose md5 does not match its name (StarRocks' BAD_FILE)."""
+
+
+def pack_meta(meta: dict) -> bytes:
+    body = json.dumps(meta).encode()
+    return struct.pack(">i", len(body)) + body
+
+
+def unpack_meta(data: bytes) -> dict:
+    (length,) = struct.unpack(">i", data[:4])
+    return json.loads(data[4:4 + length])

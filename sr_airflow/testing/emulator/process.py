@@ -1,0 +1,39 @@
+"""EmulatorServer: the emulator as a child process for tests, benchmarks and demos."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from sr_airflow.testing.servers import ServerProcess, free_port
+
+
+class EmulatorServer(ServerProcess):
+    """`python -m sr_airflow.testing.emulator` on 127.0.0.1 with its own data directory."""
+
+    def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None, password: str = "",
+                 version: str = "3.5.2", s3_endpoint: str | None = None, min_phase_seconds: float = 0.3,
+                 throughput_mbps: float = 200.0, query_log: str | Path | None = None, **kwargs):
+        self.host = "127.0.0.1"
+        port = port or free_port()
+        self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sr-emulator-"))
+        self.query_log = Path(query_log) if query_log else self.data_dir / "query.log"
+        self.password = password
+        argv = [sys.executable, "-m", "sr_airflow.testing.emulator", "--host", self.host, "--port", str(port),
+                "--data-dir", str(self.data_dir), "--version", version, "--query-log", str(self.query_log),
+                "--min-phase-seconds", str(min_phase_seconds), "--throughput-mbps", str(throughput_mbps)]
+        if password:
+            argv += ["--password", password]
+        if s3_endpoint:
+            argv += ["--s3-endpoint", s3_endpoint]
+        kwargs.setdefault("log_path", self.data_dir / "emulator.log")
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        super().__init__(argv, port, **kwargs)
+
+    def connect(self, database: str | None = None, **kwargs):
+        """A PyMySQL connection as root (autocommit)."""
+        import pymysql
+
+        return pymysql.connect(host=self.host, port=self.port, user="root", password=self.password,
+                               database=database, autocommit=True, **kwargs)

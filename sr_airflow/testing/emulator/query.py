@@ -1,0 +1,110 @@
+"""SELECT / INSERT / UPDATE / DELETE in StarRocks' dialect, rewritten by sqlglot into DuckDB over `t_<id>`."""
+
+from __future__ import annotations
+
+import re
+
+import sqlglot
+from sqlglot import exp
+
+from .catalog import Catalog, Table
+from .datastore import PARTITION_COLUMN, physical
+from .errors import EmulatorError
+
+INFO_SCHEMA = "information_schema"
+
+
+def parse(sql: str) -> exp.Expression:
+    try:
+        tree = sqlglot.parse_one(sql, read="starrocks")
+    except sqlglot.errors.ParseError as err:
+        detail = str(err).splitlines()[0]
+        raise EmulatorError(f"Getting syntax error at line 1, column 0. Detail message: {detail}.") from err
+    if tree is None:
+        raise EmulatorError("Getting syntax error at line 1, column 0. Detail message: empty statement.")
+    return tree
+
+
+def _murmur(node: exp.Expression) -> exp.Expression:
+    """murmur_hash3_32(x, ...) -> a signed 32-bit value of DuckDB's hash (stable, not StarRocks' bits)."""
+    if isinstance(node, exp.Anonymous) and node.name.lower() == "murmur_hash3_32":
+        args = ", ".join(a.sql(dialect="duckdb") for a in node.expressions)
+        return sqlglot.parse_one(f"(CAST(hash({args}) % 4294967296 AS BIGINT) - 2147483648)", read="duckdb")
+    return node
+
+
+def info_schema_tables(tree: exp.Expression) -> list[str]:
+    return [t.name.lower() for t in tree.find_all(exp.Table) if t.db.lower() == INFO_SCHEMA]
+
+
+class Rewriter:
+    """Replaces table names by subqueries over the physical tables, expanding views."""
+
+    def __init__(self, catalog: Catalog, current_db: str | None):
+        self.catalog = catalog
+        self.current_db = current_db
+
+    def resolve(self, db_name: str | None, name: str) -> tuple[str, Table]:
+        db_name = db_name or self.current_db
+        if not db_name:
+            raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
+        db = self.catalog.databases.get(db_name)
+        if db is None:
+            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown database '{db_name}'.")
+        table = db.table(name)
+        if table is None:
+            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db_name}.{name}'.")
+        return db_name, table
+
+    def source_tree(self, db_name: str, table: Table, depth: int = 0) -> exp.Expression:
+        if table.has_data:
+            cols = ", ".join("`" + c.name.replace("`", "``") + "`" for c in table.columns)
+            return parse(f"SELECT {cols} FROM {physical(table.id)}")
+        if depth > 10:
+            raise EmulatorError(f"Getting analyzing error. Detail message: View {table.name} is recursive.")
+        return Rewriter(self.catalog, db_name).rewrite(parse(table.query_sql), depth + 1)
+
+    def rewrite(self, tree: exp.Expression, depth: int = 0, skip: exp.Table | None = None) -> exp.Expression:
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        for table in list(tree.find_all(exp.Table)):
+            if table is skip or not isinstance(table.this, exp.Identifier):
+                continue
+            if not table.db and table.name.lower() in ctes:
+                continue
+            db_name, target = self.resolve(table.db or None, table.name)
+            alias = table.alias or table.name
+            replacement = exp.Subquery(this=self.source_tree(db_name, target, depth),
+                                       alias=exp.TableAlias(this=exp.to_identifier(alias)))
+            table.replace(replacement)
+        return tree.transform(_murmur)
+
+    def select_sql(self, sql: str, depth: int = 0) -> str:
+        tree = parse(sql)
+        return to_duckdb(self.rewrite(tree, depth))
+
+    def referenced_tables(self, sql: str) -> list[tuple[str, str]]:
+        tree = parse(sql)
+        ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+        found = []
+        for table in tree.find_all(exp.Table):
+            if isinstance(table.this, exp.Identifier) and (table.db or table.name.lower() not in ctes):
+                found.append((table.db or self.current_db or "", table.name))
+        return found
+
+
+def to_duckdb(tree: exp.Expression) -> str:
+    sql = tree.sql(dialect="duckdb")
+    return re.sub(r"TABLE\((GENERATE_SERIES\([^()]*\))\)", r"\1", sql, flags=re.IGNORECASE)
+
+
+def where_sql(rewriter: Rewriter, node: exp.Expression | None) -> str:
+    if node is None:
+        return "TRUE"
+    condition = node.this if isinstance(node, exp.Where) else node
+    wrapper = exp.select("1").where(condition.copy())
+    rewritten = rewriter.rewrite(wrapper)
+    return rewritten.args["where"].this.sql(dialect="duckdb")
+
+
+def partition_column() -> str:
+    return PARTITION_COLUMN

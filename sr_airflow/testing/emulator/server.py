@@ -1,0 +1,177 @@
+"""The MySQL wire protocol side: a mysql-mimic server whose sessions hand StarRocks statements to the Frontend."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import decimal
+import json
+import logging
+import re
+import threading
+import time
+from typing import Any
+
+from mysql_mimic import MysqlServer, ResultColumn, ResultSet, Session
+from mysql_mimic import errors as mimic_errors
+from mysql_mimic.auth import IdentityProvider, NativePasswordAuthPlugin, User
+from mysql_mimic.errors import MysqlError
+from mysql_mimic.types import ColumnType
+from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
+
+from .errors import EmulatorError
+from .frontend import Frontend, SessionState
+
+# StarRocks sends every statement error as `ERROR <code> (HY000)`.
+mimic_errors.SQLSTATES.pop(mimic_errors.ErrorCode.PARSE_ERROR, None)
+
+log = logging.getLogger(__name__)
+
+_MIMIC_WORDS = {"SET", "USE", "COMMIT", "ROLLBACK", "BEGIN", "START", "KILL"}
+_MIMIC_SHOW = re.compile(r"^\s*SHOW\s+(GLOBAL\s+|SESSION\s+)?(VARIABLES|STATUS|WARNINGS|ERRORS)\b", re.I)
+_SESSION_FUNCS = re.compile(r"@@|\b(DATABASE|SCHEMA|USER|CURRENT_USER|SESSION_USER|SYSTEM_USER|CONNECTION_ID|"
+                            r"VERSION|CURRENT_VERSION|LAST_INSERT_ID)\s*\(", re.I)
+_HAS_FROM = re.compile(r"\bFROM\b", re.I)
+_CURRENT_VERSION = re.compile(r"\bcurrent_version\s*\(\s*\)", re.I)
+_LEADING_COMMENT = re.compile(r"^\s*(/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.S)
+
+_EXTRA_VARIABLES = {
+    "query_timeout": (int, 300, True), "insert_timeout": (int, 14400, True), "exec_mem_limit": (int, 2147483648, True),
+    "pipeline_dop": (int, 0, True), "enable_profile": (bool, False, True), "wait_timeout": (int, 28800, True),
+    "parallel_fragment_exec_instance_num": (int, 1, True), "enable_insert_strict": (bool, True, True),
+    "group_concat_max_len": (int, 1024, True), "tx_isolation": (str, "REPEATABLE-READ", True),
+    "query_mem_limit": (int, 0, True), "sql_safe_updates": (int, 0, True), "net_read_timeout": (int, 60, True),
+    "character_set_system": (str, "utf8", False), "language": (str, "/starrocks/share/english/", False),
+    "have_query_cache": (str, "YES", False), "query_cache_size": (int, 1048576, False),
+    "query_cache_type": (int, 0, False),
+}
+
+
+class QueryLog:
+    def __init__(self, path: str | None):
+        self.path = path
+        self.lock = threading.Lock()
+
+    def write(self, connection: int, statement: str) -> None:
+        if not self.path:
+            return
+        line = json.dumps({"time": time.time(), "connection": connection, "statement": statement})
+        with self.lock, open(self.path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+
+
+class RootIdentity(IdentityProvider):
+    """Only `root`, with the password given on the command line (empty by default)."""
+
+    def __init__(self, password: str):
+        self.password = password
+
+    def get_plugins(self):
+        return [NativePasswordAuthPlugin()]
+
+    async def get_user(self, username: str) -> User | None:
+        if username != "root":
+            return None
+        auth = NativePasswordAuthPlugin.create_auth_string(self.password) if self.password else None
+        return User(name="root", auth_string=auth, auth_plugin=NativePasswordAuthPlugin.name)
+
+
+def _variables(full_version: str) -> SessionVariables:
+    schema = {**SYSTEM_VARIABLES, **_EXTRA_VARIABLES,
+              "version": (str, "8.0.33", False), "version_comment": (str, full_version, False)}
+    return SessionVariables(GlobalVariables(schema))
+
+
+def _text_result(rows: list, columns: list) -> ResultSet:
+    """Every SHOW column is VARCHAR; None is sent as NULL."""
+    cols = [ResultColumn(name, ColumnType.VAR_STRING) for name in columns]
+    return ResultSet(rows=[[None if v is None else str(v) for v in row] for row in rows], columns=cols)
+
+
+_TYPE_OF = {bool: ColumnType.TINY, int: ColumnType.LONGLONG, float: ColumnType.DOUBLE,
+            decimal.Decimal: ColumnType.NEWDECIMAL}
+
+
+def _typed_result(rows: list, columns: list) -> ResultSet:
+    """DuckDB results: the column type from the first non-NULL value (strings for anything unusual)."""
+    result_columns = []
+    converted = [list(r) for r in rows]
+    for index, name in enumerate(columns):
+        sample = next((r[index] for r in rows if r[index] is not None), None)
+        kind = _TYPE_OF.get(type(sample))
+        if sample is None or kind is None:
+            if isinstance(sample, dt.datetime):
+                kind = ColumnType.DATETIME
+            elif isinstance(sample, dt.date):
+                kind = ColumnType.DATE
+            else:
+                kind = ColumnType.VAR_STRING
+                for row in converted:
+                    value = row[index]
+                    if value is not None and not isinstance(value, str):
+                        row[index] = value.hex() if isinstance(value, bytes) else str(value)
+        if kind == ColumnType.LONGLONG:
+            for row in converted:
+                if row[index] is not None and abs(row[index]) >= 2 ** 63:
+                    kind = ColumnType.VAR_STRING
+            if kind == ColumnType.VAR_STRING:
+                for row in converted:
+                    row[index] = None if row[index] is None else str(row[index])
+        result_columns.append(ResultColumn(name, kind))
+    return ResultSet(rows=converted, columns=result_columns)
+
+
+class EmulatorSession(Session):
+    def __init__(self, frontend: Frontend, query_log: QueryLog):
+        super().__init__(_variables(frontend.cluster.full_version))
+        self.frontend = frontend
+        self.query_log = query_log
+        self.state = SessionState(connection_id=0)
+
+    async def init(self, connection) -> None:
+        await super().init(connection)
+        self.state.connection_id = connection.connection_id
+
+    async def use(self, database: str) -> None:
+        if database.lower() != "information_schema" and database not in self.frontend.catalog.databases:
+            raise MysqlError(f"Getting analyzing error. Detail message: Unknown database '{database}'.", 1049)
+        self.database = database
+        self.state.database = database
+
+    async def handle_query(self, sql: str, attrs: dict[str, str]) -> Any:
+        self.query_log.write(self.state.connection_id, sql)
+        body = _LEADING_COMMENT.sub("", sql, count=1).strip().rstrip(";").strip()
+        if not body:
+            return None
+        first = body.split(None, 1)[0].upper()
+        try:
+            if first in _MIMIC_WORDS or _MIMIC_SHOW.match(body) or (
+                    first == "SELECT" and _SESSION_FUNCS.search(body) and not _HAS_FROM.search(body)):
+                body = _CURRENT_VERSION.sub(f"'{self.frontend.cluster.full_version}'", body)
+                result = await super().handle_query(body, attrs)
+                self.state.database = self.database
+                return result
+            self.state.database = self.database
+            result = await asyncio.to_thread(self.frontend.execute, body, self.state)
+        except EmulatorError as err:
+            raise MysqlError(err.message, err.code) from err
+        except MysqlError:
+            raise
+        except Exception as err:  # noqa: BLE001 - one statement's failure never reaches other sessions
+            log.exception("statement failed: %s", body)
+            raise MysqlError(f"Unexpected exception: {type(err).__name__}: {err}", 1064) from err
+        if result is None:
+            return None
+        rows, columns = result
+        if first in ("SHOW", "DESC", "DESCRIBE"):
+            return _text_result(rows, columns)
+        return _typed_result(rows, columns)
+
+
+async def serve(frontend: Frontend, host: str, port: int, password: str, query_log: QueryLog,
+                on_ready) -> None:
+    server = MysqlServer(session_factory=lambda: EmulatorSession(frontend, query_log),
+                         identity_provider=RootIdentity(password))
+    await server.start_server(host=host, port=port)
+    on_ready()
+    await server.serve_forever()

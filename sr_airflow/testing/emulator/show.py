@@ -1,0 +1,250 @@
+"""SHOW and DESC statements with StarRocks' column titles and value formats."""
+
+from __future__ import annotations
+
+import fnmatch
+
+from . import ddl, sqltypes
+from .catalog import Table
+from .dml import refresh_stats
+from .errors import EmulatorError
+from .layout import format_time
+from .statements import parse_show_snapshot_where
+from .tokens import Cursor
+
+PARTITION_COLUMNS = ["PartitionId", "PartitionName", "VisibleVersion", "VisibleVersionTime", "VisibleVersionHash",
+                     "State", "PartitionKey", "Range", "DistributionKey", "Buckets", "ReplicationNum",
+                     "StorageMedium", "CooldownTime", "LastConsistencyCheckTime", "DataSize", "IsInMemory",
+                     "RowCount", "DataVersion", "VersionEpoch", "VersionTxnType"]
+MV_COLUMNS = ["id", "database_name", "name", "refresh_type", "is_active", "inactive_reason", "partition_type",
+              "task_id", "task_name", "last_refresh_start_time", "last_refresh_finished_time",
+              "last_refresh_duration", "last_refresh_state", "last_refresh_force_refresh",
+              "last_refresh_start_partition", "last_refresh_end_partition", "last_refresh_base_refresh_partitions",
+              "last_refresh_mv_refresh_partitions", "last_refresh_error_code", "last_refresh_error_message", "rows",
+              "text", "extra_message", "query_rewrite_status", "creator"]
+FRONTEND_COLUMNS = ["Name", "IP", "EditLogPort", "HttpPort", "QueryPort", "RpcPort", "Role", "ClusterId", "Join",
+                    "Alive", "ReplayedJournalId", "LastHeartbeat", "IsHelper", "ErrMsg", "StartTime", "Version"]
+BACKEND_COLUMNS = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime",
+                   "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum",
+                   "DataUsedCapacity", "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg",
+                   "Version", "Status", "DataTotalCapacity", "DataUsedPct", "CpuCores", "MemLimit",
+                   "NumRunningQueries", "MemUsedPct", "CpuUsedPct", "DataCacheMetrics", "Location", "StatusCode"]
+
+
+def byte_size(value: int) -> str:
+    """ByteSizeValue-like text: 0B, 512B, 1.2KB, 3.4MB."""
+    size = float(value)
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if size < 1024 or unit == "TB":
+            if unit == "B":
+                return f"{int(size)}B"
+            text = f"{size:.1f}".rstrip("0").rstrip(".")
+            return f"{text}{unit}"
+        size /= 1024
+    return f"{value}B"
+
+
+def range_text(table: Table, partition) -> str:
+    if table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function):
+        return "(" + ", ".join("(" + ", ".join(f"'{v}'" for v in vals) + ")" for vals in partition.values) + ")"
+    if table.partition_type == "UNPARTITIONED":
+        return ""
+    col = table.column(table.partition_columns[0])
+    kind = sqltypes.display_type(col.sr_type)
+    lower = partition.lower[0] if partition.lower else sqltypes.min_value(col.sr_type)
+    upper = partition.upper[0] if partition.upper else sqltypes.max_value(col.sr_type)
+    return f"[types: [{kind}]; keys: [{lower}]; ..types: [{kind}]; keys: [{upper}]; )"
+
+
+def mv_row(db_name: str, mv: Table, rows: int) -> list:
+    partition_type = "UNPARTITIONED"
+    text = f"CREATE MATERIALIZED VIEW `{mv.name}` " + (
+        "" if mv.refresh == "ROLLUP" else f"REFRESH {mv.refresh} ") + f"AS {mv.query_sql}"
+    last = mv.partitions[0].visible_version_time if mv.partitions else mv.create_time
+    refresh_type = mv.refresh.split()[0] if mv.refresh else "ASYNC"
+    return [str(mv.id), db_name, mv.name, refresh_type, str(mv.is_active).lower(), mv.inactive_reason,
+            partition_type, "0" if mv.refresh == "ROLLUP" else str(mv.id + 1),
+            "" if mv.refresh == "ROLLUP" else f"mv-{mv.id}", format_time(last), format_time(last), "0.0",
+            "SUCCESS" if mv.refresh != "ROLLUP" else "", "false", "", "", "", "", "0", "", str(rows), text, "",
+            "VALID" if mv.is_active else "INVALID", "'root'@'%'"]
+
+
+class Show:
+    def __init__(self, frontend):
+        self.fe = frontend
+        self.cluster = frontend.cluster
+        self.catalog = frontend.catalog
+
+    def run(self, cur: Cursor, session):
+        cur.expect("SHOW")
+        full = cur.accept("FULL")
+        if cur.accept("DATABASES") or cur.accept("SCHEMAS"):
+            names = ["information_schema", *sorted(self.catalog.databases)]
+            return self._like(cur, [[n] for n in names]), ["Database"]
+        if cur.accept("TABLES"):
+            db = self._from_db(cur, session)
+            rows = []
+            for table in sorted(db.tables.values(), key=lambda t: t.name):
+                if table.kind == "MATERIALIZED_VIEW" and table.refresh == "ROLLUP":
+                    continue
+                rows.append([table.name, "VIEW" if table.kind == "VIEW" else "BASE TABLE"])
+            rows = self._like(cur, rows)
+            title = f"Tables_in_{db.name}"
+            return (rows, [title, "Table_type"]) if full else ([r[:1] for r in rows], [title])
+        if cur.accept("CREATE"):
+            return self._show_create(cur, session)
+        temporary = cur.accept("TEMPORARY")
+        if cur.accept("PARTITIONS"):
+            cur.expect("FROM")
+            return self._partitions(cur, session, temporary)
+        if cur.accept("MATERIALIZED", "VIEWS"):
+            db = self._from_db(cur, session)
+            rows = []
+            for mv in sorted(db.tables.values(), key=lambda t: t.id):
+                if mv.kind == "MATERIALIZED_VIEW":
+                    rows.append(mv_row(db.name, mv, sum(p.row_count for p in mv.partitions)))
+            rows = self._where_name(cur, rows, 2)
+            return rows, MV_COLUMNS
+        if cur.accept("FUNCTIONS"):
+            db = self._from_db(cur, session)
+            funcs = sorted(db.functions.values(), key=lambda f: f.name)
+            rows = [[f.name] for f in funcs]
+            rows = self._like(cur, rows)
+            if full:
+                full_rows = [[f.signature, f.return_type, "Scalar", "NULL", str(f.properties)] for f in funcs
+                             if [f.name] in rows]
+                return full_rows, ["Signature", "Return Type", "Function Type", "Intermediate Type", "Properties"]
+            return rows, ["Function Name"]
+        if cur.accept("CATALOGS"):
+            rows = [["default_catalog", "Internal", "An internal catalog contains this cluster's self-managed "
+                     "tables."]]
+            rows += [[c.name, c.type.capitalize() if c.type else "", c.comment]
+                     for c in sorted(self.catalog.catalogs.values(), key=lambda c: c.name)]
+            return rows, ["Catalog", "Type", "Comment"]
+        if cur.accept("FRONTENDS"):
+            return [self._frontend_row()], FRONTEND_COLUMNS
+        if cur.accept("BACKENDS"):
+            return [self._backend_row()], BACKEND_COLUMNS
+        if cur.accept("REPOSITORIES"):
+            return self.fe.br.show_repositories()
+        if cur.accept("BACKUP") or cur.accept("RESTORE"):
+            is_backup = cur.tokens[cur.pos - 1].upper == "BACKUP"
+            db_name = cur.identifier() if (cur.accept("FROM") or cur.accept("IN")) else None
+            if cur.accept("WHERE"):
+                cur.rest_text()
+            cur.end()
+            return self.fe.br.show_jobs(is_backup, db_name)
+        if cur.accept("SNAPSHOT", "ON"):
+            repo = cur.identifier()
+            names, timestamp = parse_show_snapshot_where(cur)
+            return self.fe.br.show_snapshot(repo, names, timestamp)
+        if cur.accept("COLUMNS") or cur.accept("FIELDS"):
+            if not (cur.accept("FROM") or cur.accept("IN")):
+                cur.fail("FROM")
+            return self._columns(cur, session)
+        if cur.accept("PROCESSLIST"):
+            return [], ["Id", "User", "Host", "Db", "Command", "Time", "State", "Info"]
+        cur.fail("a SHOW statement the emulator knows")
+        return None
+
+    def describe(self, cur: Cursor, session):
+        return self._columns(cur, session)
+
+    def _columns(self, cur: Cursor, session):
+        parts = cur.qualified()
+        if cur.accept("FROM") or cur.accept("IN"):
+            parts = [cur.identifier(), parts[-1]]
+        db, name = self.fe._split(parts, session)
+        table = db.table(name)
+        if table is None:
+            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db.name}.{name}'.")
+        rows = []
+        for column in table.columns:
+            key = "true" if column.name in table.key_columns and table.kind == "OLAP" else "false"
+            rows.append([column.name, column.sr_type.lower() if "(" not in column.sr_type else column.sr_type,
+                         "YES" if column.nullable else "NO", key, column.default, column.agg or ""])
+        return rows, ["Field", "Type", "Null", "Key", "Default", "Extra"]
+
+    def _from_db(self, cur: Cursor, session):
+        name = cur.identifier() if (cur.accept("FROM") or cur.accept("IN")) else None
+        return self.fe._db(name, session)
+
+    def _like(self, cur: Cursor, rows: list) -> list:
+        if cur.accept("LIKE"):
+            pattern = cur.string().replace("%", "*").replace("_", "?")
+            rows = [r for r in rows if fnmatch.fnmatchcase(r[0].lower(), pattern.lower())]
+        return rows
+
+    def _where_name(self, cur: Cursor, rows: list, index: int) -> list:
+        if cur.accept("LIKE"):
+            pattern = cur.string().replace("%", "*").replace("_", "?")
+            return [r for r in rows if fnmatch.fnmatchcase(r[index], pattern)]
+        if cur.accept("WHERE"):
+            cur.identifier()
+            cur.expect("=")
+            name = cur.string()
+            return [r for r in rows if r[index] == name]
+        return rows
+
+    def _show_create(self, cur: Cursor, session):
+        kind = "TABLE"
+        if cur.accept("VIEW"):
+            kind = "VIEW"
+        elif cur.accept("MATERIALIZED", "VIEW"):
+            kind = "MATERIALIZED_VIEW"
+        else:
+            cur.expect("TABLE")
+        db, name = self.fe._split(cur.qualified(), session)
+        table = db.table(name)
+        if table is None:
+            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db.name}.{name}'.")
+        if table.kind == "VIEW":
+            return ([[table.name, f"CREATE VIEW `{table.name}` AS {table.query_sql}", "utf8", "utf8_general_ci"]],
+                    ["View", "Create View", "character_set_client", "collation_connection"])
+        if table.kind == "MATERIALIZED_VIEW":
+            refresh = "" if table.refresh == "ROLLUP" else f"\nREFRESH {table.refresh}"
+            text = f"CREATE MATERIALIZED VIEW `{table.name}`{refresh}\nAS {table.query_sql};"
+            return [[table.name, text]], ["Materialized View", "Create Materialized View"]
+        if kind != "TABLE":
+            raise EmulatorError(f"Getting analyzing error. Detail message: Table '{name}' is not a view.")
+        return [[table.name, ddl.create_table_sql(table)]], ["Table", "Create Table"]
+
+    def _partitions(self, cur: Cursor, session, temporary: bool):
+        db, table = self.fe._table(cur.qualified(), session, ("OLAP", "MATERIALIZED_VIEW"))
+        with self.cluster.lock:
+            refresh_stats(self.cluster.store, table)
+        rows = []
+        for p in sorted(table.partitions, key=lambda p: p.id):
+            if p.is_temp != temporary:
+                continue
+            rows.append([str(p.id), p.name, str(p.visible_version), format_time(p.visible_version_time), "0",
+                         "NORMAL", ", ".join(table.partition_columns), range_text(table, p),
+                         ", ".join(table.distribution_columns) or "ALL", str(len(p.tablet_ids)),
+                         table.properties.get("replication_num", "3"), "HDD", "9999-12-31 23:59:59", None,
+                         byte_size(p.data_size), "false", str(p.row_count), str(p.visible_version), "0", "TXN_NORMAL"])
+        columns = list(PARTITION_COLUMNS)
+        if table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function):
+            columns[7] = "List"
+        if cur.accept("WHERE"):
+            cur.identifier()
+            cur.expect("=")
+            name = cur.string()
+            rows = [r for r in rows if r[1] == name]
+        return rows, columns
+
+    def _frontend_row(self) -> list:
+        started = format_time(self.cluster.start_time)
+        return [f"127.0.0.1_9010_{int(self.cluster.start_time * 1000)}", "127.0.0.1", "9010", "8030",
+                str(self.cluster.port), "9020", "LEADER", "1", "true", "true", str(self.catalog.next_id),
+                format_time(self.cluster.start_time), "true", "", started, self.cluster.full_version]
+
+    def _backend_row(self) -> list:
+        tablets = sum(len(p.tablet_ids) for db in self.catalog.databases.values() for t in db.tables.values()
+                      for p in t.partitions)
+        used = sum(p.data_size for db in self.catalog.databases.values() for t in db.tables.values()
+                   for p in t.partitions)
+        started = format_time(self.cluster.start_time)
+        return ["10001", "127.0.0.1", "9050", "9060", "8040", "8060", started, started, "true", "false",
+                "false", str(tablets), byte_size(used), "100.000 GB", "200.000 GB", "50.00 %", "50.00 %", "",
+                self.cluster.full_version, '{"lastSuccessReportTabletsTime":"N/A"}', "100.000 GB", "0.00 %",
+                "2", "8.000GB", "0", "0.00 %", "0.0 %", "N/A", "", "OK"]

@@ -1,0 +1,249 @@
+"""Hand-written parser for the BACKUP / RESTORE family (sqlglot returns a generic Command for them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import EmulatorError
+from .tokens import Cursor
+
+
+@dataclass(frozen=True)
+class ObjectRef:
+    kind: str  # TABLE, MATERIALIZED_VIEW, VIEW, FUNCTION
+    name: str | None  # None means ALL of that kind
+    partitions: tuple[str, ...] = ()
+    temporary: bool = False
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class CatalogRef:
+    name: str
+    alias: str | None = None
+
+
+@dataclass(frozen=True)
+class BackupRestoreStmt:
+    is_backup: bool
+    db: str | None
+    new_db: str | None
+    label: str
+    repo: str
+    objects: tuple[ObjectRef, ...]
+    has_on: bool
+    properties: dict[str, str] = field(default_factory=dict)
+    catalogs: tuple[CatalogRef, ...] = ()
+    all_catalogs: bool = False
+
+    @property
+    def is_catalog_job(self) -> bool:
+        return self.all_catalogs or bool(self.catalogs)
+
+
+@dataclass(frozen=True)
+class CreateRepositoryStmt:
+    name: str
+    read_only: bool
+    broker: str
+    location: str
+    properties: dict[str, str]
+
+
+def parser_error(sql: str, message: str) -> EmulatorError:
+    lines = sql.splitlines() or [""]
+    return EmulatorError(f"Getting syntax error from line 1, column 0 to line {len(lines)}, column "
+                         f"{len(lines[-1])}. Detail message: {message}.")
+
+
+def _partition_names(cur: Cursor) -> tuple[tuple[str, ...], bool]:
+    temporary = cur.accept("TEMPORARY")
+    if not (cur.accept("PARTITION") or cur.accept("PARTITIONS")):
+        cur.fail("PARTITION")
+    if cur.accept("("):
+        names = [cur.name_or_string()]
+        if cur.accept("="):  # PARTITION (col = literal, ...)
+            cur.literal()
+            while cur.accept(","):
+                cur.identifier()
+                cur.expect("=")
+                cur.literal()
+            cur.expect(")")
+            return (), temporary
+        while cur.accept(","):
+            names.append(cur.name_or_string())
+        cur.expect(")")
+        return tuple(names), temporary
+    names = [cur.name_or_string()]
+    while cur.accept(","):
+        names.append(cur.name_or_string())
+    return tuple(names), temporary
+
+
+def _object(cur: Cursor) -> ObjectRef:
+    if cur.accept("ALL"):
+        if cur.accept("TABLE") or cur.accept("TABLES"):
+            return ObjectRef("TABLE", None)
+        if cur.accept("FUNCTION") or cur.accept("FUNCTIONS"):
+            return ObjectRef("FUNCTION", None)
+        if cur.accept("MATERIALIZED"):
+            if not (cur.accept("VIEW") or cur.accept("VIEWS")):
+                cur.fail("VIEWS")
+            return ObjectRef("MATERIALIZED_VIEW", None)
+        if cur.accept("VIEW") or cur.accept("VIEWS"):
+            return ObjectRef("VIEW", None)
+        cur.fail("TABLES, FUNCTIONS, VIEWS, MATERIALIZED VIEWS")
+    kind = "TABLE"
+    if cur.at("FUNCTION") or cur.at("FUNCTIONS"):
+        cur.next()
+        kind = "FUNCTION"
+    elif cur.at("MATERIALIZED", "VIEW") or cur.at("MATERIALIZED", "VIEWS"):
+        cur.next()
+        cur.next()
+        kind = "MATERIALIZED_VIEW"
+    elif (cur.at("VIEW") or cur.at("VIEWS")) and cur.peek(1) is not None and cur.peek(1).kind in ("word", "ident") \
+            and cur.peek(1).upper not in ("AS", "PARTITION"):
+        cur.next()
+        kind = "VIEW"
+    elif (cur.at("TABLE") or cur.at("TABLES")) and cur.peek(1) is not None and cur.peek(1).kind in ("word", "ident") \
+            and cur.peek(1).upper not in ("AS", "PARTITION", "PARTITIONS", "TEMPORARY"):
+        cur.next()
+    name = cur.qualified()[-1]
+    partitions: tuple[str, ...] = ()
+    temporary = False
+    if kind == "TABLE" and (cur.at("PARTITION") or cur.at("PARTITIONS") or cur.at("TEMPORARY")):
+        partitions, temporary = _partition_names(cur)
+    alias = cur.identifier() if cur.accept("AS") else None
+    return ObjectRef(kind, name, partitions, temporary, alias)
+
+
+def _catalogs(cur: Cursor) -> tuple[tuple[CatalogRef, ...], bool]:
+    if cur.accept("ALL", "EXTERNAL", "CATALOGS"):
+        return (), True
+    if cur.accept("EXTERNAL"):
+        if not (cur.accept("CATALOG") or cur.accept("CATALOGS")):
+            cur.fail("CATALOG")
+        cur.expect("(")
+        refs = []
+        while True:
+            name = cur.identifier()
+            refs.append(CatalogRef(name, cur.identifier() if cur.accept("AS") else None))
+            if cur.accept(")"):
+                return tuple(refs), False
+            cur.expect(",")
+    return (), False
+
+
+def _on_clause(cur: Cursor) -> tuple[tuple[ObjectRef, ...], bool]:
+    if not cur.accept("ON"):
+        return (), False
+    cur.expect("(")
+    objects = [_object(cur)]
+    while cur.accept(","):
+        objects.append(_object(cur))
+    cur.expect(")")
+    return tuple(objects), True
+
+
+def parse_backup(cur: Cursor) -> BackupRestoreStmt:
+    """After BACKUP."""
+    catalogs, all_catalogs = _catalogs(cur)
+    db = cur.identifier() if cur.accept("DATABASE") else None
+    cur.expect("SNAPSHOT")
+    parts = cur.qualified()
+    cur.expect("TO")
+    repo = cur.identifier()
+    objects, has_on = _on_clause(cur)
+    props = cur.properties() if cur.accept("PROPERTIES") else {}
+    cur.end()
+    prefix_db = parts[-2] if len(parts) > 1 else None
+    if (catalogs or all_catalogs) and (db or prefix_db):
+        raise parser_error(cur.sql, "Can not sepcify database name for external catalog Backup/Restore")
+    if (catalogs or all_catalogs) and has_on:
+        raise parser_error(cur.sql, "Can not sepcify `ON` clause for external catalog Backup/Restore")
+    if db and prefix_db:
+        raise parser_error(cur.sql, "Specifying dbName before snapshot name is forbidden if the DbName is "
+                                    "specified explicitly in BACKUP/RESTORE")
+    if any(o.alias for o in objects):
+        raise parser_error(cur.sql, "Specifying alias for backup object is forbidden in BACKUP stmt")
+    return BackupRestoreStmt(True, db or prefix_db, None, parts[-1], repo, objects, has_on, props,
+                             catalogs, all_catalogs)
+
+
+def parse_restore(cur: Cursor) -> BackupRestoreStmt:
+    """After RESTORE."""
+    cur.expect("SNAPSHOT")
+    parts = cur.qualified()
+    cur.expect("FROM")
+    repo = cur.identifier()
+    catalogs, all_catalogs = _catalogs(cur)
+    db = new_db = None
+    if cur.accept("DATABASE"):
+        db = cur.identifier()
+        if cur.accept("AS"):
+            new_db = cur.identifier()
+    objects, has_on = _on_clause(cur)
+    props = cur.properties() if cur.accept("PROPERTIES") else {}
+    cur.end()
+    prefix_db = parts[-2] if len(parts) > 1 else None
+    if (catalogs or all_catalogs) and (db or prefix_db):
+        raise parser_error(cur.sql, "Can not sepcify database name for external catalog Backup/Restore")
+    if (catalogs or all_catalogs) and has_on:
+        raise parser_error(cur.sql, "Can not sepcify `ON` clause for external catalog Backup/Restore")
+    if db and prefix_db:
+        raise parser_error(cur.sql, "Specifying dbName before snapshot name is forbidden if the DbName is "
+                                    "specified explicitly in BACKUP/RESTORE")
+    if has_on and not (db or prefix_db):
+        raise parser_error(cur.sql, "`ON` clause is forbidden if no Database explicitly specified in Restore stmt")
+    return BackupRestoreStmt(False, db or prefix_db, new_db, parts[-1], repo, objects, has_on, props,
+                             catalogs, all_catalogs)
+
+
+def parse_create_repository(cur: Cursor, read_only: bool) -> CreateRepositoryStmt:
+    """After CREATE [READ ONLY] REPOSITORY."""
+    name = cur.identifier()
+    cur.expect("WITH", "BROKER")
+    broker = ""
+    if not cur.at("ON"):
+        broker = cur.name_or_string()
+    cur.expect("ON", "LOCATION")
+    location = cur.string()
+    props = cur.properties() if cur.accept("PROPERTIES") else {}
+    cur.end()
+    return CreateRepositoryStmt(name, read_only, broker, location, props)
+
+
+def parse_show_snapshot_where(cur: Cursor) -> tuple[list[str] | None, str | None]:
+    """(snapshot names or None, timestamp or None) from SHOW SNAPSHOT ON repo [WHERE ...]."""
+    if cur.done():
+        return None, None
+    cur.expect("WHERE")
+    error = EmulatorError("Getting analyzing error. Detail message: Where clause should looks like: SNAPSHOT = "
+                          "'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10'].")
+    names: list[str] | None = None
+    timestamp = None
+    try:
+        while True:
+            key = cur.identifier().upper()
+            if key == "SNAPSHOT" and cur.accept("IN"):
+                cur.expect("(")
+                names = [cur.string()]
+                while cur.accept(","):
+                    names.append(cur.string())
+                cur.expect(")")
+            elif key == "SNAPSHOT":
+                cur.expect("=")
+                names = [cur.string()]
+            elif key == "TIMESTAMP":
+                cur.expect("=")
+                timestamp = cur.string()
+            else:
+                raise error
+            if cur.done():
+                break
+            cur.expect("AND")
+    except EmulatorError as err:
+        raise error from err
+    if names is None or (timestamp is not None and len(names) != 1) or any(not n for n in names):
+        raise error
+    return names, timestamp

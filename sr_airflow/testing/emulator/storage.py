@@ -1,0 +1,133 @@
+"""Where a repository's location points: an S3 API endpoint through boto3, or a store that cannot be reached."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+
+
+class StorageError(Exception):
+    """A failed storage call; the text is shown in job Status and repository ErrMsg."""
+
+
+@dataclass(frozen=True)
+class S3Target:
+    endpoint: str
+    bucket: str
+    prefix: str
+    access_key: str
+    secret_key: str
+    region: str
+
+
+class S3Store:
+    """Objects under `<bucket>/<prefix>` (paths are relative to the repository location)."""
+
+    def __init__(self, target: S3Target):
+        self.target = target
+        self.client = boto3.client(
+            "s3", endpoint_url=target.endpoint, aws_access_key_id=target.access_key,
+            aws_secret_access_key=target.secret_key, region_name=target.region,
+            config=Config(s3={"addressing_style": "path"}, connect_timeout=3, read_timeout=60,
+                          retries={"max_attempts": 2}),
+        )
+
+    def _key(self, path: str) -> str:
+        return f"{self.target.prefix}/{path}" if self.target.prefix else path
+
+    def put(self, path: str, data: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.target.bucket, Key=self._key(path), Body=data)
+        except Exception as err:  # noqa: BLE001 - any client error is a storage failure
+            raise StorageError(_describe(err)) from err
+
+    def get(self, path: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.target.bucket, Key=self._key(path))["Body"].read()
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+    def list(self, prefix: str) -> list[str]:
+        """Every object path (relative) starting with `prefix`."""
+        found: list[str] = []
+        strip = len(self.target.prefix) + 1 if self.target.prefix else 0
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.target.bucket, Prefix=self._key(prefix)):
+                found.extend(item["Key"][strip:] for item in page.get("Contents", []))
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+        return found
+
+    def dirs(self, prefix: str) -> list[str]:
+        """Names of the `directories` right under `prefix` whose name starts with what follows the last `/`."""
+        found: set[str] = set()
+        base = prefix.rsplit("/", 1)[0] + "/"
+        for path in self.list(prefix):
+            rest = path[len(base):]
+            if "/" in rest:
+                found.add(rest.split("/", 1)[0])
+        return sorted(found)
+
+
+class UnreachableStore:
+    """A location the emulator cannot reach: every call fails with the same reason."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+
+    def put(self, path: str, data: bytes) -> None:
+        raise StorageError(self.reason)
+
+    def get(self, path: str) -> bytes:
+        raise StorageError(self.reason)
+
+    def list(self, prefix: str) -> list[str]:
+        raise StorageError(self.reason)
+
+    def dirs(self, prefix: str) -> list[str]:
+        raise StorageError(self.reason)
+
+
+def _describe(err: Exception) -> str:
+    text = str(err)
+    return text.splitlines()[0] if text else type(err).__name__
+
+
+def open_store(location: str, properties: dict[str, str], redirect: str | None):
+    """The store a repository location points to, following StarRocks' property names."""
+    parsed = urlparse(location)
+    scheme = parsed.scheme.lower()
+    bucket, prefix = parsed.netloc, parsed.path.strip("/")
+    if scheme in ("s3", "s3a", "s3n", "oss", "cos", "cosn", "ks3", "obs", "tos"):
+        endpoint = properties.get("aws.s3.endpoint") or properties.get("fs.s3a.endpoint")
+        if endpoint and "googleapis.com" in endpoint:
+            if not redirect:
+                return UnreachableStore(f"GCS through S3A ({endpoint}) is not emulated; start the emulator with "
+                                        "--s3-endpoint to redirect it to an S3 API server")
+            endpoint = redirect
+        if not endpoint:
+            if not redirect:
+                return UnreachableStore("Unable to execute HTTP request: Connect to "
+                                        f"{bucket}.s3.amazonaws.com:443 failed: the emulator has no network access "
+                                        "(set --s3-endpoint or EMULATOR_S3_ENDPOINT)")
+            endpoint = redirect
+        if "://" not in endpoint:
+            endpoint = "http://" + endpoint
+        access = properties.get("aws.s3.access_key") or properties.get("fs.s3a.access.key") or "emulator"
+        secret = properties.get("aws.s3.secret_key") or properties.get("fs.s3a.secret.key") or "emulator"
+        region = properties.get("aws.s3.region") or "us-east-1"
+        return S3Store(S3Target(endpoint, bucket, prefix, access, secret, region))
+    if scheme in ("hdfs", "viewfs"):
+        return UnreachableStore(f"HDFS locations are not emulated yet: {location}")
+    if scheme in ("gs", "gcs"):
+        return UnreachableStore(f"GCS locations are not emulated yet: {location}")
+    return UnreachableStore(f"Unsupported location scheme: {location}")
+
+
+def redirect_from_env(flag: str | None) -> str | None:
+    return flag or os.environ.get("EMULATOR_S3_ENDPOINT") or None
