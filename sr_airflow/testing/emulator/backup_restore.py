@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from .catalog import Repository
+from .catalog import Database, Repository
 from .errors import EmulatorError
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
 from .layout import format_time, unpack_meta
@@ -148,9 +148,13 @@ class BackupRestore:
             db_name = stmt.new_db or source_db
             plan = _restore_plan(stmt, info, meta)
             objs = restore_objs(info, meta, plan)
-            db = cluster.catalog.databases.get(db_name)
-            db_id = db.id if db else cluster.catalog.new_id()
-            db_key = str(db_id)
+            with cluster.lock:
+                db = cluster.catalog.databases.get(db_name)
+                if db is None:  # a missing target database is created when the job is submitted
+                    db = Database(id=cluster.catalog.new_id(), name=db_name)
+                    cluster.catalog.databases[db_name] = db
+                    cluster.save()
+            db_id, db_key = db.id, str(db.id)
         with cluster.submit_lock:
             if cluster.running_job(db_key):
                 raise EmulatorError("Can only run one backup or restore job of external catalog"

@@ -48,8 +48,8 @@ def route_expression(table: Table) -> str:
         else:
             alts = []
             for value in p.values:
-                alts.append("(" + " AND ".join(f"{q(c.name)} = {_lit(v, c.sr_type)}" for c, v in zip(cols, value, strict=False))
-                            + ")")
+                pairs = zip(cols, value, strict=False)
+                alts.append("(" + " AND ".join(f"{q(c.name)} = {_lit(v, c.sr_type)}" for c, v in pairs) + ")")
             if alts:
                 branches.append(f"WHEN {' OR '.join(alts)} THEN '{p.name}'")
     if not branches:
