@@ -84,7 +84,8 @@ def parse_job_info(data: bytes | str | dict[str, Any], *, timestamp: str | None 
     for key in ("name", "database", "backup_time"):
         if key not in doc:
             raise InvalidArgumentError(f"job info has no {key!r} field.")
-    objects = doc.get("backup_objects") or {}
+    objects = doc.get("backup_objects")
+    objects = {} if objects is None else objects
     if not isinstance(objects, dict):
         raise InvalidArgumentError("job info field 'backup_objects' must be an object.")
     tables = tuple(_table(name, body) for name, body in objects.items())

@@ -1,0 +1,81 @@
+"""Restore-chain resolution."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+
+from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind, Tombstone
+from sr_airflow.engine.chain import resolve_chain
+from sr_airflow.engine.errors import SnapshotNotFoundError
+from tests.engine.strategies_catalog import START, histories, make_entry
+
+H = timedelta(hours=1)
+INC = SnapshotKind.INCREMENTAL
+
+
+def _catalog() -> Catalog:
+    return Catalog([
+        make_entry("full_1", START, partitions=[PartitionRecord("a", "p1", 1, 2), PartitionRecord("a", "p2", 2, 2),
+                                                PartitionRecord("b", "b", 3, 2)]),
+        make_entry("inc_1", START + H, kind=INC, parent="full_1", partitions=[PartitionRecord("a", "p1", 1, 3)],
+                   tombstones=[Tombstone("a", "p2")]),
+        make_entry("inc_2", START + 2 * H, kind=INC, parent="inc_1", partitions=[PartitionRecord("c", "c", 4, 2)],
+                   tombstones=[Tombstone("b")]),
+        make_entry("inc_bad", START + 3 * H, kind=INC, parent="inc_2", status="failed"),
+        make_entry("full_2", START + 4 * H, partitions=[PartitionRecord("c", "c", 4, 5)]),
+    ])
+
+
+def test_point_in_time_picks_the_newest_good_snapshot_at_or_before_it():
+    chain = resolve_chain(_catalog(), "db1", START + 2 * H + timedelta(minutes=30))
+    assert chain.labels == ("full_1", "inc_1", "inc_2")
+    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[0].tables] == [
+        ("a", ("p1", "p2"), True), ("b", ("b",), True)]
+    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[1].tables] == [("a", ("p1",), False)]
+    assert chain.drop_tables == ("b",) and chain.drop_partitions == (("a", "p2"),)
+    assert {k: h.label for k, h in chain.final_state.items()} == {("a", "p1"): "inc_1", ("c", "c"): "inc_2"}
+    assert chain.links[1].backup_timestamp == chain.links[1].entry.backup_timestamp
+
+
+def test_newest_when_no_time_and_a_new_full_starts_a_new_chain():
+    assert resolve_chain(_catalog(), "db1").labels == ("full_2",)
+
+
+def test_exact_label_and_table_subset():
+    chain = resolve_chain(_catalog(), "db1", label="inc_2", tables=["c"])
+    assert chain.labels == ("full_1", "inc_2")  # full_1 starts the chain even if it holds nothing of c
+    assert chain.drop_tables == () and chain.drop_partitions == ()
+    with pytest.raises(SnapshotNotFoundError, match="Table.s. zzz of database 'db1' are in no snapshot"):
+        resolve_chain(_catalog(), "db1", label="inc_2", tables=["zzz"])
+
+
+def test_clear_errors_when_nothing_covers():
+    with pytest.raises(SnapshotNotFoundError, match="No good snapshot of database 'db1' covers 2023"):
+        resolve_chain(_catalog(), "db1", START.replace(year=2023))
+    with pytest.raises(SnapshotNotFoundError, match="no good snapshot of database 'other'"):
+        resolve_chain(_catalog(), "other")
+    with pytest.raises(SnapshotNotFoundError, match="'inc_bad' or a snapshot it depends on is not good"):
+        resolve_chain(_catalog(), "db1", label="inc_bad")
+    with pytest.raises(SnapshotNotFoundError, match="'nope' is not in the catalog"):
+        resolve_chain(_catalog(), "db1", label="nope")
+
+
+def test_a_missing_parent_breaks_the_chain():
+    catalog = Catalog([make_entry("inc_x", START, kind=INC, parent="gone")])
+    with pytest.raises(SnapshotNotFoundError, match="No good snapshot"):
+        resolve_chain(catalog, "db1")
+
+
+@settings(max_examples=100, deadline=None)
+@given(catalog=histories())
+def test_every_good_snapshot_resolves_to_itself_through_good_links(catalog):
+    for entry in catalog.entries(good_only=True):
+        chain = resolve_chain(catalog, entry.database, entry.backup_time)
+        assert chain.target.label == entry.label
+        assert chain.links[0].entry.kind is SnapshotKind.FULL
+        assert all(link.entry.is_good for link in chain.links)
+        assert [link.entry.backup_time for link in chain.links] == sorted(link.entry.backup_time
+                                                                          for link in chain.links)

@@ -1,0 +1,148 @@
+"""Incremental planning: the query, partitions_meta parsing, full-vs-incremental policy, and a property test."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind, Tombstone
+from sr_airflow.engine.planner import (
+    PlanPolicy,
+    parse_data_size,
+    parse_partitions_meta,
+    partitions_meta_query,
+    plan_backup,
+)
+from sr_airflow.engine.quoting import quote_string
+from tests.engine.strategies_catalog import START, changes, db_states, make_entry, rows_for
+
+NEVER = PlanPolicy(max_incrementals=None, max_full_age=None)
+
+
+def _full_from(state: dict, label: str = "full_1", moment=START):
+    records = [PartitionRecord(t, p, pid, v) for (t, p), (pid, v) in sorted(state.items())]
+    return make_entry(label, moment, partitions=records)
+
+
+def test_query_is_one_select_with_the_database_quoted():
+    hostile, table = 'sales" OR "1"="1', 'b"c'
+    sql = partitions_meta_query(hostile, tables=["a", table])
+    assert sql == ("SELECT DB_NAME, TABLE_NAME, PARTITION_NAME, PARTITION_ID, VISIBLE_VERSION, "
+                   "VISIBLE_VERSION_TIME, ROW_COUNT, DATA_SIZE, IS_TEMP FROM information_schema.partitions_meta "
+                   f"WHERE DB_NAME = {quote_string(hostile)} AND TABLE_NAME IN ({quote_string('a')}, "
+                   f"{quote_string(table)}) ORDER BY TABLE_NAME, PARTITION_NAME")
+    assert '\\"1\\"' in sql  # the quotes inside the name are escaped by quote_string
+
+
+@pytest.mark.parametrize("text,expected", [("0B", 0), ("1.5KB", 1536), ("2 MB", 2 * 1024**2), ("3.000GB", 3 * 1024**3),
+                                           ("1TB", 1024**4), ("junk", None), (None, None), (42, 42)])
+def test_data_size_strings(text, expected):
+    assert parse_data_size(text) == expected
+
+
+def test_rows_as_tuples_or_mappings():
+    tuples = parse_partitions_meta([("db", "t", "p1", 7, 3, None, 10, "1KB", "false")])
+    maps = parse_partitions_meta([{"db_name": "db", "TABLE_NAME": "t", "PARTITION_NAME": "p1", "PARTITION_ID": 7,
+                                   "VISIBLE_VERSION": 3, "ROW_COUNT": 10, "DATA_SIZE": "1KB", "IS_TEMP": 0}])
+    assert tuples == maps and tuples[0].data_size == 1024 and tuples[0].is_temp is False
+    with pytest.raises(ValueError, match="lacks TABLE_NAME"):
+        parse_partitions_meta([{"DB_NAME": "db", "PARTITION_NAME": "p"}])
+
+
+def test_no_base_means_full():
+    plan = plan_backup(Catalog(), "db1", rows_for({("t", "p1"): (1, 2)}), now=START)
+    assert (plan.kind, plan.parent_label, plan.reason) == (SnapshotKind.FULL, None,
+                                                           "no good snapshot of this database to build on")
+    assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("t", ("p1",), True)]
+
+
+def test_nothing_changed_gives_an_empty_incremental():
+    state = {("t", "p1"): (1, 2), ("t", "p2"): (3, 4)}
+    plan = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(state), now=START + timedelta(hours=1),
+                       policy=NEVER)
+    assert plan.is_empty and plan.kind is SnapshotKind.INCREMENTAL and plan.tombstones == ()
+    assert plan.reason == "nothing changed since full_1"
+
+
+def test_policy_forces_a_full_after_n_incrementals_or_d_days():
+    state = {("t", "p1"): (1, 2)}
+    full = _full_from(state)
+    inc = make_entry("inc_1", START + timedelta(days=1), kind=SnapshotKind.INCREMENTAL, parent="full_1",
+                     partitions=[PartitionRecord("t", "p1", 1, 3)])
+    catalog = Catalog([full, inc])
+    rows = rows_for({("t", "p1"): (1, 4)})
+    by_count = plan_backup(catalog, "db1", rows, now=START + timedelta(days=2),
+                           policy=PlanPolicy(max_incrementals=1, max_full_age=None))
+    assert by_count.kind is SnapshotKind.FULL and "1 incremental(s)" in by_count.reason
+    by_age = plan_backup(catalog, "db1", rows, now=START + timedelta(days=8),
+                         policy=PlanPolicy(max_incrementals=None, max_full_age=timedelta(days=7)))
+    assert by_age.kind is SnapshotKind.FULL and "older than" in by_age.reason
+    normal = plan_backup(catalog, "db1", rows, now=START + timedelta(days=2), policy=PlanPolicy())
+    assert (normal.kind, normal.parent_label) == (SnapshotKind.INCREMENTAL, "inc_1")
+    with pytest.raises(ValueError, match="max_incrementals must be 0 or more"):
+        PlanPolicy(max_incrementals=-1)
+
+
+def test_versions_come_from_the_snapshot_not_the_plan():
+    """A write between planning and the snapshot is in the job info's version, so the next plan does not redo it,
+    and a write after the snapshot is found (peers using clocks lose one or the other)."""
+    full = _full_from({("t", "p1"): (1, 5)})  # planned at version 4, the job info said 5
+    plan = plan_backup(Catalog([full]), "db1", rows_for({("t", "p1"): (1, 5)}), now=START, policy=NEVER)
+    assert plan.is_empty
+    plan = plan_backup(Catalog([full]), "db1", rows_for({("t", "p1"): (1, 6)}), now=START, policy=NEVER)
+    assert [p.key for p in plan.partitions] == [("t", "p1")]
+
+
+def test_temp_partitions_are_not_planned_but_reported():
+    rows = rows_for({("t", "p1"): (1, 2)}) + [("db1", "t", "tmp_p", 9, 1, None, 0, "0B", True)]
+    plan = plan_backup(Catalog(), "db1", rows, now=START)
+    assert [p.key for p in plan.partitions] == [("t", "p1")] and plan.temp_partition_tables == ("t",)
+
+
+def test_failed_and_pending_snapshots_are_never_a_base():
+    state = {("t", "p1"): (1, 2)}
+    failed = make_entry("full_bad", START, status="failed")
+    plan = plan_backup(Catalog([failed]), "db1", rows_for(state), now=START)
+    assert plan.kind is SnapshotKind.FULL
+
+
+@settings(max_examples=150, deadline=None)
+@given(data=st.data(), state=db_states)
+def test_plan_after_a_random_change_covers_exactly_the_change(data, state):
+    new_state, changed, dropped_parts, dropped_tables = data.draw(changes(state))
+    plan = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(new_state), now=START, policy=NEVER)
+    assert plan.kind is SnapshotKind.INCREMENTAL and plan.parent_label == "full_1"
+    assert {p.key for p in plan.partitions} == changed
+    assert {(t.table, p) for t in plan.tables for p in t.partitions} == changed
+    assert set(plan.tombstones) == ({Tombstone(t) for t in dropped_tables}
+                                    | {Tombstone(t, p) for t, p in dropped_parts})
+    assert plan.is_empty == (not changed)
+    for table_plan in plan.tables:
+        all_now = {p for (t, p) in new_state if t == table_plan.table}
+        assert table_plan.whole_table == (set(table_plan.partitions) == all_now)
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data(), state=db_states, steps=st.integers(1, 5))
+def test_a_chain_of_planned_incrementals_tracks_the_database(data, state, steps):
+    """Back up with the planner several times; the chain then holds every partition at its latest version."""
+    from sr_airflow.engine.catalog import apply_chain
+
+    entries = [_full_from(state)]
+    moment = START
+    for i in range(steps):
+        state, *_ = data.draw(changes(state))
+        moment += timedelta(hours=1)
+        plan = plan_backup(Catalog(entries), "db1", rows_for(state), now=moment, policy=NEVER)
+        if plan.is_empty and not plan.tombstones:
+            continue
+        records = [PartitionRecord(p.table, p.partition, p.partition_id, p.version) for p in plan.partitions]
+        entries.append(make_entry(f"inc_{i}", moment, kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
+                                  partitions=records, tombstones=plan.tombstones))
+    held = apply_chain(Catalog(entries).chain_of(entries[-1].label))
+    final = plan_backup(Catalog(entries), "db1", rows_for(state), now=moment, policy=NEVER)
+    assert final.is_empty and final.tombstones == ()
+    assert {k: (h.record.partition_id, h.record.version) for k, h in held.items()} == state
