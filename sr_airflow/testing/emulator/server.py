@@ -7,6 +7,7 @@ import datetime as dt
 import decimal
 import json
 import logging
+import os
 import re
 import threading
 import time
@@ -70,8 +71,9 @@ class RootIdentity(IdentityProvider):
         return [NativePasswordAuthPlugin()]
 
     async def get_user(self, username: str) -> User | None:
-        if username != "root":
-            return None
+        if username != "root":  # unknown users fail like a wrong password: "Access denied"
+            return User(name=username, auth_string=NativePasswordAuthPlugin.create_auth_string(os.urandom(16).hex()),
+                        auth_plugin=NativePasswordAuthPlugin.name)
         auth = NativePasswordAuthPlugin.create_auth_string(self.password) if self.password else None
         return User(name="root", auth_string=auth, auth_plugin=NativePasswordAuthPlugin.name)
 
