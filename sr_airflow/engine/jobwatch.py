@@ -1,0 +1,213 @@
+"""Watching BACKUP / RESTORE jobs: what to do with the job found by label, one poll's verdict, progress lines
+and the polling backoff. Pure Python: the operators, the sensors and the trigger share these rules.
+
+A retry of a backup task must find its own job instead of submitting a second one. Labels are deterministic
+(``engine/labels.py``), so on every (re)execution :func:`decide_backup` looks at the database's latest job
+(``SHOW BACKUP FROM db``) and at the repository's snapshots of the label's generations (``SHOW SNAPSHOT ON repo
+WHERE SNAPSHOT IN (...)``) before anything is submitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError
+from sr_airflow.engine.jobs import BackupJob, RestoreJob
+from sr_airflow.engine.labels import base_label, generations, with_generation
+from sr_airflow.engine.snapshots import SnapshotListing
+
+#: How many generation labels (``<label>_r<n>``) one run may use before it gives up.
+MAX_GENERATIONS = 9
+
+#: MySQL client error numbers that mean "the connection failed", not "the server refused the statement".
+CONNECTION_ERRNOS = frozenset({2003, 2006, 2013, 2055})
+
+BUSY_MARKERS = (
+    "Can only run one backup or restore job",
+    "Another backup or restore job is being submitted",
+)
+
+
+class NextStep(Enum):
+    SUBMIT = "submit"
+    WAIT = "wait"
+    DONE = "done"
+    BUSY = "busy"
+
+
+@dataclass(frozen=True)
+class LabelDecision:
+    """What a (re)executed backup task does next, with the label it does it for."""
+
+    step: NextStep
+    label: str
+    reason: str
+    job: BackupJob | RestoreJob | None = None
+
+
+def generation_labels(label: str) -> list[str]:
+    """The label and every generation a run may use, oldest first."""
+    return [with_generation(label, n) for n in range(MAX_GENERATIONS + 1)]
+
+
+def decide_backup(label: str, jobs: Sequence[BackupJob], snapshots: Sequence[SnapshotListing]) -> LabelDecision:
+    """Decide from the database's jobs and the repository's listings whether to submit, wait, or stop.
+
+    - the latest job carries one of our labels: running → WAIT on it, FINISHED → DONE, CANCELLED → the label is
+      spent (StarRocks keeps its ``__ss_`` folder), so SUBMIT the next generation;
+    - a snapshot of one of our labels is listed OK → DONE (the job finished; a later job may hide it);
+    - another job is running on the database → BUSY;
+    - otherwise SUBMIT the first generation that no job and no folder has used.
+    """
+    family = set(generation_labels(label))
+    ours = [job for job in jobs if job.label in family]
+    running_ours = [job for job in ours if job.state.is_running]
+    if running_ours:
+        job = running_ours[-1]
+        return LabelDecision(NextStep.WAIT, job.label, f"{job.describe()}; waiting for it.", job)
+    finished = [job for job in ours if job.state.succeeded]
+    if finished:
+        job = finished[-1]
+        return LabelDecision(NextStep.DONE, job.label, f"{job.describe()}; nothing to submit.", job)
+    ok = [s for s in snapshots if s.label in family and s.ok and s.timestamps]
+    if ok:
+        listing = max(ok, key=lambda s: s.latest_timestamp or "")
+        return LabelDecision(NextStep.DONE, listing.label,
+                             f"Snapshot {listing.label!r} is already in the repository with status OK.")
+    others = [job for job in jobs if job.label not in family and job.state.is_running]
+    if others:
+        job = others[-1]
+        return LabelDecision(NextStep.BUSY, label, f"{job.describe()}.", job)
+    used = set(generations(label, [j.label for j in ours] + [s.label for s in snapshots]))
+    for candidate in generation_labels(label):
+        if candidate not in used:
+            reason = (f"Submitting {candidate!r}" + (f": {', '.join(sorted(used))} already used." if used else "."))
+            return LabelDecision(NextStep.SUBMIT, candidate, reason)
+    raise JobFailedError(
+        f"Snapshot label {base_label(label)!r} and its {MAX_GENERATIONS} generations are all used by cancelled jobs.")
+
+
+def is_busy_error(exc: BaseException) -> bool:
+    """True if StarRocks refused a BACKUP / RESTORE because another job runs on the database."""
+    return any(marker in str(exc) for marker in BUSY_MARKERS)
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """True for a failed or dropped connection (worth retrying); False for a statement the server refused."""
+    if isinstance(exc, (ConnectionError, TimeoutError)):
+        return True
+    args = getattr(exc, "args", ())
+    return bool(args) and isinstance(args[0], int) and args[0] in CONNECTION_ERRNOS
+
+
+class Verdict(Enum):
+    RUNNING = "running"
+    SUCCESS = "success"
+    CANCELLED = "cancelled"
+    ABSENT = "absent"
+
+
+@dataclass(frozen=True)
+class Observation:
+    """One poll's verdict on the watched job: running, finished, cancelled, or not (or no longer) there."""
+
+    verdict: Verdict
+    job: BackupJob | RestoreJob | None
+    message: str
+
+
+def observe(jobs: Sequence[BackupJob | RestoreJob], *, database: str | None, label: str | None = None,
+            job_id: str | None = None, kind: str = "Backup") -> Observation:
+    """The watched job among ``jobs`` (one SHOW BACKUP / SHOW RESTORE): by ``job_id``, else ``label``, else the
+    latest job of ``database``."""
+    if job_id:
+        found = [j for j in jobs if j.job_id == str(job_id)]
+    elif label:
+        found = [j for j in jobs if j.label == label]
+    else:
+        found = list(jobs)
+    where = f" of database {database!r}" if database else ""
+    if not found:
+        what = f"{kind.lower()} job {label!r}" if label else f"{kind.lower()} job"
+        return Observation(Verdict.ABSENT, None, f"No {what}{where} is shown by StarRocks.")
+    job = found[-1]
+    if job.state.is_running:
+        return Observation(Verdict.RUNNING, job, f"{job.describe()}.")
+    if job.state.succeeded:
+        return Observation(Verdict.SUCCESS, job, f"{job.describe()}.")
+    return Observation(Verdict.CANCELLED, job, f"{job.describe()}.")
+
+
+def observe_snapshot(listings: Sequence[SnapshotListing], label: str, repository: str) -> Observation:
+    """Whether snapshot ``label`` is visible with status OK in ``repository``."""
+    found = [s for s in listings if s.label == label]
+    if found and found[0].ok and found[0].timestamps:
+        return Observation(Verdict.SUCCESS, None,
+                           f"Snapshot {label!r} is visible in repository {repository!r} with status OK "
+                           f"(timestamps {', '.join(found[0].timestamps)}).")
+    status = found[0].status if found else "not listed"
+    return Observation(Verdict.RUNNING, None,
+                       f"Snapshot {label!r} is not yet usable in repository {repository!r} (status: {status}).")
+
+
+class ProgressLog:
+    """Turns successive observations into log lines: each state change once, and done/total files while a job
+    uploads or downloads, each time the count moves."""
+
+    def __init__(self) -> None:
+        self._last: tuple[str, str, int, int] | None = None
+
+    def update(self, job: BackupJob | RestoreJob | None) -> str | None:
+        if job is None:
+            return None
+        done, total = job.files_done, job.files_total
+        key = (job.label, job.state.name, done, total)
+        if key == self._last:
+            return None
+        previous, self._last = self._last, key
+        moving = job.state.name in ("UPLOADING", "DOWNLOADING") and total
+        if previous is not None and previous[:2] == key[:2]:
+            return f"{job.label}: {job.state.name} {done}/{total} files." if moving else None
+        line = f"{job.describe()}."
+        if moving:
+            line += f" {done}/{total} files."
+        return line
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Polling intervals: ``initial`` seconds, times ``factor`` after each poll, capped at ``maximum``."""
+
+    initial: float = 2.0
+    maximum: float = 60.0
+    factor: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not self.initial > 0 or self.maximum < self.initial or self.factor < 1:
+            raise InvalidArgumentError(
+                f"poll intervals need 0 < poll_interval <= max_poll_interval and a factor >= 1, got "
+                f"{self.initial}, {self.maximum} and {self.factor}.")
+
+    def next(self, current: float | None) -> float:
+        if current is None:
+            return self.initial
+        return min(self.maximum, current * self.factor)
+
+
+def phase_seconds(job: BackupJob | RestoreJob) -> dict[str, float]:
+    """Seconds spent per phase, from the job's SHOW times (only the phases whose both ends are known)."""
+    if isinstance(job, BackupJob):
+        marks = [("snapshot", job.create_time, job.snapshot_finished_time),
+                 ("upload", job.snapshot_finished_time, job.upload_finished_time),
+                 ("save_meta", job.upload_finished_time, job.finished_time),
+                 ("total", job.create_time, job.finished_time)]
+    else:
+        marks = [("prepare_meta", job.create_time, job.meta_prepared_time),
+                 ("snapshot", job.meta_prepared_time, job.snapshot_finished_time),
+                 ("download", job.snapshot_finished_time, job.download_finished_time),
+                 ("commit", job.download_finished_time, job.finished_time),
+                 ("total", job.create_time, job.finished_time)]
+    return {name: float((end - start).total_seconds()) for name, start, end in marks
+            if start is not None and end is not None}

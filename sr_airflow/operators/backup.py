@@ -1,0 +1,248 @@
+"""StarRocksBackupOperator: one BACKUP per DAG run, found again (never submitted twice) by a retry."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sr_airflow.engine.errors import JobFailedError
+from sr_airflow.engine.jobs import parse_show_backup
+from sr_airflow.engine.jobwatch import NextStep, decide_backup, generation_labels, is_busy_error, phase_seconds
+from sr_airflow.engine.labels import LABEL_KINDS, snapshot_label
+from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode
+from sr_airflow.engine.scope import Scope
+from sr_airflow.engine.scope_args import scope_description, scope_from_arguments
+from sr_airflow.engine.snapshots import parse_snapshot_listing
+from sr_airflow.engine.statements import (
+    BackupRequest,
+    Syntax,
+    render_backup,
+    render_show_backup,
+    render_show_snapshot,
+)
+from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksBaseOperator
+from sr_airflow.triggers.job import JobWatch
+
+ON_BUSY = ("wait", "fail")
+ASSET_SCHEME = "starrocks"
+
+
+def database_asset(conn_id: str, database: str):
+    """The Asset a backup of ``database`` updates: ``starrocks://<conn_id>/<database>``."""
+    from airflow.sdk import Asset
+
+    return Asset(name=f"{ASSET_SCHEME}/{conn_id}/{database}", uri=f"{ASSET_SCHEME}://{conn_id}/{database}")
+
+
+def run_moment(context: Any):
+    """The moment a run stands for: its logical date, or when it was asked to run (manual runs)."""
+    dag_run = context["dag_run"]
+    return context.get("logical_date") or dag_run.logical_date or dag_run.run_after
+
+
+def check_server(hook: Any, log: Any) -> Any:
+    """The server version; refuses a shared-data cluster when the server says it runs in that mode."""
+    version = hook.server_version()
+    try:
+        columns, rows = hook.fetch(SHOW_RUN_MODE)
+    except Exception as exc:  # noqa: BLE001 - a server without this statement is not shared-data
+        log.debug("run_mode not readable (%s); assuming shared-nothing.", exc)
+    else:
+        conn = hook.connection
+        check_run_mode(columns, rows, server=f"{conn.host}:{conn.port}")
+    return version
+
+
+class StarRocksBackupOperator(StarRocksBaseOperator):
+    """Back up a database (or some of its objects, or external catalogs) into a repository and wait for it.
+
+    The snapshot label is derived from the DAG run (``engine/labels.py``), so a retry finds its own job: a running
+    job is waited for, a finished one is reported without resubmitting, a cancelled one makes way for the next
+    generation label (``<label>_r1``...). Another job on the database is waited for (``on_busy="wait"``) or
+    refused (``"fail"``). On success the snapshot is recorded in the catalog (when ``catalog_conn_id`` is given)
+    and XCom gets ``snapshot_label``, ``backup_timestamp``, ``size_bytes`` and ``phase_seconds``.
+
+    :param repository: the repository to back up into.
+    :param database: the database (omit for an external-catalog backup).
+    :param tables: ``"ALL"`` or a list of names or ``{"name", "partitions"}`` mappings.
+    :param materialized_views: ``"ALL"`` or a list of names.
+    :param views: ``"ALL"`` or a list of names.
+    :param functions: ``"ALL"`` or a list of names.
+    :param external_catalogs: ``"ALL"`` or a list of catalog names (no database then).
+    :param snapshot_label: an explicit label (default: derived from the DAG run).
+    :param label_kind: the label's prefix: ``full``, ``incr``, ``part`` or ``mig``.
+    :param timeout: StarRocks' job timeout in seconds (at least 600).
+    :param on_busy: ``wait`` for another job on the database to end, or ``fail``.
+    :param cancel_on_kill: cancel the StarRocks job when the task is killed.
+    :param catalog_conn_id: storage connection of the repository location; when set, the snapshot's job info is
+        read and its catalog entry written, and its size measured.
+    """
+
+    template_fields: Sequence[str] = (
+        "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
+        "snapshot_label", "catalog_conn_id",
+    )
+    template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
+                                 "functions": "json", "external_catalogs": "json"}
+
+    def __init__(self, *, repository: str, database: str | None = None, tables: Any = None,
+                 materialized_views: Any = None, views: Any = None, functions: Any = None,
+                 external_catalogs: Any = None, snapshot_label: str | None = None, label_kind: str = "full",
+                 timeout: int | None = None, on_busy: str = "wait", cancel_on_kill: bool = True,
+                 catalog_conn_id: str | None = None, **kwargs: Any) -> None:
+        if on_busy not in ON_BUSY:
+            raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
+        if label_kind not in LABEL_KINDS:
+            raise ValueError(f"label_kind must be one of {', '.join(LABEL_KINDS)}, got {label_kind!r}.")
+        if database and "{{" not in database and "outlets" not in kwargs:
+            kwargs["outlets"] = [database_asset(kwargs.get("starrocks_conn_id", DEFAULT_CONN_ID), database)]
+        super().__init__(**kwargs)
+        self.repository = repository
+        self.database = database
+        self.tables = tables
+        self.materialized_views = materialized_views
+        self.views = views
+        self.functions = functions
+        self.external_catalogs = external_catalogs
+        self.snapshot_label = snapshot_label
+        self.label_kind = label_kind
+        self.timeout = timeout
+        self.on_busy = on_busy
+        self.cancel_on_kill = cancel_on_kill
+        self.catalog_conn_id = catalog_conn_id
+
+    # ---- what this run backs up
+    def scope(self) -> Scope:
+        return scope_from_arguments(database=self.database, tables=self.tables,
+                                    materialized_views=self.materialized_views, views=self.views,
+                                    functions=self.functions, external_catalogs=self.external_catalogs)
+
+    def base_label(self, context: Any, scope: Scope) -> str:
+        if self.snapshot_label:
+            return self.snapshot_label
+        ti = context["ti"]
+        fingerprint = {"scope": scope_description(scope), "task_id": self.task_id,
+                       "map_index": getattr(ti, "map_index", -1)}
+        return snapshot_label(kind=self.label_kind, database=scope.database or "catalogs",
+                              moment=run_moment(context), dag_id=self.dag_id, run_id=context["dag_run"].run_id,
+                              scope=fingerprint)
+
+    def request(self, label: str, scope: Scope) -> BackupRequest:
+        return BackupRequest(label=label, repository=self.repository, scope=scope, timeout_s=self.timeout)
+
+    # ---- the steps
+    def execute(self, context: Any) -> dict[str, Any]:
+        scope = self.scope()
+        label = self.base_label(context, scope)
+        request = self.request(label, scope)
+        request.validate()
+        version = check_server(self.hook, self.log)
+        render_backup(request, Syntax.for_version(version))  # UnsupportedByServerError before any submission
+        self.log.info("Backup of %s into repository %s, label %s (StarRocks %s).",
+                      scope.database or "external catalogs", self.repository, label, version)
+        return self._advance(context)
+
+    def _advance(self, context: Any) -> dict[str, Any]:
+        scope = self.scope()
+        label = self.base_label(context, scope)
+        columns, rows = self.hook.fetch(render_show_backup(scope.database))
+        jobs = parse_show_backup(columns, rows)
+        columns, rows = self.hook.fetch(render_show_snapshot(self.repository, labels=generation_labels(label)))
+        snapshots = parse_snapshot_listing(columns, rows)
+        if scope.database is None:  # external-catalog jobs: other databases' jobs do not block
+            jobs = [j for j in jobs if j.label in set(generation_labels(label))]
+        decision = decide_backup(label, jobs, snapshots)
+        self.log.info("%s", decision.reason)
+        if decision.step is NextStep.DONE:
+            return self._finish(context, decision.label)
+        if decision.step is NextStep.WAIT:
+            return self._wait_job(context, decision.label)
+        if decision.step is NextStep.BUSY:
+            return self._busy(context, decision.reason)
+        version = self.hook.server_version()
+        statement = render_backup(self.request(decision.label, scope), Syntax.for_version(version))
+        try:
+            self.hook.execute(statement)
+        except Exception as exc:
+            if is_busy_error(exc):
+                return self._busy(context, str(exc))
+            raise JobFailedError(f"Backup {decision.label!r} of {scope.database or 'external catalogs'!r} was "
+                                 f"refused by StarRocks: {str(exc).rstrip('.')}.") from None
+        self.log.info("Submitted backup %s.", decision.label)
+        store = context.get("task_state_store")
+        if store is not None:
+            store.set("snapshot_label", decision.label)
+        return self._wait_job(context, decision.label)
+
+    def _busy(self, context: Any, reason: str) -> dict[str, Any]:
+        database = self.database or "external catalogs"
+        if self.on_busy == "fail":
+            raise JobFailedError(f"Backup of database {database!r} refused: another job is running "
+                                 f"({reason.rstrip('.')}).")
+        self.log.info("Waiting for another job on database %s to end: %s", database, reason)
+        watch = JobWatch(kind="any", database=self.database, absent="done")
+        return self.wait_for(context, watch, "_busy_cleared")
+
+    def _busy_cleared(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("status") != "success":
+            raise JobFailedError(event.get("message") or "Waiting for the database to become free failed.")
+        return self._advance(context)
+
+    def _wait_job(self, context: Any, label: str) -> dict[str, Any]:
+        watch = JobWatch(kind="backup", database=self.database, label=label)
+        return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the wait: fail on a cancelled job or an error, else record and report the snapshot."""
+        if event.get("status") != "success":
+            raise JobFailedError(event.get("message") or f"Backup {event.get('label')!r} failed.")
+        return self._finish(context, event["label"])
+
+    # ---- the result
+    def _finish(self, context: Any, label: str) -> dict[str, Any]:
+        columns, rows = self.hook.fetch(render_show_backup(self.database))
+        job = next((j for j in parse_show_backup(columns, rows) if j.label == label), None)
+        columns, rows = self.hook.fetch(render_show_snapshot(self.repository, label))
+        listing = next((s for s in parse_snapshot_listing(columns, rows) if s.label == label), None)
+        if listing is None or not listing.ok:
+            raise JobFailedError(f"Backup {label!r} ended but its snapshot is not usable in repository "
+                                 f"{self.repository!r} (status: {listing.status if listing else 'not listed'}).")
+        result: dict[str, Any] = {
+            "snapshot_label": label,
+            "backup_timestamp": listing.latest_timestamp,
+            "repository": self.repository,
+            "database": self.database,
+            "job_id": job.job_id if job else None,
+            "phase_seconds": phase_seconds(job) if job else {},
+            "size_bytes": None,
+        }
+        if self.catalog_conn_id:
+            result["size_bytes"] = self.record_in_catalog(context, result)
+        self.log.info("Snapshot %s (timestamp %s) is in repository %s; phases: %s.", label,
+                      result["backup_timestamp"], self.repository, result["phase_seconds"])
+        context["ti"].xcom_push(key="snapshot_label", value=label)
+        context["ti"].xcom_push(key="backup_timestamp", value=result["backup_timestamp"])
+        return result
+
+    def record_in_catalog(self, context: Any, result: dict[str, Any]) -> int | None:
+        """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""
+        from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
+        from sr_airflow.operators.repository import find_repository
+        from sr_airflow.storage import get_storage
+        from sr_airflow.storage.catalog_store import CatalogStore
+
+        info = find_repository(self.hook, self.repository)
+        if info is None:
+            raise JobFailedError(f"Repository {self.repository!r} is not shown by StarRocks any more.")
+        storage = get_storage(info.location, conn_id=self.catalog_conn_id)
+        label, timestamp = result["snapshot_label"], result["backup_timestamp"]
+        job_info = storage.read_job_info(self.repository, label, timestamp)
+        size = storage.snapshot_size(self.repository, label)
+        entry = entry_from_job_info(
+            job_info, repository=self.repository, kind=SnapshotKind.FULL,
+            scope=scope_description(self.scope()), phase_seconds=result["phase_seconds"], dag_id=self.dag_id,
+            run_id=context["dag_run"].run_id, snapshot_bytes=size.bytes, snapshot_objects=size.objects,
+            source_version=str(self.hook.server_version()),
+        )
+        CatalogStore(storage, self.repository).put(entry)
+        return size.bytes

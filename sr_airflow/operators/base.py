@@ -1,0 +1,89 @@
+"""What every StarRocks operator shares: the connection, the cached hook, and waiting on a job.
+
+Waiting checks once synchronously; if the job is not done it defers to :class:`StarRocksJobTrigger` (the default,
+``[operators] default_deferrable`` respected) or polls in the worker with the same backoff (``deferrable=False``).
+Either way the operator's ``method_name`` callback receives the same event dictionary.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseOperator
+from airflow.sdk.configuration import conf
+
+from sr_airflow.engine.jobwatch import Backoff
+from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger, cancel_if_ours, wait_sync
+
+DEFAULT_CONN_ID = "starrocks_default"
+
+
+def default_deferrable() -> bool:
+    return conf.getboolean("operators", "default_deferrable", fallback=False)
+
+
+class StarRocksBaseOperator(BaseOperator):
+    """Base of the StarRocks operators: connection, hook, deferrable waiting and cancel on kill.
+
+    :param starrocks_conn_id: the StarRocks connection (type ``starrocks``).
+    :param deferrable: wait in the triggerer (no worker slot) instead of polling in the worker.
+    :param poll_interval: first interval between status checks, seconds (doubles up to ``max_poll_interval``).
+    :param max_poll_interval: the longest interval between status checks, seconds.
+    :param wait_timeout: give up waiting after this many seconds (None: wait as long as StarRocks' own timeout).
+    """
+
+    ui_color = "#d6ecff"
+
+    def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
+                 poll_interval: float = 2.0, max_poll_interval: float = 60.0, wait_timeout: float | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.starrocks_conn_id = starrocks_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.poll_interval = poll_interval
+        self.max_poll_interval = max_poll_interval
+        self.wait_timeout = wait_timeout
+        self._watching: JobWatch | None = None
+
+    @cached_property
+    def hook(self):
+        from sr_airflow.hooks.starrocks import StarRocksHook
+
+        return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
+
+    @property
+    def backoff(self) -> Backoff:
+        return Backoff(self.poll_interval, self.max_poll_interval)
+
+    def wait_for(self, context: Any, watch: JobWatch, method_name: str, *, cancel_on_kill: bool = False) -> Any:
+        """Check once; then defer, or poll here; finally call ``method_name(context, event)``."""
+        self._watching = watch if cancel_on_kill else None
+        event = watch.event(watch.poll(self.hook))
+        if event is None and self.deferrable:
+            trigger = StarRocksJobTrigger(
+                starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database,
+                label=watch.label, job_id=watch.job_id, repository=watch.repository, absent=watch.absent,
+                poll_interval=self.poll_interval, max_poll_interval=self.max_poll_interval,
+                cancel_on_kill=cancel_on_kill,
+            )
+            timeout = timedelta(seconds=self.wait_timeout) if self.wait_timeout else None
+            self.log.info("Deferring: waiting for %s %s.", watch.kind, watch.label or watch.database)
+            self.defer(trigger=trigger, method_name=method_name, timeout=timeout)
+        if event is None:
+            event = wait_sync(self.hook, watch, self.backoff, self.log, timeout=self.wait_timeout)
+        return getattr(self, method_name)(context, event)
+
+    def on_kill(self) -> None:
+        """The task was killed while waiting in the worker: cancel the StarRocks job it started."""
+        watch = self._watching
+        if watch is None:
+            return
+        try:
+            statement = cancel_if_ours(self.hook, watch)
+        except Exception as exc:  # noqa: BLE001 - on_kill must not mask the kill itself
+            self.log.warning("Could not cancel %s %s on kill: %s", watch.kind, watch.label, exc)
+            return
+        if statement:
+            self.log.info("Task killed: sent %s.", statement)
