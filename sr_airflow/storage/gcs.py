@@ -16,8 +16,7 @@ from sr_airflow.storage.location import RepositoryLocation
 
 class GcsRepositoryStorage(RepositoryStorage):
     backend = "gcs"
-    # One delete call per object (the JSON API has no multi-object delete); a "request" here is a batch of calls.
-    delete_batch_size = 100
+    delete_batch_size = 100  # the JSON API's batch limit
 
     def __init__(self, location: RepositoryLocation, *, gcp_conn_id: str | None = None, client: Any = None,
                  endpoint_url: str | None = None, project: str | None = None, **kwargs):
@@ -67,14 +66,19 @@ class GcsRepositoryStorage(RepositoryStorage):
         self._bucket.blob(key).upload_from_string(data, content_type="application/octet-stream")
 
     def _delete(self, keys: list[str]) -> None:
-        from google.api_core.exceptions import NotFound
+        """One JSON-API batch request (multipart, at most 100 calls); a missing object is not an error."""
+        from google.api_core import exceptions
 
         bucket = self._bucket
-        for key in keys:
-            try:
+        batch = self.client.batch(raise_exception=False)
+        with batch:
+            for key in keys:
                 bucket.delete_blob(key)
-            except NotFound:
-                pass
+        # The library keeps the per-call answers only on this attribute when raise_exception is False.
+        failed = [r for r in getattr(batch, "_responses", []) if not 200 <= r.status_code < 300
+                  and r.status_code != 404]
+        if failed:
+            raise exceptions.from_http_response(failed[0])
 
     def _head(self, key: str) -> ObjectInfo | None:
         blob = self._bucket.get_blob(key)

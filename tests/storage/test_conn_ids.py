@@ -34,3 +34,28 @@ def test_hdfs_client_from_an_hdfs_connection(webhdfs_server, monkeypatch):
     storage.write("a/b", b"ok")
     assert storage.list("a")[0].key == "a/b"
     assert storage.client.url == webhdfs_server.url and storage.client._session.auth == ("hdfs", "hdfs-pass")
+
+
+def test_gcs_deletes_in_batches_of_100_calls(gcs_server, monkeypatch):
+    """250 objects -> 3 batch HTTP requests to the emulator's /batch endpoint."""
+    import requests
+
+    from tests.storage.layouts import write_snapshot
+
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
+    bucket = unique("gcsbatch")
+    storage = get_storage(f"gs://{bucket}/backup", endpoint_url=gcs_server.endpoint_url)
+    storage.client.create_bucket(bucket)
+    snap = write_snapshot(storage, "repo", "big", content_files=248)
+    posts = []
+    real = requests.Session.request
+
+    def counting(self, method, url, *args, **kwargs):
+        if "/batch/" in url:
+            posts.append(url)
+        return real(self, method, url, *args, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", counting)
+    report = storage.delete_snapshot("repo", "big")
+    assert (report.objects, report.requests, len(posts)) == (len(snap.keys), 3, 3)
+    assert storage.list("") == []
