@@ -1,0 +1,222 @@
+"""BACKUP / RESTORE behaviour across two emulators sharing an S3 bucket."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+
+from .conftest import as_dicts, error_of, repo_sql, run, wait_job
+
+PROGRESS = re.compile(r"^(\[\d+: \d+/\d+\](, )?)+$")
+
+
+@pytest.fixture(scope="module")
+def shared(emulator, emulator_b, s3_client):
+    s3_client.create_bucket(Bucket="shared-bucket")
+    a, b = emulator.connect().cursor(), emulator_b.connect().cursor()
+    run(a, repo_sql("repo", "shared-bucket"))
+    run(b, repo_sql("repo", "shared-bucket", read_only=True))
+    run(a, "CREATE DATABASE src")
+    run(a, """CREATE TABLE src.orders (d DATE NOT NULL, id INT NOT NULL, amount BIGINT) DUPLICATE KEY(d, id)
+              PARTITION BY RANGE(d) (PARTITION p1 VALUES LESS THAN ("2024-01-01"),
+                                     PARTITION p2 VALUES LESS THAN ("2025-01-01"))
+              DISTRIBUTED BY HASH(id) BUCKETS 2""")
+    for i in range(3):
+        run(a, f"INSERT INTO src.orders VALUES ('2023-0{i + 1}-01', {i}, {i * 10}), ('2024-0{i + 1}-01', {i + 10}, 1)")
+    return a, b
+
+
+def slow(cursor, phase: str = "0.4", mbps: str = "0") -> None:
+    run(cursor, f"ADMIN SET FRONTEND CONFIG ('emulator_min_phase_seconds' = '{phase}', "
+                f"'emulator_throughput_mbps' = '{mbps}')")
+
+
+def fast(cursor) -> None:
+    slow(cursor, "0.05", "200")
+
+
+def wait_state(cursor, kind: str, db: str, states: set[str], timeout: float = 30) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = as_dicts(cursor, f"SHOW {kind} FROM {db}")
+        if rows and rows[0]["State"] in states:
+            return rows[0]
+        time.sleep(0.02)
+    raise TimeoutError(f"{kind} of {db} never reached {states}.")
+
+
+def timestamp(cursor, label: str) -> str:
+    return as_dicts(cursor, f"SHOW SNAPSHOT ON repo WHERE SNAPSHOT = '{label}'")[0]["Timestamp"]
+
+
+def test_legacy_syntax_partitions_versions(shared):
+    a, b = shared
+    run(a, "BACKUP SNAPSHOT src.legacy_p1 TO repo ON (orders PARTITION (p1))")
+    job = wait_job(a, "BACKUP", "src")
+    assert job["State"] == "FINISHED" and job["Status"] == "[OK]" and job["Timeout"] == "86400"
+    assert job["BackupObjs"] == "[src.ordersPARTITIONS (p1)]"
+    assert job["UnfinishedTasks"] == "" and job["Progress"] == "" and job["TaskErrMsg"] == ""
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", job[k]) for k in
+               ("CreateTime", "SnapshotFinishedTime", "UploadFinishedTime", "FinishedTime"))
+    stamp = timestamp(b, "legacy_p1")
+    run(b, f"RESTORE SNAPSHOT src.legacy_p1 FROM repo ON (orders PARTITION (p1) AS orders_p1) "
+           f"PROPERTIES ('backup_timestamp' = '{stamp}', 'allow_load' = 'true', 'replication_num' = '1')")
+    job = wait_job(b, "RESTORE", "src")
+    assert (job["State"], job["AllowLoad"], job["ReplicationNum"], job["RestoreObjs"]) == (
+        "FINISHED", "true", "1", "orders_p1 PARTITIONS [p1]")
+    assert run(b, "SELECT id, amount FROM src.orders_p1 ORDER BY id") == [(0, 0), (1, 10), (2, 20)]
+    meta = ("SELECT PARTITION_NAME, VISIBLE_VERSION, ROW_COUNT FROM information_schema.partitions_meta "
+            "WHERE DB_NAME = 'src' AND TABLE_NAME = '{}' AND PARTITION_NAME = 'p1'")
+    assert run(b, meta.format("orders_p1")) == run(a, meta.format("orders")) == [("p1", 4, 3)]
+    # after a RESTORE on a db, SHOW BACKUP on that db is empty (only the latest job of a db is kept)
+    assert run(b, "SHOW BACKUP FROM src") == []
+    detail = as_dicts(b, f"SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'legacy_p1' AND TIMESTAMP = '{stamp}'")
+    assert list(detail[0]) == ["Snapshot", "Timestamp", "Database", "Details", "Status"]
+    assert detail[0]["Database"] == "src" and detail[0]["Status"] == "OK"
+    assert '\n "backup_objects": {\n  "orders": {' in detail[0]["Details"]
+
+
+def test_intermediate_states_progress_and_snapshot_isolation(shared, emulator_b):
+    a, b = shared
+    slow(a, "0.3", "0.002")  # 2 KB/s: each tablet file takes a visible moment
+    try:
+        run(a, "BACKUP DATABASE src SNAPSHOT iso TO repo ON (TABLE orders)")
+        seen = {wait_state(a, "BACKUP", "src", {"PENDING", "SNAPSHOTING"})["State"]}
+        wait_state(a, "BACKUP", "src", {"UPLOAD_SNAPSHOT", "UPLOADING"})
+        run(a, "INSERT INTO src.orders VALUES ('2024-12-01', 99, 99)")  # after SNAPSHOTING: not in the snapshot
+        uploading = wait_state(a, "BACKUP", "src", {"UPLOADING"})
+        assert PROGRESS.match(uploading["Progress"]), uploading
+        assert re.fullmatch(r"(\d+=10001(, )?)+", uploading["UnfinishedTasks"])
+        assert error_of(a, "BACKUP DATABASE src SNAPSHOT other TO repo") == (
+            1064, "Can only run one backup or restore job of a database at same time")
+        assert error_of(a, "DROP REPOSITORY repo") == (
+            1064, "Backup or restore job is running on this repository. Can not drop it")
+        for state in ("SAVE_META", "UPLOAD_INFO", "FINISHED"):
+            seen.add(wait_state(a, "BACKUP", "src", {state, "FINISHED"})["State"])
+        assert {"SAVE_META", "FINISHED"} <= seen
+    finally:
+        fast(a)
+    stamp = timestamp(b, "iso")
+    run(b, "CREATE DATABASE iso_db")
+    run(b, f"RESTORE SNAPSHOT iso FROM repo DATABASE src AS iso_db PROPERTIES ('backup_timestamp' = '{stamp}')")
+    assert wait_job(b, "RESTORE", "iso_db")["State"] == "FINISHED"
+    assert run(b, "SELECT count(*) FROM iso_db.orders WHERE id = 99") == [(0,)]
+    assert run(b, "SELECT count(*) FROM iso_db.orders") == [(6,)]
+    assert run(a, "SELECT count(*) FROM src.orders") == [(7,)]
+
+
+def test_cancel_backup_then_label_is_taken(shared):
+    a, _ = shared
+    slow(a, "0.2", "0.002")
+    try:
+        run(a, "BACKUP DATABASE src SNAPSHOT cancelled_label TO repo")
+        job = wait_state(a, "BACKUP", "src", {"UPLOADING"})
+        while not re.search(r": [1-9]\d*/", job["Progress"]):
+            job = wait_state(a, "BACKUP", "src", {"UPLOADING"})
+        run(a, "CANCEL BACKUP FROM src")
+        job = wait_job(a, "BACKUP", "src")
+    finally:
+        fast(a)
+    assert (job["State"], job["Status"]) == ("CANCELLED", "[COMMON_ERROR, msg: user cancelled]")
+    assert error_of(a, "BACKUP DATABASE src SNAPSHOT cancelled_label TO repo") == (
+        1064, "Snapshot with name 'cancelled_label' already exist in repository")
+    rows = as_dicts(a, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'cancelled_label'")
+    assert rows == [{"Snapshot": "cancelled_label", "Timestamp": "", "Status": "ERROR: no snapshot"}]
+
+
+def test_restore_conflicts_cancel_and_bad_file(shared, s3_client):
+    a, b = shared
+    run(a, "BACKUP DATABASE src SNAPSHOT full1 TO repo ON (TABLE orders)")
+    assert wait_job(a, "BACKUP", "src")["State"] == "FINISHED"
+    stamp = timestamp(b, "full1")
+    props = f"PROPERTIES ('backup_timestamp' = '{stamp}')"
+    run(b, "CREATE DATABASE conflict")
+    run(b, "CREATE TABLE conflict.orders (d DATE NOT NULL, id INT NOT NULL, note STRING) DUPLICATE KEY(d, id) "
+           "DISTRIBUTED BY HASH(id)")
+    run(b, f"RESTORE SNAPSHOT full1 FROM repo DATABASE src AS conflict {props}")
+    job = wait_job(b, "RESTORE", "conflict")
+    assert job["State"] == "CANCELLED"
+    assert job["Status"].startswith("[COMMON_ERROR, msg: Table orders already exist but with different schema")
+    # user cancel while downloading
+    slow(b, "0.5", "0.002")
+    try:
+        run(b, f"RESTORE SNAPSHOT full1 FROM repo DATABASE src AS cancel_db {props}")
+        wait_state(b, "RESTORE", "cancel_db", {"DOWNLOADING"})
+        run(b, "CANCEL RESTORE FROM cancel_db")
+        job = wait_job(b, "RESTORE", "cancel_db")
+    finally:
+        fast(b)
+    assert (job["State"], job["Status"]) == (
+        "CANCELLED", "[COMMON_ERROR, msg: user cancelled, current state: DOWNLOADING]")
+    assert run(b, "SHOW TABLES FROM cancel_db") == []
+    # a corrupted tablet file: md5 of the content no longer matches its name
+    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket="shared-bucket",
+                                                        Prefix="backup/__starrocks_repository_repo/__ss_full1/")
+            ["Contents"]]
+    dat = next(k for k in keys if k.endswith(tuple("0123456789abcdef")) and "_0.dat." in k)
+    s3_client.put_object(Bucket="shared-bucket", Key=dat, Body=b"corrupted")
+    run(b, f"RESTORE SNAPSHOT full1 FROM repo DATABASE src AS bad_db {props}")
+    job = wait_job(b, "RESTORE", "bad_db")
+    assert job["State"] == "CANCELLED"
+    assert re.fullmatch(r"\[BAD_FILE, msg: md5sum does not equal\. local: [0-9a-f]{32}, remote: [0-9a-f]{32}\]",
+                        job["Status"])
+
+
+def test_show_snapshot_forms(shared, s3_client):
+    a, b = shared
+    run(a, "BACKUP DATABASE src SNAPSHOT twice TO repo ON (TABLE orders)")
+    assert wait_job(a, "BACKUP", "src")["State"] == "FINISHED"
+    root = "backup/__starrocks_repository_repo/__ss_twice/"
+    info = next(k for k in (o["Key"] for o in s3_client.list_objects_v2(Bucket="shared-bucket", Prefix=root)
+                            ["Contents"]) if "/__info_" in k)
+    s3_client.copy_object(Bucket="shared-bucket", Key=info.replace("__info_20", "__info_19"),
+                          CopySource={"Bucket": "shared-bucket", "Key": info})
+    s3_client.put_object(Bucket="shared-bucket", Key=root + "__info_broken", Body=b"x")
+    row = as_dicts(b, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'twice'")[0]
+    stamps = row["Timestamp"].split("\n")
+    assert len(stamps) == 3 and stamps[0].startswith("19") and stamps[2] == "Invalid: __info_broken"
+    rows = run(b, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT IN ('twice', 'full1', 'absent')")
+    assert sorted(r[0] for r in rows) == ["full1", "twice"]
+    everything = as_dicts(b, "SHOW SNAPSHOT ON repo")
+    assert list(everything[0]) == ["Snapshot", "Timestamp", "Status"]
+    assert {"legacy_p1", "iso", "full1", "twice", "cancelled_label"} <= {r["Snapshot"] for r in everything}
+    failed = as_dicts(b, "SHOW SNAPSHOT ON repo WHERE SNAPSHOT = 'twice' AND TIMESTAMP = '1999-01-01-00-00-00-000'")
+    assert failed[0]["Database"] is None and failed[0]["Status"].startswith("Failed to get info: ")
+
+
+def test_mv_restored_without_base_stays_inactive(shared):
+    a, b = shared
+    run(a, "CREATE TABLE src.base (k INT, g STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(a, "INSERT INTO src.base VALUES (1, 'x'), (2, 'y')")
+    run(a, "USE src")
+    run(a, "CREATE MATERIALIZED VIEW mvx REFRESH ASYNC AS SELECT g, count(*) AS n FROM base GROUP BY g")
+    run(a, "BACKUP DATABASE src SNAPSHOT mv_only TO repo ON (MATERIALIZED VIEW mvx)")
+    assert wait_job(a, "BACKUP", "src")["State"] == "FINISHED"
+    run(a, "BACKUP DATABASE src SNAPSHOT base_only TO repo ON (TABLE base)")
+    assert wait_job(a, "BACKUP", "src")["State"] == "FINISHED"
+    run(b, f"RESTORE SNAPSHOT mv_only FROM repo DATABASE src AS mvdb ON (MATERIALIZED VIEW mvx) "
+           f"PROPERTIES ('backup_timestamp' = '{timestamp(b, 'mv_only')}')")
+    assert wait_job(b, "RESTORE", "mvdb")["State"] == "FINISHED"
+    state = run(b, "SELECT IS_ACTIVE, INACTIVE_REASON FROM information_schema.materialized_views "
+                   "WHERE TABLE_SCHEMA = 'mvdb'")
+    assert state == [("false", "Cannot active the materialized view mvx after restore, please check whether its "
+                               "base table has already been backup or restore:mvdb.base")]
+    run(b, f"RESTORE SNAPSHOT base_only FROM repo DATABASE src AS mvdb ON (TABLE base) "
+           f"PROPERTIES ('backup_timestamp' = '{timestamp(b, 'base_only')}')")
+    assert wait_job(b, "RESTORE", "mvdb")["State"] == "FINISHED"
+    run(b, "ALTER MATERIALIZED VIEW mvdb.mvx ACTIVE")
+    assert run(b, "SHOW MATERIALIZED VIEWS FROM mvdb")[0][4] == "true"
+    assert run(b, "SELECT * FROM mvdb.mvx ORDER BY g") == [("x", 1), ("y", 1)]
+
+
+def test_read_only_repository_restores_but_never_backs_up(shared):
+    _, b = shared
+    rows = as_dicts(b, "SHOW REPOSITORIES")
+    assert list(rows[0]) == ["RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "Broker", "ErrMsg"]
+    assert (rows[0]["RepoName"], rows[0]["IsReadOnly"], rows[0]["Location"], rows[0]["Broker"], rows[0]["ErrMsg"]) \
+        == ("repo", "true", "s3a://shared-bucket/backup", "", None)
+    run(b, "CREATE DATABASE IF NOT EXISTS robk")
+    run(b, "CREATE TABLE robk.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    assert error_of(b, "BACKUP DATABASE robk SNAPSHOT nope TO repo") == (1064, "Repository repo is read only")
