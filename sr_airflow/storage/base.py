@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from sr_airflow.storage import layout
 from sr_airflow.storage.layout import SnapshotListing
-from sr_airflow.storage.location import RepositoryLocation, join_key, normalise_key, repository_root
+from sr_airflow.storage.location import (
+    LEGACY_ROOT_PREFIX,
+    RepositoryLocation,
+    join_key,
+    normalise_key,
+    repository_root,
+)
 from sr_airflow.storage.retry import RetryPolicy, call_with_retries
 
 if TYPE_CHECKING:
@@ -62,6 +68,7 @@ class RepositoryStorage(ABC):
     def __init__(self, location: RepositoryLocation, *, retry: RetryPolicy | None = None):
         self.location = location
         self.retry = retry or RetryPolicy()
+        self._roots: dict[str, str] = {}
 
     # ---- primitives each backend implements (keys are full: location path included) ----
     @abstractmethod
@@ -161,14 +168,23 @@ class RepositoryStorage(ABC):
         return self.delete(o.key for o in self.list(prefix) if not o.is_dir)
 
     # ---- StarRocks repository composites (spec §4) ----
+    def repository_root(self, repo: str) -> str:
+        """``__starrocks_repository_<repo>``, or the legacy ``__palo_repository_<repo>`` if its ``__repo_info``
+        exists (StarRocks tries the legacy prefix first)."""
+        if repo not in self._roots:
+            legacy = LEGACY_ROOT_PREFIX + repo
+            root = repository_root(repo)
+            self._roots[repo] = legacy if self.exists(join_key(legacy, layout.REPO_INFO_NAME)) else root
+        return self._roots[repo]
+
     def list_snapshots(self, repo: str) -> list[SnapshotListing]:
         """What ``SHOW SNAPSHOT ON repo`` would show, read straight from storage, sorted by label."""
-        root = repository_root(repo)
+        root = self.repository_root(repo)
         labels = [layout.label_from_dir(o.name) for o in self.list(root, recursive=False) if o.is_dir]
         return [self.snapshot(repo, label) for label in sorted(x for x in labels if x)]
 
     def snapshot(self, repo: str, label: str) -> SnapshotListing:
-        folder = join_key(repository_root(repo), layout.snapshot_dir_name(label))
+        folder = join_key(self.repository_root(repo), layout.snapshot_dir_name(label))
         try:
             entries = self.list(folder, recursive=False)
         except (OSError, ValueError) as exc:
@@ -192,7 +208,7 @@ class RepositoryStorage(ABC):
             raise ValueError(f"Expected one job-info file for snapshot {label!r} timestamp {timestamp!r}, "
                              f"got {len(candidates)}.")
         chosen = max(candidates, key=lambda f: f.timestamp or "")
-        key = join_key(repository_root(repo), layout.snapshot_dir_name(label), chosen.name)
+        key = join_key(self.repository_root(repo), layout.snapshot_dir_name(label), chosen.name)
         data = self.read(key)
         actual = layout.md5_hex(data)
         if actual.lower() != (chosen.md5 or "").lower():
@@ -217,11 +233,10 @@ class RepositoryStorage(ABC):
     def iter_snapshot_objects(self, repo: str, label: str) -> Iterator[ObjectInfo]:
         yield from (o for o in self.list(self._snapshot_folder(repo, label)) if not o.is_dir)
 
-    @staticmethod
-    def _snapshot_folder(repo: str, label: str) -> str:
+    def _snapshot_folder(self, repo: str, label: str) -> str:
         if not label or "/" in label:
             raise ValueError(f"snapshot label {label!r} must be non-empty and contain no '/'.")
-        return join_key(repository_root(repo), layout.snapshot_dir_name(label))
+        return join_key(self.repository_root(repo), layout.snapshot_dir_name(label))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location.starrocks_uri!r})"

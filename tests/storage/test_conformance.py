@@ -154,3 +154,35 @@ def test_catalog_skips_a_torn_file_and_keeps_the_rest(storage):
     catalog = store.load()
     assert [e.label for e in catalog] == ["whole"]
     assert store.unreadable == [store.entry_key("torn")]
+
+
+def test_legacy_palo_repository_prefix_is_used_when_its_repo_info_exists(storage):
+    legacy = "__palo_repository_" + REPO
+    storage.write(f"{legacy}/__repo_info", b'{"name": "test_repo", "create_time": "2019-01-01 00:00:00"}')
+    info = b'{"name": "old", "database": "d", "backup_time": 1546300800000, "backup_objects": {}}'
+    storage.write(f"{legacy}/__ss_old/{with_md5('__info_2019-01-01-00-00-00-000', info)}", info)
+    assert storage.repository_root(REPO) == legacy
+    assert [s.label for s in storage.list_snapshots(REPO)] == ["old"]
+    assert storage.read_job_info(REPO, "old").label == "old"
+    assert storage.delete_snapshot(REPO, "old").objects == 1
+
+
+def test_transient_errors_are_retried_then_given_up(storage, monkeypatch):
+    storage.write("r/k", b"v")
+    real_get = storage._get
+    calls = []
+
+    # A dropped connection cannot be ordered from a real server: inject it into the read primitive.
+    def flaky(key, failures):
+        calls.append(key)
+        if len(calls) <= failures:
+            raise ConnectionError("connection reset by peer (injected)")
+        return real_get(key)
+
+    monkeypatch.setattr(storage, "_get", lambda key: flaky(key, 2))
+    assert storage.read("r/k") == b"v" and len(calls) == 3
+    calls.clear()
+    monkeypatch.setattr(storage, "_get", lambda key: flaky(key, 99))
+    with pytest.raises(ConnectionError, match="injected"):
+        storage.read("r/k")
+    assert len(calls) == storage.retry.attempts
