@@ -30,8 +30,12 @@ class RestoreLink:
 
 @dataclass(frozen=True)
 class RestoreChain:
+    """``entries``: the whole chain, full first. ``links``: the RESTOREs to run, in order (a snapshot holding
+    nothing of the requested tables has none). ``drop_*``: to drop after the last RESTORE."""
+
     database: str
     target: CatalogEntry
+    entries: tuple[CatalogEntry, ...]
     links: tuple[RestoreLink, ...]
     drop_tables: tuple[str, ...]
     drop_partitions: tuple[tuple[str, str], ...]
@@ -39,7 +43,7 @@ class RestoreChain:
 
     @property
     def full(self) -> CatalogEntry:
-        return self.links[0].entry
+        return self.entries[0]
 
     @property
     def labels(self) -> tuple[str, ...]:
@@ -61,15 +65,22 @@ def resolve_chain(catalog: Catalog, database: str, at: datetime | None = None, *
     chain = catalog.chain_of(target.label)
     wanted = set(tables) if tables else None
     links = []
+    state: dict[tuple[str, str], HeldPartition] = {}
     for i, entry in enumerate(chain):
+        before_tables = {t for t, _ in state}
+        state = apply_chain(chain[: i + 1])  # chains are short: recomputing keeps this obviously right
         records = [r for r in entry.partitions if wanted is None or r.table in wanted]
-        if not records and i > 0:
-            continue
+        if not records:
+            continue  # nothing of the requested tables in this snapshot: no RESTORE for it
         by_table: dict[str, list[str]] = {}
         for r in records:
             by_table.setdefault(r.table, []).append(r.partition)
-        plans = tuple(TablePlan(t, tuple(sorted(ps)), i == 0) for t, ps in sorted(by_table.items()))
-        links.append(RestoreLink(entry, plans))
+        plans = []
+        for table, parts in sorted(by_table.items()):
+            now_parts = {p for t, p in state if t == table}
+            whole = table not in before_tables or set(parts) == now_parts
+            plans.append(TablePlan(table, tuple(sorted(parts)), whole))
+        links.append(RestoreLink(entry, tuple(plans)))
     final = apply_chain(chain)
     restored: set[tuple[str, str]] = {r.key for e in chain for r in e.partitions}
     if wanted is not None:
@@ -83,7 +94,7 @@ def resolve_chain(catalog: Catalog, database: str, at: datetime | None = None, *
     final_tables = {t for t, _ in final}
     drop_tables = tuple(sorted({t for t, _ in restored if t not in final_tables}))
     drop_parts = tuple(sorted(k for k in restored if k[0] in final_tables and k not in final))
-    return RestoreChain(database, target, tuple(links), drop_tables, drop_parts, final)
+    return RestoreChain(database, target, tuple(chain), tuple(links), drop_tables, drop_parts, final)
 
 
 def _newest_covering(catalog: Catalog, database: str, at: datetime | None) -> CatalogEntry:

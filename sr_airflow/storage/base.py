@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A backend whose overwrite is not one atomic operation (HDFS) writes the complete new content to
+# ``<key>.__sr_tmp__<id>`` first; readers that must survive a crash mid-swap (the catalog) look for it.
+TEMP_MARKER = ".__sr_tmp__"
+
 
 @dataclass(frozen=True)
 class ObjectInfo:

@@ -24,14 +24,13 @@ from sr_airflow.engine.catalog import (
     PartitionRecord,
     Tombstone,
 )
-from sr_airflow.storage.base import RepositoryStorage
+from sr_airflow.storage.base import TEMP_MARKER, RepositoryStorage
 from sr_airflow.storage.location import catalog_root, join_key
 
 log = logging.getLogger(__name__)
 
 ENTRIES_DIR = "entries"
 SUFFIX = ".parquet"
-TEMP_MARKER = ".__sr_tmp__"
 
 
 def entry_schema():
@@ -141,7 +140,11 @@ class CatalogStore:
         return entries[0]
 
     def remove(self, label: str) -> None:
-        self.storage.delete([self.entry_key(label)])
+        """Delete the entry and any temp file an interrupted HDFS swap left for it (so it cannot come back)."""
+        key = self.entry_key(label)
+        leftovers = [o.key for o in self.storage.list(join_key(self.root, ENTRIES_DIR))
+                     if o.key.startswith(key + TEMP_MARKER)]
+        self.storage.delete([key, *leftovers])
 
     def load(self) -> Catalog:
         """Every readable entry. An unreadable file is logged and listed in ``self.unreadable``, not fatal."""

@@ -13,10 +13,9 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from sr_airflow.storage.base import DeletionReport, ObjectInfo, RepositoryStorage
+from sr_airflow.storage.base import TEMP_MARKER, DeletionReport, ObjectInfo, RepositoryStorage
 from sr_airflow.storage.location import RepositoryLocation, normalise_key
 
-TEMP_MARKER = ".__sr_tmp__"
 DEFAULT_WEBHDFS_PORT = 9870
 
 

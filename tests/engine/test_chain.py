@@ -34,7 +34,8 @@ def test_point_in_time_picks_the_newest_good_snapshot_at_or_before_it():
     assert chain.labels == ("full_1", "inc_1", "inc_2")
     assert [(t.table, t.partitions, t.whole_table) for t in chain.links[0].tables] == [
         ("a", ("p1", "p2"), True), ("b", ("b",), True)]
-    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[1].tables] == [("a", ("p1",), False)]
+    # after inc_1 table a is just p1 (p2 was dropped), all of it from inc_1: the whole table
+    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[1].tables] == [("a", ("p1",), True)]
     assert chain.drop_tables == ("b",) and chain.drop_partitions == (("a", "p2"),)
     assert {k: h.label for k, h in chain.final_state.items()} == {("a", "p1"): "inc_1", ("c", "c"): "inc_2"}
     assert chain.links[1].backup_timestamp == chain.links[1].entry.backup_timestamp
@@ -46,7 +47,9 @@ def test_newest_when_no_time_and_a_new_full_starts_a_new_chain():
 
 def test_exact_label_and_table_subset():
     chain = resolve_chain(_catalog(), "db1", label="inc_2", tables=["c"])
-    assert chain.labels == ("full_1", "inc_2")  # full_1 starts the chain even if it holds nothing of c
+    assert chain.labels == ("inc_2",)  # full_1 and inc_1 hold nothing of c: no RESTORE for them
+    assert chain.full.label == "full_1" and [e.label for e in chain.entries] == ["full_1", "inc_1", "inc_2"]
+    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[0].tables] == [("c", ("c",), True)]
     assert chain.drop_tables == () and chain.drop_partitions == ()
     with pytest.raises(SnapshotNotFoundError, match="Table.s. zzz of database 'db1' are in no snapshot"):
         resolve_chain(_catalog(), "db1", label="inc_2", tables=["zzz"])
@@ -75,7 +78,18 @@ def test_every_good_snapshot_resolves_to_itself_through_good_links(catalog):
     for entry in catalog.entries(good_only=True):
         chain = resolve_chain(catalog, entry.database, entry.backup_time)
         assert chain.target.label == entry.label
-        assert chain.links[0].entry.kind is SnapshotKind.FULL
+        assert chain.full.kind is SnapshotKind.FULL and chain.entries[-1] == entry
+        assert chain.links[0].entry == chain.full  # histories always give the full something to restore
         assert all(link.entry.is_good for link in chain.links)
         assert [link.entry.backup_time for link in chain.links] == sorted(link.entry.backup_time
                                                                           for link in chain.links)
+
+
+def test_an_incremental_restores_only_its_partitions_of_a_table_it_shares():
+    catalog = Catalog([
+        make_entry("f", START, partitions=[PartitionRecord("a", "p1", 1, 1), PartitionRecord("a", "p2", 2, 1)]),
+        make_entry("i", START + H, kind=INC, parent="f", partitions=[PartitionRecord("a", "p2", 2, 4)]),
+    ])
+    chain = resolve_chain(catalog, "db1")
+    assert [(t.table, t.partitions, t.whole_table) for t in chain.links[1].tables] == [("a", ("p2",), False)]
+    assert {k: h.record.version for k, h in chain.final_state.items()} == {("a", "p1"): 1, ("a", "p2"): 4}

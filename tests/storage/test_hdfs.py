@@ -46,3 +46,13 @@ def test_crash_in_the_hdfs_overwrite_swap_leaves_the_new_entry_readable(webhdfs_
     monkeypatch.undo()
     assert not storage.exists(store.entry_key("snap_x"))
     assert store.load().get("snap_x") == done
+
+
+def test_removing_an_entry_also_removes_a_leftover_temp_file(webhdfs_server):
+    storage = get_storage(f"hdfs://nn:8020/{unique('leftover')}", webhdfs_url=webhdfs_server.url, user="hdfs")
+    store = CatalogStore(storage, "test_repo")
+    entry = _entry("snap_y")
+    store.put(entry)
+    storage.client.write("/" + store.entry_key("snap_y") + ".__sr_tmp__old", data=b"stale", overwrite=True)
+    store.remove("snap_y")
+    assert store.load().entries() == [] and storage.list("") == []
