@@ -36,6 +36,13 @@ class StarRocksBaseOperator(BaseOperator):
 
     ui_color = "#d6ecff"
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # The shipped DAGs choose the cluster per run (a param), so the connection id is always templated.
+        super().__init_subclass__(**kwargs)
+        fields = tuple(getattr(cls, "template_fields", ()))
+        if "starrocks_conn_id" not in fields:
+            cls.template_fields = (*fields, "starrocks_conn_id")
+
     def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
                  poll_interval: float = 2.0, max_poll_interval: float = 60.0, wait_timeout: float | None = None,
                  **kwargs: Any) -> None:
