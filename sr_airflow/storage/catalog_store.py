@@ -23,6 +23,7 @@ from sr_airflow.engine.catalog import (
     EntryStatus,
     PartitionRecord,
     Tombstone,
+    entry_from_job_info,
 )
 from sr_airflow.storage.base import TEMP_MARKER, RepositoryStorage
 from sr_airflow.storage.location import catalog_root, join_key
@@ -134,6 +135,36 @@ class CatalogStore:
                              f"not {self.repo!r}.")
         self.storage.write(self.entry_key(entry.label), entry_to_parquet(entry))
         log.info("Catalog entry %s of repository %s recorded as %s.", entry.label, self.repo, entry.status.value)
+
+    def record_finished(self, label: str, *, kind: str | None = None, parent_label: str | None = None,
+                        partition_stats: dict | None = None, tombstones: tuple[Tombstone, ...] = (),
+                        timestamp: str | None = None, now: datetime | None = None, **fields: Any) -> CatalogEntry:
+        """Mark snapshot ``label`` good: read its job info (md5 checked) and size from storage, keep what the
+        pending entry said (kind, parent, scope, dag/run ids, created_at), write the ``ok`` entry, return it.
+        Raises FileNotFoundError if the job info is not there (the job has not reached UPLOAD_INFO)."""
+        pending = self.get(label) if self.storage.exists(self.entry_key(label)) else None
+        info = self.storage.read_job_info(self.repo, label, timestamp)
+        size = self.storage.snapshot_size(self.repo, label)
+        kept = {} if pending is None else {
+            "scope": pending.scope, "dag_id": pending.dag_id, "run_id": pending.run_id,
+            "source_address": pending.source_address, "source_version": pending.source_version,
+            "created_at": pending.created_at, "phase_seconds": pending.phase_seconds}
+        kind = kind or (pending.kind if pending else None)
+        if kind is None:
+            raise ValueError(f"record_finished needs the kind of snapshot {label!r}: no pending entry gives it.")
+        parent = parent_label if parent_label is not None else (pending.parent_label if pending else None)
+        entry = entry_from_job_info(info, repository=self.repo, kind=kind, parent_label=parent,
+                                    partition_stats=partition_stats, tombstones=tombstones, now=now,
+                                    snapshot_bytes=size.bytes, snapshot_objects=size.objects,
+                                    **{**{k: v for k, v in kept.items() if v is not None}, **fields})
+        self.put(entry)
+        return entry
+
+    def record_failed(self, label: str, message: str, *, now: datetime | None = None) -> CatalogEntry:
+        """Mark the pending entry of ``label`` failed, with ``message`` (never a good snapshot)."""
+        entry = self.get(label).with_status(EntryStatus.FAILED, now=now, message=message)
+        self.put(entry)
+        return entry
 
     def get(self, label: str) -> CatalogEntry:
         entries = entries_from_parquet(self.storage.read(self.entry_key(label)))

@@ -186,3 +186,23 @@ def test_transient_errors_are_retried_then_given_up(storage, monkeypatch):
     with pytest.raises(ConnectionError, match="injected"):
         storage.read("r/k")
     assert len(calls) == storage.retry.attempts
+
+
+def test_record_finished_reads_versions_and_size_from_storage(storage):
+    store = CatalogStore(storage, REPO)
+    pending = CatalogEntry(label="inc_7", repository=REPO, database="sr_hub", kind=SnapshotKind.INCREMENTAL,
+                           status=EntryStatus.PENDING, parent_label="full_1", dag_id="nightly", run_id="run_7",
+                           created_at=datetime(2024, 12, 9, 10, 0, tzinfo=UTC), scope={"tables": ["t1"]})
+    store.put(pending)
+    with pytest.raises(FileNotFoundError, match="no job-info file"):
+        store.record_finished("inc_7")  # the job has not uploaded its job info yet: not good
+    assert store.get("inc_7").status is EntryStatus.PENDING
+    snap = write_snapshot(storage, REPO, "inc_7", tables={"t1": {"p1": (301, 9)}})
+    entry = store.record_finished("inc_7", partition_stats={("t1", "p1"): (5, 10)})
+    assert (entry.status, entry.kind, entry.parent_label, entry.dag_id, entry.run_id) == (
+        EntryStatus.OK, SnapshotKind.INCREMENTAL, "full_1", "nightly", "run_7")
+    assert [(p.key, p.version, p.row_count) for p in entry.partitions] == [(("t1", "p1"), 9, 5)]
+    assert (entry.snapshot_bytes, entry.snapshot_objects) == (snap.total_bytes, len(snap.keys))
+    assert store.get("inc_7") == entry and entry.created_at == pending.created_at
+    failed = store.record_failed("inc_7", "CANCELLED: user cancelled")
+    assert store.get("inc_7").status is EntryStatus.FAILED and failed.message == "CANCELLED: user cancelled"
