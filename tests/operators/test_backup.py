@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import threading
+
+import pendulum
 import pytest
 
-from tests.operators.conftest import run_dag, seed_sales
+from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag, seed_sales
 from tests.operators.dags import sr_operator_test_dags as dags
 
 
@@ -27,3 +30,111 @@ def test_backup_succeeds_and_reports_the_snapshot(sales, dag):
     assert sales.count("BACKUP") == before + 1
     rows = sales.sql(f"SHOW SNAPSHOT ON repo_b WHERE SNAPSHOT = '{result['snapshot_label']}'")
     assert rows[0][2] == "OK"
+
+
+def _running_backups(emu) -> int:
+    return sum(1 for q in emu.queries() if q.upper().startswith("BACKUP"))
+
+
+def test_a_retry_finds_its_own_running_job_instead_of_submitting_a_second(sales):
+    before = _running_backups(sales)
+    states, dag_run = run_dag(dags.backup_retry)
+    assert states["backup"] == "success"
+    ti = next(t for t in dag_run.get_task_instances() if t.task_id == "backup")
+    assert ti.try_number > 1  # the first attempt gave up, a later one found the job
+    assert _running_backups(sales) == before + 1
+    assert not dags.RESULTS["backup_retry"]["snapshot_label"].endswith("_r1")
+
+
+def test_running_the_same_dag_run_again_reports_the_finished_snapshot(sales):
+    moment = pendulum.datetime(2024, 5, 1, tz="UTC")
+    states, _ = dags.backup_fixed_run.test(run_after=moment, logical_date=moment), None
+    first = dags.RESULTS["backup_fixed_run"]
+    before = _running_backups(sales)
+    dag_run = dags.backup_fixed_run.test(run_after=moment, logical_date=moment)
+    assert {t.task_id: str(t.state) for t in dag_run.get_task_instances()}["backup"] == "success"
+    assert _running_backups(sales) == before
+    assert dags.RESULTS["backup_fixed_run"]["snapshot_label"] == first["snapshot_label"]
+    assert first["snapshot_label"].startswith("full_sales_20240501T000000_")
+
+
+def _cancel_when(emu, state: str) -> threading.Thread:
+    def cancel():
+        emu.wait_state("BACKUP", "sales", (state,))
+        emu.sql("CANCEL BACKUP FROM sales")
+
+    thread = threading.Thread(target=cancel, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_job_cancelled_in_uploading_fails_the_task(sales):
+    sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
+    try:
+        thread = _cancel_when(sales, "UPLOADING")
+        states, _ = run_dag(dags.backup_cancel_fails)
+        thread.join(5)
+    finally:
+        sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
+    assert states["backup"] == "failed"
+    assert sales.sql("SHOW BACKUP FROM sales")[-1][3] == "CANCELLED"
+
+
+def test_a_retry_after_a_cancelled_job_submits_the_next_generation_label(sales):
+    sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
+    before = _running_backups(sales)
+    try:
+        thread = _cancel_when(sales, "SNAPSHOTING")
+        states, _ = run_dag(dags.backup_cancel_retry)
+        thread.join(5)
+    finally:
+        sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
+    assert states["backup"] == "success"
+    label = dags.RESULTS["backup_cancel_retry"]["snapshot_label"]
+    assert label.endswith("_r1")
+    assert _running_backups(sales) == before + 2
+    listed = {row[0]: row[2] for row in sales.sql("SHOW SNAPSHOT ON repo_b")}
+    assert listed[label] == "OK"
+    assert listed.get(label[:-3], "not listed") in ("ERROR: no snapshot", "not listed")
+
+
+def _other_job(emu, label: str) -> None:
+    emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.4")')
+    emu.sql(f"BACKUP DATABASE sales SNAPSHOT {label} TO repo_b")
+    emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
+
+
+def test_on_busy_fail_refuses_while_another_job_runs(sales):
+    _other_job(sales, "someone_elses_backup_1")
+    before = _running_backups(sales)
+    states, _ = run_dag(dags.backup_busy_fail)
+    assert states["backup"] == "failed"
+    assert _running_backups(sales) == before
+    sales.wait_state("BACKUP", "sales", ("FINISHED",))
+
+
+def test_on_busy_wait_waits_for_the_other_job_then_backs_up(sales):
+    _other_job(sales, "someone_elses_backup_2")
+    before = _running_backups(sales)
+    states, _ = run_dag(dags.backup_busy_wait)
+    assert states["backup"] == "success"
+    assert _running_backups(sales) == before + 1
+    listed = {row[0]: row[2] for row in sales.sql("SHOW SNAPSHOT ON repo_b")}
+    assert listed["someone_elses_backup_2"] == "OK"
+    assert listed[dags.RESULTS["backup_busy_wait"]["snapshot_label"]] == "OK"
+
+
+def test_the_catalog_entry_is_written_with_the_snapshot_versions(sales, aws_conn, s3_server):
+    states, _ = run_dag(dags.backup_catalog)
+    assert states["backup"] == "success"
+    result = dags.RESULTS["backup_catalog"]
+    assert result["size_bytes"] > 0
+    from sr_airflow.storage import get_storage
+    from sr_airflow.storage.catalog_store import CatalogStore
+
+    storage = get_storage(f"s3://{BUCKET}/backup-tests", endpoint=s3_server.endpoint_url,
+                          aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+    entry = CatalogStore(storage, "repo_b").get(result["snapshot_label"])
+    assert entry.backup_timestamp == result["backup_timestamp"]
+    assert {(p.table, p.partition) for p in entry.partitions} >= {("orders", "p1"), ("orders", "p2")}
+    assert all(p.version and p.version >= 1 for p in entry.partitions)

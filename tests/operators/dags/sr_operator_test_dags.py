@@ -5,6 +5,8 @@ No I/O at import. ``RESULTS`` collects what each DAG's ``collect`` task received
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pendulum
 from airflow.sdk import DAG, task
 
@@ -33,3 +35,13 @@ def backup_dag(dag_id: str, **kwargs) -> DAG:
 
 backup_poke = backup_dag("backup_poke", deferrable=False)
 backup_deferred = backup_dag("backup_deferred", deferrable=True)
+
+# a first attempt gives up waiting after 0.3 s (as a killed worker would), the retries find the same job
+backup_retry = backup_dag("backup_retry", deferrable=False, wait_timeout=0.3, retries=6,
+                          retry_delay=timedelta(seconds=0.1), cancel_on_kill=False)
+backup_fixed_run = backup_dag("backup_fixed_run", deferrable=True)
+backup_cancel_retry = backup_dag("backup_cancel_retry", deferrable=False, retries=1, retry_delay=timedelta(0))
+backup_cancel_fails = backup_dag("backup_cancel_fails", deferrable=True)
+backup_busy_fail = backup_dag("backup_busy_fail", deferrable=False, on_busy="fail")
+backup_busy_wait = backup_dag("backup_busy_wait", deferrable=True, on_busy="wait")
+backup_catalog = backup_dag("backup_catalog", deferrable=True, catalog_conn_id="s3_test")
