@@ -48,7 +48,7 @@ def test_a_retry_finds_its_own_running_job_instead_of_submitting_a_second(sales)
 
 def test_running_the_same_dag_run_again_reports_the_finished_snapshot(sales):
     moment = pendulum.datetime(2024, 5, 1, tz="UTC")
-    states, _ = dags.backup_fixed_run.test(run_after=moment, logical_date=moment), None
+    dags.backup_fixed_run.test(run_after=moment, logical_date=moment)
     first = dags.RESULTS["backup_fixed_run"]
     before = _running_backups(sales)
     dag_run = dags.backup_fixed_run.test(run_after=moment, logical_date=moment)
