@@ -37,7 +37,7 @@ def test_hdfs_client_from_an_hdfs_connection(webhdfs_server, monkeypatch):
 
 
 def test_gcs_deletes_in_batches_of_100_calls(gcs_server, monkeypatch):
-    """250 objects -> 3 batch HTTP requests to the emulator's /batch endpoint."""
+    """201 objects -> 3 batch HTTP requests (100 + 100 + 1) to the emulator's /batch endpoint."""
     import requests
 
     from tests.storage.layouts import write_snapshot
@@ -46,7 +46,7 @@ def test_gcs_deletes_in_batches_of_100_calls(gcs_server, monkeypatch):
     bucket = unique("gcsbatch")
     storage = get_storage(f"gs://{bucket}/backup", endpoint_url=gcs_server.endpoint_url)
     storage.client.create_bucket(bucket)
-    snap = write_snapshot(storage, "repo", "big", content_files=248)
+    snap = write_snapshot(storage, "repo", "big", content_files=199)
     posts = []
     real = requests.Session.request
 
