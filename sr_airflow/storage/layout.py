@@ -44,8 +44,9 @@ def snapshot_dir_name(label: str) -> str:
 
 
 def label_from_dir(name: str) -> str | None:
+    """The label of a ``__ss_<label>`` folder at the repository root (a snapshot may be labelled "content")."""
     name = name.rstrip("/")
-    if name.startswith(SNAPSHOT_DIR_PREFIX) and name != CONTENT_DIR and len(name) > len(SNAPSHOT_DIR_PREFIX):
+    if name.startswith(SNAPSHOT_DIR_PREFIX) and len(name) > len(SNAPSHOT_DIR_PREFIX):
         return name[len(SNAPSHOT_DIR_PREFIX):]
     return None
 

@@ -64,9 +64,12 @@ class S3RepositoryStorage(RepositoryStorage):
                     self._client = hook.get_conn()
             else:
                 import boto3
+                from botocore.config import Config
 
                 kwargs = {k: v for k, v in self._client_kwargs.items() if v}
-                self._client = boto3.client("s3", **kwargs)
+                # One retry layer (ours, bounded with backoff) rather than boto's stacked under it.
+                config = Config(retries={"mode": "standard", "total_max_attempts": 1})
+                self._client = boto3.client("s3", config=config, **kwargs)
         return self._client
 
     @property

@@ -58,3 +58,14 @@ def test_roots_and_keys():
     assert RepositoryLocation.parse("s3a://bkt").key("x", "y") == "x/y"
     with pytest.raises(ValueError, match="repository name"):
         repository_root("a/b")
+
+
+def test_layout_names():
+    from sr_airflow.storage.layout import label_from_dir, parse_info_name, split_md5, with_md5
+
+    assert label_from_dir("__ss_content") == "content" and label_from_dir("__repo_info") is None
+    assert split_md5(with_md5("__meta", b"x")) == ("__meta", "9dd4e461268c8034f5c8564e155c67a6")
+    assert split_md5("__meta.part") is None
+    info = parse_info_name("__info_2024-12-09-10-25-58-842.9dd4e461268c8034f5c8564e155c67a6")
+    assert (info.timestamp, info.valid) == ("2024-12-09-10-25-58-842", True)
+    assert parse_info_name("__meta.9dd4e461268c8034f5c8564e155c67a6") is None
