@@ -43,6 +43,11 @@ class TableInfo:
     def partition(self, name: str) -> PartitionInfo | None:
         return next((p for p in self.partitions if p.name == name), None)
 
+    @property
+    def has_data(self) -> bool:
+        """False for a logical view (StarRocks writes it with an empty ``partitions`` object)."""
+        return bool(self.partitions)
+
 
 @dataclass(frozen=True)
 class JobInfo:

@@ -31,6 +31,14 @@ def test_full_form():
     assert info.partition_versions() == {("sr_member", "p1"): 5, ("sr_member", "p2"): 3, ("sr_order", "sr_order"): 1}
 
 
+def test_a_view_has_no_partitions_and_a_functions_only_snapshot_no_tables():
+    doc = job_info_doc("snap", "sr_hub", TABLES)
+    doc["backup_objects"]["v_member"] = {"id": 20009, "partitions": {}}
+    info = parse_job_info(doc)
+    assert not info.table("v_member").has_data and info.table("sr_member").has_data
+    assert parse_job_info(doc | {"backup_objects": {}}).tables == ()
+
+
 def test_brief_form_has_names_only():
     info = parse_job_info(job_info_doc("snap", "sr_hub", TABLES, brief=True))
     assert info.database_id is None and info.table("sr_order").partition("sr_order").version is None

@@ -28,7 +28,8 @@ def job_info_doc(label: str, database: str, tables: dict[str, dict[str, tuple[in
             partitions[name] = {
                 "id": pid, "version": version, "version_hash": 0,
                 "indexes": {table: {"id": table_id + 1, "schema_hash": 1234567,
-                                    "tablets": {str(t): [] for t in tablets}, "tablets_order": tablets}},
+                                    "tablets": {str(t): [] for t in tablets},
+                                    "tablets_order": [str(t) for t in tablets]}},  # strings, as StarRocks writes
                 "subPartitions": {str(pid): {"id": pid, "version": version,
                                              "indexes": {table: {"id": table_id + 1, "schema_hash": 1234567,
                                                                  "tablets": {}, "tablets_order": []}}}},
