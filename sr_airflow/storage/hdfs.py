@@ -31,6 +31,10 @@ class HdfsRepositoryStorage(RepositoryStorage):
         self.webhdfs_url = webhdfs_url
         self.user = user
         self.password = password
+        if password:
+            from sr_airflow.storage.connections import mask_secrets
+
+            mask_secrets([password])
 
     @property
     def client(self) -> Any:

@@ -42,6 +42,10 @@ class S3RepositoryStorage(RepositoryStorage):
         super().__init__(location, **kwargs)
         self.aws_conn_id = aws_conn_id
         self._client = client
+        if aws_secret_access_key:
+            from sr_airflow.storage.connections import mask_secrets
+
+            mask_secrets([aws_secret_access_key])
         self._client_kwargs = {
             "endpoint_url": endpoint_url or location.endpoint,
             "region_name": region_name,
