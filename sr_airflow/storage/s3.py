@@ -134,6 +134,8 @@ class S3RepositoryStorage(RepositoryStorage):
     def _map_error(self, exc: Exception, key: str) -> Exception | None:
         from botocore.exceptions import ClientError
 
+        if isinstance(exc, S3DeleteError) and exc.codes <= DENIED_CODES:
+            return PermissionError(str(exc))
         if isinstance(exc, ClientError):
             code = _code(exc)
             where = f"s3://{self.bucket}/{key}"

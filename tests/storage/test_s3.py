@@ -117,3 +117,48 @@ def test_minio_endpoint_from_location_with_an_airflow_connection(s3_server, monk
     storage = get_storage(f"s3://{bucket}/backup", conn_id="sr_test_minio", endpoint=s3_server.endpoint_url)
     storage.write("x", b"1")
     assert storage.list("")[0].key == "x"
+
+
+def _delete_answer_with_errors(client, answers: list[tuple[str, str]]):
+    """Answer the first DeleteObjects with per-key errors (moto never reports partial failures: a mock fault)."""
+    from botocore.awsrequest import AWSResponse
+
+    seen = [0]
+
+    class _Raw:
+        def __init__(self, body: bytes):
+            self.body = body
+
+        def stream(self, **_kwargs):
+            yield self.body
+
+    def hook(request=None, **_kwargs):
+        seen[0] += 1
+        if seen[0] > 1:
+            return None
+        errors = "".join(f"<Error><Key>{k}</Key><Code>{c}</Code><Message>injected</Message></Error>"
+                         for k, c in answers)
+        body = (f'<?xml version="1.0" encoding="UTF-8"?><DeleteResult xmlns="http://s3.amazonaws.com/doc/'
+                f'2006-03-01/">{errors}</DeleteResult>').encode()
+        return AWSResponse(request.url, 200, {"Content-Type": "application/xml"}, _Raw(body))
+
+    client.meta.events.register("before-send.s3.DeleteObjects", hook)
+    return seen
+
+
+@pytest.mark.parametrize("code,retried", [("SlowDown", True), ("AccessDenied", False)])
+def test_partial_delete_failures_are_not_silent(s3_server, code, retried):
+    bucket = unique("partial")
+    client = boto_client(s3_server.endpoint_url, retries={"total_max_attempts": 1})
+    client.create_bucket(Bucket=bucket)
+    storage = get_storage(f"s3a://{bucket}/backup", client=client, retry=FAST_RETRY)
+    write_snapshot(storage, REPO, "snap", content_files=3)
+    seen = _delete_answer_with_errors(client, [("backup/x", code)])
+    if retried:
+        report = storage.delete_snapshot(REPO, "snap")
+        assert (report.objects, seen[0]) == (5, 2)
+        assert storage.list("") == []
+    else:
+        with pytest.raises(PermissionError, match="S3 could not delete 1 object.s., e.g. 'backup/x': AccessDenied"):
+            storage.delete_snapshot(REPO, "snap")
+        assert seen[0] == 1
