@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError
+from sr_airflow.engine.timestamps import format_backup_timestamp, parse_backup_timestamp
 
-BACKUP_TIMESTAMP_FORMAT = "%Y-%m-%d-%H-%M-%S"  # then "-SSS" milliseconds
+__all__ = ["IndexInfo", "JobInfo", "PartitionInfo", "TableInfo", "format_backup_timestamp",
+           "parse_backup_timestamp", "parse_job_info"]
+
 _KNOWN_TOP = {"name", "database", "id", "backup_time", "backup_objects", "meta_version", "starrocks_meta_version",
               "backup_result"}
 
@@ -107,25 +110,6 @@ def parse_job_info(data: bytes | str | dict[str, Any], *, timestamp: str | None 
         starrocks_meta_version=_int(doc.get("starrocks_meta_version")), backup_result=doc.get("backup_result"),
         timestamp=timestamp, extra={k: v for k, v in doc.items() if k not in _KNOWN_TOP},
     )
-
-
-def parse_backup_timestamp(value: str, tz: Any = UTC) -> datetime:
-    """``yyyy-MM-dd-HH-mm-ss-SSS`` (the JVM's local time, given as ``tz``) as an aware datetime."""
-    try:
-        head, _, millis = value.rpartition("-")
-        if len(millis) != 3 or not millis.isdigit():
-            raise ValueError(value)
-        parsed = datetime.strptime(head, BACKUP_TIMESTAMP_FORMAT).replace(microsecond=int(millis) * 1000)
-    except (ValueError, AttributeError) as exc:
-        raise InvalidArgumentError(
-            f"backup timestamp {value!r} must look like 'yyyy-MM-dd-HH-mm-ss-SSS', e.g. '2024-12-09-10-25-58-842'."
-        ) from exc
-    return parsed.replace(tzinfo=tz)
-
-
-def format_backup_timestamp(moment: datetime) -> str:
-    """An aware or naive datetime as ``yyyy-MM-dd-HH-mm-ss-SSS`` (no time-zone conversion)."""
-    return moment.strftime(BACKUP_TIMESTAMP_FORMAT) + f"-{moment.microsecond // 1000:03d}"
 
 
 def _table(name: str, body: Any) -> TableInfo:

@@ -5,7 +5,6 @@ and changes nothing. Pure Python: storage and SQL are reached through the small 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -14,9 +13,9 @@ from typing import Any, Protocol
 from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, SnapshotKind
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.quoting import quote_identifier
+from sr_airflow.engine.version import ServerVersion
 
 log = logging.getLogger(__name__)
-DROP_SNAPSHOT_MIN_VERSION = (4, 2)
 
 
 @dataclass(frozen=True)
@@ -154,25 +153,19 @@ def drop_snapshot_sql(label: str, repo: str) -> str:
     return f"DROP SNAPSHOT {snapshot} ON {quote_identifier(repo, argument='repository')}"
 
 
-def parse_server_version(version: str | tuple[int, ...] | None) -> tuple[int, ...] | None:
-    """``3.5.2-abc123`` or ``(3, 5, 2)`` as a tuple of ints; None if unknown."""
-    if version is None or isinstance(version, tuple):
-        return version
-    match = re.match(r"^\s*v?(\d+)\.(\d+)(?:\.(\d+))?", str(version))
-    return tuple(int(g) for g in match.groups() if g is not None) if match else None
-
-
 class RetentionExecutor:
     """Applies a retention plan: mark ``deleting`` in the catalog, ``DROP SNAPSHOT`` where the server has it
     (4.2+), delete the snapshot's files through storage, then remove the catalog entry."""
 
     def __init__(self, storage: SnapshotStorage, catalog_store: CatalogWriter, *,
-                 execute: Callable[[str], Any] | None = None, server_version: str | tuple[int, ...] | None = None):
+                 execute: Callable[[str], Any] | None = None, server_version: str | ServerVersion | None = None):
         self.storage = storage
         self.catalog_store = catalog_store
         self.execute = execute
-        version = parse_server_version(server_version)
-        self._drop_supported: bool | None = None if version is None else version >= DROP_SNAPSHOT_MIN_VERSION
+        if isinstance(server_version, str):
+            server_version = ServerVersion.parse(server_version)
+        # None: unknown, so DROP SNAPSHOT is tried once and a refusal means "not on this server".
+        self._drop_supported: bool | None = None if server_version is None else server_version.has_drop_snapshot
         if execute is None:
             self._drop_supported = False
 

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import strategies as st
 
 from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, PartitionRecord, SnapshotKind
-from sr_airflow.engine.jobinfo import format_backup_timestamp
 from sr_airflow.engine.retention import RetentionPolicy
+from sr_airflow.engine.timestamps import format_backup_timestamp
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 TABLES = ["orders", "users", "events", "t`q"]

@@ -13,7 +13,6 @@ from sr_airflow.engine.retention import (
     RetentionExecutor,
     RetentionPolicy,
     drop_snapshot_sql,
-    parse_server_version,
     plan_retention,
 )
 from sr_airflow.storage import RepositoryLocation, get_storage
@@ -94,8 +93,8 @@ def test_retention_safety_properties(catalog, policy):
 
 def test_sql_and_version_detection():
     assert drop_snapshot_sql("s`1", "repo") == "DROP SNAPSHOT `s``1` ON `repo`"
-    assert parse_server_version("4.2.1-abcdef") == (4, 2, 1)
-    assert parse_server_version("junk") is None
+    with pytest.raises(ValueError, match="is not of the form MAJOR.MINOR.PATCH"):
+        RetentionExecutor(None, None, execute=print, server_version="junk")
 
 
 class _Sql:
