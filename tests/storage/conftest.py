@@ -77,7 +77,6 @@ def storage(request, backend_name):
         assert st.location.is_minio and st.location.starrocks_uri == f"s3://{name}/backup"
     elif backend_name == "gcs":
         server = request.getfixturevalue("gcs_server")
-        os.environ.setdefault("NO_GCE_CHECK", "True")
         st = get_storage(f"gs://{name}/backup", endpoint_url=server.endpoint_url, retry=FAST_RETRY)
         st.client.create_bucket(name)
         assert st.location.starrocks_uri == f"s3a://{name}/backup"
