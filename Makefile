@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(PY) -m sr_airflow.demo
+	$(PY) -m sr_airflow.testing.demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -20,7 +20,8 @@ DEFAULTS = load_defaults("sr_full_backup")
 with DAG(
     dag_id="sr_full_backup",
     description="Nightly full backup of StarRocks databases into a repository, checked and catalogued.",
-    schedule=DEFAULTS["schedule"],
+    # Nothing to back up on a schedule until databases are configured; manual runs pass them in the conf.
+    schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     max_active_runs=1,
@@ -30,7 +31,7 @@ with DAG(
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
                                    title="StarRocks connection", description="Connection id of the cluster."),
         "databases": Param(DEFAULTS["databases"], type="array", items={"type": "string", "minLength": 1},
-                           minItems=1, title="Databases", description="Each is backed up in parallel."),
+                           title="Databases", description="Each is backed up in parallel."),
         "objects": Param(DEFAULTS["objects"], type="object", title="Objects",
                          description='Optional narrowing: {"tables": [...] or "ALL", "materialized_views": ..., '
                                      '"views": ..., "functions": ...}. Empty: the whole database.'),
@@ -45,7 +46,11 @@ with DAG(
     @task
     def databases(params: dict | None = None) -> list[str]:
         """The databases of this run, once each (each becomes one mapped backup task)."""
-        return list(dict.fromkeys(params["databases"]))
+        names = list(dict.fromkeys(params["databases"]))
+        if not names:
+            raise ValueError("databases is empty: set [sr_full_backup] databases in sr_airflow.toml or pass "
+                             '{"databases": [...]} in the run\'s conf.')
+        return names
 
     create_repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
