@@ -68,7 +68,7 @@ def _cancel_when(emu, state: str) -> threading.Thread:
     return thread
 
 
-def test_a_job_cancelled_in_uploading_fails_the_task(sales):
+def test_a_job_cancelled_in_uploading_fails_the_task(sales, capsys):
     sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
     try:
         thread = _cancel_when(sales, "UPLOADING")
@@ -78,6 +78,7 @@ def test_a_job_cancelled_in_uploading_fails_the_task(sales):
         sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
     assert states["backup"] == "failed"
     assert sales.sql("SHOW BACKUP FROM sales")[-1][3] == "CANCELLED"
+    assert "is CANCELLED with status [COMMON_ERROR, msg: user cancelled]" in capsys.readouterr().out
 
 
 def test_a_retry_after_a_cancelled_job_submits_the_next_generation_label(sales):
@@ -104,12 +105,13 @@ def _other_job(emu, label: str) -> None:
     emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
 
 
-def test_on_busy_fail_refuses_while_another_job_runs(sales):
+def test_on_busy_fail_refuses_while_another_job_runs(sales, capsys):
     _other_job(sales, "someone_elses_backup_1")
     before = _running_backups(sales)
     states, _ = run_dag(dags.backup_busy_fail)
     assert states["backup"] == "failed"
     assert _running_backups(sales) == before
+    assert "refused: another job is running" in capsys.readouterr().out
     sales.wait_state("BACKUP", "sales", ("FINISHED",))
 
 

@@ -11,6 +11,7 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.restore import StarRocksRestoreOperator
 
 RESULTS: dict[str, object] = {}
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
@@ -45,3 +46,40 @@ backup_cancel_fails = backup_dag("backup_cancel_fails", deferrable=True)
 backup_busy_fail = backup_dag("backup_busy_fail", deferrable=False, on_busy="fail")
 backup_busy_wait = backup_dag("backup_busy_wait", deferrable=True, on_busy="wait")
 backup_catalog = backup_dag("backup_catalog", deferrable=True, catalog_conn_id="s3_test")
+
+
+def restore_dag(dag_id: str, conn_id: str = "sr_main", tasks: tuple[dict, ...] = (), **kwargs) -> DAG:
+    """One restore task per mapping in ``tasks`` (in order), each collected as ``<dag_id>.<task_id>``."""
+    with DAG(dag_id, schedule=None, start_date=START, catchup=False, render_template_as_native_obj=True) as dag:
+        previous = None
+        for spec in tasks or ({},):
+            spec = {**kwargs, **spec}
+            task_id = spec.pop("task_id", "restore")
+            op = StarRocksRestoreOperator(task_id=task_id, starrocks_conn_id=conn_id, repository="repo_r",
+                                          **{**FAST, **spec})
+            if previous is not None:
+                previous >> op
+            previous = op
+
+            @task(task_id=f"collect_{task_id}", trigger_rule="all_done")
+            def collect(value, key=f"{dag_id}.{task_id}"):
+                RESULTS[key] = value
+
+            collect(op.output)
+    return dag
+
+
+restore_to_target = restore_dag("restore_to_target", "sr_target", snapshot_label="snap_full", deferrable=True)
+restore_renamed = restore_dag("restore_renamed", snapshot_label="snap_full", target_database="sales_copy",
+                              deferrable=False)
+restore_again_refused = restore_dag("restore_again_refused", "sr_target", snapshot_label="snap_full")
+restore_overwrite = restore_dag("restore_overwrite", "sr_target", snapshot_label="snap_full", allow_overwrite=True,
+                                storage_conn_id="s3_test", tables=["orders"])
+restore_other_schema = restore_dag("restore_other_schema", "sr_target", snapshot_label="snap_full",
+                                   target_database="other", allow_overwrite=True, storage_conn_id="s3_test",
+                                   tables=["orders"])
+restore_mv_then_base = restore_dag(
+    "restore_mv_then_base", "sr_target", snapshot_label="snap_full", database="sales", target_database="mvdb",
+    tasks=({"task_id": "mv_first", "materialized_views": ["mv1"]},
+           {"task_id": "base_then", "tables": ["orders"]}),
+)

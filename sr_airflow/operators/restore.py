@@ -1,0 +1,305 @@
+"""StarRocksRestoreOperator: check the target first, restore with renames, wait, re-activate materialized views."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sr_airflow.engine.errors import JobFailedError, SnapshotNotFoundError
+from sr_airflow.engine.jobs import parse_show_restore
+from sr_airflow.engine.jobwatch import is_busy_error, phase_seconds
+from sr_airflow.engine.mv import activation_order, materialized_views_query, parse_materialized_views
+from sr_airflow.engine.preflight import (
+    ColumnDef,
+    check_restore_target,
+    columns_query,
+    parse_backup_meta,
+    parse_columns,
+)
+from sr_airflow.engine.scope import ObjectKind, Scope
+from sr_airflow.engine.scope_args import scope_from_arguments
+from sr_airflow.engine.snapshots import parse_snapshot_detail, parse_snapshot_listing
+from sr_airflow.engine.statements import (
+    RestoreRequest,
+    Syntax,
+    render_activate_materialized_view,
+    render_restore,
+    render_show_restore,
+    render_show_snapshot,
+)
+from sr_airflow.operators.backup import check_server
+from sr_airflow.operators.base import StarRocksBaseOperator
+from sr_airflow.triggers.job import JobWatch
+
+JOB_ID_KEY = "restore_job_id"
+
+
+def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
+    """The newest backup_timestamp of snapshot ``label`` listed OK in ``repository``."""
+    columns, rows = hook.fetch(render_show_snapshot(repository, label))
+    listing = next((s for s in parse_snapshot_listing(columns, rows) if s.label == label), None)
+    if listing is None or not listing.ok or not listing.timestamps:
+        status = listing.status if listing else "not listed"
+        raise SnapshotNotFoundError(f"Snapshot {label!r} is not usable in repository {repository!r} "
+                                    f"(status: {status}).")
+    return listing.latest_timestamp or ""
+
+
+def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label: str) -> dict[str, list[ColumnDef]]:
+    """The snapshot's table columns, from its ``__meta`` file in the repository's storage."""
+    from sr_airflow.operators.repository import find_repository
+    from sr_airflow.storage import get_storage
+    from sr_airflow.storage.layout import META_NAME, snapshot_dir_name
+    from sr_airflow.storage.location import join_key, repository_root
+
+    info = find_repository(hook, repository)
+    if info is None:
+        raise SnapshotNotFoundError(f"Repository {repository!r} does not exist on this cluster.")
+    storage = get_storage(info.location, conn_id=storage_conn_id)
+    folder = join_key(repository_root(repository), snapshot_dir_name(label))
+    metas = [o for o in storage.list(folder, recursive=False) if o.name.startswith(META_NAME + ".")]
+    if not metas:
+        raise SnapshotNotFoundError(f"Snapshot {label!r} has no __meta file in repository {repository!r}.")
+    return parse_backup_meta(storage.read(metas[0].key))
+
+
+class StarRocksRestoreOperator(StarRocksBaseOperator):
+    """Restore a snapshot, after checking the target, and re-activate the materialized views it brings.
+
+    Before RESTORE is sent: the timestamp is resolved (given, or the newest OK one of the label); target tables
+    that exist with another schema than the snapshot's are refused (the snapshot's schema is read from its
+    ``__meta`` file when ``storage_conn_id`` is given); existing tables are refused unless ``allow_overwrite``;
+    the server must take the statement. A retry finds its own running job (by label, timestamp and the job id kept
+    in ``task_state_store``). After the job: inactive MVs of the target database are re-activated in dependency
+    order; those still inactive are logged with their reasons and returned in XCom.
+
+    :param repository: the repository holding the snapshot.
+    :param snapshot_label: the snapshot label.
+    :param backup_timestamp: the snapshot's timestamp (default: the newest OK one).
+    :param database: the snapshot's database (default: the one the snapshot records).
+    :param target_database: restore into this database instead (``DATABASE a AS b``).
+    :param tables: ``"ALL"`` or a list of names or ``{"name", "partitions", "alias"}`` mappings.
+    :param materialized_views: ``"ALL"`` or a list of names or ``{"name", "alias"}``.
+    :param views: ``"ALL"`` or a list of names or ``{"name", "alias"}``.
+    :param functions: ``"ALL"`` or a list of names.
+    :param external_catalogs: ``"ALL"`` or a list of names or ``{"name", "alias"}``.
+    :param allow_overwrite: allow overwriting the partitions of existing tables of the same schema.
+    :param timeout: StarRocks' job timeout, seconds (at least 600).
+    :param replication_num: replicas of restored tables.
+    :param allow_load: allow loads into the target while restoring.
+    :param on_busy: ``wait`` for another job on the target database to end, or ``fail``.
+    :param reactivate_materialized_views: re-activate inactive MVs of the target after the restore.
+    :param cancel_on_kill: cancel the RESTORE job when the task is killed.
+    :param storage_conn_id: storage connection of the repository (for the schema check from ``__meta``).
+    """
+
+    template_fields: Sequence[str] = (
+        "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
+        "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id",
+    )
+
+    def __init__(self, *, repository: str, snapshot_label: str, backup_timestamp: str | None = None,
+                 database: str | None = None, target_database: str | None = None, tables: Any = None,
+                 materialized_views: Any = None, views: Any = None, functions: Any = None,
+                 external_catalogs: Any = None, allow_overwrite: bool = False, timeout: int | None = None,
+                 replication_num: int | None = None, allow_load: bool | None = None, on_busy: str = "wait",
+                 reactivate_materialized_views: bool = True, cancel_on_kill: bool = True,
+                 storage_conn_id: str | None = None, **kwargs: Any) -> None:
+        if on_busy not in ("wait", "fail"):
+            raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
+        super().__init__(**kwargs)
+        self.repository = repository
+        self.snapshot_label = snapshot_label
+        self.backup_timestamp = backup_timestamp
+        self.database = database
+        self.target_database = target_database
+        self.tables = tables
+        self.materialized_views = materialized_views
+        self.views = views
+        self.functions = functions
+        self.external_catalogs = external_catalogs
+        self.allow_overwrite = allow_overwrite
+        self.timeout = timeout
+        self.replication_num = replication_num
+        self.allow_load = allow_load
+        self.on_busy = on_busy
+        self.reactivate_materialized_views = reactivate_materialized_views
+        self.cancel_on_kill = cancel_on_kill
+        self.storage_conn_id = storage_conn_id
+
+    # ---- what is restored, where
+    def _timestamp(self) -> str:
+        return self.backup_timestamp or latest_ok_timestamp(self.hook, self.repository, self.snapshot_label)
+
+    def _detail(self, timestamp: str):
+        columns, rows = self.hook.fetch(render_show_snapshot(self.repository, self.snapshot_label, timestamp))
+        details = parse_snapshot_detail(columns, rows)
+        if not details or not details[0].ok:
+            status = details[0].status if details else "not listed"
+            raise SnapshotNotFoundError(f"Snapshot {self.snapshot_label!r} at {timestamp} is not readable in "
+                                        f"repository {self.repository!r} (status: {status}).")
+        return details[0]
+
+    def _scope(self, snapshot_database: str | None) -> Scope:
+        database = self.database
+        if not database and not self.external_catalogs:
+            database = snapshot_database
+        return scope_from_arguments(database=database, tables=self.tables,
+                                    materialized_views=self.materialized_views, views=self.views,
+                                    functions=self.functions, external_catalogs=self.external_catalogs,
+                                    target_database=self.target_database)
+
+    @staticmethod
+    def _target(scope: Scope) -> str | None:
+        return scope.target_database or scope.database
+
+    def _targets(self, scope: Scope, snapshot_tables: list[str]) -> dict[str, str]:
+        """Snapshot table -> target table for every table this restore writes."""
+        named = [r for r in scope.objects if r.kind in (ObjectKind.TABLE, ObjectKind.MATERIALIZED_VIEW)]
+        if named:
+            return {r.name: r.alias or r.name for r in named}
+        if scope.has_on_clause and ObjectKind.TABLE not in scope.all_of:
+            return {}
+        return {t: t for t in snapshot_tables}
+
+    # ---- the steps
+    def execute(self, context: Any) -> dict[str, Any]:
+        version = check_server(self.hook, self.log)
+        timestamp = self._timestamp()
+        detail = self._detail(timestamp)
+        scope = self._scope(detail.database)
+        request = RestoreRequest(label=self.snapshot_label, repository=self.repository, scope=scope,
+                                 backup_timestamp=timestamp, timeout_s=self.timeout, allow_load=self.allow_load,
+                                 replication_num=self.replication_num)
+        statement = render_restore(request, Syntax.for_version(version))  # UnsupportedByServerError first
+        target = self._target(scope)
+        own = self._own_job(context, target, timestamp)
+        if own is not None:
+            self.log.info("%s; waiting for it instead of submitting again.", own.describe())
+            return self._wait_job(context, target)
+        busy = self._running_job(target)
+        if busy is not None:
+            return self._busy(context, busy)
+        snapshot_tables = list((detail.details.get("backup_objects") or {}).keys())
+        overwritten = self._check_target(scope, snapshot_tables) if target else []
+        self.log.info("Restoring snapshot %s (%s) from %s into %s%s.", self.snapshot_label, timestamp,
+                      self.repository, target or "external catalogs",
+                      f", overwriting {', '.join(overwritten)}" if overwritten else "")
+        try:
+            self.hook.execute(statement)
+        except Exception as exc:
+            if is_busy_error(exc):
+                return self._busy(context, str(exc))
+            raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} was refused by StarRocks: "
+                                 f"{str(exc).rstrip('.')}.") from None
+        job = self._latest_job(target)
+        store = context.get("task_state_store")
+        if store is not None and job is not None:
+            store.set(JOB_ID_KEY, job.job_id)
+        return self._wait_job(context, target)
+
+    def _latest_job(self, target: str | None):
+        try:
+            columns, rows = self.hook.fetch(render_show_restore(target))
+        except Exception as exc:  # noqa: BLE001 - an unknown database has no jobs
+            if "Unknown database" in str(exc):
+                return None
+            raise
+        jobs = [j for j in parse_show_restore(columns, rows) if j.label == self.snapshot_label]
+        return jobs[-1] if jobs else None
+
+    def _running_job(self, target: str | None) -> str | None:
+        """What runs on the target database now (None: nothing, or the database does not exist yet)."""
+        if not target:
+            return None
+        try:
+            observation = JobWatch(kind="any", database=target, absent="done").poll(self.hook)
+        except Exception as exc:  # noqa: BLE001 - RESTORE creates a missing database
+            if "Unknown database" in str(exc):
+                return None
+            raise
+        return observation.message if observation.job is not None else None
+
+    def _own_job(self, context: Any, target: str | None, timestamp: str):
+        """This task's job from an earlier attempt: still running, or finished with the job id it recorded."""
+        job = self._latest_job(target)
+        if job is None or job.backup_timestamp != timestamp:
+            return None
+        if job.state.is_running:
+            return job
+        store = context.get("task_state_store")
+        if store is not None and store.get(JOB_ID_KEY) == job.job_id and job.state.succeeded:
+            return job
+        return None
+
+    def _check_target(self, scope: Scope, snapshot_tables: list[str]) -> list[str]:
+        target = self._target(scope)
+        targets = self._targets(scope, snapshot_tables)
+        if not targets:
+            return []
+        _, rows = self.hook.fetch(columns_query(target, sorted(set(targets.values()))))
+        existing = parse_columns(rows)
+        snapshot_columns = None
+        if existing and self.storage_conn_id:
+            snapshot_columns = read_snapshot_schema(self.hook, self.storage_conn_id, self.repository,
+                                                    self.snapshot_label)
+        elif existing:
+            self.log.warning("No storage_conn_id: the schemas of existing tables %s are not compared with the "
+                             "snapshot before RESTORE (StarRocks compares them in the job).", sorted(existing))
+        return check_restore_target(target_database=target, targets=targets, existing=existing,
+                                    snapshot_columns=snapshot_columns, allow_overwrite=self.allow_overwrite)
+
+    def _busy(self, context: Any, reason: str) -> dict[str, Any]:
+        target = self.target_database or self.database
+        if self.on_busy == "fail":
+            raise JobFailedError(f"Restore into database {target!r} refused: another job is running "
+                                 f"({reason.rstrip('.')}).")
+        self.log.info("Waiting for another job on database %s to end: %s", target, reason)
+        return self.wait_for(context, JobWatch(kind="any", database=target, absent="done"), "_busy_cleared")
+
+    def _busy_cleared(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("status") != "success":
+            raise JobFailedError(event.get("message") or "Waiting for the database to become free failed.")
+        return self.execute(context)
+
+    def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:
+        watch = JobWatch(kind="restore", database=target, label=self.snapshot_label)
+        return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the wait: fail on a cancelled job or an error, else re-activate MVs and report."""
+        if event.get("status") != "success":
+            raise JobFailedError(event.get("message") or f"Restore {self.snapshot_label!r} failed.")
+        target = event.get("database")
+        job = self._latest_job(target)
+        result: dict[str, Any] = {
+            "snapshot_label": self.snapshot_label,
+            "backup_timestamp": job.backup_timestamp if job else self.backup_timestamp,
+            "database": target,
+            "job_id": job.job_id if job else None,
+            "phase_seconds": phase_seconds(job) if job else {},
+            "reactivated_materialized_views": [],
+            "inactive_materialized_views": {},
+        }
+        if target and self.reactivate_materialized_views:
+            result.update(self.reactivate(target))
+        self.log.info("Restore of %s into %s finished; phases: %s.", self.snapshot_label, target,
+                      result["phase_seconds"])
+        return result
+
+    def reactivate(self, database: str) -> dict[str, Any]:
+        """ALTER MATERIALIZED VIEW ... ACTIVE for each inactive MV, bases first; report the ones left inactive."""
+        _, rows = self.hook.fetch(materialized_views_query(database))
+        reactivated = []
+        for name in activation_order(parse_materialized_views(rows)):
+            try:
+                self.hook.execute(render_activate_materialized_view(database, name))
+                reactivated.append(name)
+                self.log.info("Materialized view %s.%s is active again.", database, name)
+            except Exception as exc:  # noqa: BLE001 - one MV's failure must not hide the others
+                self.log.warning("Materialized view %s.%s could not be activated: %s", database, name, exc)
+        _, rows = self.hook.fetch(materialized_views_query(database))
+        inactive = {v.name: v.inactive_reason for v in parse_materialized_views(rows) if not v.is_active}
+        for name, reason in inactive.items():
+            self.log.warning("Materialized view %s.%s stays inactive: %s", database, name, reason)
+        return {"reactivated_materialized_views": reactivated, "inactive_materialized_views": inactive}

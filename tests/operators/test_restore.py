@@ -1,0 +1,97 @@
+"""StarRocksRestoreOperator through dag.test(): a migration to a second emulator, renames, refusals, MVs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.operators.conftest import run_dag, seed_sales
+from tests.operators.dags import sr_operator_test_dags as dags
+
+
+def _backup(emu, label: str) -> None:
+    emu.sql(f"BACKUP DATABASE sales SNAPSHOT {label} TO repo_r")
+    emu.wait_state("BACKUP", "sales", ("FINISHED",))
+
+
+@pytest.fixture(scope="module")
+def clusters(emulator, target_emulator, s3_server):
+    seed_sales(emulator)
+    emulator.sql("CREATE MATERIALIZED VIEW sales.mv1 REFRESH ASYNC AS "
+                 "SELECT day, sum(amount) AS total FROM orders GROUP BY day")
+    emulator.create_repository("repo_r", s3_server, "restore-tests")
+    _backup(emulator, "snap_full")
+    target_emulator.create_repository("repo_r", s3_server, "restore-tests", read_only=True)
+    return emulator, target_emulator
+
+
+def _restores(emu) -> int:
+    return emu.count("RESTORE")
+
+
+def test_restore_migrates_a_database_to_another_cluster(clusters):
+    _, target = clusters
+    states, _ = run_dag(dags.restore_to_target)
+    assert states["restore"] == "success"
+    assert target.sql("SELECT count(*), sum(amount) FROM sales.orders")[0][0] == 3
+    result = dags.RESULTS["restore_to_target.restore"]
+    assert result["database"] == "sales"
+    assert result["backup_timestamp"]
+    assert result["inactive_materialized_views"] == {}
+    assert set(result["phase_seconds"]) >= {"download", "total"}
+
+
+def test_restore_with_a_database_rename(clusters):
+    source, _ = clusters
+    states, _ = run_dag(dags.restore_renamed)
+    assert states["restore"] == "success"
+    assert source.sql("SELECT count(*) FROM sales_copy.orders")[0][0] == 3
+    assert any("DATABASE `sales` AS `sales_copy`" in q for q in source.queries() if q.startswith("RESTORE"))
+
+
+def test_existing_tables_without_allow_overwrite_are_refused_before_restore(clusters, capsys):
+    _, target = clusters
+    target.sql("INSERT INTO sales.orders VALUES (99, 1, '2024-01-20')")
+    before = _restores(target)
+    states, _ = run_dag(dags.restore_again_refused)
+    assert states["restore"] == "failed"
+    assert _restores(target) == before
+    assert target.sql("SELECT count(*) FROM sales.orders")[0][0] == 4  # untouched
+    assert "table(s) mv1, orders already exist; set allow_overwrite=True" in capsys.readouterr().out
+
+
+def test_a_different_schema_is_refused_before_restore_even_with_allow_overwrite(clusters, aws_conn, capsys):
+    _, target = clusters
+    target.sql("CREATE DATABASE other",
+               "CREATE TABLE other.orders (id INT, note VARCHAR(20)) DUPLICATE KEY(id) "
+               "DISTRIBUTED BY HASH(id) BUCKETS 1",
+               "INSERT INTO other.orders VALUES (1, 'mine')")
+    before = _restores(target)
+    states, _ = run_dag(dags.restore_other_schema)
+    assert states["restore"] == "failed"
+    assert _restores(target) == before  # refused before RESTORE was sent
+    assert target.sql("SELECT id, note FROM other.orders") == ((1, "mine"),)
+    assert "table(s) orders exist with a different schema than the snapshot holds" in capsys.readouterr().out
+
+
+def test_allow_overwrite_restores_over_tables_of_the_same_schema(clusters, aws_conn):
+    _, target = clusters
+    before = _restores(target)
+    states, _ = run_dag(dags.restore_overwrite)
+    assert states["restore"] == "success"
+    assert _restores(target) == before + 1
+    assert target.sql("SELECT count(*) FROM sales.orders")[0][0] == 3  # the snapshot's rows again
+
+
+def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(clusters):
+    _, target = clusters
+    states, _ = run_dag(dags.restore_mv_then_base)
+    assert states["mv_first"] == "success" and states["base_then"] == "success"
+    first = dags.RESULTS["restore_mv_then_base.mv_first"]
+    assert "mv1" in first["inactive_materialized_views"]
+    assert first["inactive_materialized_views"]["mv1"]
+    second = dags.RESULTS["restore_mv_then_base.base_then"]
+    assert second["reactivated_materialized_views"] == ["mv1"]
+    assert second["inactive_materialized_views"] == {}
+    rows = target.sql("SELECT IS_ACTIVE FROM information_schema.materialized_views "
+                      "WHERE TABLE_SCHEMA = 'mvdb' AND TABLE_NAME = 'mv1'")
+    assert rows == (("true",),)
