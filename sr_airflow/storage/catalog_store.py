@@ -177,24 +177,35 @@ class CatalogStore:
                      if o.key.startswith(key + TEMP_MARKER)]
         self.storage.delete([key, *leftovers])
 
-    def load(self) -> Catalog:
-        """Every readable entry. An unreadable file is logged and listed in ``self.unreadable``, not fatal."""
+    def load(self, *, threads: int = 8) -> Catalog:
+        """Every readable entry, files read in parallel. An unreadable file is logged and listed in
+        ``self.unreadable``, not fatal."""
+        from concurrent.futures import ThreadPoolExecutor
+
         self.unreadable = []
         objects = self.storage.list(join_key(self.root, ENTRIES_DIR))
         finals = {o.key for o in objects if o.key.endswith(SUFFIX)}
         # A temp file whose final file is missing holds the complete content of an interrupted HDFS swap.
         orphans = {o.key.split(TEMP_MARKER)[0]: o.key for o in objects if TEMP_MARKER in o.key}
         keys = sorted(finals) + sorted(tmp for final, tmp in orphans.items() if final not in finals)
-        entries: dict[str, CatalogEntry] = {}
-        for key in keys:
+
+        def read(key: str) -> list[CatalogEntry] | None:
             try:
-                for entry in entries_from_parquet(self.storage.read(key)):
-                    entries.setdefault(entry.label, entry)
+                return entries_from_parquet(self.storage.read(key))
             except FileNotFoundError:
-                continue  # deleted between list and read
+                return []  # deleted between list and read
             except Exception as exc:  # noqa: BLE001 - a torn or foreign file must not hide the others
                 log.warning("Catalog file %s is unreadable (%s); skipped.", key, type(exc).__name__)
-                self.unreadable.append(key)
+                return None
+
+        entries: dict[str, CatalogEntry] = {}
+        with ThreadPoolExecutor(max(1, threads)) as pool:
+            for key, found in zip(keys, pool.map(read, keys), strict=True):
+                if found is None:
+                    self.unreadable.append(key)
+                    continue
+                for entry in found:
+                    entries.setdefault(entry.label, entry)
         return Catalog(entries.values())
 
     def labels(self) -> list[str]:
