@@ -10,6 +10,7 @@ from datetime import datetime
 from sr_airflow.engine.catalog import Catalog, CatalogEntry, HeldPartition, apply_chain
 from sr_airflow.engine.errors import SnapshotNotFoundError
 from sr_airflow.engine.planner import TablePlan
+from sr_airflow.engine.scope import ObjectRef, Scope
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,13 @@ class RestoreLink:
     def backup_timestamp(self) -> str:
         return self.entry.backup_timestamp or ""
 
+    def to_scope(self, *, target_database: str | None = None, whole_database: bool = False) -> Scope:
+        """The RESTORE scope of this link: the whole snapshot (``whole_database``) or its tables/partitions."""
+        if whole_database:
+            return Scope(database=self.entry.database, target_database=target_database)
+        objects = tuple(ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables)
+        return Scope(database=self.entry.database, objects=objects, target_database=target_database)
+
 
 @dataclass(frozen=True)
 class RestoreChain:
@@ -40,6 +48,15 @@ class RestoreChain:
     drop_tables: tuple[str, ...]
     drop_partitions: tuple[tuple[str, str], ...]
     final_state: dict[tuple[str, str], HeldPartition]
+    requested_tables: tuple[str, ...] | None = None
+
+    def scopes(self, *, target_database: str | None = None) -> list[tuple[RestoreLink, Scope]]:
+        """One RESTORE scope per link, in order; the full of an unfiltered chain restores its whole snapshot
+        (views, MVs and functions included)."""
+        return [(link, link.to_scope(target_database=target_database,
+                                     whole_database=i == 0 and link.entry is self.full
+                                     and self.requested_tables is None))
+                for i, link in enumerate(self.links)]
 
     @property
     def full(self) -> CatalogEntry:
@@ -94,7 +111,8 @@ def resolve_chain(catalog: Catalog, database: str, at: datetime | None = None, *
     final_tables = {t for t, _ in final}
     drop_tables = tuple(sorted({t for t, _ in restored if t not in final_tables}))
     drop_parts = tuple(sorted(k for k in restored if k[0] in final_tables and k not in final))
-    return RestoreChain(database, target, tuple(chain), tuple(links), drop_tables, drop_parts, final)
+    return RestoreChain(database, target, tuple(chain), tuple(links), drop_tables, drop_parts, final,
+                        tuple(sorted(wanted)) if wanted is not None else None)
 
 
 def _newest_covering(catalog: Catalog, database: str, at: datetime | None) -> CatalogEntry:

@@ -17,6 +17,7 @@ from typing import Any
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone, apply_chain
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.quoting import quote_string
+from sr_airflow.engine.scope import ObjectRef, Scope
 
 PARTITIONS_META_COLUMNS = ("DB_NAME", "TABLE_NAME", "PARTITION_NAME", "PARTITION_ID", "VISIBLE_VERSION",
                            "VISIBLE_VERSION_TIME", "ROW_COUNT", "DATA_SIZE", "IS_TEMP")
@@ -120,11 +121,22 @@ class BackupPlan:
     reason: str
     partitions: tuple[PartitionState, ...] = ()
     temp_partition_tables: tuple[str, ...] = ()
+    requested_tables: tuple[str, ...] | None = None
 
     @property
     def is_empty(self) -> bool:
         """Nothing to back up. Tombstones alone need no snapshot: the next incremental records them again."""
         return not self.tables
+
+    def to_scope(self) -> Scope:
+        """The BACKUP scope: the whole database for an unfiltered full (views, MVs and functions included),
+        else the planned tables, with their partitions unless the whole table is taken."""
+        if self.is_empty:
+            raise InvalidArgumentError(f"the plan for database {self.database!r} has nothing to back up.")
+        if self.kind is SnapshotKind.FULL and self.requested_tables is None:
+            return Scope(database=self.database)
+        return Scope(database=self.database, objects=tuple(
+            ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables))
 
     def partition_stats(self) -> dict[tuple[str, str], tuple[int | None, int | None]]:
         """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``."""
@@ -133,25 +145,33 @@ class BackupPlan:
 
 def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]] |
                 Iterable[PartitionState], *, now: datetime, policy: PlanPolicy | None = None,
-                tables: Sequence[str] | None = None) -> BackupPlan:
-    """The next backup of ``database``: full or incremental, with its parent, tables, partitions, tombstones."""
+                tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = ()) -> BackupPlan:
+    """The next backup of ``database``: full or incremental, with its parent, tables, partitions, tombstones.
+
+    ``tables`` restricts the plan to those tables; ``exclude_tables`` leaves some out (e.g. materialized views,
+    which partitions_meta lists like tables but BACKUP names differently)."""
     policy = policy or PlanPolicy()
     rows = list(rows)
     states = rows if rows and isinstance(rows[0], PartitionState) else parse_partitions_meta(rows)  # type: ignore
     wanted = set(tables) if tables else None
-    current = [s for s in states if s.database == database and not s.is_temp
-               and (wanted is None or s.table in wanted)]
+    excluded = set(exclude_tables)
+    requested = tuple(sorted(wanted)) if wanted is not None else None
+
+    def in_scope(table: str) -> bool:
+        return (wanted is None or table in wanted) and table not in excluded
+
+    current = [s for s in states if s.database == database and not s.is_temp and in_scope(s.table)]
     temp_tables = tuple(sorted({s.table for s in states if s.database == database and s.is_temp
-                                and (wanted is None or s.table in wanted)}))
+                                and in_scope(s.table)}))
     base = catalog.latest_good(database)
     reason = _full_reason(catalog, base, now, policy)
     if reason is not None:
         return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(current, current), (), reason,
-                          tuple(current), temp_tables)
+                          tuple(current), temp_tables, requested if not excluded else tuple(
+                              sorted({s.table for s in current})))
 
     held = apply_chain(catalog.chain_of(base.label))
-    if wanted is not None:
-        held = {k: v for k, v in held.items() if k[0] in wanted}
+    held = {k: v for k, v in held.items() if in_scope(k[0])}
     changed = [s for s in current if s.key not in held or held[s.key].record.partition_id != s.partition_id
                or held[s.key].record.version is None or held[s.key].record.version != s.version]
     now_keys = {s.key for s in current}
@@ -163,7 +183,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     reason = (f"{len(changed)} partition(s) changed since {base.label}" if changed
               else f"nothing changed since {base.label}")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, _table_plans(changed, current),
-                      tuple(tombstones), reason, tuple(changed), temp_tables)
+                      tuple(tombstones), reason, tuple(changed), temp_tables, requested)
 
 
 def _full_reason(catalog: Catalog, base: Any, now: datetime, policy: PlanPolicy) -> str | None:

@@ -93,3 +93,18 @@ def test_an_incremental_restores_only_its_partitions_of_a_table_it_shares():
     chain = resolve_chain(catalog, "db1")
     assert [(t.table, t.partitions, t.whole_table) for t in chain.links[1].tables] == [("a", ("p2",), False)]
     assert {k: h.record.version for k, h in chain.final_state.items()} == {("a", "p1"): 1, ("a", "p2"): 4}
+
+
+def test_scopes_for_each_restore():
+    from sr_airflow.engine.scope import ObjectRef, Scope
+
+    scopes = resolve_chain(_catalog(), "db1", START + 2 * H).scopes(target_database="db1_copy")
+    assert [s for _, s in scopes] == [
+        Scope(database="db1", target_database="db1_copy"),
+        Scope(database="db1", objects=(ObjectRef.table("a"),), target_database="db1_copy"),
+        Scope(database="db1", objects=(ObjectRef.table("c"),), target_database="db1_copy"),
+    ]
+    for _, scope in scopes:
+        scope.validate_for_restore()
+    only_c = resolve_chain(_catalog(), "db1", label="inc_2", tables=["c"]).scopes()
+    assert [s for _, s in only_c] == [Scope(database="db1", objects=(ObjectRef.table("c"),))]

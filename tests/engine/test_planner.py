@@ -146,3 +146,23 @@ def test_a_chain_of_planned_incrementals_tracks_the_database(data, state, steps)
     final = plan_backup(Catalog(entries), "db1", rows_for(state), now=moment, policy=NEVER)
     assert final.is_empty and final.tombstones == ()
     assert {k: (h.record.partition_id, h.record.version) for k, h in held.items()} == state
+
+
+def test_plans_become_backup_scopes():
+    from sr_airflow.engine.scope import ObjectRef, Scope
+
+    state = {("t", "p1"): (1, 2), ("t", "p2"): (3, 4), ("u", "u"): (5, 1)}
+    full = plan_backup(Catalog(), "db1", rows_for(state), now=START)
+    assert full.to_scope() == Scope(database="db1")
+    moved = dict(state) | {("t", "p2"): (3, 5), ("v", "v"): (6, 1)}
+    inc = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(moved), now=START, policy=NEVER)
+    scope = inc.to_scope()
+    assert scope == Scope(database="db1", objects=(ObjectRef.table("t", ("p2",)), ObjectRef.table("v")))
+    scope.validate_for_backup()
+    only = plan_backup(Catalog(), "db1", rows_for(state), now=START, tables=["t"])
+    assert only.to_scope() == Scope(database="db1", objects=(ObjectRef.table("t"),))
+    no_mv = plan_backup(Catalog(), "db1", rows_for(state), now=START, exclude_tables=["u"])
+    assert no_mv.to_scope() == Scope(database="db1", objects=(ObjectRef.table("t"),))
+    empty = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(state), now=START, policy=NEVER)
+    with pytest.raises(ValueError, match="has nothing to back up"):
+        empty.to_scope()
