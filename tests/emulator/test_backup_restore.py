@@ -37,7 +37,7 @@ def fast(cursor) -> None:
     slow(cursor, "0.05", "200")
 
 
-def wait_state(cursor, kind: str, db: str, states: set[str], timeout: float = 30) -> dict:
+def wait_state(cursor, kind: str, db: str, states: set[str], timeout: float = 60) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         rows = as_dicts(cursor, f"SHOW {kind} FROM {db}")
@@ -98,6 +98,7 @@ def test_intermediate_states_progress_and_snapshot_isolation(shared, emulator_b)
         assert {"SAVE_META", "FINISHED"} <= seen
     finally:
         fast(a)
+        wait_job(a, "BACKUP", "src")
     stamp = timestamp(b, "iso")
     run(b, "CREATE DATABASE iso_db")
     run(b, f"RESTORE SNAPSHOT iso FROM repo DATABASE src AS iso_db PROPERTIES ('backup_timestamp' = '{stamp}')")
@@ -116,9 +117,9 @@ def test_cancel_backup_then_label_is_taken(shared):
         while not re.search(r": [1-9]\d*/", job["Progress"]):
             job = wait_state(a, "BACKUP", "src", {"UPLOADING"})
         run(a, "CANCEL BACKUP FROM src")
-        job = wait_job(a, "BACKUP", "src")
     finally:
         fast(a)
+        job = wait_job(a, "BACKUP", "src")
     assert (job["State"], job["Status"]) == ("CANCELLED", "[COMMON_ERROR, msg: user cancelled]")
     assert error_of(a, "BACKUP DATABASE src SNAPSHOT cancelled_label TO repo") == (
         1064, "Snapshot with name 'cancelled_label' already exist in repository")
@@ -145,9 +146,9 @@ def test_restore_conflicts_cancel_and_bad_file(shared, s3_client):
         run(b, f"RESTORE SNAPSHOT full1 FROM repo DATABASE src AS cancel_db {props}")
         wait_state(b, "RESTORE", "cancel_db", {"DOWNLOADING"})
         run(b, "CANCEL RESTORE FROM cancel_db")
-        job = wait_job(b, "RESTORE", "cancel_db")
     finally:
         fast(b)
+        job = wait_job(b, "RESTORE", "cancel_db")
     assert (job["State"], job["Status"]) == (
         "CANCELLED", "[COMMON_ERROR, msg: user cancelled, current state: DOWNLOADING]")
     assert run(b, "SHOW TABLES FROM cancel_db") == []

@@ -120,7 +120,8 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
 
     # data, versions, MV states and objects match between the clusters
     for table in ("sr_member", "sr_pmc"):
-        assert run(a, f"SELECT * FROM sr_hub.{table} ORDER BY id") == run(b, f"SELECT * FROM sr_hub.{table} ORDER BY id")
+        query = f"SELECT * FROM sr_hub.{table} ORDER BY id"
+        assert run(a, query) == run(b, query)
     versions = ("SELECT TABLE_NAME, PARTITION_NAME, VISIBLE_VERSION, ROW_COUNT FROM information_schema.partitions_meta "
                 "WHERE DB_NAME = 'sr_hub' ORDER BY 1, 2")
     assert run(a, versions) == run(b, versions)
@@ -128,10 +129,12 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
     mvs = "SELECT TABLE_NAME, IS_ACTIVE FROM information_schema.materialized_views WHERE TABLE_SCHEMA = 'sr_hub'"
     assert sorted(run(b, mvs)) == [("sr_mv1", "true"), ("sr_mv2", "true")]
     assert run(b, "SELECT * FROM sr_hub.sr_view1 ORDER BY id") == run(a, "SELECT * FROM sr_hub.sr_view1 ORDER BY id")
-    assert run(b, "SELECT * FROM sr_hub.sr_mv1 ORDER BY joined") == run(a, "SELECT * FROM sr_hub.sr_mv1 ORDER BY joined")
+    mv_rows = "SELECT * FROM sr_hub.sr_mv1 ORDER BY joined"
+    assert run(b, mv_rows) == run(a, mv_rows)
     assert sorted(run(b, "SHOW FUNCTIONS FROM sr_hub")) == [("sr_udf1",), ("sr_udf2",)]
     assert [r[0] for r in run(b, "SHOW CATALOGS")] == ["default_catalog", "hive", "iceberg", "iceberg_new"]
-    assert run(b, "SELECT * FROM sr_hub_new.sr_member_new ORDER BY id") == run(a, "SELECT * FROM sr_hub.sr_member ORDER BY id")
+    renamed = run(b, "SELECT * FROM sr_hub_new.sr_member_new ORDER BY id")
+    assert renamed == run(a, "SELECT * FROM sr_hub.sr_member ORDER BY id")
     assert sorted(r[0] for r in run(b, "SHOW TABLES FROM sr_hub_new")) == [
         "sr_member", "sr_member_new", "sr_mv1", "sr_mv2", "sr_pmc", "sr_view1", "sr_view2"]
 
