@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from hdfs import InsecureClient
+from hdfs.util import HdfsError
 
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
@@ -56,3 +57,25 @@ def test_removing_an_entry_also_removes_a_leftover_temp_file(webhdfs_server):
     storage.client.write("/" + store.entry_key("snap_y") + ".__sr_tmp__old", data=b"stale", overwrite=True)
     store.remove("snap_y")
     assert store.load().entries() == [] and storage.list("") == []
+
+
+def test_webhdfs_double_answers_errors_as_hdfs_does(webhdfs_server):
+    import requests
+
+    base = f"{webhdfs_server.url}/webhdfs/v1"
+    missing = requests.get(f"{base}/no/such?op=GETFILESTATUS", timeout=5)
+    assert missing.status_code == 404
+    assert missing.json()["RemoteException"]["exception"] == "FileNotFoundException"
+    create = requests.put(f"{base}/{unique('redir')}/f?op=CREATE", allow_redirects=False, timeout=5)
+    assert create.status_code == 307 and "datanode=true" in create.headers["Location"]
+    assert requests.delete(f"{base}/?op=DELETE&recursive=true", timeout=5).status_code == 403
+    escape = requests.get(f"{base}/../../etc/passwd?op=OPEN", timeout=5)
+    assert escape.status_code in (400, 404)
+    client = InsecureClient(webhdfs_server.url, user="hdfs")
+    folder = f"/{unique('nonempty')}"
+    client.write(f"{folder}/x", data=b"1")
+    client.write(f"{folder}/y", data=b"2")
+    with pytest.raises(HdfsError, match="is non empty"):
+        client.delete(folder)
+    with pytest.raises(HdfsError, match="Unable to rename"):  # HDFS rename never overwrites
+        client.rename(f"{folder}/x", f"{folder}/y")
