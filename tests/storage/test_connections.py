@@ -130,3 +130,21 @@ def test_hdfs_broker_name_from_extra():
     spec = repository_spec_from_connection("r", "hdfs://nn:8020/d", conn, read_only=True)
     assert (spec.broker, spec.read_only, dict(spec.properties)) == ("hdfs_broker", True,
                                                                    {"username": "u", "password": "p"})
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_rendered_statement_equals_the_seed_statement(case):
+    """Connection -> RepositorySpec -> the engine's renderer gives the seed's own CREATE REPOSITORY."""
+    from sr_airflow.engine.statements import render_create_repository
+    from tests.engine.seed_sql import normalise
+
+    pred, make_conn, _ = CASES[case]
+    location, props = _find(pred)
+    (seed_sql,) = [sql for sql, repo in zip(_repository_statements(), SEED, strict=True) if repo == (location, props)]
+    spec = repository_spec_from_connection("test_repo", location, make_conn(props))
+    expected = normalise(seed_sql.replace("<hdfs_host>", "namenode").replace("<hdfs_port>", "8020"))
+    assert normalise(render_create_repository(spec)) == expected  # same tokens, same property order
+
+
+def _repository_statements() -> list[str]:
+    return [stmt for stmt in seed_statements() if stmt.upper().startswith("CREATE REPOSITORY")]
