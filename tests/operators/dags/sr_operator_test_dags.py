@@ -11,7 +11,10 @@ import pendulum
 from airflow.sdk import DAG, task
 
 from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.cancel import StarRocksCancelJobOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.sensors.job import StarRocksJobSensor
+from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
 
 RESULTS: dict[str, object] = {}
 START = pendulum.datetime(2024, 1, 1, tz="UTC")
@@ -83,3 +86,31 @@ restore_mv_then_base = restore_dag(
     tasks=({"task_id": "mv_first", "materialized_views": ["mv1"]},
            {"task_id": "base_then", "tables": ["orders"]}),
 )
+
+
+def single_task_dag(dag_id: str, factory) -> DAG:
+    with DAG(dag_id, schedule=None, start_date=START, catchup=False) as dag:
+        op = factory()
+
+        @task(trigger_rule="all_done")
+        def collect(value):
+            RESULTS[dag_id] = value
+
+        collect(op.output)
+    return dag
+
+
+sensor_db_free_poke = single_task_dag("sensor_db_free_poke", lambda: StarRocksJobSensor(
+    task_id="wait", starrocks_conn_id="sr_main", database="sales", poke_interval=0.2, mode="poke",
+    deferrable=False, timeout=60))
+sensor_label_deferred = single_task_dag("sensor_label_deferred", lambda: StarRocksJobSensor(
+    task_id="wait", starrocks_conn_id="sr_main", database="sales", kind="backup", snapshot_label="sensed_1",
+    poke_interval=0.2, deferrable=True, timeout=60))
+sensor_label_cancelled = single_task_dag("sensor_label_cancelled", lambda: StarRocksJobSensor(
+    task_id="wait", starrocks_conn_id="sr_main", database="sales", kind="backup", snapshot_label="sensed_2",
+    poke_interval=0.2, deferrable=False, timeout=60))
+sensor_snapshot_on_target = single_task_dag("sensor_snapshot_on_target", lambda: StarRocksSnapshotSensor(
+    task_id="wait", starrocks_conn_id="sr_target", repository="repo_s", snapshot_label="sensed_3",
+    poke_interval=0.2, deferrable=True, timeout=60))
+cancel_backup = single_task_dag("cancel_backup", lambda: StarRocksCancelJobOperator(
+    task_id="cancel", starrocks_conn_id="sr_main", kind="backup", database="sales"))

@@ -1,0 +1,107 @@
+"""StarRocksJobSensor: wait for a BACKUP or RESTORE of a database to end (poke or deferrable)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from functools import cached_property
+from typing import Any
+
+from airflow.sdk import BaseSensorOperator
+
+from sr_airflow.engine.errors import JobFailedError
+from sr_airflow.operators.base import DEFAULT_CONN_ID, default_deferrable
+from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
+
+
+class _StarRocksWatchSensor(BaseSensorOperator):
+    """Shared by the StarRocks sensors: one :class:`JobWatch`, poked here or deferred to the trigger."""
+
+    def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
+                 max_poll_interval: float = 60.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.starrocks_conn_id = starrocks_conn_id
+        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.max_poll_interval = max_poll_interval
+
+    @cached_property
+    def hook(self):
+        from sr_airflow.hooks.starrocks import StarRocksHook
+
+        return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
+
+    def watch(self) -> JobWatch:
+        raise NotImplementedError
+
+    def _result(self, event: dict[str, Any]) -> Any:
+        if event["status"] != "success":
+            raise JobFailedError(event["message"])
+        self.log.info("%s", event["message"])
+        return event
+
+    def poke(self, context: Any) -> bool:
+        watch = self.watch()
+        observation = watch.poll(self.hook)
+        event = watch.event(observation)
+        if event is None:
+            self.log.info("%s", observation.message)
+            return False
+        self._result(event)
+        return True
+
+    def execute(self, context: Any) -> Any:
+        if not self.deferrable:
+            return super().execute(context)
+        watch = self.watch()
+        event = watch.event(watch.poll(self.hook))
+        if event is not None:
+            return self._result(event)
+        trigger = StarRocksJobTrigger(
+            starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database, label=watch.label,
+            repository=watch.repository, absent=watch.absent, poll_interval=float(self.poke_interval),
+            max_poll_interval=max(float(self.poke_interval), self.max_poll_interval),
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", timeout=timedelta(seconds=self.timeout))
+        return None
+
+    def execute_complete(self, context: Any, event: dict[str, Any]) -> Any:
+        return self._result(event)
+
+
+class StarRocksJobSensor(_StarRocksWatchSensor):
+    """Wait until the BACKUP or RESTORE running on a database ends.
+
+    Without ``snapshot_label``: succeeds as soon as no job of ``kind`` runs on the database (a cancelled job counts
+    as ended). With ``snapshot_label``: waits for that job to be shown and to finish; fails if it is cancelled.
+
+    :param database: the database whose job to watch (None: external-catalog jobs).
+    :param snapshot_label: the job's label (optional).
+    :param kind: ``backup``, ``restore`` or ``any`` (the default: either kind).
+    :param starrocks_conn_id: the StarRocks connection.
+    :param deferrable: wait in the triggerer instead of poking in the worker.
+    :param max_poll_interval: the cap of the trigger's backoff, seconds (it starts at ``poke_interval``).
+    """
+
+    template_fields: Sequence[str] = ("database", "snapshot_label")
+
+    def __init__(self, *, database: str | None, snapshot_label: str | None = None, kind: str = "any",
+                 **kwargs: Any) -> None:
+        if kind not in ("backup", "restore", "any"):
+            raise ValueError(f"kind must be 'backup', 'restore' or 'any', got {kind!r}.")
+        if kind == "any" and snapshot_label:
+            raise ValueError("snapshot_label needs kind 'backup' or 'restore': a label names one job.")
+        super().__init__(**kwargs)
+        self.database = database
+        self.snapshot_label = snapshot_label
+        self.kind = kind
+
+    def watch(self) -> JobWatch:
+        if self.snapshot_label:
+            return JobWatch(kind=self.kind, database=self.database, label=self.snapshot_label, absent="wait")
+        return JobWatch(kind=self.kind, database=self.database, absent="done")
+
+    def _result(self, event: dict[str, Any]) -> Any:
+        if not self.snapshot_label and event["status"] == "cancelled":  # without a label, cancelled is ended
+            event = {**event, "status": "success"}
+        return super()._result(event)
+

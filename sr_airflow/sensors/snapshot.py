@@ -1,0 +1,30 @@
+"""StarRocksSnapshotSensor: wait until a snapshot is usable in a repository, as a given cluster sees it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sr_airflow.sensors.job import _StarRocksWatchSensor
+from sr_airflow.triggers.job import JobWatch
+
+
+class StarRocksSnapshotSensor(_StarRocksWatchSensor):
+    """Wait until ``SHOW SNAPSHOT ON repository`` lists ``snapshot_label`` with status OK on this connection's
+    cluster — typically the migration target, whose (read-only) repository points at the source's location.
+
+    :param repository: the repository name on this cluster.
+    :param snapshot_label: the snapshot label.
+    :param starrocks_conn_id: the cluster that must see it.
+    :param deferrable: wait in the triggerer instead of poking in the worker.
+    """
+
+    template_fields: Sequence[str] = ("repository", "snapshot_label")
+
+    def __init__(self, *, repository: str, snapshot_label: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.repository = repository
+        self.snapshot_label = snapshot_label
+
+    def watch(self) -> JobWatch:
+        return JobWatch(kind="snapshot", repository=self.repository, label=self.snapshot_label)
