@@ -74,13 +74,18 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     :param timeout: StarRocks' job timeout in seconds (at least 600).
     :param on_busy: ``wait`` for another job on the database to end, or ``fail``.
     :param cancel_on_kill: cancel the StarRocks job when the task is killed.
+    :param snapshot_kind: ``full`` or ``incremental``, as the catalog records it (a plan's ``kind``).
+    :param parent_label: the snapshot an incremental builds on (a plan's ``parent_label``).
+    :param tombstones: tables/partitions dropped since the parent, ``[{"table", "partition"}]`` (from the plan).
+    :param partition_stats: ``[[table, partition, rows, bytes], ...]`` from the plan, kept in the catalog.
     :param catalog_conn_id: storage connection of the repository location; when set, the snapshot's job info is
         read and its catalog entry written, and its size measured.
     """
 
     template_fields: Sequence[str] = (
         "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
-        "snapshot_label", "catalog_conn_id",
+        "snapshot_label", "catalog_conn_id", "label_kind", "snapshot_kind", "parent_label", "tombstones",
+        "partition_stats",
     )
     template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
                                  "functions": "json", "external_catalogs": "json"}
@@ -89,10 +94,11 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                  materialized_views: Any = None, views: Any = None, functions: Any = None,
                  external_catalogs: Any = None, snapshot_label: str | None = None, label_kind: str = "full",
                  timeout: int | None = None, on_busy: str = "wait", cancel_on_kill: bool = True,
-                 catalog_conn_id: str | None = None, **kwargs: Any) -> None:
+                 catalog_conn_id: str | None = None, snapshot_kind: str = "full", parent_label: str | None = None,
+                 tombstones: Any = None, partition_stats: Any = None, **kwargs: Any) -> None:
         if on_busy not in ON_BUSY:
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
-        if label_kind not in LABEL_KINDS:
+        if "{{" not in label_kind and label_kind not in LABEL_KINDS:  # a templated kind is checked when used
             raise ValueError(f"label_kind must be one of {', '.join(LABEL_KINDS)}, got {label_kind!r}.")
         if database and "{{" not in database and "outlets" not in kwargs:
             kwargs["outlets"] = [database_asset(kwargs.get("starrocks_conn_id", DEFAULT_CONN_ID), database)]
@@ -110,6 +116,10 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.on_busy = on_busy
         self.cancel_on_kill = cancel_on_kill
         self.catalog_conn_id = catalog_conn_id
+        self.snapshot_kind = snapshot_kind
+        self.parent_label = parent_label
+        self.tombstones = tombstones
+        self.partition_stats = partition_stats
 
     # ---- what this run backs up
     def scope(self) -> Scope:
@@ -226,7 +236,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
 
     def record_in_catalog(self, context: Any, result: dict[str, Any]) -> int | None:
         """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""
-        from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
+        from sr_airflow.engine.catalog import SnapshotKind, Tombstone, entry_from_job_info
         from sr_airflow.operators.repository import find_repository
         from sr_airflow.storage import get_storage
         from sr_airflow.storage.catalog_store import CatalogStore
@@ -239,7 +249,10 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)
         entry = entry_from_job_info(
-            job_info, repository=self.repository, kind=SnapshotKind.FULL,
+            job_info, repository=self.repository, kind=SnapshotKind(self.snapshot_kind or "full"),
+            parent_label=self.parent_label or None,
+            tombstones=[Tombstone(t["table"], t.get("partition")) for t in self.tombstones or []],
+            partition_stats={(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []},
             scope=scope_description(self.scope()), phase_seconds=result["phase_seconds"], dag_id=self.dag_id,
             run_id=context["dag_run"].run_id, snapshot_bytes=size.bytes, snapshot_objects=size.objects,
             source_version=str(self.hook.server_version()),
