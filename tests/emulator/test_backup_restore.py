@@ -83,7 +83,7 @@ def test_intermediate_states_progress_and_snapshot_isolation(shared, emulator_b)
     slow(a, "0.3", "0.002")  # 2 KB/s: each tablet file takes a visible moment
     try:
         run(a, "BACKUP DATABASE src SNAPSHOT iso TO repo ON (TABLE orders)")
-        seen = {wait_state(a, "BACKUP", "src", {"PENDING", "SNAPSHOTING"})["State"]}
+        seen = {wait_state(a, "BACKUP", "src", {"PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT"})["State"]}
         wait_state(a, "BACKUP", "src", {"UPLOAD_SNAPSHOT", "UPLOADING"})
         run(a, "INSERT INTO src.orders VALUES ('2024-12-01', 99, 99)")  # after SNAPSHOTING: not in the snapshot
         uploading = wait_state(a, "BACKUP", "src", {"UPLOADING"})
@@ -221,3 +221,17 @@ def test_read_only_repository_restores_but_never_backs_up(shared):
     run(b, "CREATE DATABASE IF NOT EXISTS robk")
     run(b, "CREATE TABLE robk.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
     assert error_of(b, "BACKUP DATABASE robk SNAPSHOT nope TO repo") == (1064, "Repository repo is read only")
+
+
+def test_storage_failure_sets_repository_errmsg(emulator, s3_client, bucket):
+    cursor = emulator.connect().cursor()
+    run(cursor, repo_sql("doomed", bucket))
+    for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", []):
+        s3_client.delete_object(Bucket=bucket, Key=item["Key"])
+    s3_client.delete_bucket(Bucket=bucket)
+    code, text = error_of(cursor, "SHOW SNAPSHOT ON doomed")
+    assert code == 1064 and text.startswith("Failed to list snapshot in repo: doomed, err: ")
+    row = as_dicts(cursor, "SHOW REPOSITORIES")
+    err = next(r["ErrMsg"] for r in row if r["RepoName"] == "doomed")
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: .*NoSuchBucket.*", err)
+    run(cursor, "DROP REPOSITORY doomed")

@@ -123,6 +123,11 @@ class Cluster:
             repo.err_msg = f"{time.strftime('%Y-%m-%d %H:%M:%S')}: {err}"
             self.save()
 
+    def mark_repo_error_by_name(self, name: str, err: Exception) -> None:
+        repo = self.catalog.repositories.get(name)
+        if repo is not None:
+            self.mark_repo_error(repo, err)
+
     # -- snapshot (BACKUP at SNAPSHOTING)
     def take_snapshot(self, record: dict, plan: JobPlan, work_dir: Path) -> dict:
         """Copy the rows (Parquet per tablet) and versions of the planned objects, as of now."""
@@ -177,10 +182,13 @@ class Cluster:
         tables = meta["tblNameMap"]
         with self.lock, self.store.lock:
             db = self.catalog.databases.get(record["db_name"])
-            for item in plan.tables:
+            for item in list(plan.tables):
                 source = load_table(tables[item.name])
                 existing = db.table(item.target) if db else None
                 if existing is None:
+                    continue
+                if existing.kind == "MATERIALIZED_VIEW" and source.kind == existing.kind and existing.is_active:
+                    plan.tables.remove(item)  # an existing active MV is left as it is
                     continue
                 if existing.kind != source.kind or existing.keys_type != source.keys_type:
                     raise EmulatorError(f"Table {item.target} already exist but with different key type")

@@ -120,6 +120,8 @@ class Job:
             self.on_cancel()
             self.set_state("CANCELLED", finished_time=time.time())
         except (StorageError, EmulatorError, OSError) as err:
+            if isinstance(err, StorageError) and not isinstance(err, ChecksumError):
+                self.cluster.mark_repo_error_by_name(self.record["repo"], err)
             code = "BAD_FILE" if isinstance(err, ChecksumError) else getattr(err, "status_code", "COMMON_ERROR")
             self.record["status"] = [code, str(err)]
             self.on_cancel()
