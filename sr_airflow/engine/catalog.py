@@ -118,6 +118,13 @@ class CatalogEntry:
         return self.status.is_good
 
     @property
+    def chain_tables(self) -> tuple[str, ...] | None:
+        """The table group this snapshot's chain covers (``scope["tables"]``), None for the whole database.
+        Chains of different groups of one database never mix."""
+        tables = self.scope.get("tables")
+        return tuple(sorted(tables)) if tables else None
+
+    @property
     def sort_key(self) -> tuple[datetime, str]:
         moment = self.backup_time or self.created_at or datetime.min.replace(tzinfo=UTC)
         return (moment, self.label)
@@ -234,9 +241,11 @@ class Catalog:
         except SnapshotNotFoundError:
             return False
 
-    def latest_good(self, database: str) -> CatalogEntry | None:
-        """The newest entry of ``database`` whose whole chain is good (the base for the next incremental)."""
+    def latest_good(self, database: str, tables: Iterable[str] | None = None) -> CatalogEntry | None:
+        """The newest entry of ``database`` (of the table group ``tables``, None = the whole database) whose
+        whole chain is good: the base for the next incremental."""
+        group = tuple(sorted(tables)) if tables else None
         for entry in reversed(self.entries(database, good_only=True)):
-            if self.chain_is_good(entry.label):
+            if entry.chain_tables == group and self.chain_is_good(entry.label):
                 return entry
         return None

@@ -78,7 +78,7 @@ def resolve_chain(catalog: Catalog, database: str, at: datetime | None = None, *
         if not catalog.chain_is_good(label):
             raise SnapshotNotFoundError(f"Snapshot {label!r} or a snapshot it depends on is not good or missing.")
     else:
-        target = _newest_covering(catalog, database, at)
+        target = _newest_covering(catalog, database, at, set(tables) if tables else None)
     chain = catalog.chain_of(target.label)
     wanted = set(tables) if tables else None
     links = []
@@ -115,10 +115,15 @@ def resolve_chain(catalog: Catalog, database: str, at: datetime | None = None, *
                         tuple(sorted(wanted)) if wanted is not None else None)
 
 
-def _newest_covering(catalog: Catalog, database: str, at: datetime | None) -> CatalogEntry:
-    good = [e for e in catalog.entries(database, good_only=True) if e.backup_time is not None]
+def _newest_covering(catalog: Catalog, database: str, at: datetime | None, wanted: set[str] | None) -> CatalogEntry:
+    """Whole-database snapshots serve any request; a table group's snapshots serve requests for its tables."""
+    everything = [e for e in catalog.entries(database, good_only=True) if e.backup_time is not None]
+    good = [e for e in everything if e.chain_tables is None
+            or (wanted is not None and wanted <= set(e.chain_tables))]
     if not good:
-        raise SnapshotNotFoundError(f"The catalog has no good snapshot of database {database!r}.")
+        hint = ("; only table-group snapshots exist: name the tables to restore" if everything and wanted is None
+                else "")
+        raise SnapshotNotFoundError(f"The catalog has no good snapshot of database {database!r}{hint}.")
     for entry in reversed(good):
         if (at is None or entry.backup_time <= at) and catalog.chain_is_good(entry.label):
             return entry

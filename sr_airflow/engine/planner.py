@@ -128,6 +128,13 @@ class BackupPlan:
         """Nothing to back up. Tombstones alone need no snapshot: the next incremental records them again."""
         return not self.tables
 
+    def catalog_scope(self) -> dict[str, Any]:
+        """What to record as the catalog entry's ``scope``: ``tables`` names the table group of the chain."""
+        scope: dict[str, Any] = {"database": self.database}
+        if self.requested_tables is not None:
+            scope["tables"] = list(self.requested_tables)
+        return scope
+
     def to_scope(self) -> Scope:
         """The BACKUP scope: the whole database for an unfiltered full (views, MVs and functions included),
         else the planned tables, with their partitions unless the whole table is taken."""
@@ -163,7 +170,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     current = [s for s in states if s.database == database and not s.is_temp and in_scope(s.table)]
     temp_tables = tuple(sorted({s.table for s in states if s.database == database and s.is_temp
                                 and in_scope(s.table)}))
-    base = catalog.latest_good(database)
+    base = catalog.latest_good(database, requested)
     reason = _full_reason(catalog, base, now, policy)
     if reason is not None:
         return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(current, current), (), reason,

@@ -68,25 +68,10 @@ def plan_retention(catalog: Catalog, policy: RetentionPolicy, *, now: datetime,
 
     for db in dbs:
         entries = catalog.entries(db)
-        usable = [e for e in entries if e.is_good and e.backup_time is not None and catalog.chain_is_good(e.label)]
-        in_age = [e for e in usable if policy.max_age is None or now - e.backup_time <= policy.max_age]
-        if policy.keep_last:
-            for e in in_age[-policy.keep_last:]:
-                mark(e, f"one of the last {policy.keep_last}")
-        for count, name, bucket in ((policy.keep_daily, "daily", _day), (policy.keep_weekly, "weekly", _week),
-                                    (policy.keep_monthly, "monthly", _month)):
-            if count:
-                newest: dict[Any, CatalogEntry] = {}
-                for e in in_age:
-                    newest[bucket(e.backup_time)] = e
-                for b in sorted(newest)[-count:]:
-                    mark(newest[b], f"{name} {b}")
-        if not policy.has_keep_rule:
-            for e in in_age:
-                mark(e, f"younger than {policy.max_age}")
-        fulls = [e for e in usable if e.kind is SnapshotKind.FULL]
-        if fulls:
-            mark(fulls[-1], "newest good full")
+        for group in sorted({e.chain_tables for e in entries}, key=lambda g: (g is not None, g or ())):
+            # each chain group (the whole database, or one table group) keeps its own snapshots
+            members = [e for e in entries if e.chain_tables == group]
+            _keep_rules(catalog, members, policy, now, mark)
         for e in entries:
             if e.status in (EntryStatus.PENDING, EntryStatus.FAILED) and _age(e, now) < policy.pending_grace:
                 mark(e, f"{e.status.value} and younger than {policy.pending_grace}")
@@ -103,6 +88,29 @@ def plan_retention(catalog: Catalog, policy: RetentionPolicy, *, now: datetime,
         reasons.setdefault(label, []).append("matched no keep rule")
     kept = tuple(e.label for e in in_scope if e.label in keep)
     return RetentionPlan(kept, tuple(delete), {k: tuple(v) for k, v in reasons.items()})
+
+
+def _keep_rules(catalog: Catalog, entries: list[CatalogEntry], policy: RetentionPolicy, now: datetime,
+                mark: Callable[[CatalogEntry, str], None]) -> None:
+    usable = [e for e in entries if e.is_good and e.backup_time is not None and catalog.chain_is_good(e.label)]
+    in_age = [e for e in usable if policy.max_age is None or now - e.backup_time <= policy.max_age]
+    if policy.keep_last:
+        for e in in_age[-policy.keep_last:]:
+            mark(e, f"one of the last {policy.keep_last}")
+    for count, name, bucket in ((policy.keep_daily, "daily", _day), (policy.keep_weekly, "weekly", _week),
+                                (policy.keep_monthly, "monthly", _month)):
+        if count:
+            newest: dict[Any, CatalogEntry] = {}
+            for e in in_age:
+                newest[bucket(e.backup_time)] = e
+            for b in sorted(newest)[-count:]:
+                mark(newest[b], f"{name} {b}")
+    if not policy.has_keep_rule:
+        for e in in_age:
+            mark(e, f"younger than {policy.max_age}")
+    fulls = [e for e in usable if e.kind is SnapshotKind.FULL]
+    if fulls:
+        mark(fulls[-1], "newest good full")
 
 
 def _day(moment: datetime) -> str:

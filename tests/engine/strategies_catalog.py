@@ -16,31 +16,33 @@ PARTITIONS = [f"p{i}" for i in range(6)]
 
 
 def make_entry(label: str, moment: datetime, *, kind=SnapshotKind.FULL, parent=None, status=EntryStatus.OK,
-               database="db1", partitions=(), tombstones=()) -> CatalogEntry:
+               database="db1", partitions=(), tombstones=(), group=None) -> CatalogEntry:
     good = EntryStatus(status) is EntryStatus.OK
     return CatalogEntry(label=label, repository="repo", database=database, kind=kind, status=status,
                         backup_timestamp=format_backup_timestamp(moment) if good else None,
                         backup_time=moment if good else None, parent_label=parent, partitions=tuple(partitions),
-                        tombstones=tuple(tombstones), created_at=moment, updated_at=moment)
+                        tombstones=tuple(tombstones), created_at=moment, updated_at=moment,
+                        scope={"tables": list(group)} if group else {})
 
 
 @st.composite
 def histories(draw, max_len: int = 14, databases=("db1", "db2")) -> Catalog:
-    """A catalog as the planner would build it: incrementals build on the newest good snapshot of their database;
-    some jobs fail or are still pending."""
+    """A catalog as the planner would build it: incrementals build on the newest good snapshot of their chain
+    (a database, or a table group of it); some jobs fail or are still pending."""
     n = draw(st.integers(1, max_len))
     moment = START
     entries: list[CatalogEntry] = []
     for i in range(n):
         moment += timedelta(hours=draw(st.integers(1, 80)))
         db = draw(st.sampled_from(databases))
+        group = draw(st.sampled_from([None, None, ("orders",), ("events", "users")]))
         status = draw(st.sampled_from([EntryStatus.OK] * 6 + [EntryStatus.FAILED, EntryStatus.PENDING]))
-        base = Catalog(entries).latest_good(db)
+        base = Catalog(entries).latest_good(db, group)
         incremental = base is not None and draw(st.integers(0, 9)) < 7
         kind = SnapshotKind.INCREMENTAL if incremental else SnapshotKind.FULL
-        part = PartitionRecord("orders", f"p{i % 6}", 1000 + i, i + 2)
+        parts = tuple(PartitionRecord(t, f"p{i % 6}", 1000 + i, i + 2) for t in (group or ("orders",)))
         entries.append(make_entry(f"snap_{i:03d}", moment, kind=kind, parent=base.label if incremental else None,
-                                  status=status, database=db, partitions=(part,)))
+                                  status=status, database=db, partitions=parts, group=group))
     return Catalog(entries)
 
 

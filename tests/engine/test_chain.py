@@ -76,10 +76,11 @@ def test_a_missing_parent_breaks_the_chain():
 @given(catalog=histories())
 def test_every_good_snapshot_resolves_to_itself_through_good_links(catalog):
     for entry in catalog.entries(good_only=True):
-        chain = resolve_chain(catalog, entry.database, entry.backup_time)
+        chain = resolve_chain(catalog, entry.database, entry.backup_time, tables=entry.chain_tables)
         assert chain.target.label == entry.label
         assert chain.full.kind is SnapshotKind.FULL and chain.entries[-1] == entry
         assert chain.links[0].entry == chain.full  # histories always give the full something to restore
+        assert {e.chain_tables for e in chain.entries} == {entry.chain_tables}  # groups never mix
         assert all(link.entry.is_good for link in chain.links)
         assert [link.entry.backup_time for link in chain.links] == sorted(link.entry.backup_time
                                                                           for link in chain.links)
@@ -108,3 +109,20 @@ def test_scopes_for_each_restore():
         scope.validate_for_restore()
     only_c = resolve_chain(_catalog(), "db1", label="inc_2", tables=["c"]).scopes()
     assert [s for _, s in only_c] == [Scope(database="db1", objects=(ObjectRef.table("c"),))]
+
+
+def test_table_groups_have_their_own_chains():
+    orders = {"tables": ["orders"]}
+    catalog = Catalog([
+        make_entry("db_full", START, partitions=[PartitionRecord("orders", "p1", 1, 1)]),
+        make_entry("g_full", START + H, partitions=[PartitionRecord("orders", "p1", 1, 2)], group=("orders",)),
+        make_entry("db_inc", START + 2 * H, kind=INC, parent="db_full",
+                   partitions=[PartitionRecord("orders", "p1", 1, 3)]),
+    ])
+    assert catalog.latest_good("db1").label == "db_inc" and catalog.latest_good("db1", ["orders"]).label == "g_full"
+    assert catalog.get("g_full").scope == orders
+    assert resolve_chain(catalog, "db1", START + H, tables=["orders"]).labels == ("g_full",)
+    assert resolve_chain(catalog, "db1", START + H).labels == ("db_full",)  # a group never stands for the db
+    only_groups = Catalog([catalog.get("g_full")])
+    with pytest.raises(SnapshotNotFoundError, match="only table-group snapshots exist: name the tables"):
+        resolve_chain(only_groups, "db1")

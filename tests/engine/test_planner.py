@@ -166,3 +166,18 @@ def test_plans_become_backup_scopes():
     empty = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(state), now=START, policy=NEVER)
     with pytest.raises(ValueError, match="has nothing to back up"):
         empty.to_scope()
+
+
+def test_a_table_group_builds_on_its_own_chain():
+    state = {("orders", "p1"): (1, 2), ("users", "u"): (2, 1)}
+    group_full = make_entry("orders_full", START, partitions=[PartitionRecord("orders", "p1", 1, 2)],
+                            group=("orders",))
+    db_full = make_entry("db_full", START + timedelta(hours=1),
+                         partitions=[PartitionRecord(t, p, i, v) for (t, p), (i, v) in state.items()])
+    moved = state | {("orders", "p1"): (1, 3)}
+    plan = plan_backup(Catalog([group_full, db_full]), "db1", rows_for(moved), now=START, policy=NEVER,
+                       tables=["orders"])
+    assert (plan.parent_label, [p.key for p in plan.partitions]) == ("orders_full", [("orders", "p1")])
+    assert plan.catalog_scope() == {"database": "db1", "tables": ["orders"]}
+    whole = plan_backup(Catalog([group_full, db_full]), "db1", rows_for(moved), now=START, policy=NEVER)
+    assert whole.parent_label == "db_full" and whole.catalog_scope() == {"database": "db1"}

@@ -79,16 +79,18 @@ def test_retention_safety_properties(catalog, policy):
     for label in kept:  # closed under dependencies
         parent = catalog.get(label).parent_label
         assert parent is None or parent not in catalog or parent in kept
-    for db in catalog.databases():  # the newest good full is kept
-        fulls = [e for e in catalog.entries(db, good_only=True) if e.kind is SnapshotKind.FULL]
-        if fulls:
-            assert fulls[-1].label in kept
+    for db in catalog.databases():  # the newest good full of each chain group is kept
+        for group in {e.chain_tables for e in catalog.entries(db)}:
+            fulls = [e for e in catalog.entries(db, good_only=True)
+                     if e.kind is SnapshotKind.FULL and e.chain_tables == group]
+            if fulls:
+                assert fulls[-1].label in kept
     pruned = Catalog(e for e in catalog if e.label in kept)
     for label in kept:  # every kept point in time still resolves, through kept links only
         entry = catalog.get(label)
         if entry.is_good and catalog.chain_is_good(label):
-            chain = resolve_chain(pruned, entry.database, entry.backup_time)
-            assert chain.target.label == label and set(chain.labels) <= kept
+            chain = resolve_chain(pruned, entry.database, entry.backup_time, tables=entry.chain_tables)
+            assert chain.target.label == label and {e.label for e in chain.entries} <= kept
 
 
 def test_sql_and_version_detection():
