@@ -82,6 +82,23 @@ def test_allow_overwrite_restores_over_tables_of_the_same_schema(clusters, aws_c
     assert target.sql("SELECT count(*) FROM sales.orders")[0][0] == 3  # the snapshot's rows again
 
 
+def test_verify_passes_on_the_restored_tables_against_the_snapshot_and_the_source(clusters, aws_conn):
+    states, _ = run_dag(dags.verify_target)
+    assert states["verify"] == "success"
+    result = dags.RESULTS["verify_target"]
+    assert result == {"ok": True, "partitions_checked": 2, "mismatches": []}
+
+
+def test_verify_fails_when_the_target_changed_after_the_restore(clusters, aws_conn, capsys):
+    _, target = clusters
+    target.sql("INSERT INTO sales.orders VALUES (100, 5, '2024-02-20')")
+    states, _ = run_dag(dags.verify_target)
+    assert states["verify"] == "failed"
+    out = capsys.readouterr().out
+    assert "Restore of snapshot 'snap_full' into database 'sales' does not verify" in out
+    assert "orders.p2: version expected" in out
+
+
 def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(clusters):
     _, target = clusters
     states, _ = run_dag(dags.restore_mv_then_base)

@@ -13,6 +13,7 @@ from airflow.sdk import DAG, task
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.cancel import StarRocksCancelJobOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 from sr_airflow.sensors.job import StarRocksJobSensor
 from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
 
@@ -114,3 +115,8 @@ sensor_snapshot_on_target = single_task_dag("sensor_snapshot_on_target", lambda:
     poke_interval=0.2, deferrable=True, timeout=60))
 cancel_backup = single_task_dag("cancel_backup", lambda: StarRocksCancelJobOperator(
     task_id="cancel", starrocks_conn_id="sr_main", kind="backup", database="sales"))
+
+verify_target = single_task_dag("verify_target", lambda: StarRocksVerifyRestoreOperator(
+    task_id="verify", starrocks_conn_id="sr_target", database="sales", repository="repo_r",
+    snapshot_label="snap_full", storage_conn_id="s3_test", source_conn_id="sr_main", tables=["orders"],
+    checksums=True))
