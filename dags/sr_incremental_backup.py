@@ -1,0 +1,114 @@
+"""sr_incremental_backup — partition-incremental backups, planned from the catalog.
+
+``mode = "changed"``: back up the partitions whose visible version moved since the snapshot that last held them
+(a full one when there is no base or the policy says so); nothing changed means no job. ``mode =
+"logical_date"``: back up the partitions of the run's data interval, named by ``partition_template`` — so
+``airflow backfill create --dag-id sr_incremental_backup --from-date ... --to-date ...`` backs up exactly those
+partitions, one run at a time; a date already held at its version is a no-op on rerun.
+Params and defaults: docs/dags.md; defaults come from sr_airflow.toml (sr_airflow.dag_defaults).
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param, get_current_context, task
+
+from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.plan import StarRocksPlanBackupOperator
+from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+
+DEFAULTS = load_defaults("sr_incremental_backup")
+
+
+def backup_arguments(plan: dict) -> dict:
+    """One plan (XCom of the plan task) as the backup task's arguments; an empty plan skips the backup."""
+    from airflow.exceptions import AirflowSkipException
+
+    if plan["empty"]:
+        raise AirflowSkipException(f"Nothing to back up in {plan['database']}: {plan['reason']}.")
+    return {
+        "database": plan["database"],
+        "tables": plan["tables"],
+        "label_kind": plan["label_kind"],
+        "snapshot_kind": plan["kind"],
+        "parent_label": plan["parent_label"],
+        "tombstones": plan["tombstones"],
+        "partition_stats": plan["partition_stats"],
+    }
+
+
+with DAG(
+    dag_id="sr_incremental_backup",
+    description="Partition-incremental StarRocks backups planned from the catalog (changed partitions or the "
+                "run's data interval).",
+    schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    max_active_runs=1,  # one run at a time: backfills over many dates serialise per database
+    render_template_as_native_obj=True,
+    tags=["starrocks", "backup", "incremental"],
+    params={
+        "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
+                                   title="StarRocks connection"),
+        "databases": Param(DEFAULTS["databases"], type="array", items={"type": "string", "minLength": 1},
+                           title="Databases", description="Each is planned and backed up in parallel."),
+        "repository": Param(DEFAULTS["repository"], type="string", minLength=1, title="Repository"),
+        "location": Param(DEFAULTS["location"], type="string", minLength=1, title="Location"),
+        "storage_conn_id": Param(DEFAULTS["storage_conn_id"], type=["string", "null"], title="Storage connection"),
+        "mode": Param(DEFAULTS["mode"], enum=["changed", "logical_date"], title="Mode",
+                      description="changed: partitions whose version moved; logical_date: the run's partitions."),
+        "partition_template": Param(DEFAULTS["partition_template"], type="string", minLength=1,
+                                    title="Partition template",
+                                    description="logical_date mode: the partition name(s) of a run, a Jinja "
+                                                "template; several names separated by commas."),
+        "table": Param(DEFAULTS["table"], type=["string", "null"], title="Table",
+                       description="logical_date mode: only this table (default: every table with the partition)."),
+        "full_every_n": Param(DEFAULTS["full_every_n"], type=["integer", "null"], minimum=0,
+                              title="Full after N incrementals"),
+        "full_every_days": Param(DEFAULTS["full_every_days"], type=["integer", "null"], minimum=1,
+                                 title="Full when the last full is older than (days)"),
+    },
+) as dag:
+
+    @task
+    def plan_inputs(params: dict | None = None) -> list[dict]:
+        """One planning input per database; the partition template is rendered for this run's data interval."""
+        databases = list(dict.fromkeys(params["databases"]))
+        if not databases:
+            raise ValueError("databases is empty: set [sr_incremental_backup] databases in sr_airflow.toml or "
+                             'pass {"databases": [...]} in the run\'s conf.')
+        context = get_current_context()
+        rendered = context["task"].render_template(params["partition_template"], context)
+        partitions = [p.strip() for p in str(rendered).split(",") if p.strip()]
+        return [{"database": db, "partitions": partitions} for db in databases]
+
+    create_repository = StarRocksCreateRepositoryOperator(
+        task_id="create_repository",
+        starrocks_conn_id="{{ params.starrocks_conn_id }}",
+        repository="{{ params.repository }}",
+        location="{{ params.location }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+    )
+
+    plans = StarRocksPlanBackupOperator.partial(
+        task_id="plan",
+        starrocks_conn_id="{{ params.starrocks_conn_id }}",
+        repository="{{ params.repository }}",
+        location="{{ params.location }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+        mode="{{ params.mode }}",
+        table="{{ params.table }}",
+        max_incrementals="{{ params.full_every_n }}",
+        max_full_age_days="{{ params.full_every_days }}",
+    ).expand_kwargs(plan_inputs())
+
+    backup = StarRocksBackupOperator.partial(
+        task_id="backup",
+        starrocks_conn_id="{{ params.starrocks_conn_id }}",
+        repository="{{ params.repository }}",
+        catalog_conn_id="{{ params.storage_conn_id }}",
+        timeout=DEFAULTS["timeout_s"],
+    ).expand_kwargs(plans.output.map(backup_arguments))
+
+    create_repository >> plans

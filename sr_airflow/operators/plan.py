@@ -1,0 +1,151 @@
+"""StarRocksPlanBackupOperator: decide what the next backup of a database holds, from the catalog.
+
+One ``information_schema.partitions_meta`` query per database and the catalog read from the repository's
+storage give the plan (``engine/planner.py``): a full backup when there is no good base or the policy asks for
+one; otherwise the partitions whose visible version moved since the snapshot that last held them (``changed``),
+or the partitions named for the run's data interval (``logical_date``). The plan goes to XCom for the backup
+task; an empty plan means no job at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sr_airflow.engine.catalog import Catalog, SnapshotKind
+from sr_airflow.engine.planner import (
+    BackupPlan,
+    PartitionState,
+    PlanPolicy,
+    TablePlan,
+    parse_partitions_meta,
+    partitions_meta_query,
+    plan_backup,
+)
+from sr_airflow.operators.base import StarRocksBaseOperator
+
+MODES = ("changed", "logical_date")
+
+
+def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionState], partitions: Sequence[str],
+                        table: str | None, *, now: datetime, policy: PlanPolicy) -> BackupPlan:
+    """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them).
+
+    A full backup comes first when the database has no good base (a chain must start with a full). A named
+    partition already held at its current version by the chain is left out, so a rerun of a date is a no-op.
+    """
+    base_plan = plan_backup(catalog, database, states, now=now, policy=policy)
+    if base_plan.kind is SnapshotKind.FULL:
+        return base_plan
+    changed = {p.key for p in base_plan.partitions}
+    wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
+              and not s.is_temp]
+    todo = [s for s in wanted if s.key in changed]
+    by_table: dict[str, list[str]] = {}
+    for s in todo:
+        by_table.setdefault(s.table, []).append(s.partition)
+    tables = tuple(TablePlan(t, tuple(sorted(ps)), False) for t, ps in sorted(by_table.items()))
+    held = len(wanted) - len(todo)
+    reason = (f"{len(todo)} partition(s) of the data interval to back up, {held} already held at their version"
+              if wanted else f"no partition named {', '.join(partitions)} in database {database}")
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
+                      reason, tuple(todo))
+
+
+def plan_to_xcom(plan: BackupPlan, mode: str) -> dict[str, Any]:
+    """The plan for the backup task. A full takes the whole database (``tables`` None): views, materialized
+    views and functions too, which partitions_meta does not list."""
+    tables = None if plan.kind is SnapshotKind.FULL else [
+        t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
+    label_kind = "full" if plan.kind is SnapshotKind.FULL else ("part" if mode == "logical_date" else "incr")
+    return {
+        "database": plan.database,
+        "kind": plan.kind.value,
+        "label_kind": label_kind,
+        "parent_label": plan.parent_label,
+        "tables": tables,
+        "tombstones": [{"table": t.table, "partition": t.partition} for t in plan.tombstones],
+        "partition_stats": [[p.table, p.partition, p.row_count, p.data_size] for p in plan.partitions],
+        "partitions": sum(len(t.partitions) for t in plan.tables),
+        "reason": plan.reason,
+        "empty": plan.is_empty,
+    }
+
+
+class StarRocksPlanBackupOperator(StarRocksBaseOperator):
+    """Plan the next backup of ``database`` from the catalog and one partitions_meta query.
+
+    :param repository: the repository whose catalog holds the previous snapshots.
+    :param database: the database to plan for.
+    :param storage_conn_id: the storage connection of the repository location (reads the catalog).
+    :param location: the repository location; default: as SHOW REPOSITORIES shows it.
+    :param mode: ``changed`` (partitions whose version moved) or ``logical_date`` (``partitions`` only).
+    :param partitions: partition names for ``logical_date`` mode, e.g. ``p{{ data_interval_start | ds_nodash }}``.
+    :param table: restrict ``logical_date`` mode to one table (default: every table with those partitions).
+    :param max_incrementals: force a full after this many incrementals on one full (None: never).
+    :param max_full_age_days: force a full when the chain's full is older than this (None: never).
+    """
+
+    template_fields: Sequence[str] = ("repository", "database", "storage_conn_id", "location", "mode", "partitions",
+                                      "table", "max_incrementals", "max_full_age_days")
+
+    def __init__(self, *, repository: str, database: str, storage_conn_id: str | None = None,
+                 location: str | None = None, mode: str = "changed", partitions: Any = None,
+                 table: str | None = None, max_incrementals: int | None = 6, max_full_age_days: int | None = 7,
+                 **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.repository = repository
+        self.database = database
+        self.storage_conn_id = storage_conn_id
+        self.location = location
+        self.mode = mode
+        self.partitions = partitions
+        self.table = table
+        self.max_incrementals = max_incrementals
+        self.max_full_age_days = max_full_age_days
+
+    def _partition_names(self) -> list[str]:
+        names = [self.partitions] if isinstance(self.partitions, str) else list(self.partitions or [])
+        if not names or not all(isinstance(n, str) and n for n in names):
+            raise ValueError(f"partitions must name at least one partition in logical_date mode, got "
+                             f"{self.partitions!r}.")
+        return names
+
+    def _catalog(self) -> Catalog:
+        from sr_airflow.operators.repository import find_repository
+        from sr_airflow.storage import get_storage
+        from sr_airflow.storage.catalog_store import CatalogStore
+
+        location = self.location
+        if not location:
+            info = find_repository(self.hook, self.repository)
+            if info is None:
+                raise ValueError(f"Repository {self.repository!r} does not exist on {self.starrocks_conn_id}; "
+                                 "create it first.")
+            location = info.location
+        return CatalogStore(get_storage(location, conn_id=self.storage_conn_id), self.repository).load()
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be 'changed' or 'logical_date', got {self.mode!r}.")
+        policy = PlanPolicy(
+            max_incrementals=self.max_incrementals,
+            max_full_age=timedelta(days=self.max_full_age_days) if self.max_full_age_days else None,
+        )
+        catalog = self._catalog()
+        columns, rows = self.hook.fetch(partitions_meta_query(self.database))
+        states = parse_partitions_meta([dict(zip(columns, row, strict=False)) for row in rows])
+        now = datetime.now(UTC)
+        if self.mode == "changed":
+            plan = plan_backup(catalog, self.database, states, now=now, policy=policy)
+        else:
+            plan = plan_for_partitions(catalog, self.database, states, self._partition_names(), self.table,
+                                       now=now, policy=policy)
+        result = plan_to_xcom(plan, self.mode)
+        if plan.is_empty:
+            self.log.info("Nothing to back up in %s: %s.", self.database, plan.reason)
+        else:
+            self.log.info("Next backup of %s: %s (%s), %d table(s), %d partition(s), parent %s.", self.database,
+                          result["kind"], plan.reason, len(plan.tables), result["partitions"], plan.parent_label)
+        return result

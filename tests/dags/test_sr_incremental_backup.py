@@ -1,0 +1,86 @@
+"""sr_incremental_backup through dag.test(): changed partitions, nothing-changed runs, logical-date backfills."""
+
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from tests.dags.conftest import BUCKET, states
+
+
+def seed_daily(emu, database: str) -> None:
+    emu.sql(f"CREATE DATABASE IF NOT EXISTS {database}",
+            f"CREATE TABLE {database}.events (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) ("
+            "PARTITION p20240101 VALUES LESS THAN ('2024-01-02'), PARTITION p20240102 VALUES LESS THAN ('2024-01-03'),"
+            " PARTITION p20240103 VALUES LESS THAN ('2024-01-04'), PARTITION p20240104 VALUES LESS THAN "
+            "('2024-01-05')) DISTRIBUTED BY HASH(k) BUCKETS 1",
+            f"CREATE TABLE {database}.dims (k INT, v VARCHAR(8)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1",
+            f"INSERT INTO {database}.events VALUES (1, '2024-01-01'), (2, '2024-01-02'), (3, '2024-01-03'), "
+            "(4, '2024-01-04')",
+            f"INSERT INTO {database}.dims VALUES (1, 'a')")
+
+
+def config(emu, aws_conn, prefix: str, database: str, mode: str) -> str:
+    return f"""
+[defaults]
+starrocks_conn_id = "{emu.conn_id}"
+repository = "{prefix}_repo"
+location = "s3://{BUCKET}/{prefix}"
+storage_conn_id = "{aws_conn}"
+databases = ["{database}"]
+[sr_incremental_backup]
+mode = "{mode}"
+"""
+
+
+def plan_of(dag_run) -> dict:
+    ti = next(t for t in dag_run.get_task_instances() if t.task_id == "plan")
+    return ti.xcom_pull(task_ids="plan", map_indexes=0)
+
+
+def backed_up(emu, database: str) -> list[str]:
+    return [q for q in emu.queries() if q.startswith(f"BACKUP DATABASE `{database}`")]
+
+
+def test_changed_mode_full_then_only_the_changed_partition_then_nothing(emulator, aws_conn, load_dag):
+    seed_daily(emulator, "inc_changed")
+    dag = load_dag("sr_incremental_backup", config(emulator, aws_conn, "inc-changed", "inc_changed", "changed"))
+
+    first = dag.test()
+    assert states(first)["backup[0]"] == "success"
+    assert plan_of(first)["kind"] == "full"
+    assert backed_up(emulator, "inc_changed")[-1].endswith("TO `inc-changed_repo`")  # whole database
+
+    emulator.sql("INSERT INTO inc_changed.events VALUES (5, '2024-01-03')")
+    second = dag.test()
+    plan = plan_of(second)
+    assert (plan["kind"], plan["tables"]) == ("incremental", [{"name": "events", "partitions": ["p20240103"]}])
+    assert states(second)["backup[0]"] == "success"
+    assert "ON (TABLE `events` PARTITION (`p20240103`))" in backed_up(emulator, "inc_changed")[-1]
+
+    before = len(backed_up(emulator, "inc_changed"))
+    third = dag.test()
+    assert plan_of(third)["empty"] is True
+    assert states(third)["backup[0]"] == "skipped"
+    assert len(backed_up(emulator, "inc_changed")) == before  # nothing changed: no job
+
+
+@pytest.mark.slow
+def test_logical_date_backfill_backs_up_each_date_partition_once(emulator, aws_conn, load_dag):
+    seed_daily(emulator, "inc_dates")
+    dag = load_dag("sr_incremental_backup", config(emulator, aws_conn, "inc-dates", "inc_dates", "logical_date"))
+    days = [pendulum.datetime(2024, 1, d, tz="UTC") for d in (1, 2, 3)]
+    kinds = []
+    for day in days:
+        emulator.sql(f"INSERT INTO inc_dates.events VALUES (9, '{day.to_date_string()}')")
+        run = dag.test(logical_date=day, run_after=day)
+        assert states(run)["backup[0]"] == "success"
+        kinds.append((plan_of(run)["kind"], plan_of(run)["tables"]))
+    assert kinds[0][0] == "full"  # a chain starts with a full
+    assert kinds[1:] == [("incremental", [{"name": "events", "partitions": ["p20240102"]}]),
+                         ("incremental", [{"name": "events", "partitions": ["p20240103"]}])]
+
+    before = len(backed_up(emulator, "inc_dates"))
+    rerun = dag.test(logical_date=days[2], run_after=days[2])
+    assert plan_of(rerun)["empty"] is True and states(rerun)["backup[0]"] == "skipped"
+    assert len(backed_up(emulator, "inc_dates")) == before
