@@ -159,6 +159,14 @@ def test_checksum_function(cur, db):
     run(cur, "INSERT INTO h VALUES (1, 'a'), (2, 'b')")
     first = run(cur, "SELECT sum(murmur_hash3_32(k, v)), count(*) FROM h")
     assert first == run(cur, "SELECT sum(murmur_hash3_32(k, v)), count(*) FROM h")
+    run(cur, "CREATE TABLE hp (k INT, v STRING) DUPLICATE KEY(k) PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS "
+             "THAN ('10'), PARTITION p2 VALUES LESS THAN ('20')) DISTRIBUTED BY HASH(k)")
+    run(cur, "INSERT INTO hp VALUES (1, 'a'), (2, 'b'), (15, 'c')")
+    per_partition = run(cur, "SELECT count(*), sum(murmur_hash3_32(k, v)) FROM hp PARTITION (p1)")
+    assert per_partition == run(cur, "SELECT count(*), sum(murmur_hash3_32(k, v)) FROM hp WHERE k < 10")
+    assert per_partition[0][0] == 2
+    assert error_of(cur, "SELECT count(*) FROM hp PARTITION (p9)")[1].endswith("Unknown partition 'p9' in table "
+                                                                              "'hp'.")
     single = run(cur, "SELECT murmur_hash3_32('a')")[0][0]
     assert -2 ** 31 <= single < 2 ** 31
 

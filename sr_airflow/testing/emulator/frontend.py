@@ -19,6 +19,7 @@ from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .tokens import Cursor
 
 Result = tuple[list, list] | None
+_BARE_PARTITION = re.compile(r"\b(PARTITIONS?)\s+(?!BY\b)(`?\w+`?)(?!\s*\()", re.IGNORECASE)
 
 
 @dataclasses.dataclass
@@ -72,6 +73,7 @@ class Frontend:
 
     # -- SELECT
     def select(self, sql: str, session: SessionState) -> Result:
+        sql = _BARE_PARTITION.sub(r"PARTITION (\2)", sql)
         tree = parse(sql)
         if info_schema_tables(tree):
             return infoschema.query(self.cluster, tree)

@@ -56,10 +56,19 @@ class Rewriter:
             raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db_name}.{name}'.")
         return db_name, table
 
-    def source_tree(self, db_name: str, table: Table, depth: int = 0) -> exp.Expression:
+    def source_tree(self, db_name: str, table: Table, depth: int = 0,
+                    partitions: list[str] | None = None) -> exp.Expression:
         if table.has_data:
             cols = ", ".join("`" + c.name.replace("`", "``") + "`" for c in table.columns)
-            return parse(f"SELECT {cols} FROM {physical(table.id)}")
+            where = ""
+            if partitions:
+                for name in partitions:
+                    if table.partition(name) is None:
+                        raise EmulatorError(f"Getting analyzing error. Detail message: Unknown partition '{name}' "
+                                            f"in table '{table.name}'.")
+                names = ", ".join("'" + n.replace("'", "''") + "'" for n in partitions)
+                where = f" WHERE {PARTITION_COLUMN} IN ({names})"
+            return parse(f"SELECT {cols} FROM {physical(table.id)}{where}")
         if depth > 10:
             raise EmulatorError(f"Getting analyzing error. Detail message: View {table.name} is recursive.")
         return Rewriter(self.catalog, db_name).rewrite(parse(table.query_sql), depth + 1)
@@ -73,7 +82,9 @@ class Rewriter:
                 continue
             db_name, target = self.resolve(table.db or None, table.name)
             alias = table.alias or table.name
-            replacement = exp.Subquery(this=self.source_tree(db_name, target, depth),
+            spec = table.args.get("partition")
+            partitions = [e.name for e in spec.expressions] if spec is not None else None
+            replacement = exp.Subquery(this=self.source_tree(db_name, target, depth, partitions),
                                        alias=exp.TableAlias(this=exp.to_identifier(alias)))
             table.replace(replacement)
         return tree.transform(_murmur)
