@@ -235,3 +235,51 @@ def test_storage_failure_sets_repository_errmsg(emulator, s3_client, bucket):
     err = next(r["ErrMsg"] for r in row if r["RepoName"] == "doomed")
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: .*NoSuchBucket.*", err)
     run(cursor, "DROP REPOSITORY doomed")
+
+
+def test_partition_kinds_roundtrip_and_replace_conflicts(emulator, emulator_b, s3_client, bucket):
+    a, b = emulator.connect().cursor(), emulator_b.connect().cursor()
+    run(a, repo_sql("kinds", bucket))
+    run(b, repo_sql("kinds", bucket))
+    run(a, "CREATE DATABASE kinds")
+    run(a, "CREATE TABLE kinds.ev (ts DATETIME NOT NULL, id BIGINT, c STRING) DUPLICATE KEY(ts) "
+           "PARTITION BY date_trunc('day', ts) DISTRIBUTED BY HASH(id) BUCKETS 3")
+    run(a, "INSERT INTO kinds.ev VALUES ('2024-03-01 01:00:00', 1, 'x'), ('2024-03-02 01:00:00', 2, 'y')")
+    run(a, "INSERT INTO kinds.ev VALUES ('2024-03-02 05:00:00', 3, 'z')")
+    run(a, "CREATE TABLE kinds.li (id INT, city VARCHAR(8) NOT NULL) DUPLICATE KEY(id) PARTITION BY LIST(city) "
+           "(PARTITION pa VALUES IN ('a', 'b'), PARTITION pc VALUES IN ('c')) DISTRIBUTED BY RANDOM BUCKETS 1")
+    run(a, "INSERT INTO kinds.li VALUES (1, 'a'), (2, 'c')")
+    run(a, "CREATE VIEW kinds.vv AS SELECT id FROM kinds.li")
+    run(a, "ALTER TABLE kinds.li ADD TEMPORARY PARTITION tp VALUES IN ('z')")
+    assert error_of(a, "BACKUP DATABASE kinds SNAPSHOT k0 TO kinds ON (TABLE li)") == (
+        1064, "Getting analyzing error. Detail message: Do not support backing up table with temp partitions.")
+    assert [r[1] for r in run(a, "SHOW TEMPORARY PARTITIONS FROM kinds.li")] == ["tp"]
+    run(a, "ALTER TABLE kinds.li DROP TEMPORARY PARTITION tp")
+    run(a, "BACKUP DATABASE kinds SNAPSHOT k1 TO kinds")
+    assert wait_job(a, "BACKUP", "kinds")["BackupObjs"] == "[kinds.ev], [kinds.li], [kinds.vv]"
+    stamp = as_dicts(b, "SHOW SNAPSHOT ON kinds WHERE SNAPSHOT = 'k1'")[0]["Timestamp"]
+    run(b, f"RESTORE SNAPSHOT k1 FROM kinds DATABASE kinds PROPERTIES ('backup_timestamp' = '{stamp}')")
+    job = wait_job(b, "RESTORE", "kinds")
+    assert (job["State"], job["RestoreObjs"]) == ("FINISHED", "ev PARTITIONS [p20240301, p20240302], "
+                                                              "li PARTITIONS [pa, pc], vv")
+    meta = ("SELECT TABLE_NAME, PARTITION_NAME, VISIBLE_VERSION, ROW_COUNT, PARTITION_VALUE FROM "
+            "information_schema.partitions_meta WHERE DB_NAME = 'kinds' ORDER BY 1, 2")
+    assert run(a, meta) == run(b, meta)
+    assert ("ev", "p20240302", 3, 2) == run(b, meta)[1][:4]
+    run(b, "INSERT INTO kinds.ev VALUES ('2024-03-09 00:00:00', 9, 'new')")  # expression partitions keep working
+    assert run(b, "SELECT count(*) FROM kinds.ev PARTITION (p20240309)") == [(1,)]
+    # a view name taken by a table, and a partition with another range
+    run(b, "CREATE DATABASE clash")
+    run(b, "CREATE TABLE clash.vv (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(b, f"RESTORE SNAPSHOT k1 FROM kinds DATABASE kinds AS clash ON (VIEW vv) "
+           f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+    job = wait_job(b, "RESTORE", "clash")
+    assert (job["State"], job["Status"]) == ("CANCELLED", "[BAD_REPLACE, msg: Table: vv has existed and it is not "
+                                                          "a View]")
+    run(b, "CREATE TABLE clash.li (id INT, city VARCHAR(8) NOT NULL) DUPLICATE KEY(id) PARTITION BY LIST(city) "
+           "(PARTITION pa VALUES IN ('a')) DISTRIBUTED BY RANDOM BUCKETS 1")
+    run(b, f"RESTORE SNAPSHOT k1 FROM kinds DATABASE kinds AS clash ON (TABLE li) "
+           f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+    job = wait_job(b, "RESTORE", "clash")
+    assert (job["State"], job["Status"]) == ("CANCELLED", "[COMMON_ERROR, msg: Partition pa in table li has "
+                                                          "different range with partition in repository]")

@@ -165,7 +165,7 @@ class TableWriter:
             unit = table.partition_function
             rows = con.fetchall(f"SELECT DISTINCT {route}, date_trunc('{unit}', {q(col.name)}) FROM __stage "
                                 f"WHERE {q(col.name)} IS NOT NULL")
-            for name, start in rows:
+            for name, start in sorted(rows, key=lambda r: r[0]):
                 if name in existing:
                     continue
                 moment = dt.datetime.combine(start, dt.time()) if not isinstance(start, dt.datetime) else start
@@ -176,7 +176,7 @@ class TableWriter:
                 existing.add(name)
         else:
             cols = ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in table.partition_columns)
-            for row in con.fetchall(f"SELECT DISTINCT {route}, {cols} FROM __stage"):
+            for row in sorted(con.fetchall(f"SELECT DISTINCT {route}, {cols} FROM __stage"), key=lambda r: str(r[0])):
                 name, values = row[0], [v for v in row[1:]]
                 if name is None or name in existing:
                     continue
