@@ -185,3 +185,17 @@ def test_ids_are_unique_and_increasing(cur, db):
     ids = [r[0] for r in run(cur, "SELECT PARTITION_ID FROM information_schema.partitions_meta "
                                   "WHERE DB_NAME = 'cat' ORDER BY TABLE_NAME")]
     assert ids[0] < ids[1]
+
+
+def test_load_label_delete_partition_and_admin_config(cur, db):
+    run(cur, "CREATE TABLE lp (k INT, v STRING) DUPLICATE KEY(k) PARTITION BY RANGE(k) (PARTITION p1 VALUES LESS "
+             "THAN ('10'), PARTITION p2 VALUES LESS THAN ('20')) DISTRIBUTED BY HASH(k)")
+    run(cur, "INSERT INTO lp WITH LABEL my_label (k, v) VALUES (1, 'a'), (11, 'a')")
+    run(cur, "DELETE FROM lp PARTITION p1 WHERE v = 'a'")
+    assert versions(cur, "lp") == {"p1": (3, 0), "p2": (2, 1)}
+    run(cur, "ADMIN SET FRONTEND CONFIG ('emulator_throughput_mbps' = '77')")
+    assert run(cur, "ADMIN SHOW FRONTEND CONFIG LIKE 'emulator_throughput%'") == [
+        ("emulator_throughput_mbps", "[]", "77.0", "double", "true", "")]
+    assert error_of(cur, "ADMIN SET FRONTEND CONFIG ('no_such_knob' = '1')") == (
+        1064, "Config 'no_such_knob' does not exist or is not mutable")
+    run(cur, "ADMIN SET FRONTEND CONFIG ('emulator_throughput_mbps' = '200')")

@@ -183,9 +183,16 @@ class TableWriter:
                 table.partitions.append(self.catalog.new_partition(name, table.buckets, values=[values]))
                 existing.add(name)
 
-    def delete(self, rewriter: Rewriter, where: exp.Expression | None) -> int:
+    def delete(self, rewriter: Rewriter, where: exp.Expression | None, partitions: list[str] | None = None) -> int:
         self._check_writable()
         condition = where_sql(rewriter, where)
+        if partitions:
+            for name in partitions:
+                if self.table.partition(name) is None:
+                    raise EmulatorError(f"Getting analyzing error. Detail message: Unknown partition '{name}' in "
+                                        f"table '{self.table.name}'.")
+            names = ", ".join("'" + n.replace("'", "''") + "'" for n in partitions)
+            condition = f"({condition}) AND {PARTITION_COLUMN} IN ({names})"
         target = physical(self.table.id)
         alias = q(self.table.name)
         with self.store.lock:

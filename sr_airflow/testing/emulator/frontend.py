@@ -19,6 +19,7 @@ from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .tokens import Cursor
 
 Result = tuple[list, list] | None
+_WITH_LABEL = re.compile(r"\s+WITH\s+LABEL\s+`?\w+`?\s*", re.IGNORECASE)
 _BARE_PARTITION = re.compile(r"\b(PARTITIONS?)\s+(?!BY\b)(`?\w+`?)(?!\s*\()", re.IGNORECASE)
 
 
@@ -446,7 +447,7 @@ class Frontend:
 
     # -- DML
     def _do_insert(self, cur: Cursor, sql: str, session: SessionState) -> Result:
-        tree = parse(sql)
+        tree = parse(_WITH_LABEL.sub(" ", sql, count=1))
         if not isinstance(tree, exp.Insert):
             cur.fail("INSERT INTO")
         with self.cluster.lock:
@@ -458,12 +459,16 @@ class Frontend:
         return None
 
     def _do_delete(self, cur: Cursor, sql: str, session: SessionState) -> Result:
-        tree = parse(sql)
+        tree = parse(_BARE_PARTITION.sub(r"PARTITION (\2)", sql))
         with self.cluster.lock:
             target = tree.this
             db, table = self._table([target.db, target.name] if target.db else [target.name], session)
+            spec = target.args.get("partition")
+            partitions = [e.name for e in spec.expressions] if spec is not None else None
+            if spec is not None:
+                target.set("partition", None)
             TableWriter(self.catalog, self.store, db.name, table).delete(Rewriter(self.catalog, db.name),
-                                                                         tree.args.get("where"))
+                                                                         tree.args.get("where"), partitions)
             self.cluster.save()
         return None
 
@@ -539,6 +544,19 @@ class Frontend:
         return None
 
     def _do_admin(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        if cur.accept("ADMIN", "SHOW", "FRONTEND", "CONFIG"):
+            pattern = cur.string() if cur.accept("LIKE") else "%"
+            knobs = self.cluster.knobs
+            rows = [["emulator_min_phase_seconds", "[]", str(knobs.min_phase_seconds), "double", "true", ""],
+                    ["emulator_throughput_mbps", "[]", str(knobs.throughput_mbps), "double", "true", ""],
+                    ["backup_job_default_timeout_ms", "[]", "86400000", "int", "true", ""],
+                    ["enable_backup_materialized_view", "[]", "true", "boolean", "true", ""],
+                    ["max_upload_task_per_be", "[]", "0", "int", "true", ""],
+                    ["max_download_task_per_be", "[]", "0", "int", "true", ""],
+                    ["mysql_server_version", "[]", "8.0.33", "String", "true", ""]]
+            regex = re.compile("^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$", re.IGNORECASE)
+            return [r for r in rows if regex.match(r[0])], ["Key", "AliasNames", "Value", "Type", "IsMutable",
+                                                             "Comment"]
         cur.expect("ADMIN", "SET", "FRONTEND", "CONFIG")
         for key, value in cur.properties().items():
             self.cluster.set_config(key, value)
