@@ -66,8 +66,8 @@ class Section:
 def fmt(value: float | None, unit: str = "") -> str:
     if value is None:
         return "–"
-    if unit in ("", "×"):
-        text = f"{value:,.0f}" if abs(value) >= 100 or float(value).is_integer() else f"{value:.3g}"
+    if float(value).is_integer() or (unit in ("", "×") and abs(value) >= 100):
+        text = f"{value:,.0f}"
     elif abs(value) >= 1000:
         text = f"{value:,.0f}"
     elif abs(value) >= 10:

@@ -131,7 +131,15 @@ def run(quick: bool = False) -> Section:
             row = section.add(f"{name}, {label}", value * 1000, "ms CPU", base, median(base, key) * 1000,
                               target=f"≤ {TARGET_RATIO}× the SQLExecuteQueryOperator DAG")
             row.met = row.ratio is not None and row.ratio <= TARGET_RATIO
-            if not row.met:
+            if not row.met and key == "repeat_cpu":
+                section.close.append(
+                    f"{name} {label}: {row.ratio:.2f}× the one-task SQLExecuteQueryOperator DAG, "
+                    f"{(value - median(base, key)) * 1000:.1f} ms more per parse. With its modules already loaded "
+                    "the cost is building the DAG itself: several tasks (one mapped), Params with JSON-schema "
+                    "definitions and reading sr_airflow.toml, against one task for the baseline. Closing it: fewer "
+                    "tasks or Params per DAG, or a baseline of the same shape; in absolute terms it is a few "
+                    "milliseconds per parse cycle.")
+            elif not row.met:
                 extra = sorted(set(samples[name][0]["added"]) - set(samples[base][0]["added"]))
                 section.close.append(
                     f"{name} {label}: {row.ratio:.2f}× the SQLExecuteQueryOperator DAG. It loads "
