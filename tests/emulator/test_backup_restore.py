@@ -87,6 +87,8 @@ def test_intermediate_states_progress_and_snapshot_isolation(shared, emulator_b)
         wait_state(a, "BACKUP", "src", {"UPLOAD_SNAPSHOT", "UPLOADING"})
         run(a, "INSERT INTO src.orders VALUES ('2024-12-01', 99, 99)")  # after SNAPSHOTING: not in the snapshot
         uploading = wait_state(a, "BACKUP", "src", {"UPLOADING"})
+        while uploading["State"] == "UPLOADING" and not uploading["Progress"]:  # between the last task and SAVE_META
+            uploading = as_dicts(a, "SHOW BACKUP FROM src")[0]
         assert PROGRESS.match(uploading["Progress"]), uploading
         assert re.fullmatch(r"(\d+=10001(, )?)+", uploading["UnfinishedTasks"])
         assert error_of(a, "BACKUP DATABASE src SNAPSHOT other TO repo") == (
@@ -283,3 +285,17 @@ def test_partition_kinds_roundtrip_and_replace_conflicts(emulator, emulator_b, s
     job = wait_job(b, "RESTORE", "clash")
     assert (job["State"], job["Status"]) == ("CANCELLED", "[COMMON_ERROR, msg: Partition pa in table li has "
                                                           "different range with partition in repository]")
+
+
+def test_job_keeps_running_after_the_client_disconnects(emulator, bucket):
+    conn = emulator.connect()
+    cursor = conn.cursor()
+    run(cursor, repo_sql("gone", bucket))
+    run(cursor, "CREATE DATABASE gone_db")
+    run(cursor, "CREATE TABLE gone_db.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(cursor, "INSERT INTO gone_db.t VALUES (1)")
+    run(cursor, "BACKUP DATABASE gone_db SNAPSHOT bye TO gone")
+    conn.close()
+    other = emulator.connect().cursor()
+    assert wait_job(other, "BACKUP", "gone_db")["State"] == "FINISHED"
+    assert run(other, "SHOW SNAPSHOT ON gone")[0][::2] == ("bye", "OK")

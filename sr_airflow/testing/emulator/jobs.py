@@ -142,10 +142,13 @@ class Job:
     def on_cancel(self) -> None:
         """Undo what a cancelled job left behind."""
 
-    def transfer(self, tasks: dict[int, list], move) -> None:
-        """Run upload/download tasks: `move(item)` returns bytes moved; Progress shows `[task: done/total]`."""
+    def announce(self, tasks: dict[int, list]) -> None:
+        """Show every task as unfinished (`[task: 0/total]`) before the transfer state is entered."""
         self.record["progress"] = {str(t): [0, len(items)] for t, items in tasks.items()}
         self.record["unfinished"] = {str(t): BACKEND_ID for t in tasks}
+
+    def transfer(self, tasks: dict[int, list], move) -> None:
+        """Run upload/download tasks: `move(item)` returns bytes moved; Progress shows `[task: done/total]`."""
         self.pause()
         for task, items in tasks.items():
             for done, item in enumerate(items, start=1):
@@ -178,7 +181,6 @@ class BackupJob(Job):
         self.pause()
         self.set_state("UPLOAD_SNAPSHOT", snapshot_finished_time=time.time())
         self.pause()
-        self.set_state("UPLOADING")
         tasks: dict[int, list] = {}
         for table in snapshot["tables"].values():
             for part in table["partitions"]:
@@ -189,6 +191,9 @@ class BackupJob(Job):
                     files.append((f"{directory}/{tablet}.hdr", self.work_dir / f"{tablet}.hdr"))
                     files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
                 tasks[self.cluster.catalog.new_id()] = files
+
+        self.announce(tasks)
+        self.set_state("UPLOADING")
 
         def upload(item) -> int:
             remote, local = item
@@ -274,7 +279,6 @@ class RestoreJob(Job):
         self.pause()
         self.set_state("DOWNLOAD", snapshot_finished_time=time.time())
         self.pause()
-        self.set_state("DOWNLOADING")
         tasks: dict[int, list] = {}
         src_db_id = self.info["id"]
         self.work_dir.mkdir(parents=True, exist_ok=True)
@@ -293,6 +297,9 @@ class RestoreJob(Job):
                         files.append((f"{directory}/{tablet}.hdr", None))
                         files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
                 tasks[self.cluster.catalog.new_id()] = files
+
+        self.announce(tasks)
+        self.set_state("DOWNLOADING")
 
         def download(item) -> int:
             remote, local = item

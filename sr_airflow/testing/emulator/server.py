@@ -20,8 +20,9 @@ from mysql_mimic.errors import MysqlError
 from mysql_mimic.types import ColumnType
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 
+from .context import SessionState
 from .errors import EmulatorError
-from .frontend import Frontend, SessionState
+from .frontend import Frontend
 
 # StarRocks sends every statement error as `ERROR <code> (HY000)`.
 mimic_errors.SQLSTATES.pop(mimic_errors.ErrorCode.PARSE_ERROR, None)
