@@ -46,7 +46,12 @@ def get_provider_info() -> dict:
                           "tags": ["software"]}],
         "connection-types": [STARROCKS_CONNECTION],
         "hooks": [{"integration-name": "StarRocks", "python-modules": ["sr_airflow.hooks.starrocks"]}],
-        "operators": [],
-        "sensors": [],
-        "triggers": [],
+        "operators": [{"integration-name": "StarRocks", "python-modules": [
+            "sr_airflow.operators.repository", "sr_airflow.operators.backup", "sr_airflow.operators.restore",
+            "sr_airflow.operators.cancel", "sr_airflow.operators.verify", "sr_airflow.operators.retention",
+        ]}],
+        "sensors": [{"integration-name": "StarRocks", "python-modules": [
+            "sr_airflow.sensors.job", "sr_airflow.sensors.snapshot",
+        ]}],
+        "triggers": [{"integration-name": "StarRocks", "python-modules": ["sr_airflow.triggers.job"]}],
     }

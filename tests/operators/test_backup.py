@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 import pendulum
@@ -99,16 +100,21 @@ def test_a_retry_after_a_cancelled_job_submits_the_next_generation_label(sales):
     assert listed.get(label[:-3], "not listed") in ("ERROR: no snapshot", "not listed")
 
 
-def _other_job(emu, label: str) -> None:
-    emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.4")')
-    emu.sql(f"BACKUP DATABASE sales SNAPSHOT {label} TO repo_b")
-    emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
+@contextlib.contextmanager
+def _other_job(emu, label: str, phase_seconds: float):
+    """Another BACKUP of sales runs (its phases slowed down) while the block runs."""
+    emu.sql(f'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "{phase_seconds}")')
+    try:
+        emu.sql(f"BACKUP DATABASE sales SNAPSHOT {label} TO repo_b")
+        yield
+    finally:
+        emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
 
 
 def test_on_busy_fail_refuses_while_another_job_runs(sales, capsys):
-    _other_job(sales, "someone_elses_backup_1")
-    before = _running_backups(sales)
-    states, _ = run_dag(dags.backup_busy_fail)
+    before = _running_backups(sales) + 1
+    with _other_job(sales, "someone_elses_backup_1", 1.0):
+        states, _ = run_dag(dags.backup_busy_fail)
     assert states["backup"] == "failed"
     assert _running_backups(sales) == before
     assert "refused: another job is running" in capsys.readouterr().out
@@ -116,9 +122,9 @@ def test_on_busy_fail_refuses_while_another_job_runs(sales, capsys):
 
 
 def test_on_busy_wait_waits_for_the_other_job_then_backs_up(sales):
-    _other_job(sales, "someone_elses_backup_2")
-    before = _running_backups(sales)
-    states, _ = run_dag(dags.backup_busy_wait)
+    before = _running_backups(sales) + 1
+    with _other_job(sales, "someone_elses_backup_2", 0.5):
+        states, _ = run_dag(dags.backup_busy_wait)
     assert states["backup"] == "success"
     assert _running_backups(sales) == before + 1
     listed = {row[0]: row[2] for row in sales.sql("SHOW SNAPSHOT ON repo_b")}
@@ -140,3 +146,22 @@ def test_the_catalog_entry_is_written_with_the_snapshot_versions(sales, aws_conn
     assert entry.backup_timestamp == result["backup_timestamp"]
     assert {(p.table, p.partition) for p in entry.partitions} >= {("orders", "p1"), ("orders", "p2")}
     assert all(p.version and p.version >= 1 for p in entry.partitions)
+
+
+def test_retention_keeps_the_newest_catalogued_snapshot_and_deletes_the_older(sales, aws_conn):
+    first = dags.RESULTS["backup_catalog"]["snapshot_label"]
+    states, _ = run_dag(dags.backup_catalog)
+    second = dags.RESULTS["backup_catalog"]["snapshot_label"]
+    assert states["backup"] == "success" and second != first
+
+    states, _ = run_dag(dags.retention_dry)
+    assert states["retention"] == "success"
+    plan = dags.RESULTS["retention_dry"]
+    assert plan["keep"] == [second] and plan["delete"] == [first] and plan["deleted"] == []
+    assert first in {row[0] for row in sales.sql("SHOW SNAPSHOT ON repo_b")}
+
+    states, _ = run_dag(dags.retention_apply)
+    assert states["retention"] == "success"
+    assert dags.RESULTS["retention_apply"]["deleted"] == [first]
+    listed = {row[0]: row[2] for row in sales.sql("SHOW SNAPSHOT ON repo_b")}
+    assert first not in listed and listed[second] == "OK"

@@ -13,6 +13,7 @@ from airflow.sdk import DAG, task
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.cancel import StarRocksCancelJobOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.retention import StarRocksRetentionOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 from sr_airflow.sensors.job import StarRocksJobSensor
 from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
@@ -120,3 +121,13 @@ verify_target = single_task_dag("verify_target", lambda: StarRocksVerifyRestoreO
     task_id="verify", starrocks_conn_id="sr_target", database="sales", repository="repo_r",
     snapshot_label="snap_full", storage_conn_id="s3_test", source_conn_id="sr_main", tables=["orders"],
     checksums=True))
+
+
+def retention_dag(dag_id: str, **kwargs) -> DAG:
+    return single_task_dag(dag_id, lambda: StarRocksRetentionOperator(
+        task_id="retention", starrocks_conn_id="sr_main", repository="repo_b", storage_conn_id="s3_test",
+        keep_last=1, **kwargs))
+
+
+retention_dry = retention_dag("retention_dry")
+retention_apply = retention_dag("retention_apply", dry_run=False)
