@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import boto3
 import pymysql
 import pytest
 
+from sr_airflow.testing.emulator import client
+from sr_airflow.testing.emulator.client import repository_sql, rows_as_dicts
 from sr_airflow.testing.emulator.process import EmulatorServer
 from sr_airflow.testing.servers import S3Server
 
@@ -75,28 +76,15 @@ def run(cursor, sql: str) -> list[tuple]:
 
 
 def as_dicts(cursor, sql: str) -> list[dict]:
-    cursor.execute(sql)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return rows_as_dicts(cursor, sql)
 
 
 def wait_job(cursor, kind: str, db: str, timeout: float = 60.0) -> dict:
-    """Poll SHOW BACKUP / SHOW RESTORE until the db's job (db "" = external catalogs) ends."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        rows = as_dicts(cursor, f"SHOW {kind} FROM `{db}`" if db else f"SHOW {kind}")
-        if not db:  # external-catalog jobs: the row with an empty DbName
-            rows = [r for r in rows if r["DbName"] == ""]
-        if rows and rows[0]["State"] in ("FINISHED", "CANCELLED"):
-            return rows[0]
-        time.sleep(0.05)
-    raise TimeoutError(f"The {kind} job of {db} did not end within {timeout} s.")
+    return client.wait_job(cursor, kind, db, timeout)
 
 
 def repo_sql(name: str, bucket: str, path: str = "backup", read_only: bool = False) -> str:
-    ro = "READ ONLY " if read_only else ""
-    return (f"CREATE {ro}REPOSITORY {name} WITH BROKER ON LOCATION 's3a://{bucket}/{path}' PROPERTIES "
-            "('aws.s3.access_key' = 'test', 'aws.s3.secret_key' = 'test', 'aws.s3.region' = 'us-east-1')")
+    return repository_sql(name, bucket, path, read_only=read_only)
 
 
 def error_of(cursor, sql: str) -> tuple[int, str]:
