@@ -33,3 +33,21 @@ def test_restart_keeps_everything(tmp_path, s3_server, bucket):
         new_ids = [r[0] for r in run(cur, "SELECT PARTITION_ID FROM information_schema.partitions_meta "
                                           "WHERE TABLE_NAME = 't2'")]
         assert new_ids[0] > max(int(p[0]) for p in partitions)
+
+
+def test_job_running_at_stop_is_cancelled_after_restart(tmp_path, s3_server, bucket):
+    data_dir = tmp_path / "fe"
+    with EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=5) as server:
+        cur = server.connect().cursor()
+        run(cur, repo_sql("r", bucket))
+        run(cur, "CREATE DATABASE busy")
+        run(cur, "CREATE TABLE busy.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+        run(cur, "BACKUP DATABASE busy SNAPSHOT interrupted TO r")
+        assert as_dicts(cur, "SHOW BACKUP FROM busy")[0]["State"] == "PENDING"
+    with EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE) as server:
+        cur = server.connect().cursor()
+        job = as_dicts(cur, "SHOW BACKUP FROM busy")[0]
+        assert (job["SnapshotName"], job["State"]) == ("interrupted", "CANCELLED")
+        assert job["Status"] == "[COMMON_ERROR, msg: the emulator restarted while the job was running]"
+        run(cur, "BACKUP DATABASE busy SNAPSHOT after_restart TO r")
+        assert wait_job(cur, "BACKUP", "busy")["State"] == "FINISHED"
