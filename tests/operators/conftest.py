@@ -107,17 +107,19 @@ class Emulator:
         raise AssertionError(f"{kind} of {database} never reached {states}; last state {state}.")
 
 
-def _start_emulator(conn_id: str, **kwargs) -> Emulator:
+def _start_emulator(conn_id: str, s3_server, **kwargs) -> Emulator:
+    """An emulator whose s3a:// locations without an endpoint go to the test S3 server."""
     from sr_airflow.testing.emulator.process import EmulatorServer
 
-    server = EmulatorServer(min_phase_seconds=kwargs.pop("min_phase_seconds", 0.15), **kwargs)
+    server = EmulatorServer(min_phase_seconds=kwargs.pop("min_phase_seconds", 0.15),
+                            s3_endpoint=s3_server.endpoint_url, **kwargs)
     server.start()
     return Emulator(server, conn_id)
 
 
 @pytest.fixture(scope="module")
-def emulator(airflow_db):
-    emu = _start_emulator("sr_main")
+def emulator(airflow_db, s3_server):
+    emu = _start_emulator("sr_main", s3_server)
     try:
         yield emu
     finally:
@@ -125,8 +127,8 @@ def emulator(airflow_db):
 
 
 @pytest.fixture(scope="module")
-def target_emulator(airflow_db):
-    emu = _start_emulator("sr_target")
+def target_emulator(airflow_db, s3_server):
+    emu = _start_emulator("sr_target", s3_server)
     try:
         yield emu
     finally:

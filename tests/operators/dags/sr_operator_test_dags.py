@@ -12,6 +12,7 @@ from airflow.sdk import DAG, task
 
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.cancel import StarRocksCancelJobOperator
+from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator, StarRocksDropRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
 from sr_airflow.operators.retention import StarRocksRetentionOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
@@ -131,3 +132,16 @@ def retention_dag(dag_id: str, **kwargs) -> DAG:
 
 retention_dry = retention_dag("retention_dry")
 retention_apply = retention_dag("retention_apply", dry_run=False)
+
+create_repo_from_conn = single_task_dag("create_repo_from_conn", lambda: StarRocksCreateRepositoryOperator(
+    task_id="create", starrocks_conn_id="sr_main", repository="repo_c", location="s3://sr-backups/repo-tests",
+    storage_conn_id="s3_test"))
+create_repo_elsewhere = single_task_dag("create_repo_elsewhere", lambda: StarRocksCreateRepositoryOperator(
+    task_id="create", starrocks_conn_id="sr_main", repository="repo_c", location="s3://sr-backups/elsewhere",
+    storage_conn_id="s3_test"))
+create_repo_from_properties = single_task_dag("create_repo_from_properties", lambda: StarRocksCreateRepositoryOperator(
+    task_id="create", starrocks_conn_id="sr_main", repository="repo_p", location="s3a://sr-backups/props-tests",
+    properties={"aws.s3.access_key": "test-access-key", "aws.s3.secret_key": "test-secret-key-123",
+                "aws.s3.region": "us-east-1"}))
+drop_repo = single_task_dag("drop_repo", lambda: StarRocksDropRepositoryOperator(
+    task_id="drop", starrocks_conn_id="sr_main", repository="repo_c"))
