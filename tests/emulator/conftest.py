@@ -13,7 +13,7 @@ from sr_airflow.testing.emulator.client import repository_sql, rows_as_dicts
 from sr_airflow.testing.emulator.process import EmulatorServer
 from sr_airflow.testing.servers import S3Server
 
-PHASE = 0.05
+PHASE = 0.02
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ import threading
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from . import sqltypes
 from .catalog import Table
@@ -96,10 +95,6 @@ class DataStore:
                                  f"SELECT {cols}, ? FROM read_parquet('{path}')", [partition])
             return self.con.execute(f"SELECT count(*) FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?",
                                     [partition]).fetchone()[0]
-
-    def arrow(self, sql: str) -> pa.Table:
-        with self.lock:
-            return self.con.execute(sql).fetch_arrow_table()
 
     def close(self) -> None:
         with self.lock:

@@ -5,23 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 import duckdb
-import pyarrow as pa
 from sqlglot import exp
 
 from .errors import EmulatorError
 from .query import INFO_SCHEMA, to_duckdb
 from .show import byte_size, mv_row
 
-S, INT, T = pa.string(), pa.int64(), pa.timestamp("s")
+S, INT, T, BOOL, DOUBLE = "VARCHAR", "BIGINT", "TIMESTAMP", "BOOLEAN", "DOUBLE"
 
 PARTITIONS_META = [
     ("DB_NAME", S), ("TABLE_NAME", S), ("PARTITION_NAME", S), ("PARTITION_ID", INT), ("COMPACT_VERSION", INT),
     ("VISIBLE_VERSION", INT), ("VISIBLE_VERSION_TIME", T), ("NEXT_VERSION", INT), ("DATA_VERSION", INT),
     ("VERSION_EPOCH", INT), ("VERSION_TXN_TYPE", S), ("PARTITION_KEY", S), ("PARTITION_VALUE", S),
     ("DISTRIBUTION_KEY", S), ("BUCKETS", INT), ("REPLICATION_NUM", INT), ("STORAGE_MEDIUM", S), ("COOLDOWN_TIME", T),
-    ("LAST_CONSISTENCY_CHECK_TIME", T), ("IS_IN_MEMORY", pa.bool_()), ("IS_TEMP", pa.bool_()), ("DATA_SIZE", S),
-    ("ROW_COUNT", INT), ("ENABLE_DATACACHE", pa.bool_()), ("AVG_CS", pa.float64()), ("P50_CS", pa.float64()),
-    ("MAX_CS", pa.float64()), ("STORAGE_PATH", S)]
+    ("LAST_CONSISTENCY_CHECK_TIME", T), ("IS_IN_MEMORY", BOOL), ("IS_TEMP", BOOL), ("DATA_SIZE", S),
+    ("ROW_COUNT", INT), ("ENABLE_DATACACHE", BOOL), ("AVG_CS", DOUBLE), ("P50_CS", DOUBLE),
+    ("MAX_CS", DOUBLE), ("STORAGE_PATH", S)]
 TABLES = [
     ("TABLE_CATALOG", S), ("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("TABLE_TYPE", S), ("ENGINE", S),
     ("VERSION", INT), ("ROW_FORMAT", S), ("TABLE_ROWS", INT), ("AVG_ROW_LENGTH", INT), ("DATA_LENGTH", INT),
@@ -129,10 +128,11 @@ def query(cluster, tree: exp.Expression):
                                         f"'information_schema.{table.name}'.")
                 schema, build = SOURCES[name]
                 rows = build(cluster)
-                arrow = pa.table({col: pa.array([r[i] for r in rows], type=typ)
-                                  for i, (col, typ) in enumerate(schema)})
                 local = f"is_{name}"
-                con.register(local, arrow)
+                con.execute(f"CREATE TABLE {local} (" + ", ".join(f'"{c}" {t}' for c, t in schema) + ")")
+                if rows:
+                    marks = ", ".join("?" for _ in schema)
+                    con.executemany(f"INSERT INTO {local} VALUES ({marks})", rows)
                 table.replace(exp.Table(this=exp.to_identifier(local),
                                         alias=exp.TableAlias(this=exp.to_identifier(table.alias or table.name))))
         cursor = con.execute(to_duckdb(tree))

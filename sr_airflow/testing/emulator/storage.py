@@ -6,9 +6,6 @@ import os
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
-import boto3
-from botocore.config import Config
-
 
 class StorageError(Exception):
     """A failed storage call; the text is shown in job Status and repository ErrMsg."""
@@ -28,6 +25,9 @@ class S3Store:
     """Objects under `<bucket>/<prefix>` (paths are relative to the repository location)."""
 
     def __init__(self, target: S3Target):
+        import boto3  # imported on first use: it costs a second of start-up
+        from botocore.config import Config
+
         self.target = target
         self.client = boto3.client(
             "s3", endpoint_url=target.endpoint, aws_access_key_id=target.access_key,
