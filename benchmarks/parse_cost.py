@@ -102,7 +102,7 @@ def forbidden(modules: list[str]) -> list[str]:
 
 def run(quick: bool = False) -> Section:
     section = Section(NAME, TITLE)
-    reps = 2 if quick else 7
+    reps = 2 if quick else 5
     work = Path(tempfile.mkdtemp(prefix="sr-bench-parse-"))
     env = _env(work / "airflow")
     (work / "airflow").mkdir()

@@ -84,7 +84,7 @@ def run(quick: bool = False) -> Section:
     snapshots, per = (5, 200) if quick else (50, 2000)
     # Object by object, 100,000 sequential requests take minutes here: time a sample of the same snapshots and
     # scale by the object count (the cost is one request per object, so linear); requests are counted exactly.
-    sample = snapshots if quick else 5
+    sample = snapshots if quick else 2
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     seed_started = time.perf_counter()
     with seeded_server(bucket, snapshots, per) as server:

@@ -64,7 +64,7 @@ def run(quick: bool = False) -> Section:
 
     section = Section(NAME, TITLE)
     counts = (1, 5, 20) if quick else (1, 50, 500)
-    window = 8.0 if quick else 45.0
+    window = 8.0 if quick else 35.0
     home = Path(tempfile.mkdtemp(prefix="sr-bench-wait-"))
     os.environ.setdefault("AIRFLOW_HOME", str(home / "airflow"))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
