@@ -18,6 +18,9 @@ from .conftest import error_of, run
 
 def test_version_functions_and_variables(cur):
     assert run(cur, "SELECT current_version()") == [("3.5.2-e5a1b2c",)]
+    assert [d[0] for d in cur.description] == ["current_version()"]
+    assert run(cur, "SELECT current_version() AS v") == [("3.5.2-e5a1b2c",)]
+    assert [d[0] for d in cur.description] == ["v"]
     assert run(cur, "SELECT version()") == [("8.0.33",)]
     assert run(cur, "SELECT @@version") == [("8.0.33",)]
     assert run(cur, "SELECT @@version_comment") == [("3.5.2-e5a1b2c",)]

@@ -35,6 +35,7 @@ _SESSION_FUNCS = re.compile(r"@@|\b(DATABASE|SCHEMA|USER|CURRENT_USER|SESSION_US
                             r"VERSION|CURRENT_VERSION|LAST_INSERT_ID)\s*\(", re.I)
 _HAS_FROM = re.compile(r"\bFROM\b", re.I)
 _CURRENT_VERSION = re.compile(r"\bcurrent_version\s*\(\s*\)", re.I)
+_CURRENT_VERSION_ALIASED = re.compile(r"\bcurrent_version\s*\(\s*\)(?=\s+AS\b)", re.I)
 _LEADING_COMMENT = re.compile(r"^\s*(/\*.*?\*/\s*|--[^\n]*\n\s*)*", re.S)
 
 _EXTRA_VARIABLES = {
@@ -150,7 +151,9 @@ class EmulatorSession(Session):
         try:
             if first in _MIMIC_WORDS or _MIMIC_SHOW.match(body) or (
                     first == "SELECT" and _SESSION_FUNCS.search(body) and not _HAS_FROM.search(body)):
-                body = _CURRENT_VERSION.sub(f"'{self.frontend.cluster.full_version}'", body)
+                version = f"'{self.frontend.cluster.full_version}'"
+                body = _CURRENT_VERSION_ALIASED.sub(version, body)
+                body = _CURRENT_VERSION.sub(f"{version} AS `current_version()`", body)
                 result = await super().handle_query(body, attrs)
                 self.state.database = self.database
                 return result
