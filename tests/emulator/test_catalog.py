@@ -150,6 +150,9 @@ def test_views_mvs_functions_catalogs(cur, db):
     create = run(cur, "SHOW CREATE TABLE base")[0][1]
     assert "DUPLICATE KEY(`k`)" in create and "DISTRIBUTED BY HASH(`k`)" in create
     assert run(cur, "SHOW CREATE VIEW vw")[0][1].startswith("CREATE VIEW `vw` AS SELECT")
+    assert run(cur, "SELECT TABLE_NAME, TABLE_MODEL, DISTRIBUTE_KEY FROM information_schema.tables_config "
+                    "WHERE TABLE_SCHEMA = 'cat' AND TABLE_NAME = 'base'") == [("base", "DUP_KEYS", "`k`")]
+    assert run(cur, "SELECT TABLE_NAME FROM information_schema.views WHERE TABLE_SCHEMA = 'cat'") == [("vw",)]
     assert run(cur, "SELECT TABLE_NAME, TABLE_TYPE, TABLE_ROWS FROM information_schema.tables "
                     "WHERE TABLE_SCHEMA = 'cat' AND TABLE_NAME = 'base'") == [("base", "BASE TABLE", 4)]
 

@@ -109,7 +109,37 @@ def _columns(cluster) -> list[list]:
     return rows
 
 
-SOURCES = {"partitions_meta": (PARTITIONS_META, _partitions_meta), "tables": (TABLES, _tables),
+TABLES_CONFIG = [("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("TABLE_ENGINE", S), ("TABLE_MODEL", S),
+                 ("PRIMARY_KEY", S), ("PARTITION_KEY", S), ("DISTRIBUTE_KEY", S), ("DISTRIBUTE_TYPE", S),
+                 ("DISTRIBUTE_BUCKET", INT), ("SORT_KEY", S), ("PROPERTIES", S), ("TABLE_ID", INT)]
+VIEWS = [("TABLE_CATALOG", S), ("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("VIEW_DEFINITION", S),
+         ("CHECK_OPTION", S), ("IS_UPDATABLE", S), ("DEFINER", S), ("SECURITY_TYPE", S),
+         ("CHARACTER_SET_CLIENT", S), ("COLLATION_CONNECTION", S)]
+
+
+def _tables_config(cluster) -> list[list]:
+    import json
+
+    rows = []
+    for db in cluster.catalog.databases.values():
+        for t in db.tables.values():
+            if not t.has_data:
+                continue
+            keys = ", ".join(f"`{k}`" for k in t.key_columns)
+            rows.append([db.name, t.name, "StarRocks" if t.kind == "OLAP" else "MATERIALIZED_VIEW", t.keys_type,
+                         keys, ", ".join(f"`{c}`" for c in t.partition_columns),
+                         ", ".join(f"`{c}`" for c in t.distribution_columns), t.distribution, t.buckets, keys,
+                         json.dumps({"replication_num": "3", **t.properties}), t.id])
+    return rows
+
+
+def _views(cluster) -> list[list]:
+    return [["def", db.name, t.name, t.query_sql, "NONE", "NO", "root@%", "", "utf8", "utf8_general_ci"]
+            for db in cluster.catalog.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
+
+
+SOURCES = {"tables_config": (TABLES_CONFIG, _tables_config), "views": (VIEWS, _views),
+           "partitions_meta": (PARTITIONS_META, _partitions_meta), "tables": (TABLES, _tables),
            "materialized_views": (MATERIALIZED_VIEWS, _mvs), "schemata": (SCHEMATA, _schemata),
            "columns": (COLUMNS, _columns)}
 
