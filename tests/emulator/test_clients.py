@@ -82,6 +82,10 @@ def test_errors_keep_the_session_usable(cur):
                                                               "database 'nowhere'.")
     assert error_of(cur, "CREATE TABLE") [0] == 1064
     assert error_of(cur, "BACKUP SNAPSHOT") [0] == 1064
+    run(cur, "CREATE DATABASE IF NOT EXISTS errs")
+    run(cur, "CREATE TABLE IF NOT EXISTS errs.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    code, text = error_of(cur, "INSERT INTO errs.t SELECT no_such_column FROM errs.t")
+    assert code == 1064 and text.startswith("Getting analyzing error. Detail message: ")
     assert run(cur, "SELECT 41 + 1") == [(42,)]
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+import duckdb
 from mysql_mimic import MysqlServer, ResultColumn, ResultSet, Session
 from mysql_mimic import errors as mimic_errors
 from mysql_mimic.auth import IdentityProvider, NativePasswordAuthPlugin, User
@@ -163,6 +164,9 @@ class EmulatorSession(Session):
             raise MysqlError(err.message, err.code) from err
         except MysqlError:
             raise
+        except duckdb.Error as err:
+            detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise MysqlError(f"Getting analyzing error. Detail message: {detail}.", 1064) from err
         except Exception as err:  # noqa: BLE001 - one statement's failure never reaches other sessions
             log.exception("statement failed: %s", body)
             raise MysqlError(f"Unexpected exception: {type(err).__name__}: {err}", 1064) from err
