@@ -299,3 +299,28 @@ def test_job_keeps_running_after_the_client_disconnects(emulator, bucket):
     other = emulator.connect().cursor()
     assert wait_job(other, "BACKUP", "gone_db")["State"] == "FINISHED"
     assert run(other, "SHOW SNAPSHOT ON gone")[0][::2] == ("bye", "OK")
+
+
+def test_upload_info_errors_are_retried(emulator, s3_client, bucket):
+    cursor = emulator.connect().cursor()
+    run(cursor, repo_sql("flaky", bucket))
+    run(cursor, "CREATE DATABASE flaky_db")
+    run(cursor, "CREATE TABLE flaky_db.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    slow(cursor, "0.6", "0")
+    try:
+        run(cursor, "BACKUP DATABASE flaky_db SNAPSHOT retried TO flaky")
+        wait_state(cursor, "BACKUP", "flaky_db", {"SAVE_META"})
+        for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", []):
+            s3_client.delete_object(Bucket=bucket, Key=item["Key"])
+        s3_client.delete_bucket(Bucket=bucket)
+        job = wait_state(cursor, "BACKUP", "flaky_db", {"UPLOAD_INFO"})
+        deadline = time.monotonic() + 20
+        while "NoSuchBucket" not in job["TaskErrMsg"] and time.monotonic() < deadline:
+            job = as_dicts(cursor, "SHOW BACKUP FROM flaky_db")[0]
+        assert job["State"] == "UPLOAD_INFO" and job["TaskErrMsg"].startswith("[upload_info: ")
+        s3_client.create_bucket(Bucket=bucket)
+    finally:
+        fast(cursor)
+        job = wait_job(cursor, "BACKUP", "flaky_db")
+    assert (job["State"], job["Status"], job["TaskErrMsg"]) == ("FINISHED", "[OK]", "")
+    assert run(cursor, "SHOW SNAPSHOT ON flaky")[0][::2] == ("retried", "OK")

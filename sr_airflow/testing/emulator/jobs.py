@@ -245,6 +245,20 @@ class BackupJob(Job):
                 "backup_result": "succeed"}
 
     def upload_info(self, meta: dict, info: dict) -> None:
+        """Errors in UPLOAD_INFO are retried until the job times out or is cancelled (as StarRocks does)."""
+        while True:
+            try:
+                self._upload_info(meta, info)
+                self.record["task_err"] = {}
+                return
+            except StorageError as err:
+                self.cluster.mark_repo_error_by_name(self.record["repo"], err)
+                self.record["task_err"] = {"upload_info": str(err)}
+                if self.cancel_event.wait(max(self.cluster.knobs.min_phase_seconds, 0.5)):
+                    raise Cancelled() from err
+                self.check()
+
+    def _upload_info(self, meta: dict, info: dict) -> None:
         base = self.layout.snapshot_dir(self.record["label"])
         self.layout.upload(f"{base}/__meta", pack_meta(meta))
         self.check()
