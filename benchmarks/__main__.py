@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,14 @@ from benchmarks.report import write_report
 
 BENCHMARKS = ("parse_cost", "incremental", "planner_scale", "orchestration", "waiting", "retention", "throughput")
 CHILD_TIMEOUT = 1500
+
+
+def use_bytecode_cache() -> None:
+    """Compiled bytecode cached outside the tree for every process the benchmarks start, as an installed Airflow
+    has it: without it (PYTHONDONTWRITEBYTECODE is set on some machines) every import recompiles its source and
+    start-up and parse figures measure the compiler."""
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "sr-airflow-bench-pycache"))
 
 
 def run_child(name: str, quick: bool, out: Path) -> None:
@@ -79,6 +88,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.child:
         run_child(args.child, args.quick, args.child_output)
         return
+    use_bytecode_cache()
     names = [n for n in BENCHMARKS if not args.only or n in args.only]
     started = time.monotonic()
     sections = run_all(names, args.quick)

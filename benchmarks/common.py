@@ -206,6 +206,13 @@ def machine_facts() -> dict[str, str]:
     except OSError:
         pass
     facts["OS"] = f"{platform.system()} {platform.release()}"
+    facts["bytecode cache"] = (f"on (PYTHONPYCACHEPREFIX={os.environ['PYTHONPYCACHEPREFIX']})"
+                               if os.environ.get("PYTHONPYCACHEPREFIX") and not os.environ.get(
+                                   "PYTHONDONTWRITEBYTECODE") else "default")
+    try:
+        facts["load average at the end"] = " ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        pass
     facts["Python"] = platform.python_version()
     for package in ("apache-airflow", "apache-airflow-providers-common-sql", "apache-airflow-providers-amazon",
                     "moto", "duckdb", "pyarrow", "boto3", "PyMySQL", "sr-airflow"):
