@@ -16,6 +16,7 @@ from sr_airflow.engine.preflight import (
     parse_backup_meta,
     parse_columns,
 )
+from sr_airflow.engine.quoting import quote_identifier
 from sr_airflow.engine.scope import ObjectKind, Scope
 from sr_airflow.engine.scope_args import scope_from_arguments
 from sr_airflow.engine.snapshots import parse_snapshot_detail, parse_snapshot_listing
@@ -32,6 +33,7 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 from sr_airflow.triggers.job import JobWatch
 
 JOB_ID_KEY = "restore_job_id"
+CHAIN_DONE_KEY = "restore_chain_links_done"
 
 
 def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
@@ -91,22 +93,29 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     :param reactivate_materialized_views: re-activate inactive MVs of the target after the restore.
     :param cancel_on_kill: cancel the RESTORE job when the task is killed.
     :param storage_conn_id: storage connection of the repository (for the schema check from ``__meta``).
+    :param from_catalog: restore the whole chain (full + incrementals) that the catalog resolves for
+        ``database`` as of ``point_in_time`` (or up to ``snapshot_label``), one RESTORE per link, then drop what
+        the chain's tombstones say was dropped.
+    :param point_in_time: ISO-8601 time for ``from_catalog`` (default: the newest good snapshot).
     """
 
     template_fields: Sequence[str] = (
         "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
-        "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id",
+        "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id", "point_in_time",
     )
 
-    def __init__(self, *, repository: str, snapshot_label: str, backup_timestamp: str | None = None,
+    def __init__(self, *, repository: str, snapshot_label: str | None = None, backup_timestamp: str | None = None,
                  database: str | None = None, target_database: str | None = None, tables: Any = None,
                  materialized_views: Any = None, views: Any = None, functions: Any = None,
                  external_catalogs: Any = None, allow_overwrite: bool = False, timeout: int | None = None,
                  replication_num: int | None = None, allow_load: bool | None = None, on_busy: str = "wait",
                  reactivate_materialized_views: bool = True, cancel_on_kill: bool = True,
-                 storage_conn_id: str | None = None, **kwargs: Any) -> None:
+                 storage_conn_id: str | None = None, from_catalog: bool = False,
+                 point_in_time: str | None = None, **kwargs: Any) -> None:
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
+        if from_catalog and not (storage_conn_id and database):
+            raise ValueError("from_catalog=True needs storage_conn_id (to read the catalog) and database.")
         super().__init__(**kwargs)
         self.repository = repository
         self.snapshot_label = snapshot_label
@@ -126,6 +135,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         self.reactivate_materialized_views = reactivate_materialized_views
         self.cancel_on_kill = cancel_on_kill
         self.storage_conn_id = storage_conn_id
+        self.from_catalog = from_catalog
+        self.point_in_time = point_in_time
 
     # ---- what is restored, where
     def _timestamp(self) -> str:
@@ -164,6 +175,10 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
+        if self.from_catalog:
+            return self._execute_chain(context)
+        if not self.snapshot_label:
+            raise ValueError("snapshot_label is required unless from_catalog=True.")
         version = check_server(self.hook, self.log)
         timestamp = self._timestamp()
         detail = self._detail(timestamp)
@@ -198,14 +213,14 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             store.set(JOB_ID_KEY, job.job_id)
         return self._wait_job(context, target)
 
-    def _latest_job(self, target: str | None):
+    def _latest_job(self, target: str | None, label: str | None = None):
         try:
             columns, rows = self.hook.fetch(render_show_restore(target))
         except Exception as exc:  # noqa: BLE001 - an unknown database has no jobs
             if "Unknown database" in str(exc):
                 return None
             raise
-        jobs = [j for j in parse_show_restore(columns, rows) if j.label == self.snapshot_label]
+        jobs = [j for j in parse_show_restore(columns, rows) if j.label == (label or self.snapshot_label)]
         return jobs[-1] if jobs else None
 
     def _running_job(self, target: str | None) -> str | None:
@@ -261,6 +276,108 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         if event.get("status") != "success":
             raise JobFailedError(event.get("message") or "Waiting for the database to become free failed.")
         return self.execute(context)
+
+    # ---- a chain from the catalog
+    def _chain(self):
+        import pendulum
+
+        from sr_airflow.engine.chain import resolve_chain
+        from sr_airflow.storage.catalog_store import CatalogStore
+
+        at = pendulum.parse(self.point_in_time) if self.point_in_time else None
+        tables = None
+        if isinstance(self.tables, (list, tuple)):
+            tables = [t if isinstance(t, str) else t["name"] for t in self.tables]
+        catalog = CatalogStore(self._storage(), self.repository).load()
+        return resolve_chain(catalog, self.database, at, tables=tables, label=self.snapshot_label or None)
+
+    def _storage(self):
+        from sr_airflow.operators.repository import find_repository
+        from sr_airflow.storage import get_storage
+
+        info = find_repository(self.hook, self.repository)
+        if info is None:
+            raise SnapshotNotFoundError(f"Repository {self.repository!r} does not exist on this cluster.")
+        return get_storage(info.location, conn_id=self.storage_conn_id)
+
+    def _execute_chain(self, context: Any) -> dict[str, Any]:
+        check_server(self.hook, self.log)
+        chain = self._chain()
+        target = self.target_database or chain.database
+        self.log.info("Restoring chain %s of database %s into %s.", " -> ".join(chain.labels), chain.database,
+                      target)
+        store = context.get("task_state_store")
+        done = store.get(CHAIN_DONE_KEY) if store is not None else None
+        start = 0 if done is None else int(done) + 1
+        running = self._latest_job_of(target, chain.labels)
+        if running is not None and running.state.is_running:
+            self.log.info("%s; waiting for it instead of submitting again.", running.describe())
+            return self.wait_for(context, JobWatch(kind="restore", database=target, label=running.label),
+                                 "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
+        if start == 0:
+            names = sorted({t for t, _ in chain.final_state} | set(chain.drop_tables))
+            _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
+            existing = parse_columns(rows)
+            columns = (read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, chain.full.label)
+                       if existing else None)
+            check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
+                                 snapshot_columns=columns, allow_overwrite=self.allow_overwrite)
+        return self._run_link(context, chain, start)
+
+    def _latest_job_of(self, target: str, labels: Sequence[str]):
+        for label in labels:
+            job = self._latest_job(target, label)
+            if job is not None:
+                return job
+        return None
+
+    def _run_link(self, context: Any, chain: Any, index: int) -> dict[str, Any]:
+        target = self.target_database or chain.database
+        link, scope = chain.scopes(target_database=self.target_database)[index]
+        request = RestoreRequest(label=link.label, repository=self.repository, scope=scope,
+                                 backup_timestamp=link.backup_timestamp, timeout_s=self.timeout,
+                                 allow_load=self.allow_load, replication_num=self.replication_num)
+        statement = render_restore(request, Syntax.for_version(self.hook.server_version()))
+        busy = self._running_job(target)
+        if busy is not None:
+            raise JobFailedError(f"Restore of chain link {link.label!r} into database {target!r} refused: another "
+                                 f"job is running ({busy.rstrip('.')}).")
+        self.log.info("Chain link %s/%s: restoring %s (%s).", index + 1, len(chain.links), link.label,
+                      link.backup_timestamp)
+        try:
+            self.hook.execute(statement)
+        except Exception as exc:
+            raise JobFailedError(f"Restore of chain link {link.label!r} was refused by StarRocks: "
+                                 f"{str(exc).rstrip('.')}.") from None
+        watch = JobWatch(kind="restore", database=target, label=link.label)
+        return self.wait_for(context, watch, "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
+
+    def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        if event.get("status") != "success":
+            raise JobFailedError(event.get("message") or f"Restore of chain link {event.get('label')!r} failed.")
+        chain = self._chain()
+        index = list(chain.labels).index(event["label"])
+        store = context.get("task_state_store")
+        if store is not None:
+            store.set(CHAIN_DONE_KEY, index)
+        if index + 1 < len(chain.links):
+            return self._run_link(context, chain, index + 1)
+        target = self.target_database or chain.database
+        for table in chain.drop_tables:
+            self.hook.execute(f"DROP TABLE IF EXISTS {quote_identifier(target)}.{quote_identifier(table)}")
+        for table, partition in chain.drop_partitions:
+            self.hook.execute(f"ALTER TABLE {quote_identifier(target)}.{quote_identifier(table)} "
+                              f"DROP PARTITION {quote_identifier(partition)}")
+        result: dict[str, Any] = {
+            "chain": list(chain.labels), "database": target, "snapshot_label": chain.target.label,
+            "backup_timestamp": chain.target.backup_timestamp, "dropped_tables": list(chain.drop_tables),
+            "dropped_partitions": [list(p) for p in chain.drop_partitions],
+            "reactivated_materialized_views": [], "inactive_materialized_views": {},
+        }
+        if self.reactivate_materialized_views:
+            result.update(self.reactivate(target))
+        self.log.info("Restored chain %s into %s.", " -> ".join(chain.labels), target)
+        return result
 
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:
         watch = JobWatch(kind="restore", database=target, label=self.snapshot_label)

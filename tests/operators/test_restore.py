@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operators.conftest import run_dag, seed_sales
+from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
+from sr_airflow.storage import get_storage
+from sr_airflow.storage.catalog_store import CatalogStore
+from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag, seed_sales
 from tests.operators.dags import sr_operator_test_dags as dags
 
 
@@ -112,3 +115,29 @@ def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(
     rows = target.sql("SELECT IS_ACTIVE FROM information_schema.materialized_views "
                       "WHERE TABLE_SCHEMA = 'mvdb' AND TABLE_NAME = 'mv1'")
     assert rows == (("true",),)
+
+
+def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s3_server):
+    source, _ = clusters
+    states, _ = run_dag(dags.backup_for_chain)
+    assert states["backup"] == "success"
+    full = dags.RESULTS["backup_for_chain"]["snapshot_label"]
+    source.sql("INSERT INTO sales.orders VALUES (4, 1.5, '2024-02-15')")
+    source.sql("BACKUP DATABASE sales SNAPSHOT snap_incr1 TO repo_r ON (TABLE orders PARTITION (p2))")
+    source.wait_state("BACKUP", "sales", ("FINISHED",))
+    storage = get_storage(f"s3://{BUCKET}/restore-tests", endpoint=s3_server.endpoint_url,
+                          aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+    incremental = entry_from_job_info(storage.read_job_info("repo_r", "snap_incr1"), repository="repo_r",
+                                      kind=SnapshotKind.INCREMENTAL, parent_label=full)
+    CatalogStore(storage, "repo_r").put(incremental)
+
+    before = _restores(source)
+    states, _ = run_dag(dags.restore_chain)
+    assert states["restore"] == "success"
+    result = dags.RESULTS["restore_chain.restore"]
+    assert result["chain"] == [full, "snap_incr1"]
+    assert _restores(source) == before + 2
+    assert source.sql("SELECT count(*) FROM sales_pitr.orders")[0][0] == 4
+    versions = dict(source.sql("SELECT PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
+                               "WHERE DB_NAME = 'sales_pitr' AND TABLE_NAME = 'orders'"))
+    assert versions["p2"] == {p.partition: p.version for p in incremental.partitions}["p2"]

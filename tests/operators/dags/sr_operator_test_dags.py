@@ -34,8 +34,9 @@ def _collect(dag_id: str, upstream) -> None:
 
 def backup_dag(dag_id: str, **kwargs) -> DAG:
     with DAG(dag_id, schedule=None, start_date=START, catchup=False, render_template_as_native_obj=True) as dag:
-        op = StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_main", repository="repo_b",
-                                     database="sales", **{**FAST, **kwargs})
+        kwargs.setdefault("repository", "repo_b")
+        op = StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_main", database="sales",
+                                     **{**FAST, **kwargs})
         _collect(dag_id, op)
     return dag
 
@@ -145,3 +146,7 @@ create_repo_from_properties = single_task_dag("create_repo_from_properties", lam
                 "aws.s3.region": "us-east-1"}))
 drop_repo = single_task_dag("drop_repo", lambda: StarRocksDropRepositoryOperator(
     task_id="drop", starrocks_conn_id="sr_main", repository="repo_c"))
+
+backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", catalog_conn_id="s3_test")
+restore_chain = restore_dag("restore_chain", from_catalog=True, database="sales", target_database="sales_pitr",
+                            storage_conn_id="s3_test", deferrable=True)
