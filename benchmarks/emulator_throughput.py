@@ -40,7 +40,6 @@ def main(argv: list[str] | None = None) -> None:
     rows = args.mb * 1024 * 1024 // ROW_BYTES
     step = rows // PARTITIONS + 1
     work = Path(tempfile.mkdtemp(prefix="sr-emulator-bench-"))
-    print(work)
     with S3Server(log_path=work / "s3.log") as s3:
         bucket = f"bench-{uuid.uuid4().hex[:8]}"
         client = boto3.client("s3", endpoint_url=s3.endpoint_url, aws_access_key_id="bench",

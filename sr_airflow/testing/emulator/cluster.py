@@ -244,7 +244,7 @@ class Cluster:
     def commit_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict, work_dir: Path) -> None:
         """Swap the downloaded rows in, set the backed-up versions, recreate views, functions, MVs."""
         tables = meta["tblNameMap"]
-        with self.lock, self.store.lock:
+        with self.lock, self.store.transaction():
             db = self.catalog.databases[record["db_name"]]
             for item in plan.tables:
                 table = db.table(item.target)

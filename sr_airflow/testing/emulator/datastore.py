@@ -88,13 +88,33 @@ class DataStore:
     def replace_partition(self, table: Table, partition: str, files: list[Path]) -> int:
         """Replace a partition's rows with the rows of Parquet files; returns the row count."""
         cols = self.user_columns(table)
+        literal = partition.replace("'", "''")
         with self.lock:
             self.con.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [partition])
-            for path in files:
+            if files:
+                paths = ", ".join(f"'{path}'" for path in files)
                 self.con.execute(f"INSERT INTO {physical(table.id)} ({cols}, {PARTITION_COLUMN}) "
-                                 f"SELECT {cols}, ? FROM read_parquet('{path}')", [partition])
+                                 f"SELECT {cols}, '{literal}' FROM read_parquet([{paths}])")
             return self.con.execute(f"SELECT count(*) FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?",
                                     [partition]).fetchone()[0]
+
+    def transaction(self):
+        """BEGIN ... COMMIT (ROLLBACK on error) around a block, holding the lock."""
+        store = self
+
+        class _Transaction:
+            def __enter__(self):
+                store.lock.acquire()
+                store.con.execute("BEGIN TRANSACTION")
+                return store
+
+            def __exit__(self, kind, value, traceback):
+                try:
+                    store.con.execute("ROLLBACK" if kind else "COMMIT")
+                finally:
+                    store.lock.release()
+
+        return _Transaction()
 
     def close(self) -> None:
         with self.lock:

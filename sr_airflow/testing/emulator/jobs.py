@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
 import json
 import shutil
@@ -19,6 +20,7 @@ MV_BACKUP_REASON = "it's in backup and will be activated after restore if possib
 BACKEND_ID = 10001
 META_VERSION = 92
 STARROCKS_META_VERSION = 4
+TRANSFER_THREADS = 4
 
 
 class Cancelled(Exception):
@@ -61,6 +63,7 @@ class Job:
         self.plan = plan
         self.layout = layout
         self.cancel_event = threading.Event()
+        self.progress_lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=f"{self.kind}-{record['label']}", daemon=True)
         self.work_dir = Path(cluster.data_dir) / self.kind.lower() / str(record["id"])
 
@@ -148,14 +151,28 @@ class Job:
         self.record["unfinished"] = {str(t): BACKEND_ID for t in tasks}
 
     def transfer(self, tasks: dict[int, list], move) -> None:
-        """Run upload/download tasks: `move(item)` returns bytes moved; Progress shows `[task: done/total]`."""
+        """Run upload/download tasks: `move(item)` returns bytes moved; Progress shows `[task: done/total]`.
+
+        Paced one file at a time by the throughput knob; with unlimited throughput, tasks run on a few threads.
+        """
         self.pause()
-        for task, items in tasks.items():
-            for done, item in enumerate(items, start=1):
-                started = time.monotonic()
-                size = move(item)
-                self.throttle(size, started)
+        if self.cluster.knobs.throughput_mbps > 0 or len(tasks) < 2:
+            for task, items in tasks.items():
+                self._run_task(task, items, move)
+            return
+        with concurrent.futures.ThreadPoolExecutor(max_workers=TRANSFER_THREADS) as pool:
+            futures = [pool.submit(self._run_task, task, items, move) for task, items in tasks.items()]
+            for future in futures:
+                future.result()
+
+    def _run_task(self, task: int, items: list, move) -> None:
+        for done, item in enumerate(items, start=1):
+            started = time.monotonic()
+            size = move(item)
+            self.throttle(size, started)
+            with self.progress_lock:
                 self.record["progress"] = {**self.record["progress"], str(task): [done, len(items)]}
+        with self.progress_lock:
             self.record["progress"] = {k: v for k, v in self.record["progress"].items() if k != str(task)}
             self.record["unfinished"] = {k: v for k, v in self.record["unfinished"].items() if k != str(task)}
 
