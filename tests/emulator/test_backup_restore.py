@@ -53,6 +53,8 @@ def timestamp(cursor, label: str) -> str:
 
 def test_legacy_syntax_partitions_versions(shared):
     a, b = shared
+    assert error_of(a, "BACKUP DATABASE src SNAPSHOT bare_p TO repo ON (TABLE orders PARTITION p2, TABLE nope)") == (
+        1064, "Getting analyzing error. Detail message: Unknown table 'nope'.")
     run(a, "BACKUP SNAPSHOT src.legacy_p1 TO repo ON (orders PARTITION (p1))")
     job = wait_job(a, "BACKUP", "src")
     assert job["State"] == "FINISHED" and job["Status"] == "[OK]" and job["Timeout"] == "86400"

@@ -74,10 +74,7 @@ def _partition_names(cur: Cursor) -> tuple[tuple[str, ...], bool]:
             names.append(cur.name_or_string())
         cur.expect(")")
         return tuple(names), temporary
-    names = [cur.name_or_string()]
-    while cur.accept(","):
-        names.append(cur.name_or_string())
-    return tuple(names), temporary
+    return (cur.name_or_string(),), temporary  # 3.4/3.5: one bare name (lists need parentheses)
 
 
 def _object(cur: Cursor) -> ObjectRef:
