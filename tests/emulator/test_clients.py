@@ -74,6 +74,7 @@ def test_password_and_version_flag(tmp_path):
         log = [json.loads(line) for line in server.query_log.read_text().splitlines()]
         assert {"time", "connection", "statement"} <= set(log[-1])
         assert log[-1]["statement"] == "SELECT current_version()"
+        assert server.logged_statements()[-1] == "SELECT current_version()"
 
 
 def test_errors_keep_the_session_usable(cur):

@@ -31,6 +31,14 @@ class EmulatorServer(ServerProcess):
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(argv, port, **kwargs)
 
+    def logged_statements(self) -> list[str]:
+        """Every statement received so far, in order (from the query log)."""
+        import json
+
+        if not self.query_log.exists():
+            return []
+        return [json.loads(line)["statement"] for line in self.query_log.read_text().splitlines() if line]
+
     def connect(self, database: str | None = None, **kwargs):
         """A PyMySQL connection as root (autocommit)."""
         import pymysql
