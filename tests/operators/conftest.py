@@ -117,7 +117,7 @@ def _start_emulator(conn_id: str, s3_server, **kwargs) -> Emulator:
     return Emulator(server, conn_id)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator(airflow_db, s3_server):
     emu = _start_emulator("sr_main", s3_server)
     try:
@@ -126,7 +126,7 @@ def emulator(airflow_db, s3_server):
         emu.server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def target_emulator(airflow_db, s3_server):
     emu = _start_emulator("sr_target", s3_server)
     try:
@@ -149,6 +149,13 @@ def run_dag(dag):
     """Run ``dag`` with ``dag.test()`` and return {task_id: state}."""
     dag_run = dag.test()
     return {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}, dag_run
+
+
+@pytest.fixture(scope="session")
+def sales_db(emulator):
+    """Database ``sales`` on the main emulator, seeded once per session (the test modules share it)."""
+    seed_sales(emulator)
+    return emulator
 
 
 def seed_sales(emu: Emulator, database: str = "sales") -> None:

@@ -8,13 +8,13 @@ import threading
 import pendulum
 import pytest
 
-from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag, seed_sales
+from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
 
 
 @pytest.fixture(scope="module")
-def sales(emulator, s3_server):
-    seed_sales(emulator)
+def sales(sales_db, s3_server):
+    emulator = sales_db
     emulator.create_repository("repo_b", s3_server, "backup-tests")
     return emulator
 

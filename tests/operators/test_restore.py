@@ -7,7 +7,7 @@ import pytest
 from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
-from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag, seed_sales
+from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
 
 
@@ -17,8 +17,8 @@ def _backup(emu, label: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def clusters(emulator, target_emulator, s3_server):
-    seed_sales(emulator)
+def clusters(sales_db, target_emulator, s3_server):
+    emulator = sales_db
     emulator.sql("CREATE MATERIALIZED VIEW sales.mv1 REFRESH ASYNC AS "
                  "SELECT day, sum(amount) AS total FROM orders GROUP BY day")
     emulator.create_repository("repo_r", s3_server, "restore-tests")

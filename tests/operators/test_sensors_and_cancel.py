@@ -10,19 +10,21 @@ import pytest
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
-from tests.operators.conftest import run_dag, seed_sales
+from tests.operators.conftest import run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
 
 SLOW = 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "{}")'
 
 
 @pytest.fixture(scope="module")
-def sales(emulator, target_emulator, s3_server):
-    seed_sales(emulator)
+def sales(sales_db, target_emulator, s3_server):
+    emulator = sales_db
     emulator.sql(SLOW.format(0.3))
     emulator.create_repository("repo_s", s3_server, "sensor-tests")
     target_emulator.create_repository("repo_s", s3_server, "sensor-tests", read_only=True)
-    return emulator
+    yield emulator
+    emulator.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
+    emulator.sql(SLOW.format(0.15))
 
 
 def _start_backup(emu, label: str) -> None:
