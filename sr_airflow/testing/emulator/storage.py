@@ -64,13 +64,15 @@ class S3Store:
         return found
 
     def dirs(self, prefix: str) -> list[str]:
-        """Names of the `directories` right under `prefix` whose name starts with what follows the last `/`."""
+        """Names of the `directories` right under `prefix`'s folder whose name starts with `prefix`'s last part."""
+        base = self._key(prefix.rsplit("/", 1)[0]) + "/"
         found: set[str] = set()
-        base = prefix.rsplit("/", 1)[0] + "/"
-        for path in self.list(prefix):
-            rest = path[len(base):]
-            if "/" in rest:
-                found.add(rest.split("/", 1)[0])
+        try:
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.target.bucket, Prefix=self._key(prefix), Delimiter="/"):
+                found.update(p["Prefix"][len(base):].rstrip("/") for p in page.get("CommonPrefixes", []))
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
         return sorted(found)
 
 
