@@ -89,6 +89,10 @@ def test_alter_partitions_rename_swap_truncate(cur, db):
     assert run(cur, "SELECT * FROM ev") == [(7, "x")]
     assert run(cur, "SELECT * FROM ev2") == [(15, "b")]
     assert versions(cur, "ev") == {"ev": (2, 1)}
+    run(cur, "CREATE TABLE ev_like LIKE ev2")
+    assert versions(cur, "ev_like") == {"p2": (1, 0)}
+    assert run(cur, "SHOW CREATE TABLE ev_like")[0][1].replace("ev_like", "ev2") == \
+        run(cur, "SHOW CREATE TABLE ev2")[0][1]
     run(cur, "ALTER TABLE ev2 RENAME ev3")
     assert run(cur, "SELECT * FROM ev3") == [(15, "b")]
     run(cur, "TRUNCATE TABLE ev3")

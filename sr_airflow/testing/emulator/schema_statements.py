@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 
@@ -23,6 +24,23 @@ def _analyzing(message: str) -> EmulatorError:
 def column_from_duck(name: str, duck_type: str) -> Column:
     mapping = {"INTEGER": "INT", "TIMESTAMP": "DATETIME", "HUGEINT": "LARGEINT", "VARCHAR": "VARCHAR(65533)"}
     return Column(name=name, sr_type=mapping.get(duck_type, duck_type))
+
+
+def p_buckets(partition) -> int:
+    return len(partition.tablet_ids)
+
+
+def _create_like(cur: Cursor) -> tuple[bool, list[str], list[str]] | None:
+    """`[IF NOT EXISTS] t2 LIKE t1` after CREATE TABLE, or None (and the cursor untouched)."""
+    start = cur.pos
+    if_not_exists = cur.accept("IF", "NOT", "EXISTS")
+    target = cur.qualified()
+    if cur.accept("LIKE"):
+        source = cur.qualified()
+        cur.end()
+        return if_not_exists, target, source
+    cur.pos = start
+    return None
 
 
 class SchemaStatements:
@@ -75,6 +93,9 @@ class SchemaStatements:
         return None
 
     def _create_table(self, cur: Cursor, session: SessionState) -> Result:
+        like = _create_like(cur)
+        if like is not None:
+            return self._create_table_like(like, session)
         definition = ddl.parse_create_table(cur)
         with self.cluster.lock:
             db = self._db(definition.db, session)
@@ -106,6 +127,27 @@ class SchemaStatements:
             db.tables[table.name] = table
             if select_sql:
                 TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, None)
+            self.cluster.save()
+        return None
+
+    def _create_table_like(self, like: tuple[bool, list[str], list[str]], session: SessionState) -> Result:
+        if_not_exists, target, source = like
+        with self.cluster.lock:
+            db, name = self._split(target, session)
+            _, original = self._table(source, session)
+            if name in db.tables:
+                if if_not_exists:
+                    return None
+                raise EmulatorError(f"Getting analyzing error. Detail message: Table '{name}' already exists.", 1050)
+            table = copy.deepcopy(original)
+            table.id, table.name, table.base_index_id = self.catalog.new_id(), name, self.catalog.new_id()
+            table.create_time, table.state = time.time(), "NORMAL"
+            table.partitions = [self.catalog.new_partition(p.name if p.name != original.name else name, p_buckets(p),
+                                                           lower=p.lower, upper=p.upper, values=p.values)
+                                for p in original.partitions if not p.is_temp and
+                                original.partition_type != "EXPR"]
+            self.store.create(table)
+            db.tables[name] = table
             self.cluster.save()
         return None
 
