@@ -47,11 +47,14 @@ def test_range_partitions_versions_and_partitions_meta(cur, db):
     run(cur, "INSERT INTO sales (d, id) SELECT d, id + 10 FROM sales WHERE d >= '2024-01-01'")
     assert versions(cur, "sales") == {"p2023": (2, 1), "p2024": (3, 2)}
     assert run(cur, "SELECT amount FROM sales WHERE id = 12") == [(0,)]
+    run(cur, "INSERT INTO sales VALUES ('2024-02-01', 2, 5)")  # AGGREGATE KEY: SUM into the existing row
+    assert run(cur, "SELECT amount FROM sales WHERE id = 2") == [(25,)]
+    assert versions(cur, "sales") == {"p2023": (2, 1), "p2024": (4, 2)}
     with pytest.raises(Exception, match="no partition to go to"):
         run(cur, "INSERT INTO sales VALUES ('2030-01-01', 9, 1)")
-    assert versions(cur, "sales") == {"p2023": (2, 1), "p2024": (3, 2)}
+    assert versions(cur, "sales") == {"p2023": (2, 1), "p2024": (4, 2)}
     run(cur, "DELETE FROM sales WHERE id = 1")
-    assert versions(cur, "sales") == {"p2023": (3, 0), "p2024": (3, 2)}
+    assert versions(cur, "sales") == {"p2023": (3, 0), "p2024": (4, 2)}
     meta = as_dicts(cur, "SELECT * FROM information_schema.partitions_meta WHERE TABLE_NAME = 'sales' "
                          "AND PARTITION_NAME = 'p2024'")[0]
     assert list(meta) == ["DB_NAME", "TABLE_NAME", "PARTITION_NAME", "PARTITION_ID", "COMPACT_VERSION",
@@ -65,7 +68,7 @@ def test_range_partitions_versions_and_partitions_meta(cur, db):
     rows = as_dicts(cur, "SHOW PARTITIONS FROM sales")
     assert list(rows[0]) == PARTITION_COLUMNS
     assert [(r["PartitionName"], r["VisibleVersion"], r["RowCount"]) for r in rows] == [
-        ("p2023", "3", "0"), ("p2024", "3", "2")]
+        ("p2023", "3", "0"), ("p2024", "4", "2")]
     assert rows[1]["Range"] == "[types: [DATE]; keys: [2024-01-01]; ..types: [DATE]; keys: [2025-01-01]; )"
     assert rows[0]["Range"] == "[types: [DATE]; keys: [0000-01-01]; ..types: [DATE]; keys: [2024-01-01]; )"
     ids = [int(r["PartitionId"]) for r in rows]

@@ -151,10 +151,38 @@ class TableWriter:
             cols = ", ".join(q(c.name) for c in table.columns)
             con.execute(f"INSERT INTO {target} ({cols}, {PARTITION_COLUMN}) SELECT {cols}, {PARTITION_COLUMN} "
                         "FROM __routed")
+            if table.keys_type == "AGG_KEYS":
+                self._aggregate(touched)
         finally:
             con.execute("DROP TABLE IF EXISTS __routed")
         self.commit(touched)
         return count
+
+    def _aggregate(self, partitions: set[str]) -> None:
+        """AGGREGATE KEY tables keep one row per key: SUM/MIN/MAX/REPLACE/REPLACE_IF_NOT_NULL of the rest."""
+        table, con = self.table, self.store
+        target = physical(table.id)
+        keys = [q(k) for k in table.key_columns]
+        exprs = []
+        for column in table.columns:
+            name = q(column.name)
+            if column.name in table.key_columns:
+                exprs.append(name)
+                continue
+            latest_non_null = f"arg_max({name}, CASE WHEN {name} IS NULL THEN NULL ELSE rowid END)"
+            function = {"SUM": f"sum({name})", "MIN": f"min({name})", "MAX": f"max({name})",
+                        "REPLACE": f"arg_max({name}, rowid)", "REPLACE_IF_NOT_NULL": latest_non_null,
+                        }.get((column.agg or "REPLACE").upper(), f"any_value({name})")
+            exprs.append(f"CAST({function} AS {sqltypes.to_duckdb(column.sr_type)}) AS {name}")
+        names = ", ".join("'" + p.replace("'", "''") + "'" for p in partitions)
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __agg AS SELECT {', '.join(exprs)}, {PARTITION_COLUMN} "
+                    f"FROM {target} WHERE {PARTITION_COLUMN} IN ({names}) "
+                    f"GROUP BY {', '.join(keys)}, {PARTITION_COLUMN}")
+        cols = ", ".join(q(c.name) for c in table.columns)
+        con.execute(f"DELETE FROM {target} WHERE {PARTITION_COLUMN} IN ({names})")
+        con.execute(f"INSERT INTO {target} ({cols}, {PARTITION_COLUMN}) SELECT {cols}, {PARTITION_COLUMN} "
+                    "FROM __agg")
+        con.execute("DROP TABLE __agg")
 
     def _create_expression_partitions(self) -> None:
         table, con = self.table, self.store
