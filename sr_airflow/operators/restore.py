@@ -194,7 +194,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             return self._wait_job(context, target)
         busy = self._running_job(target)
         if busy is not None:
-            return self._busy(context, busy)
+            return self._busy(context, target, busy)
         snapshot_tables = list((detail.details.get("backup_objects") or {}).keys())
         overwritten = self._check_target(scope, snapshot_tables) if target else []
         self.log.info("Restoring snapshot %s (%s) from %s into %s%s.", self.snapshot_label, timestamp,
@@ -204,7 +204,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             self.hook.execute(statement)
         except Exception as exc:
             if is_busy_error(exc):
-                return self._busy(context, str(exc))
+                return self._busy(context, target, str(exc))
             raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} was refused by StarRocks: "
                                  f"{str(exc).rstrip('.')}.") from None
         job = self._latest_job(target)
@@ -264,8 +264,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return check_restore_target(target_database=target, targets=targets, existing=existing,
                                     snapshot_columns=snapshot_columns, allow_overwrite=self.allow_overwrite)
 
-    def _busy(self, context: Any, reason: str) -> dict[str, Any]:
-        target = self.target_database or self.database
+    def _busy(self, context: Any, target: str | None, reason: str) -> dict[str, Any]:
         if self.on_busy == "fail":
             raise JobFailedError(f"Restore into database {target!r} refused: another job is running "
                                  f"({reason.rstrip('.')}).")

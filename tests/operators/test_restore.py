@@ -117,6 +117,21 @@ def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(
     assert rows == (("true",),)
 
 
+def test_a_restore_onto_a_busy_database_fails_with_on_busy_fail(clusters, capsys):
+    source, _ = clusters
+    source.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "1.0")')
+    try:
+        source.sql("BACKUP DATABASE sales SNAPSHOT busy_for_restore TO repo_r")
+        before = _restores(source)
+        states, _ = run_dag(dags.restore_busy_fail)
+    finally:
+        source.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
+    assert states["restore"] == "failed"
+    assert _restores(source) == before
+    assert "Restore into database 'sales' refused: another job is running" in capsys.readouterr().out
+    source.wait_state("BACKUP", "sales", ("FINISHED",))
+
+
 def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s3_server):
     source, _ = clusters
     states, _ = run_dag(dags.backup_for_chain)

@@ -150,3 +150,4 @@ drop_repo = single_task_dag("drop_repo", lambda: StarRocksDropRepositoryOperator
 backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", catalog_conn_id="s3_test")
 restore_chain = restore_dag("restore_chain", from_catalog=True, database="sales", target_database="sales_pitr",
                             storage_conn_id="s3_test", deferrable=True)
+restore_busy_fail = restore_dag("restore_busy_fail", snapshot_label="snap_full", on_busy="fail", deferrable=False)
