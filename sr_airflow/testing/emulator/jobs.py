@@ -82,6 +82,7 @@ class Job:
         self.cluster.persist_job(self.record)
 
     def start(self) -> None:
+        self.record["plan"] = dataclasses.asdict(self.plan)  # what a journal replay would need to resume
         self.cluster.persist_job(self.record)
         self.thread.start()
 
