@@ -35,6 +35,7 @@ def backup_arguments(plan: dict) -> dict:
         "parent_label": plan["parent_label"],
         "tombstones": plan["tombstones"],
         "partition_stats": plan["partition_stats"],
+        "catalog_scope": plan["catalog_scope"],
     }
 
 

@@ -319,3 +319,15 @@ def render_activate_materialized_view(database: str, name: str) -> str:
     qualified = quote_identifier(database, argument="database") + "." + quote_identifier(name, argument="name")
     return f"ALTER MATERIALIZED VIEW {qualified} ACTIVE"
 
+
+
+def render_drop_table(database: str, table: str) -> str:
+    """A table the restored point in time no longer has (a tombstone of the chain)."""
+    return "DROP TABLE " + quote_identifier(database, argument="database") + "." + quote_identifier(table,
+                                                                                                   argument="table")
+
+
+def render_drop_partition(database: str, table: str, partition: str) -> str:
+    """A partition the restored point in time no longer has (a tombstone of the chain)."""
+    qualified = quote_identifier(database, argument="database") + "." + quote_identifier(table, argument="table")
+    return f"ALTER TABLE {qualified} DROP PARTITION " + quote_identifier(partition, argument="partition")

@@ -78,6 +78,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     :param parent_label: the snapshot an incremental builds on (a plan's ``parent_label``).
     :param tombstones: tables/partitions dropped since the parent, ``[{"table", "partition"}]`` (from the plan).
     :param partition_stats: ``[[table, partition, rows, bytes], ...]`` from the plan, kept in the catalog.
+    :param catalog_scope: the scope the catalog records (a plan's ``catalog_scope``: the chain's database or
+        table group); default: this backup's own scope.
     :param catalog_conn_id: storage connection of the repository location; when set, the snapshot's job info is
         read and its catalog entry written, and its size measured.
     """
@@ -85,7 +87,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     template_fields: Sequence[str] = (
         "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
         "snapshot_label", "catalog_conn_id", "label_kind", "snapshot_kind", "parent_label", "tombstones",
-        "partition_stats",
+        "partition_stats", "catalog_scope",
     )
     template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
                                  "functions": "json", "external_catalogs": "json"}
@@ -95,7 +97,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                  external_catalogs: Any = None, snapshot_label: str | None = None, label_kind: str = "full",
                  timeout: int | None = None, on_busy: str = "wait", cancel_on_kill: bool = True,
                  catalog_conn_id: str | None = None, snapshot_kind: str = "full", parent_label: str | None = None,
-                 tombstones: Any = None, partition_stats: Any = None, **kwargs: Any) -> None:
+                 tombstones: Any = None, partition_stats: Any = None, catalog_scope: Any = None,
+                 **kwargs: Any) -> None:
         if on_busy not in ON_BUSY:
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if "{{" not in label_kind and label_kind not in LABEL_KINDS:  # a templated kind is checked when used
@@ -120,6 +123,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.parent_label = parent_label
         self.tombstones = tombstones
         self.partition_stats = partition_stats
+        self.catalog_scope = catalog_scope
 
     # ---- what this run backs up
     def scope(self) -> Scope:
@@ -253,7 +257,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             parent_label=self.parent_label or None,
             tombstones=[Tombstone(t["table"], t.get("partition")) for t in self.tombstones or []],
             partition_stats={(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []},
-            scope=scope_description(self.scope()), phase_seconds=result["phase_seconds"], dag_id=self.dag_id,
+            scope=self.catalog_scope or scope_description(self.scope()), phase_seconds=result["phase_seconds"],
+            dag_id=self.dag_id,
             run_id=context["dag_run"].run_id, snapshot_bytes=size.bytes, snapshot_objects=size.objects,
             source_version=str(self.hook.server_version()),
         )

@@ -24,7 +24,18 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class StarRocksBaseOperator(BaseOperator):
+class TemplatedConnectionMixin:
+    """Adds ``starrocks_conn_id`` to every subclass's template fields: the shipped DAGs choose the cluster per
+    run (a param), so the connection id is always templated."""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = tuple(getattr(cls, "template_fields", ()))
+        if "starrocks_conn_id" not in fields:
+            cls.template_fields = (*fields, "starrocks_conn_id")
+
+
+class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
     """Base of the StarRocks operators: connection, hook, deferrable waiting and cancel on kill.
 
     :param starrocks_conn_id: the StarRocks connection (type ``starrocks``).
@@ -35,13 +46,6 @@ class StarRocksBaseOperator(BaseOperator):
     """
 
     ui_color = "#d6ecff"
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        # The shipped DAGs choose the cluster per run (a param), so the connection id is always templated.
-        super().__init_subclass__(**kwargs)
-        fields = tuple(getattr(cls, "template_fields", ()))
-        if "starrocks_conn_id" not in fields:
-            cls.template_fields = (*fields, "starrocks_conn_id")
 
     def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
                  poll_interval: float = 2.0, max_poll_interval: float = 60.0, wait_timeout: float | None = None,

@@ -9,11 +9,13 @@ task; an empty plan means no job at all.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sr_airflow.engine.catalog import Catalog, SnapshotKind
+from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone
+from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
 from sr_airflow.engine.planner import (
     BackupPlan,
     PartitionState,
@@ -25,21 +27,23 @@ from sr_airflow.engine.planner import (
 )
 from sr_airflow.operators.base import StarRocksBaseOperator
 
-MODES = ("changed", "logical_date")
+MODES = ("changed", "logical_date", "target")
 
 
 def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionState], partitions: Sequence[str],
-                        table: str | None, *, now: datetime, policy: PlanPolicy) -> BackupPlan:
+                        table: str | None, *, now: datetime, policy: PlanPolicy,
+                        exclude_tables: Sequence[str] = ()) -> BackupPlan:
     """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them).
 
     A full backup comes first when the database has no good base (a chain must start with a full). A named
     partition already held at its current version by the chain is left out, so a rerun of a date is a no-op.
     """
-    base_plan = plan_backup(catalog, database, states, now=now, policy=policy)
+    base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables)
     if base_plan.kind is SnapshotKind.FULL:
         return base_plan
     changed = {p.key for p in base_plan.partitions}
     wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
+              and s.table not in exclude_tables
               and not s.is_temp]
     todo = [s for s in wanted if s.key in changed]
     by_table: dict[str, list[str]] = {}
@@ -50,15 +54,45 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
     reason = (f"{len(todo)} partition(s) of the data interval to back up, {held} already held at their version"
               if wanted else f"no partition named {', '.join(partitions)} in database {database}")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
-                      reason, tuple(todo))
+                      reason, tuple(todo), requested_tables=base_plan.requested_tables)
 
 
-def plan_to_xcom(plan: BackupPlan, mode: str) -> dict[str, Any]:
+def plan_against_target(database: str, source: list[PartitionState], target: list[PartitionState],
+                        tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = ()) -> BackupPlan:
+    """The ``target`` plan (migration catch-up): source partitions the target lacks or holds at another version.
+
+    RESTORE sets a restored partition's visible version to the backed-up one, so after a migration the two
+    clusters' versions are comparable; partitions only the target has are reported as tombstones, not dropped.
+    """
+    wanted = set(tables) if tables else None
+
+    def keep(s: PartitionState) -> bool:
+        return not s.is_temp and s.table not in exclude_tables and (wanted is None or s.table in wanted)
+
+    theirs = {s.key: s for s in target if keep(s)}
+    mine = [s for s in source if keep(s)]
+    todo = [s for s in mine if s.key not in theirs or theirs[s.key].version != s.version]
+    by_table: dict[str, list[str]] = {}
+    for s in todo:
+        by_table.setdefault(s.table, []).append(s.partition)
+    target_tables = {t for t, _ in theirs}
+    plans = tuple(TablePlan(t, tuple(sorted(ps)), t not in target_tables) for t, ps in sorted(by_table.items()))
+    gone = sorted(set(theirs) - {s.key for s in mine})
+    tombstones = tuple(Tombstone(t, p) for t, p in gone)
+    reason = (f"{len(todo)} partition(s) differ from the target" if todo
+              else "the target holds every partition at the source's version")
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, None, plans, tombstones, reason, tuple(todo),
+                      requested_tables=tuple(sorted(wanted)) if wanted else None)
+
+
+def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None) -> dict[str, Any]:
     """The plan for the backup task. A full takes the whole database (``tables`` None): views, materialized
-    views and functions too, which partitions_meta does not list."""
+    views and functions too, which partitions_meta does not list. The catalog scope names a table group only
+    when the user restricted the tables to ``group`` (leaving materialized views out does not make one)."""
     tables = None if plan.kind is SnapshotKind.FULL else [
         t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
-    label_kind = "full" if plan.kind is SnapshotKind.FULL else ("part" if mode == "logical_date" else "incr")
+    label_kind = ("full" if plan.kind is SnapshotKind.FULL
+                  else {"logical_date": "part", "target": "mig"}.get(mode, "incr"))
     return {
         "database": plan.database,
         "kind": plan.kind.value,
@@ -68,6 +102,7 @@ def plan_to_xcom(plan: BackupPlan, mode: str) -> dict[str, Any]:
         "tombstones": [{"table": t.table, "partition": t.partition} for t in plan.tombstones],
         "partition_stats": [[p.table, p.partition, p.row_count, p.data_size] for p in plan.partitions],
         "partitions": sum(len(t.partitions) for t in plan.tables),
+        "catalog_scope": {"database": plan.database, **({"tables": sorted(group)} if group else {})},
         "reason": plan.reason,
         "empty": plan.is_empty,
     }
@@ -85,14 +120,19 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
     :param table: restrict ``logical_date`` mode to one table (default: every table with those partitions).
     :param max_incrementals: force a full after this many incrementals on one full (None: never).
     :param max_full_age_days: force a full when the chain's full is older than this (None: never).
+    :param target_conn_id: ``target`` mode: the cluster the database was migrated to.
+    :param target_database: ``target`` mode: the database there (default: ``database``).
+    :param tables: ``target`` mode: only these tables.
     """
 
     template_fields: Sequence[str] = ("repository", "database", "storage_conn_id", "location", "mode", "partitions",
-                                      "table", "max_incrementals", "max_full_age_days")
+                                      "table", "max_incrementals", "max_full_age_days", "target_conn_id",
+                                      "target_database", "tables")
 
     def __init__(self, *, repository: str, database: str, storage_conn_id: str | None = None,
                  location: str | None = None, mode: str = "changed", partitions: Any = None,
                  table: str | None = None, max_incrementals: int | None = 6, max_full_age_days: int | None = 7,
+                 target_conn_id: str | None = None, target_database: str | None = None, tables: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.repository = repository
@@ -104,6 +144,9 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         self.table = table
         self.max_incrementals = max_incrementals
         self.max_full_age_days = max_full_age_days
+        self.target_conn_id = target_conn_id
+        self.target_database = target_database
+        self.tables = tables
 
     def _partition_names(self) -> list[str]:
         names = [self.partitions] if isinstance(self.partitions, str) else list(self.partitions or [])
@@ -111,6 +154,24 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
             raise ValueError(f"partitions must name at least one partition in logical_date mode, got "
                              f"{self.partitions!r}.")
         return names
+
+    def _table_names(self) -> list[str] | None:
+        if not self.tables:
+            return None
+        items = [self.tables] if isinstance(self.tables, str) else list(self.tables)
+        return [item if isinstance(item, str) else str(item["name"]) for item in items]
+
+    def _target_states(self) -> list[PartitionState]:
+        from sr_airflow.hooks.starrocks import StarRocksHook
+
+        if not self.target_conn_id:
+            raise ValueError("target mode needs target_conn_id: the cluster to compare with.")
+        target_db = self.target_database or self.database
+        hook = StarRocksHook(starrocks_conn_id=self.target_conn_id)
+        columns, rows = hook.fetch(partitions_meta_query(target_db))
+        states = parse_partitions_meta([dict(zip(columns, row, strict=False)) for row in rows])
+        # Compare by table and partition name: the target database may carry another name.
+        return [dataclasses.replace(s, database=self.database) for s in states]
 
     def _catalog(self) -> Catalog:
         from sr_airflow.operators.repository import find_repository
@@ -128,21 +189,27 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         if self.mode not in MODES:
-            raise ValueError(f"mode must be 'changed' or 'logical_date', got {self.mode!r}.")
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}.")
         policy = PlanPolicy(
             max_incrementals=self.max_incrementals,
             max_full_age=timedelta(days=self.max_full_age_days) if self.max_full_age_days else None,
         )
-        catalog = self._catalog()
         columns, rows = self.hook.fetch(partitions_meta_query(self.database))
         states = parse_partitions_meta([dict(zip(columns, row, strict=False)) for row in rows])
+        # partitions_meta lists materialized views like tables; BACKUP names them otherwise, and a full backup
+        # (which takes the whole database) carries them. Restores re-activate them.
+        _, mv_rows = self.hook.fetch(materialized_views_query(self.database))
+        views = [mv.name for mv in parse_materialized_views(mv_rows)]
         now = datetime.now(UTC)
-        if self.mode == "changed":
-            plan = plan_backup(catalog, self.database, states, now=now, policy=policy)
+        if self.mode == "target":
+            plan = plan_against_target(self.database, states, self._target_states(), self._table_names(),
+                                       exclude_tables=views)
+        elif self.mode == "changed":
+            plan = plan_backup(self._catalog(), self.database, states, now=now, policy=policy, exclude_tables=views)
         else:
-            plan = plan_for_partitions(catalog, self.database, states, self._partition_names(), self.table,
-                                       now=now, policy=policy)
-        result = plan_to_xcom(plan, self.mode)
+            plan = plan_for_partitions(self._catalog(), self.database, states, self._partition_names(), self.table,
+                                       now=now, policy=policy, exclude_tables=views)
+        result = plan_to_xcom(plan, self.mode, self._table_names() if self.mode == "target" else None)
         if plan.is_empty:
             self.log.info("Nothing to back up in %s: %s.", self.database, plan.reason)
         else:

@@ -29,21 +29,28 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
     :param dry_run: plan and log only (default True).
     """
 
-    template_fields: Sequence[str] = ("repository", "storage_conn_id", "databases")
+    template_fields: Sequence[str] = ("repository", "storage_conn_id", "databases", "keep_last", "keep_daily",
+                                      "keep_weekly", "keep_monthly", "max_age_days", "dry_run")
 
     def __init__(self, *, repository: str, storage_conn_id: str, keep_last: int | None = None,
                  keep_daily: int | None = None, keep_weekly: int | None = None, keep_monthly: int | None = None,
                  max_age_days: float | None = None, databases: Sequence[str] | None = None, dry_run: bool = True,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.policy = RetentionPolicy(
-            keep_last=keep_last, keep_daily=keep_daily, keep_weekly=keep_weekly, keep_monthly=keep_monthly,
-            max_age=timedelta(days=max_age_days) if max_age_days is not None else None,
-        )
+        self.keep_last, self.keep_daily, self.keep_weekly = keep_last, keep_daily, keep_weekly
+        self.keep_monthly, self.max_age_days = keep_monthly, max_age_days
         self.repository = repository
         self.storage_conn_id = storage_conn_id
         self.databases = databases
         self.dry_run = dry_run
+
+    @property
+    def policy(self) -> RetentionPolicy:
+        return RetentionPolicy(
+            keep_last=self.keep_last, keep_daily=self.keep_daily, keep_weekly=self.keep_weekly,
+            keep_monthly=self.keep_monthly,
+            max_age=timedelta(days=self.max_age_days) if self.max_age_days is not None else None,
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.retention import RetentionExecutor
@@ -57,6 +64,8 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
         storage = get_storage(info.location, conn_id=self.storage_conn_id)
         executor = RetentionExecutor(storage, CatalogStore(storage, self.repository), execute=self.hook.execute,
                                      server_version=str(self.hook.server_version()))
+        if self.dry_run not in (True, False):  # a template renders to a bool, or to its text
+            self.dry_run = str(self.dry_run).strip().lower() != "false"
         report = executor.run(self.policy, now=datetime.now(UTC), dry_run=self.dry_run, databases=self.databases)
         result = {"dry_run": report.dry_run, "keep": list(report.plan.keep), "delete": list(report.plan.delete),
                   "deleted": list(report.deleted), "objects_deleted": report.objects_deleted,

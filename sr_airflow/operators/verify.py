@@ -45,13 +45,13 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
     """
 
     template_fields: Sequence[str] = ("database", "repository", "snapshot_label", "storage_conn_id",
-                                      "source_conn_id", "source_database", "tables")
+                                      "source_conn_id", "source_database", "tables", "checksums")
 
     def __init__(self, *, database: str, repository: str, snapshot_label: str, storage_conn_id: str | None = None,
                  source_conn_id: str | None = None, source_database: str | None = None,
                  tables: Sequence[str] | None = None, checksums: bool = False, fail_on_mismatch: bool = True,
                  **kwargs: Any) -> None:
-        if checksums and not source_conn_id:
+        if checksums is True and not source_conn_id:
             raise ValueError("checksums=True needs source_conn_id: checksums are compared with the source.")
         super().__init__(**kwargs)
         self.database = database
@@ -83,6 +83,10 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
             return storage.read_job_info(self.repository, self.snapshot_label).partition_versions()
 
     def execute(self, context: Any) -> dict[str, Any]:
+        if self.checksums not in (True, False):  # a template renders to a bool, or to its text
+            self.checksums = str(self.checksums).strip().lower() == "true"
+        if self.checksums and not self.source_conn_id:
+            raise ValueError("checksums=True needs source_conn_id: checksums are compared with the source.")
         tables = list(self.tables) if self.tables else None
         target = partition_states(self.hook, self.database, tables)
         mismatches = []

@@ -10,11 +10,11 @@ from typing import Any
 from airflow.sdk import BaseSensorOperator
 
 from sr_airflow.engine.errors import JobFailedError
-from sr_airflow.operators.base import DEFAULT_CONN_ID, default_deferrable
+from sr_airflow.operators.base import DEFAULT_CONN_ID, TemplatedConnectionMixin, default_deferrable
 from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
 
 
-class _StarRocksWatchSensor(BaseSensorOperator):
+class _StarRocksWatchSensor(TemplatedConnectionMixin, BaseSensorOperator):
     """Shared by the StarRocks sensors: one :class:`JobWatch`, poked here or deferred to the trigger."""
 
     def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,

@@ -1,14 +1,17 @@
 """``make demo``: the shipped DAGs on the embedded default — a local S3 server and two emulated clusters.
 
-Starts everything on 127.0.0.1, loads a sample database, runs the DAGs through Airflow (``airflow dags test``
-and ``airflow backfill``-style runs), prints a short summary, and stops everything it started. Work files go
-to ``demo-output/`` (kept for inspection: Airflow home, logs, emulator data, query logs).
+Starts an S3 API server and two StarRocks emulators on 127.0.0.1, loads a sample database (partitioned tables,
+a materialized view, a view, a UDF), then runs through Airflow (``dag.test()`` in one child process, against a
+migrated metadata database): the nightly full backup, an incremental after one partition changed, a backfill
+of three days of partitions, a migration to the second cluster, a point-in-time restore and retention. Prints
+a short summary and stops everything it started. Work files stay in ``demo-output/`` for inspection.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -18,25 +21,93 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "sr-demo"
 ACCESS_KEY, SECRET_KEY = "demo-access-key", "demo-secret-key"
+DATABASE = "sr_hub"
 
 
+def _sql(server, *statements: str) -> list:
+    conn = server.connect()
+    try:
+        with conn.cursor() as cur:
+            rows: list = []
+            for statement in statements:
+                cur.execute(statement)
+                rows = list(cur.fetchall())
+            return rows
+    finally:
+        conn.close()
+
+
+# ---- the child process: Airflow runs the DAGs ----------------------------------------------------------------
+def run_scenario(source_port: int) -> dict:
+    """Runs inside the child (Airflow configured by the environment). Returns what happened, for the summary."""
+    import pendulum
+    import pymysql
+    from airflow.sdk.definitions.dag import DAG  # noqa: F401 - Airflow loads before the DAG files
+
+    def dag(dag_id: str):
+        import runpy
+
+        return runpy.run_path(str(REPO_ROOT / "dags" / f"{dag_id}.py"))["dag"]
+
+    def sql(statement: str) -> None:
+        conn = pymysql.connect(host="127.0.0.1", port=source_port, user="root", autocommit=True)
+        with conn.cursor() as cur:
+            cur.execute(statement)
+        conn.close()
+
+    steps: list[dict] = []
+
+    def run(title: str, dag_id: str, **kwargs) -> dict:
+        started = time.monotonic()
+        dag_run = dag(dag_id).test(**kwargs)
+        tasks = {ti.task_id if ti.map_index < 0 else f"{ti.task_id}[{ti.map_index}]": (str(ti.state), ti)
+                 for ti in dag_run.get_task_instances()}
+        step = {"title": title, "dag_id": dag_id, "state": str(dag_run.state),
+                "seconds": round(time.monotonic() - started, 1),
+                "tasks": {k: v[0] for k, v in tasks.items()}}
+        steps.append(step)
+        print(f"  {title:<58} {step['state']:<8} {step['seconds']:6.1f} s", flush=True)
+        if step["state"] != "success":
+            raise SystemExit(f"{dag_id} did not succeed: {step['tasks']}")
+        step["xcom"] = {k: v[1].xcom_pull(task_ids=v[1].task_id, map_indexes=v[1].map_index)
+                        for k, v in tasks.items() if v[0] == "success"}
+        return step
+
+    run("1. nightly full backup (sr_full_backup)", "sr_full_backup")
+    sql(f"INSERT INTO {DATABASE}.sr_events VALUES (1001, 7, '2024-12-03', 99.90)")
+    run("2. one partition changed: incremental (mode changed)", "sr_incremental_backup")
+    point_in_time = pendulum.now("UTC").to_iso8601_string()
+    time.sleep(1.1)
+    for day in ("2024-12-01", "2024-12-02", "2024-12-04"):
+        sql(f"INSERT INTO {DATABASE}.sr_events VALUES (2000, 3, '{day}', 10.00)")
+    for day in (1, 2, 4):
+        moment = pendulum.datetime(2024, 12, day, tz="UTC")
+        run(f"3. backfill {moment.to_date_string()}: its partition (mode logical_date)", "sr_incremental_backup",
+            logical_date=moment, run_after=moment, run_conf={"mode": "logical_date"})
+    run("4. migrate sr_hub to the second cluster (sr_migration)", "sr_migration",
+        run_conf={"database": DATABASE, "verify": "counts"})
+    run("5. point-in-time restore as sr_hub_then (sr_restore)", "sr_restore",
+        run_conf={"database": DATABASE, "target_database": "sr_hub_then", "point_in_time": point_in_time})
+    run("6. retention: keep the newest 3 and what they need (sr_retention)", "sr_retention",
+        run_conf={"keep_last": 3, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0, "dry_run": False})
+    return {"steps": steps}
+
+
+# ---- the parent process: servers, data, environment, summary --------------------------------------------------
 class Demo:
     def __init__(self, workdir: Path):
         self.workdir = workdir
         self.servers: list = []
-        self.timings: dict[str, float] = {}
-        self.env: dict[str, str] = {}
 
-    # ---- set-up
     def start(self) -> None:
+        import boto3
+
         from sr_airflow.testing.emulator.process import EmulatorServer
         from sr_airflow.testing.servers import S3Server
 
         self.s3 = self._keep(S3Server(log_path=self.workdir / "s3.log"))
-        self.source = self._keep(EmulatorServer(self.workdir / "source", min_phase_seconds=0.3))
-        self.target = self._keep(EmulatorServer(self.workdir / "target", min_phase_seconds=0.3))
-        import boto3
-
+        self.source = self._keep(EmulatorServer(self.workdir / "source", min_phase_seconds=0.2))
+        self.target = self._keep(EmulatorServer(self.workdir / "target", min_phase_seconds=0.2))
         boto3.client("s3", endpoint_url=self.s3.endpoint_url, aws_access_key_id=ACCESS_KEY,
                      aws_secret_access_key=SECRET_KEY, region_name="us-east-1").create_bucket(Bucket=BUCKET)
         print(f"S3 API server on {self.s3.endpoint_url}; StarRocks emulators on ports {self.source.port} (source) "
@@ -51,7 +122,14 @@ class Demo:
         for server in reversed(self.servers):
             server.stop()
 
-    def configure_airflow(self) -> None:
+    def load_sample(self) -> None:
+        from sr_airflow.testing.sample_data import sample_database
+
+        _sql(self.source, *sample_database(DATABASE))
+        print(f"Loaded sample database {DATABASE} on the source: sr_events (5 daily partitions), sr_member "
+              "(primary key), sr_pmc, materialized view sr_mv1, view sr_view1, UDF sr_udf1.")
+
+    def environment(self) -> dict[str, str]:
         home = self.workdir / "airflow"
         home.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "sr_airflow.toml"
@@ -61,11 +139,16 @@ class Demo:
             'repository = "demo_repo"\n'
             f'location = "s3://{BUCKET}/backups"\n'
             'storage_conn_id = "aws_default"\n'
-            'databases = ["sr_hub"]\n'
+            f'databases = ["{DATABASE}"]\n'
+            "[sr_migration]\n"
+            'source_conn_id = "starrocks_default"\n'
+            'target_conn_id = "starrocks_target"\n'
+            "[sr_incremental_backup]\n"
+            'partition_template = "p{{ data_interval_start | ds_nodash }}"\n'
         )
         aws = {"conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
                "extra": {"endpoint_url": self.s3.endpoint_url, "region_name": "us-east-1"}}
-        self.env = {
+        return {
             **os.environ,
             "AIRFLOW_HOME": str(home),
             "AIRFLOW__CORE__DAGS_FOLDER": str(REPO_ROOT / "dags"),
@@ -77,68 +160,74 @@ class Demo:
             "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
             "NO_GCE_CHECK": "True",
         }
-        self._airflow("db", "migrate")
 
-    def load_sample(self) -> None:
-        from sr_airflow.testing.sample_data import sample_database
-
-        conn = self.source.connect()
-        with conn.cursor() as cur:
-            for statement in sample_database("sr_hub"):
-                cur.execute(statement)
-        conn.close()
-        print("Loaded sample database sr_hub (3 tables, 5 daily partitions, an MV, a view, a UDF) on the source.")
-
-    # ---- running DAGs
-    def _airflow(self, *args: str) -> str:
+    def run_dags(self) -> dict:
+        env = self.environment()
         airflow = str(Path(sys.executable).parent / "airflow")
-        done = subprocess.run([airflow, *args], env=self.env, capture_output=True, text=True, timeout=900)
+        subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True, timeout=600)
+        result_file = self.workdir / "scenario.json"
+        with open(self.workdir / "airflow.log", "w") as log:
+            done = subprocess.run([sys.executable, "-m", "sr_airflow.testing.demo", "--scenario",
+                                   str(self.source.port), str(result_file)], env=env, stdout=log,
+                                  stderr=subprocess.STDOUT, timeout=1800)
+        sys.stdout.write(_progress_lines(self.workdir / "airflow.log"))
         if done.returncode != 0:
-            sys.stderr.write(done.stdout[-4000:] + done.stderr[-4000:])
-            raise SystemExit(f"airflow {' '.join(args[:3])} failed with exit code {done.returncode}.")
-        return done.stdout
+            raise SystemExit(f"The DAG runs failed; see {self.workdir / 'airflow.log'}.")
+        return json.loads(result_file.read_text())
 
-    def run_dag(self, dag_id: str, *, conf: dict | None = None, logical_date: str | None = None) -> None:
-        args = ["dags", "test", dag_id] + ([logical_date] if logical_date else [])
-        if conf:
-            args += ["-c", json.dumps(conf)]
-        started = time.monotonic()
-        self._airflow(*args)
-        self.timings[dag_id + (f" {logical_date}" if logical_date else "")] = time.monotonic() - started
-        print(f"  {dag_id} {logical_date or ''} succeeded in {self.timings[list(self.timings)[-1]]:.1f} s")
-
-    # ---- what happened
-    def summary(self) -> None:
+    def summary(self, scenario: dict) -> None:
         from sr_airflow.storage import get_storage
+        from sr_airflow.storage.catalog_store import CatalogStore
 
         storage = get_storage(f"s3://{BUCKET}/backups", endpoint=self.s3.endpoint_url,
                               aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
-        print("\nSnapshots in demo_repo (read straight from storage):")
-        for listing in storage.list_snapshots("demo_repo"):
-            size = storage.snapshot_size("demo_repo", listing.label)
-            status = "OK" if listing.timestamps else "ERROR: no snapshot"
-            print(f"  {listing.label:<50} {', '.join(listing.timestamps):<24} {status:<4} "
-                  f"{size.bytes:>9} bytes in {size.objects} files")
-        print("\nDAG runs:")
-        for name, seconds in self.timings.items():
-            print(f"  {name:<40} {seconds:6.1f} s")
+        catalog = CatalogStore(storage, "demo_repo").load()
+        print("\nSnapshots kept in demo_repo (catalog beside them in storage):")
+        for entry in catalog.entries():
+            partitions = len(entry.partitions)
+            print(f"  {entry.label:<44} {entry.kind.value:<11} parent {str(entry.parent_label)[:22]:<22} "
+                  f"{partitions:>3} partitions {entry.snapshot_bytes or 0:>8} bytes")
+        steps = {s["dag_id"] + s["title"][:2]: s for s in scenario["steps"]}
+        migration = next(s for s in scenario["steps"] if s["dag_id"] == "sr_migration")
+        restore = next(s for s in scenario["steps"] if s["dag_id"] == "sr_restore")
+        retention = next(s for s in scenario["steps"] if s["dag_id"] == "sr_retention")
+        summary = migration["xcom"].get("summary") or {}
+        verify = migration["xcom"].get("verify") or {}
+        print("\nMigration: snapshot", summary.get("snapshot_label"), f"({summary.get('snapshot_bytes')} bytes);",
+              f"verify ok={verify.get('ok')} over {verify.get('partitions_checked')} partitions;",
+              f"catch-up rounds {summary.get('catch_up_rounds')}, in step: {summary.get('in_step')}.")
+        chain = (restore["xcom"].get("restore") or {}).get("chain")
+        print(f"Point-in-time restore: chain {chain}; verify ok="
+              f"{(restore['xcom'].get('verify') or {}).get('ok')}.")
+        print(f"Retention deleted: {(retention['xcom'].get('apply_retention') or {}).get('deleted')}.")
+        source_rows = _sql(self.source, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
+        target_rows = _sql(self.target, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
+        print(f"Rows of sr_events: source {source_rows}, target {target_rows}.")
+        print(f"\n{len(steps)} DAG runs, {sum(s['seconds'] for s in scenario['steps']):.0f} s in total.")
+
+
+def _progress_lines(log_path: Path) -> str:
+    return "".join(line for line in log_path.read_text().splitlines(keepends=True) if re.match(r"  \d\. ", line))
 
 
 def main() -> None:
+    if len(sys.argv) == 4 and sys.argv[1] == "--scenario":
+        result = run_scenario(int(sys.argv[2]))
+        Path(sys.argv[3]).write_text(json.dumps(result, default=str))
+        return
     workdir = REPO_ROOT / "demo-output"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     demo = Demo(workdir)
     try:
         demo.start()
-        demo.configure_airflow()
         demo.load_sample()
-        print("Running the nightly full backup DAG (sr_full_backup)...")
-        demo.run_dag("sr_full_backup")
-        demo.summary()
+        print("Running the DAGs through Airflow (dag.test) ...")
+        scenario = demo.run_dags()
+        demo.summary(scenario)
     finally:
         demo.stop()
-    print(f"\nDemo finished; Airflow home, logs and emulator data are in {workdir}.")
+    print(f"\nDemo finished; everything it started is stopped. Airflow home, logs and emulator data: {workdir}.")
 
 
 if __name__ == "__main__":

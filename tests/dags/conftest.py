@@ -31,6 +31,9 @@ def load_dag(tmp_path, monkeypatch):
         monkeypatch.setenv("SR_AIRFLOW_CONFIG", str(path))
         # dag.test() serialises the DAG by parsing the configured DAG folder: point it at the shipped DAGs.
         monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+        import airflow.settings
+
+        monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))  # computed once when Airflow loads
         return runpy.run_path(str(DAGS / f"{dag_id}.py"))["dag"]
 
     return load

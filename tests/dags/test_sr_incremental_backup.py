@@ -17,7 +17,9 @@ def seed_daily(emu, database: str) -> None:
             f"CREATE TABLE {database}.dims (k INT, v VARCHAR(8)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1",
             f"INSERT INTO {database}.events VALUES (1, '2024-01-01'), (2, '2024-01-02'), (3, '2024-01-03'), "
             "(4, '2024-01-04')",
-            f"INSERT INTO {database}.dims VALUES (1, 'a')")
+            f"INSERT INTO {database}.dims VALUES (1, 'a')",
+            f"CREATE MATERIALIZED VIEW {database}.per_day REFRESH ASYNC AS SELECT d, count(*) AS n "
+            f"FROM {database}.events GROUP BY d")
 
 
 def config(emu, aws_conn, prefix: str, database: str, mode: str) -> str:
@@ -51,7 +53,8 @@ def test_changed_mode_full_then_only_the_changed_partition_then_nothing(emulator
     assert plan_of(first)["kind"] == "full"
     assert backed_up(emulator, "inc_changed")[-1].endswith("TO `inc-changed_repo`")  # whole database
 
-    emulator.sql("INSERT INTO inc_changed.events VALUES (5, '2024-01-03')")
+    emulator.sql("INSERT INTO inc_changed.events VALUES (5, '2024-01-03')",
+                 "REFRESH MATERIALIZED VIEW inc_changed.per_day")  # the MV's version moves too
     second = dag.test()
     plan = plan_of(second)
     assert (plan["kind"], plan["tables"]) == ("incremental", [{"name": "events", "partitions": ["p20240103"]}])

@@ -1,0 +1,204 @@
+"""sr_migration — move a database (or some tables) from one StarRocks cluster to another, from the Airflow UI.
+
+Pre-flight both clusters → the same repository on both (read-only on the target) → backup on the source →
+the snapshot visible on the target → restore (renames optional; never over existing tables unless
+``allow_overwrite``) → materialized views re-activated → verify → catch-up rounds that re-ship the partitions
+changed on the source since the snapshot, until none changed or ``max_catch_up_rounds`` is reached → a summary.
+"""
+
+from __future__ import annotations
+
+import pendulum
+from airflow.sdk import DAG, Param, task
+
+from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.plan import StarRocksPlanBackupOperator
+from sr_airflow.operators.preflight import StarRocksMigrationPreflightOperator
+from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
+from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
+
+DEFAULTS = load_defaults("sr_migration")
+ROUNDS = DEFAULTS["max_catch_up_rounds"] or 0
+TARGET_DB = "{{ params.target_database or params.database }}"
+
+with DAG(
+    dag_id="sr_migration",
+    description="Migrate a StarRocks database to another cluster through a shared repository, verified, with "
+                "catch-up rounds.",
+    schedule=None,
+    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
+    catchup=False,
+    render_template_as_native_obj=True,
+    tags=["starrocks", "migration"],
+    params={
+        "source_conn_id": Param(DEFAULTS["source_conn_id"], type="string", minLength=1, title="Source cluster",
+                                description="StarRocks connection of the cluster the data comes from."),
+        "target_conn_id": Param(DEFAULTS["target_conn_id"], type="string", minLength=1, title="Target cluster",
+                                description="StarRocks connection of the cluster the data goes to."),
+        "database": Param("", type="string", minLength=1, title="Database", description="The database to move."),
+        "target_database": Param(None, type=["string", "null"], title="Target database",
+                                 description="Its name on the target (default: the same name)."),
+        "tables": Param([], type="array", items={"type": "string", "minLength": 1}, title="Tables",
+                        description="Optional: only these tables. Empty: the whole database."),
+        "repository": Param(DEFAULTS["repository"], type="string", minLength=1, title="Repository",
+                            description="Created on both clusters with the same name and location."),
+        "location": Param(DEFAULTS["location"], type="string", minLength=1, title="Location"),
+        "storage_conn_id": Param(DEFAULTS["storage_conn_id"], type="string", minLength=1,
+                                 title="Storage connection"),
+        "allow_overwrite": Param(False, type="boolean", title="Allow overwrite",
+                                 description="Overwrite existing tables of the same schema on the target."),
+        "verify": Param(DEFAULTS["verify"], enum=["versions", "counts", "checksums"], title="Verify",
+                        description="versions: partition versions against the snapshot; counts: also row counts "
+                                    "against the source; checksums: also per-table checksums."),
+    },
+) as dag:
+    preflight = StarRocksMigrationPreflightOperator(
+        task_id="preflight",
+        source_conn_id="{{ params.source_conn_id }}",
+        target_conn_id="{{ params.target_conn_id }}",
+        database="{{ params.database }}",
+        tables="{{ params.tables or None }}",
+    )
+    source_repository = StarRocksCreateRepositoryOperator(
+        task_id="source_repository",
+        starrocks_conn_id="{{ params.source_conn_id }}",
+        repository="{{ params.repository }}",
+        location="{{ params.location }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+    )
+    target_repository = StarRocksCreateRepositoryOperator(
+        task_id="target_repository",
+        starrocks_conn_id="{{ params.target_conn_id }}",
+        repository="{{ params.repository }}",
+        location="{{ params.location }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+        read_only=True,
+    )
+    backup = StarRocksBackupOperator(
+        task_id="backup",
+        starrocks_conn_id="{{ params.source_conn_id }}",
+        repository="{{ params.repository }}",
+        database="{{ params.database }}",
+        tables="{{ params.tables or None }}",
+        catalog_conn_id="{{ params.storage_conn_id }}",
+        label_kind="mig",
+    )
+    visible = StarRocksSnapshotSensor(
+        task_id="snapshot_visible_on_target",
+        starrocks_conn_id="{{ params.target_conn_id }}",
+        repository="{{ params.repository }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        poke_interval=2,
+        timeout=3600,
+    )
+    restore = StarRocksRestoreOperator(
+        task_id="restore",
+        starrocks_conn_id="{{ params.target_conn_id }}",
+        repository="{{ params.repository }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        backup_timestamp="{{ ti.xcom_pull(task_ids='backup')['backup_timestamp'] }}",
+        database="{{ params.database }}",
+        target_database="{{ params.target_database }}",
+        tables="{{ params.tables or None }}",
+        allow_overwrite="{{ params.allow_overwrite }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+    )
+    verify = StarRocksVerifyRestoreOperator(
+        task_id="verify",
+        starrocks_conn_id="{{ params.target_conn_id }}",
+        database=TARGET_DB,
+        repository="{{ params.repository }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        storage_conn_id="{{ params.storage_conn_id }}",
+        source_conn_id="{{ params.source_conn_id if params.verify != 'versions' else None }}",
+        source_database="{{ params.database }}",
+        tables="{{ params.tables or None }}",
+        checksums="{{ params.verify == 'checksums' }}",
+    )
+    preflight >> [source_repository, target_repository] >> backup >> visible >> restore >> verify
+
+    previous = verify
+    for n in range(1, ROUNDS + 1):
+        plan = StarRocksPlanBackupOperator(
+            task_id=f"catch_up_{n}_plan",
+            starrocks_conn_id="{{ params.source_conn_id }}",
+            repository="{{ params.repository }}",
+            database="{{ params.database }}",
+            mode="target",
+            target_conn_id="{{ params.target_conn_id }}",
+            target_database=TARGET_DB,
+            tables="{{ params.tables or None }}",
+        )
+
+        # Only this round's tasks and the later rounds are skipped; the summary still runs.
+        @task.short_circuit(task_id=f"catch_up_{n}_needed", ignore_downstream_trigger_rules=False)
+        def needed(plan: dict) -> bool:
+            """Stop the rounds once the target holds every partition at the source's version."""
+            return not plan["empty"]
+
+        plan_xcom = f"ti.xcom_pull(task_ids='catch_up_{n}_plan')"
+        ship = StarRocksBackupOperator(
+            task_id=f"catch_up_{n}_backup",
+            starrocks_conn_id="{{ params.source_conn_id }}",
+            repository="{{ params.repository }}",
+            database="{{ params.database }}",
+            tables="{{ " + plan_xcom + "['tables'] }}",
+            label_kind="mig",
+            snapshot_kind="incremental",
+            parent_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+            partition_stats="{{ " + plan_xcom + "['partition_stats'] }}",
+            catalog_scope="{{ " + plan_xcom + "['catalog_scope'] }}",
+            catalog_conn_id="{{ params.storage_conn_id }}",
+        )
+        ship_label = f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['snapshot_label'] }}}}"
+        seen = StarRocksSnapshotSensor(
+            task_id=f"catch_up_{n}_visible",
+            starrocks_conn_id="{{ params.target_conn_id }}",
+            repository="{{ params.repository }}",
+            snapshot_label=ship_label,
+            poke_interval=2,
+            timeout=3600,
+        )
+        apply = StarRocksRestoreOperator(
+            task_id=f"catch_up_{n}_restore",
+            starrocks_conn_id="{{ params.target_conn_id }}",
+            repository="{{ params.repository }}",
+            snapshot_label=ship_label,
+            backup_timestamp=f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['backup_timestamp'] }}}}",
+            database="{{ params.database }}",
+            target_database="{{ params.target_database }}",
+            allow_overwrite=True,  # these partitions are the migration's own, restored by the rounds before
+            storage_conn_id="{{ params.storage_conn_id }}",
+        )
+        previous >> plan
+        needed(plan.output) >> ship >> seen >> apply
+        previous = apply
+
+    @task(trigger_rule="none_failed")
+    def summary(**context) -> dict:
+        """What moved, how long each phase took, what verification found, and how many rounds caught up."""
+        ti = context["ti"]
+        backup_result = ti.xcom_pull(task_ids="backup") or {}
+        rounds = [ti.xcom_pull(task_ids=f"catch_up_{n}_backup") for n in range(1, ROUNDS + 1)]
+        plans = [ti.xcom_pull(task_ids=f"catch_up_{n}_plan") for n in range(1, ROUNDS + 1)]
+        shipped = [r for r in rounds if r]
+        last_plan = next((p for p in reversed(plans) if p), None)
+        result = {
+            "preflight": ti.xcom_pull(task_ids="preflight"),
+            "snapshot_label": backup_result.get("snapshot_label"),
+            "backup_timestamp": backup_result.get("backup_timestamp"),
+            "snapshot_bytes": backup_result.get("size_bytes"),
+            "backup_phase_seconds": backup_result.get("phase_seconds"),
+            "restore": ti.xcom_pull(task_ids="restore"),
+            "verify": ti.xcom_pull(task_ids="verify"),
+            "catch_up_rounds": len(shipped),
+            "catch_up_partitions": [p["partitions"] for p in plans if p and not p["empty"]],
+            "in_step": bool(last_plan and last_plan["empty"]),
+        }
+        print("Migration summary:", result)
+        return result
+
+    previous >> summary()

@@ -1,0 +1,77 @@
+"""sr_restore through dag.test(): a point-in-time restore resolves the chain from the catalog, link by link."""
+
+from __future__ import annotations
+
+import time
+
+import pendulum
+import pytest
+
+from tests.dags.conftest import BUCKET, states
+from tests.dags.test_sr_incremental_backup import config, seed_daily
+
+pytestmark = pytest.mark.slow
+
+
+def rows_by_partition(emu, database: str) -> dict[str, tuple[int, int]]:
+    rows = emu.sql("SELECT PARTITION_NAME, ROW_COUNT, VISIBLE_VERSION FROM information_schema.partitions_meta "
+                   f"WHERE DB_NAME = '{database}' AND TABLE_NAME = 'events'")
+    return {name: (count, version) for name, count, version in rows}
+
+
+def restore_config(emu, aws_conn, prefix: str) -> str:
+    return f"""
+[defaults]
+starrocks_conn_id = "{emu.conn_id}"
+repository = "{prefix}_repo"
+location = "s3://{BUCKET}/{prefix}"
+storage_conn_id = "{aws_conn}"
+"""
+
+
+def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_emulator, aws_conn, load_dag):
+    seed_daily(emulator, "pitr")
+    backup = load_dag("sr_incremental_backup", config(emulator, aws_conn, "pitr", "pitr", "changed"))
+    assert states(backup.test())["backup[0]"] == "success"  # full
+    emulator.sql("INSERT INTO pitr.events VALUES (5, '2024-01-03'), (6, '2024-01-03')")
+    assert states(backup.test())["backup[0]"] == "success"  # incremental 1
+    at_first_incremental = rows_by_partition(emulator, "pitr")
+    moment = pendulum.now("UTC").to_iso8601_string()
+    time.sleep(1.1)
+    emulator.sql("ALTER TABLE pitr.events DROP PARTITION p20240104",
+                 "INSERT INTO pitr.events VALUES (7, '2024-01-01')")
+    assert states(backup.test())["backup[0]"] == "success"  # incremental 2, with a tombstone
+    latest = rows_by_partition(emulator, "pitr")
+
+    restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "pitr"))
+    run = restore.test(run_conf={"database": "pitr", "point_in_time": moment, "target_database": "pitr_then",
+                                 "verify": "versions"})
+    assert states(run) == {"create_repository": "success", "restore": "success", "verify": "success"}
+    result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
+    assert len(result["chain"]) == 2 and result["dropped"] == []
+    assert rows_by_partition(target_emulator, "pitr_then") == at_first_incremental
+
+    run = restore.test(run_conf={"database": "pitr", "target_database": "pitr_now", "verify": "counts",
+                                 "source_conn_id": emulator.conn_id})
+    assert states(run) == {"create_repository": "success", "restore": "success", "verify": "success"}
+    result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
+    assert len(result["chain"]) == 3
+    assert result["dropped"] == ["ALTER TABLE `pitr_now`.`events` DROP PARTITION `p20240104`"]
+    assert rows_by_partition(target_emulator, "pitr_now") == latest
+    assert sorted(r[0] for r in target_emulator.sql("SELECT k FROM pitr_now.dims")) == [1]
+
+
+def test_restore_refuses_to_overwrite_an_existing_table_without_permission(emulator, target_emulator, aws_conn,
+                                                                           load_dag):
+    seed_daily(emulator, "guard")
+    backup = load_dag("sr_incremental_backup", config(emulator, aws_conn, "guard", "guard", "changed"))
+    assert states(backup.test())["backup[0]"] == "success"
+    seed_daily(target_emulator, "guard")  # the same tables already exist on the target
+    target_emulator.sql("INSERT INTO guard.events VALUES (42, '2024-01-02')")
+    before = rows_by_partition(target_emulator, "guard")
+    restores_before = target_emulator.count("RESTORE")
+    restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "guard"))
+    run = restore.test(run_conf={"database": "guard"})
+    assert states(run)["restore"] == "failed"
+    assert target_emulator.count("RESTORE") == restores_before  # refused before RESTORE was sent
+    assert rows_by_partition(target_emulator, "guard") == before  # existing data untouched
