@@ -4,7 +4,7 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install tools demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -14,13 +14,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The mysql command-line client (Debian package) for the client-compatibility test of the emulator.
+tools:
+	@command -v mysql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-mysql-client >/dev/null; }
+
 demo: $(STAMP)
 	$(PY) -m sr_airflow.testing.demo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-test: $(STAMP)
+test: $(STAMP) tools
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
