@@ -3,8 +3,10 @@ an S3 API server and StarRocks emulator processes, and helpers to run a DAG with
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -30,16 +32,18 @@ if "airflow.settings" in sys.modules:  # another test package imported Airflow f
     _settings.configure_vars()
     _settings.configure_orm()
 
+FAST_PHASE = 0.15
 S3_KEY, S3_SECRET = "test-access-key", "test-secret-key-123"
 BUCKET = "sr-backups"
 
 
 @pytest.fixture(scope="session")
 def airflow_db():
-    """``airflow db migrate`` once per session (about 3 s)."""
+    """``airflow db migrate`` once per session (about 3 s); the temporary AIRFLOW_HOME goes at the end."""
     subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True,
                    env={**os.environ, **_AIRFLOW_ENV}, timeout=300)
-    return _HOME
+    yield _HOME
+    shutil.rmtree(_HOME, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -64,6 +68,7 @@ class Emulator:
     def __init__(self, server, conn_id: str):
         self.server = server
         self.conn_id = conn_id
+        self.phase = FAST_PHASE
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"starrocks://root:@127.0.0.1:{server.port}/"
 
     def sql(self, *statements: str):
@@ -88,13 +93,28 @@ class Emulator:
     def count(self, prefix: str) -> int:
         return sum(1 for q in self.queries() if q.lstrip().upper().startswith(prefix.upper()))
 
+    def set_phase(self, seconds: float) -> None:
+        """Every job phase lasts at least ``seconds`` from now on."""
+        self.sql(f'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "{seconds}")')
+        self.phase = seconds
+
+    @contextlib.contextmanager
+    def slow_jobs(self, phase_seconds: float):
+        """Every job phase lasts at least ``phase_seconds`` inside the block (a loaded machine stays in time)."""
+        previous = self.phase
+        self.set_phase(phase_seconds)
+        try:
+            yield
+        finally:
+            self.set_phase(previous)
+
     def create_repository(self, name: str, s3_server, prefix: str, read_only: bool = False) -> None:
         ro = "READ ONLY " if read_only else ""
         self.sql(f'CREATE {ro}REPOSITORY {name} WITH BROKER ON LOCATION "s3://{BUCKET}/{prefix}" PROPERTIES '
                  f'("aws.s3.access_key"="{S3_KEY}","aws.s3.secret_key"="{S3_SECRET}",'
                  f'"aws.s3.endpoint"="{s3_server.endpoint_url}")')
 
-    def wait_state(self, kind: str, database: str, states: tuple[str, ...], timeout: float = 30.0) -> str:
+    def wait_state(self, kind: str, database: str, states: tuple[str, ...], timeout: float = 120.0) -> str:
         deadline = time.monotonic() + timeout
         state = None
         while time.monotonic() < deadline:
@@ -107,19 +127,19 @@ class Emulator:
         raise AssertionError(f"{kind} of {database} never reached {states}; last state {state}.")
 
 
-def _start_emulator(conn_id: str, s3_server, **kwargs) -> Emulator:
+def _start_emulator(conn_id: str, s3_server, data_dir: Path, **kwargs) -> Emulator:
     """An emulator whose s3a:// locations without an endpoint go to the test S3 server."""
     from sr_airflow.testing.emulator.process import EmulatorServer
 
-    server = EmulatorServer(min_phase_seconds=kwargs.pop("min_phase_seconds", 0.15),
+    server = EmulatorServer(data_dir, min_phase_seconds=kwargs.pop("min_phase_seconds", FAST_PHASE),
                             s3_endpoint=s3_server.endpoint_url, **kwargs)
     server.start()
     return Emulator(server, conn_id)
 
 
 @pytest.fixture(scope="session")
-def emulator(airflow_db, s3_server):
-    emu = _start_emulator("sr_main", s3_server)
+def emulator(airflow_db, s3_server, tmp_path_factory):
+    emu = _start_emulator("sr_main", s3_server, tmp_path_factory.mktemp("sr_main"))
     try:
         yield emu
     finally:
@@ -127,8 +147,8 @@ def emulator(airflow_db, s3_server):
 
 
 @pytest.fixture(scope="session")
-def target_emulator(airflow_db, s3_server):
-    emu = _start_emulator("sr_target", s3_server)
+def target_emulator(airflow_db, s3_server, tmp_path_factory):
+    emu = _start_emulator("sr_target", s3_server, tmp_path_factory.mktemp("sr_target"))
     try:
         yield emu
     finally:

@@ -70,27 +70,21 @@ def _cancel_when(emu, state: str) -> threading.Thread:
 
 
 def test_a_job_cancelled_in_uploading_fails_the_task(sales, capsys):
-    sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
-    try:
+    with sales.slow_jobs(0.6):
         thread = _cancel_when(sales, "UPLOADING")
         states, _ = run_dag(dags.backup_cancel_fails)
         thread.join(5)
-    finally:
-        sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
     assert states["backup"] == "failed"
     assert sales.sql("SHOW BACKUP FROM sales")[-1][3] == "CANCELLED"
     assert "is CANCELLED with status [COMMON_ERROR, msg: user cancelled]" in capsys.readouterr().out
 
 
 def test_a_retry_after_a_cancelled_job_submits_the_next_generation_label(sales):
-    sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
     before = _running_backups(sales)
-    try:
+    with sales.slow_jobs(0.6):
         thread = _cancel_when(sales, "SNAPSHOTING")
         states, _ = run_dag(dags.backup_cancel_retry)
         thread.join(5)
-    finally:
-        sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
     assert states["backup"] == "success"
     label = dags.RESULTS["backup_cancel_retry"]["snapshot_label"]
     assert label.endswith("_r1")
@@ -103,17 +97,14 @@ def test_a_retry_after_a_cancelled_job_submits_the_next_generation_label(sales):
 @contextlib.contextmanager
 def _other_job(emu, label: str, phase_seconds: float):
     """Another BACKUP of sales runs (its phases slowed down) while the block runs."""
-    emu.sql(f'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "{phase_seconds}")')
-    try:
+    with emu.slow_jobs(phase_seconds):
         emu.sql(f"BACKUP DATABASE sales SNAPSHOT {label} TO repo_b")
         yield
-    finally:
-        emu.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
 
 
 def test_on_busy_fail_refuses_while_another_job_runs(sales, capsys):
     before = _running_backups(sales) + 1
-    with _other_job(sales, "someone_elses_backup_1", 1.0):
+    with _other_job(sales, "someone_elses_backup_1", 3.0):
         states, _ = run_dag(dags.backup_busy_fail)
     assert states["backup"] == "failed"
     assert _running_backups(sales) == before
@@ -123,7 +114,7 @@ def test_on_busy_fail_refuses_while_another_job_runs(sales, capsys):
 
 def test_on_busy_wait_waits_for_the_other_job_then_backs_up(sales):
     before = _running_backups(sales) + 1
-    with _other_job(sales, "someone_elses_backup_2", 0.5):
+    with _other_job(sales, "someone_elses_backup_2", 0.8):
         states, _ = run_dag(dags.backup_busy_wait)
     assert states["backup"] == "success"
     assert _running_backups(sales) == before + 1

@@ -119,13 +119,10 @@ def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(
 
 def test_a_restore_onto_a_busy_database_fails_with_on_busy_fail(clusters, capsys):
     source, _ = clusters
-    source.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "1.0")')
-    try:
+    with source.slow_jobs(3.0):
         source.sql("BACKUP DATABASE sales SNAPSHOT busy_for_restore TO repo_r")
         before = _restores(source)
         states, _ = run_dag(dags.restore_busy_fail)
-    finally:
-        source.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
     assert states["restore"] == "failed"
     assert _restores(source) == before
     assert "Restore into database 'sales' refused: another job is running" in capsys.readouterr().out

@@ -10,21 +10,19 @@ import pytest
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
-from tests.operators.conftest import run_dag
+from tests.operators.conftest import FAST_PHASE, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
-
-SLOW = 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "{}")'
 
 
 @pytest.fixture(scope="module")
 def sales(sales_db, target_emulator, s3_server):
     emulator = sales_db
-    emulator.sql(SLOW.format(0.3))
+    emulator.set_phase(0.3)
     emulator.create_repository("repo_s", s3_server, "sensor-tests")
     target_emulator.create_repository("repo_s", s3_server, "sensor-tests", read_only=True)
     yield emulator
     emulator.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
-    emulator.sql(SLOW.format(0.15))
+    emulator.set_phase(FAST_PHASE)
 
 
 def _start_backup(emu, label: str) -> None:
@@ -74,9 +72,10 @@ def test_snapshot_sensor_waits_until_the_target_cluster_sees_the_snapshot(sales,
 
 
 def test_cancel_operator_cancels_the_running_backup(sales):
-    _start_backup(sales, "to_cancel")
-    sales.wait_state("BACKUP", "sales", ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"))
-    states, _ = run_dag(dags.cancel_backup)
+    with sales.slow_jobs(3.0):
+        _start_backup(sales, "to_cancel")
+        sales.wait_state("BACKUP", "sales", ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"))
+        states, _ = run_dag(dags.cancel_backup)
     assert states["cancel"] == "success"
     assert dags.RESULTS["cancel_backup"] == {"cancelled": True, "label": "to_cancel",
                                              "job_id": dags.RESULTS["cancel_backup"]["job_id"]}
@@ -93,6 +92,12 @@ def test_cancel_operator_with_nothing_running_is_a_no_op(sales):
 
 
 def test_killing_a_task_that_waits_in_the_worker_cancels_its_job(sales):
+    sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
+    with sales.slow_jobs(2.0):
+        _kill_while_waiting(sales)
+
+
+def _kill_while_waiting(sales):
     _start_backup(sales, "killed_running")
     op = StarRocksBackupOperator(task_id="b", starrocks_conn_id="sr_main", repository="repo_s", database="sales",
                                  deferrable=False, poll_interval=0.1, max_poll_interval=0.2)
@@ -117,10 +122,11 @@ def test_killing_a_task_that_waits_in_the_worker_cancels_its_job(sales):
 
 def test_killing_a_deferred_task_cancels_its_job_through_the_trigger(sales):
     sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
-    _start_backup(sales, "killed_deferred")
     trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", kind="backup", database="sales",
                                   label="killed_deferred", cancel_on_kill=True)
-    asyncio.run(trigger.on_kill())
+    with sales.slow_jobs(2.0):
+        _start_backup(sales, "killed_deferred")
+        asyncio.run(trigger.on_kill())
     assert sales.wait_state("BACKUP", "sales", ("CANCELLED",)) == "CANCELLED"
     # the trigger then reports the cancellation as its one event
     events = asyncio.run(_events(trigger))
@@ -130,10 +136,11 @@ def test_killing_a_deferred_task_cancels_its_job_through_the_trigger(sales):
 
 def test_on_kill_leaves_another_label_running(sales):
     sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
-    _start_backup(sales, "not_mine")
     trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", kind="backup", database="sales",
                                   label="mine", cancel_on_kill=True)
-    asyncio.run(trigger.on_kill())
+    with sales.slow_jobs(1.0):
+        _start_backup(sales, "not_mine")
+        asyncio.run(trigger.on_kill())
     assert sales.wait_state("BACKUP", "sales", ("FINISHED",)) == "FINISHED"
 
 
