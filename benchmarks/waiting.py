@@ -64,7 +64,7 @@ def run(quick: bool = False) -> Section:
 
     section = Section(NAME, TITLE)
     counts = (1, 5, 20) if quick else (1, 50, 500)
-    window = 8.0 if quick else 35.0
+    window = 8.0 if quick else 31.0
     home = Path(tempfile.mkdtemp(prefix="sr-bench-wait-"))
     os.environ.setdefault("AIRFLOW_HOME", str(home / "airflow"))
     os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
@@ -82,6 +82,9 @@ def run(quick: bool = False) -> Section:
             if n > 1:
                 results[("distinct", n)] = measure(emulator, [f"w_{i:03d}" for i in range(n)], window)
     single = results[("same", 1)]
+    due, moment, interval = 0, 0.0, 2.0  # polls one trigger is due to make in the window: at 0, 2, 6, 14, 30 s...
+    while moment < window:
+        due, moment, interval = due + 1, moment + interval, min(interval * 2, 60.0)
     section.notes.append("Statements per poll, by kind (1 trigger): " + ", ".join(
         f"`{k}` {v}" for k, v in sorted(single["kinds"].items())) + ".")
     for (mode, n), r in results.items():
@@ -89,13 +92,13 @@ def run(quick: bool = False) -> Section:
         row = section.add(f"SHOW statements per minute reaching the frontend, {n} trigger(s) on {where}",
                           r["per_minute"], "/min", "1 trigger", single["per_minute"],
                           target="≈ 1 trigger's (one shared poll per database)" if mode == "same" and n > 1
-                          else ("grows with the databases" if n > 1 else ""))
-        if n > 1:
-            row.met = r["per_minute"] <= 2 * single["per_minute"] if mode == "same" else \
-                r["per_minute"] >= 0.5 * n * single["per_minute"]
+                          else "")
+        if n > 1 and mode == "same":
+            row.met = r["per_minute"] <= 2 * single["per_minute"]
         section.add(f"triggerer CPU seconds per minute, {n} trigger(s) on {where}", r["cpu_per_minute"], "s/min",
                     "1 trigger", single["cpu_per_minute"])
-        section.notes.append(f"{n} trigger(s) on {where}: {r['shows']} SHOW statements and {r['statements']} "
+        section.notes.append(f"{n} trigger(s) on {where}: {r['shows']} SHOW statements ({n * due} polls due by "
+                             f"the backoff schedule) and {r['statements']} "
                              f"statements in all from {r['connections']} connections in {r['wall']:.0f} s; "
                              f"{r['cpu']:.2f} CPU s; {r['ended']} trigger(s) ended early (should be 0).")
     section.sizes = [f"{', '.join(str(n) for n in counts)} triggers", f"a {window:.0f} s window each (the first "
@@ -104,6 +107,11 @@ def run(quick: bool = False) -> Section:
     section.method = [__doc__.split("\n\n", 1)[1].replace("\n", " ").strip()]
     n = max(counts)
     same = results[("same", n)]
+    if same["shows"] < 0.8 * n * due:
+        section.notes.append(
+            f"With {n} triggers the polls fall behind their schedule ({same['shows']} of {n * due} due): each poll "
+            "opens a new connection and runs in the event loop's default thread pool (a few threads), so the "
+            "triggerer itself becomes the bottleneck; shared polls would remove most of that work.")
     if same["per_minute"] > 2 * single["per_minute"]:
         section.close.append(
             f"{n} triggers watching one database sent {same['per_minute']:.0f} SHOW statements a minute, "
