@@ -13,7 +13,8 @@ class EmulatorServer(ServerProcess):
     """`python -m sr_airflow.testing.emulator` on 127.0.0.1 with its own data directory."""
 
     def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None, password: str = "",
-                 version: str = "3.5.2", s3_endpoint: str | None = None, min_phase_seconds: float = 0.3,
+                 version: str = "3.5.2", commit: str = "e5a1b2c", s3_endpoint: str | None = None,
+                 min_phase_seconds: float = 0.3,
                  throughput_mbps: float = 200.0, query_log: str | Path | None = None, **kwargs):
         self.host = "127.0.0.1"
         port = port or free_port()
@@ -21,7 +22,8 @@ class EmulatorServer(ServerProcess):
         self.query_log = Path(query_log) if query_log else self.data_dir / "query.log"
         self.password = password
         argv = [sys.executable, "-m", "sr_airflow.testing.emulator", "--host", self.host, "--port", str(port),
-                "--data-dir", str(self.data_dir), "--version", version, "--query-log", str(self.query_log),
+                "--data-dir", str(self.data_dir), "--version", version, "--commit", commit,
+                "--query-log", str(self.query_log),
                 "--min-phase-seconds", str(min_phase_seconds), "--throughput-mbps", str(throughput_mbps)]
         if password:
             argv += ["--password", password]
