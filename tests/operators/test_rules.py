@@ -230,3 +230,29 @@ class TestOperatorArguments:
         assert op.starrocks_conn_id == "starrocks_default" and op.deferrable is False
         templated = StarRocksBackupOperator(task_id="c", repository="r", database="{{ params.db }}")
         assert templated.outlets == []
+
+
+class _SharedDataHook:
+    """A server answering run_mode = shared_data: the emulator cannot be put in that mode, so this stands in."""
+
+    class connection:  # noqa: N801 - mimics the hook attribute
+        host, port = "fe.example", 9030
+
+    def server_version(self):
+        from sr_airflow.engine.version import ServerVersion
+
+        return ServerVersion.parse("3.5.2-abc")
+
+    def fetch(self, sql):
+        assert sql == "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'"
+        return ["Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"], [
+            ("run_mode", "[]", "shared_data", "String", "false", "")]
+
+
+def test_a_shared_data_cluster_is_refused_before_anything_is_submitted():
+    import logging
+
+    from sr_airflow.operators.backup import check_server
+
+    with pytest.raises(UnsupportedByServerError, match="StarRocks at fe.example:9030 runs in shared-data mode"):
+        check_server(_SharedDataHook(), logging.getLogger("test"))
