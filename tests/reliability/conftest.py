@@ -10,9 +10,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import SimpleNamespace
 
-import pendulum
 import pytest
 
 from sr_airflow.testing.servers import free_port
@@ -52,26 +50,7 @@ def emu(airflow_db, s3_server):  # noqa: F811
         e.server.stop()
 
 
-# ---------------------------------------------------------------- a fake task context for operator.execute()
-class _TI:
-    def __init__(self):
-        self.map_index = -1
-        self.xcom: dict[str, object] = {}
-
-    def xcom_push(self, key, value):
-        self.xcom[key] = value
-
-
-class _Store(dict):
-    def set(self, key, value):
-        self[key] = value
-
-
-def task_context(run_id: str = "manual__rel", moment=None) -> dict:
-    """The few context keys the StarRocks operators read (no Airflow database needed)."""
-    moment = moment or pendulum.datetime(2024, 6, 1, tz="UTC")
-    dag_run = SimpleNamespace(run_id=run_id, logical_date=moment, run_after=moment)
-    return {"ti": _TI(), "dag_run": dag_run, "logical_date": moment, "task_state_store": _Store()}
+from tests.reliability.context import task_context  # noqa: E402,F401 - re-exported
 
 
 def new_queries(emu: Emulator, before: int) -> list[str]:
