@@ -23,7 +23,7 @@ DEFAULTS = load_defaults("sr_incremental_backup")
 
 def backup_arguments(plan: dict) -> dict:
     """One plan (XCom of the plan task) as the backup task's arguments; an empty plan skips the backup."""
-    from airflow.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowSkipException
 
     if plan["empty"]:
         raise AirflowSkipException(f"Nothing to back up in {plan['database']}: {plan['reason']}.")

@@ -106,6 +106,9 @@ with DAG(
         allow_overwrite="{{ params.allow_overwrite }}",
         storage_conn_id="{{ params.storage_conn_id }}",
     )
+    # The restore holds exactly the snapshot: its partition versions are checked against what the snapshot
+    # recorded. Loads that reached the source after the snapshot are the catch-up rounds' business, so row
+    # counts (and, with verify = checksums, checksums) are compared with the source after the rounds.
     verify = StarRocksVerifyRestoreOperator(
         task_id="verify",
         starrocks_conn_id="{{ params.target_conn_id }}",
@@ -113,10 +116,7 @@ with DAG(
         repository="{{ params.repository }}",
         snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
         storage_conn_id="{{ params.storage_conn_id }}",
-        source_conn_id="{{ params.source_conn_id if params.verify != 'versions' else None }}",
-        source_database="{{ params.database }}",
         tables="{{ params.tables or None }}",
-        checksums="{{ params.verify == 'checksums' }}",
     )
     preflight >> [source_repository, target_repository] >> backup >> visible >> restore >> verify
 
@@ -177,6 +177,19 @@ with DAG(
         needed(plan.output) >> ship >> seen >> apply
         previous = apply
 
+    final_check = StarRocksVerifyRestoreOperator(
+        task_id="final_check",
+        trigger_rule="none_failed",
+        starrocks_conn_id="{{ params.target_conn_id }}",
+        database=TARGET_DB,
+        repository="{{ params.repository }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        source_conn_id="{{ params.source_conn_id }}",  # row counts per partition: two metadata queries
+        source_database="{{ params.database }}",
+        tables="{{ params.tables or None }}",
+        checksums="{{ params.verify == 'checksums' }}",
+    )
+
     @task(trigger_rule="none_failed")
     def summary(**context) -> dict:
         """What moved, how long each phase took, what verification found, and how many rounds caught up."""
@@ -194,6 +207,7 @@ with DAG(
             "backup_phase_seconds": backup_result.get("phase_seconds"),
             "restore": ti.xcom_pull(task_ids="restore"),
             "verify": ti.xcom_pull(task_ids="verify"),
+            "final_check": ti.xcom_pull(task_ids="final_check"),
             "catch_up_rounds": len(shipped),
             "catch_up_partitions": [p["partitions"] for p in plans if p and not p["empty"]],
             "in_step": bool(last_plan and last_plan["empty"]),
@@ -201,4 +215,4 @@ with DAG(
         print("Migration summary:", result)
         return result
 
-    previous >> summary()
+    previous >> final_check >> summary()

@@ -75,7 +75,14 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
             raise SnapshotNotFoundError(f"Repository {self.repository!r} does not exist on this cluster.")
         storage = get_storage(info.location, conn_id=self.storage_conn_id)
         try:
-            entry = CatalogStore(storage, self.repository).get(self.snapshot_label)
+            store = CatalogStore(storage, self.repository)
+            entry = store.get(self.snapshot_label)
+            if entry.parent_label:  # an incremental: the restored state is its whole chain's
+                from sr_airflow.engine.chain import resolve_chain
+
+                chain = resolve_chain(store.load(), entry.database, label=entry.label)
+                self.log.info("Versions of %s come from its chain %s.", entry.label, " -> ".join(chain.labels))
+                return {key: held.record.version for key, held in chain.final_state.items()}
             self.log.info("Versions of %s come from its catalog entry.", self.snapshot_label)
             return {p.key: p.version for p in entry.partitions}
         except FileNotFoundError:

@@ -51,6 +51,8 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     assert len(result["chain"]) == 2 and result["dropped"] == []
     assert rows_by_partition(target_emulator, "pitr_then") == at_first_incremental
 
+    restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "pitr"))  # a fresh parse, as
+    # the scheduler gives each run: dag.test() keeps the previous run's conf in the DAG object's params
     run = restore.test(run_conf={"database": "pitr", "target_database": "pitr_now", "verify": "counts",
                                  "source_conn_id": emulator.conn_id})
     assert states(run) == {"create_repository": "success", "restore": "success", "verify": "success"}
