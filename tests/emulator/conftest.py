@@ -42,14 +42,14 @@ def start_emulator(tmp_path_factory, s3_server, **kwargs) -> EmulatorServer:
     return EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, **kwargs).start()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator(tmp_path_factory, s3_server):
     server = start_emulator(tmp_path_factory, s3_server)
     yield server
     server.stop()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def emulator_b(tmp_path_factory, s3_server):
     server = start_emulator(tmp_path_factory, s3_server)
     yield server

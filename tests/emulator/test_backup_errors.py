@@ -132,7 +132,7 @@ def test_unreachable_locations(cur, tmp_path_factory):
     code, text = error_of(cur, "CREATE REPOSITORY nob WITH BROKER ON LOCATION 's3a://no-such-bucket/x' PROPERTIES "
                                "('aws.s3.access_key' = 'a', 'aws.s3.secret_key' = 'b')")
     assert code == 1064 and "NoSuchBucket" in text
-    assert [r[1] for r in run(cur, "SHOW REPOSITORIES")] == ["erepo", "ro_repo"]
+    assert {"h", "m", "nob"}.isdisjoint(r[1] for r in run(cur, "SHOW REPOSITORIES"))
 
 
 def test_endpoint_less_location_without_redirect(tmp_path):
