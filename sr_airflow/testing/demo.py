@@ -88,8 +88,8 @@ def run_scenario(source_port: int) -> dict:
         run_conf={"database": DATABASE, "verify": "counts"})
     run("5. point-in-time restore as sr_hub_then (sr_restore)", "sr_restore",
         run_conf={"database": DATABASE, "target_database": "sr_hub_then", "point_in_time": point_in_time})
-    run("6. retention: keep the newest 3 and what they need (sr_retention)", "sr_retention",
-        run_conf={"keep_last": 3, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0, "dry_run": False})
+    run("6. retention: keep the newest and what it needs (sr_retention)", "sr_retention",
+        run_conf={"keep_last": 1, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0, "dry_run": False})
     return {"steps": steps}
 
 
@@ -187,7 +187,6 @@ class Demo:
             partitions = len(entry.partitions)
             print(f"  {entry.label:<44} {entry.kind.value:<11} parent {str(entry.parent_label)[:22]:<22} "
                   f"{partitions:>3} partitions {entry.snapshot_bytes or 0:>8} bytes")
-        steps = {s["dag_id"] + s["title"][:2]: s for s in scenario["steps"]}
         migration = next(s for s in scenario["steps"] if s["dag_id"] == "sr_migration")
         restore = next(s for s in scenario["steps"] if s["dag_id"] == "sr_restore")
         retention = next(s for s in scenario["steps"] if s["dag_id"] == "sr_retention")
@@ -203,7 +202,7 @@ class Demo:
         source_rows = _sql(self.source, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
         target_rows = _sql(self.target, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
         print(f"Rows of sr_events: source {source_rows}, target {target_rows}.")
-        print(f"\n{len(steps)} DAG runs, {sum(s['seconds'] for s in scenario['steps']):.0f} s in total.")
+        print(f"\n{len(scenario['steps'])} DAG runs, {sum(s['seconds'] for s in scenario['steps']):.0f} s in total.")
 
 
 def _progress_lines(log_path: Path) -> str:

@@ -1,0 +1,192 @@
+"""End to end on a real Airflow: `airflow standalone` (scheduler, DAG processor, triggerer, API server).
+
+sr_migration is triggered through the REST API with a conf and the target cluster is compared with the source;
+sr_incremental_backup is backfilled with `airflow backfill create` over several dates and each date's partition
+is found in its own snapshot. Everything runs on 127.0.0.1 and is stopped at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import boto3
+import httpx
+import pymysql
+import pytest
+
+from sr_airflow.testing.emulator.process import EmulatorServer
+from sr_airflow.testing.servers import S3Server, free_port, wait_for_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.integration]
+
+REPO = Path(__file__).resolve().parents[2]
+KEY, SECRET, BUCKET = "e2e-key", "e2e-secret", "e2e-backups"
+
+
+def sql(server, *statements):
+    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
+    try:
+        with conn.cursor() as cur:
+            rows = ()
+            for statement in statements:
+                cur.execute(statement)
+                rows = cur.fetchall()
+            return rows
+    finally:
+        conn.close()
+
+
+def seed(server):
+    sql(server, "CREATE DATABASE shop",
+        "CREATE TABLE shop.orders (id INT, day DATE, amount DECIMAL(10, 2)) DUPLICATE KEY(id) PARTITION BY "
+        "RANGE(day) (PARTITION p20240101 VALUES LESS THAN ('2024-01-02'), PARTITION p20240102 VALUES LESS THAN "
+        "('2024-01-03'), PARTITION p20240103 VALUES LESS THAN ('2024-01-04')) DISTRIBUTED BY HASH(id) BUCKETS 2",
+        "CREATE TABLE shop.customers (id INT, name VARCHAR(32)) PRIMARY KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
+        "INSERT INTO shop.orders VALUES (1, '2024-01-01', 5), (2, '2024-01-02', 7), (3, '2024-01-03', 9)",
+        "INSERT INTO shop.customers VALUES (1, 'ana'), (2, 'bo')")
+
+
+def partitions(server, database):
+    return {(t, p): (n, v) for t, p, n, v in sql(
+        server, "SELECT TABLE_NAME, PARTITION_NAME, ROW_COUNT, VISIBLE_VERSION FROM information_schema.partitions_meta"
+                f" WHERE DB_NAME = '{database}'")}
+
+
+@pytest.fixture(scope="module")
+def clusters(tmp_path_factory):
+    base = tmp_path_factory.mktemp("e2e")
+    with S3Server() as s3:
+        boto3.client("s3", endpoint_url=s3.endpoint_url, aws_access_key_id=KEY, aws_secret_access_key=SECRET,
+                     region_name="us-east-1").create_bucket(Bucket=BUCKET)
+        with EmulatorServer(base / "source", min_phase_seconds=0.2) as source, \
+                EmulatorServer(base / "target", min_phase_seconds=0.2) as target:
+            seed(source)
+            yield s3, source, target, base
+
+
+@pytest.fixture(scope="module")
+def airflow(clusters):
+    s3, source, target, base = clusters
+    home = base / "airflow"
+    home.mkdir()
+    config = base / "sr_airflow.toml"
+    config.write_text(f"""
+[defaults]
+repository = "e2e_repo"
+location = "s3://{BUCKET}/e2e"
+storage_conn_id = "aws_e2e"
+databases = ["shop"]
+starrocks_conn_id = "sr_source"
+[sr_migration]
+source_conn_id = "sr_source"
+target_conn_id = "sr_target"
+max_catch_up_rounds = 1
+[sr_incremental_backup]
+mode = "logical_date"
+""")
+    port = free_port()
+    aws = {"conn_type": "aws", "login": KEY, "password": SECRET,
+           "extra": {"endpoint_url": s3.endpoint_url, "region_name": "us-east-1"}}
+    env = {**os.environ,
+           "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__PARALLELISM": "4",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True", "AIRFLOW__API__PORT": str(port),
+           "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+           "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5", "SR_AIRFLOW_CONFIG": str(config),
+           "AIRFLOW_CONN_SR_SOURCE": f"starrocks://root:@127.0.0.1:{source.port}/",
+           "AIRFLOW_CONN_SR_TARGET": f"starrocks://root:@127.0.0.1:{target.port}/",
+           "AIRFLOW_CONN_AWS_E2E": json.dumps(aws), "NO_GCE_CHECK": "True"}
+    for key in [k for k in env if k.startswith("AIRFLOW__") and k not in (
+            "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__PARALLELISM",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "AIRFLOW__API__PORT", "AIRFLOW__API__HOST",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL")]:
+        env.pop(key)  # other test packages' Airflow settings must not leak into this Airflow
+    airflow_bin = str(Path(sys.executable).parent / "airflow")
+    log = open(base / "standalone.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen([airflow_bin, "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                               start_new_session=True)
+    try:
+        wait_for_port(port, timeout=240, process=process)
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        deadline = time.monotonic() + 240
+        while time.monotonic() < deadline:  # the DAG processor has parsed the shipped DAGs
+            response = client.get("/api/v2/dags", params={"dag_id_pattern": "sr_"})
+            if response.status_code == 200 and response.json().get("total_entries", 0) >= 5:
+                break
+            time.sleep(2)
+        else:
+            raise AssertionError(f"Airflow did not list the shipped DAGs: {response.status_code} {response.text[:300]}")
+        yield client, env, airflow_bin
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        log.close()
+
+
+def wait_run(client, dag_id, run_id, timeout=420):
+    deadline = time.monotonic() + timeout
+    state = None
+    while time.monotonic() < deadline:
+        state = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json().get("state")
+        if state in ("success", "failed"):
+            return state
+        time.sleep(3)
+    raise AssertionError(f"{dag_id} run {run_id} still {state} after {timeout} s.")
+
+
+def test_migration_triggered_through_the_rest_api(clusters, airflow):
+    _, source, target, _ = clusters
+    client, _, _ = airflow
+    assert client.patch("/api/v2/dags/sr_migration", json={"is_paused": False}).status_code == 200
+    response = client.post("/api/v2/dags/sr_migration/dagRuns",
+                           json={"logical_date": None, "conf": {"database": "shop", "verify": "checksums"}})
+    assert response.status_code == 200, response.text
+    run_id = response.json()["dag_run_id"]
+    assert wait_run(client, "sr_migration", run_id) == "success"
+    assert partitions(target, "shop") == partitions(source, "shop")
+    assert sql(target, "SELECT id, name FROM shop.customers ORDER BY id") == ((1, "ana"), (2, "bo"))
+    tasks = client.get(f"/api/v2/dags/sr_migration/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    assert {t["task_id"]: t["state"] for t in tasks}["final_check"] == "success"
+
+
+def test_backfill_backs_up_each_date_partition(clusters, airflow):
+    s3, source, _, _ = clusters
+    client, env, airflow_bin = airflow
+    sql(source, "INSERT INTO shop.orders VALUES (11, '2024-01-01', 1), (12, '2024-01-02', 2), (13, '2024-01-03', 3)")
+    client.patch("/api/v2/dags/sr_incremental_backup", json={"is_paused": False})
+    done = subprocess.run([airflow_bin, "backfill", "create", "--dag-id", "sr_incremental_backup", "--from-date",
+                           "2024-01-01", "--to-date", "2024-01-03", "--max-active-runs", "1"],
+                          env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    deadline = time.monotonic() + 600
+    runs = []
+    while time.monotonic() < deadline:
+        runs = [r for r in client.get("/api/v2/dags/sr_incremental_backup/dagRuns").json()["dag_runs"]
+                if r["run_type"] == "backfill"]
+        if len(runs) == 3 and all(r["state"] in ("success", "failed") for r in runs):
+            break
+        time.sleep(5)
+    assert sorted(r["state"] for r in runs) == ["success"] * 3, runs
+    from sr_airflow.storage import get_storage
+    from sr_airflow.storage.catalog_store import CatalogStore
+
+    storage = get_storage(f"s3://{BUCKET}/e2e", endpoint=s3.endpoint_url, aws_access_key_id=KEY,
+                          aws_secret_access_key=SECRET)
+    entries = [e for e in CatalogStore(storage, "e2e_repo").load().entries("shop")
+               if e.dag_id == "sr_incremental_backup"]
+    held = [(e.kind.value, tuple(sorted(p.partition for p in e.partitions if p.table == "orders")))
+            for e in sorted(entries, key=lambda e: e.backup_time)]
+    # Run alone, the first date starts the chain with a full; after the migration test, the migration's
+    # snapshot is the full and the first date adds its own partition. Every later date adds exactly its own.
+    assert held[0] in (("incremental", ("p20240101",)), ("full", ("p20240101", "p20240102", "p20240103")))
+    assert held[1:] == [("incremental", ("p20240102",)), ("incremental", ("p20240103",))]
