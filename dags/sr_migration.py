@@ -23,6 +23,9 @@ from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
 DEFAULTS = load_defaults("sr_migration")
 ROUNDS = DEFAULTS["max_catch_up_rounds"] or 0
 TARGET_DB = "{{ params.target_database or params.database }}"
+# What every task on one side says: its cluster and the shared repository.
+ON_SOURCE = {"starrocks_conn_id": "{{ params.source_conn_id }}", "repository": "{{ params.repository }}"}
+ON_TARGET = {"starrocks_conn_id": "{{ params.target_conn_id }}", "repository": "{{ params.repository }}"}
 
 with DAG(
     dag_id="sr_migration",
@@ -64,23 +67,20 @@ with DAG(
     )
     source_repository = StarRocksCreateRepositoryOperator(
         task_id="source_repository",
-        starrocks_conn_id="{{ params.source_conn_id }}",
-        repository="{{ params.repository }}",
+        **ON_SOURCE,
         location="{{ params.location }}",
         storage_conn_id="{{ params.storage_conn_id }}",
     )
     target_repository = StarRocksCreateRepositoryOperator(
         task_id="target_repository",
-        starrocks_conn_id="{{ params.target_conn_id }}",
-        repository="{{ params.repository }}",
+        **ON_TARGET,
         location="{{ params.location }}",
         storage_conn_id="{{ params.storage_conn_id }}",
         read_only=True,
     )
     backup = StarRocksBackupOperator(
         task_id="backup",
-        starrocks_conn_id="{{ params.source_conn_id }}",
-        repository="{{ params.repository }}",
+        **ON_SOURCE,
         database="{{ params.database }}",
         tables="{{ params.tables or None }}",
         catalog_conn_id="{{ params.storage_conn_id }}",
@@ -88,16 +88,14 @@ with DAG(
     )
     visible = StarRocksSnapshotSensor(
         task_id="snapshot_visible_on_target",
-        starrocks_conn_id="{{ params.target_conn_id }}",
-        repository="{{ params.repository }}",
+        **ON_TARGET,
         snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
         poke_interval=2,
         timeout=3600,
     )
     restore = StarRocksRestoreOperator(
         task_id="restore",
-        starrocks_conn_id="{{ params.target_conn_id }}",
-        repository="{{ params.repository }}",
+        **ON_TARGET,
         snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
         backup_timestamp="{{ ti.xcom_pull(task_ids='backup')['backup_timestamp'] }}",
         database="{{ params.database }}",
@@ -124,8 +122,7 @@ with DAG(
     for n in range(1, ROUNDS + 1):
         plan = StarRocksPlanBackupOperator(
             task_id=f"catch_up_{n}_plan",
-            starrocks_conn_id="{{ params.source_conn_id }}",
-            repository="{{ params.repository }}",
+            **ON_SOURCE,
             database="{{ params.database }}",
             mode="target",
             target_conn_id="{{ params.target_conn_id }}",
@@ -142,8 +139,7 @@ with DAG(
         plan_xcom = f"ti.xcom_pull(task_ids='catch_up_{n}_plan')"
         ship = StarRocksBackupOperator(
             task_id=f"catch_up_{n}_backup",
-            starrocks_conn_id="{{ params.source_conn_id }}",
-            repository="{{ params.repository }}",
+            **ON_SOURCE,
             database="{{ params.database }}",
             tables="{{ " + plan_xcom + "['tables'] }}",
             label_kind="mig",
@@ -156,16 +152,14 @@ with DAG(
         ship_label = f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['snapshot_label'] }}}}"
         seen = StarRocksSnapshotSensor(
             task_id=f"catch_up_{n}_visible",
-            starrocks_conn_id="{{ params.target_conn_id }}",
-            repository="{{ params.repository }}",
+            **ON_TARGET,
             snapshot_label=ship_label,
             poke_interval=2,
             timeout=3600,
         )
         apply = StarRocksRestoreOperator(
             task_id=f"catch_up_{n}_restore",
-            starrocks_conn_id="{{ params.target_conn_id }}",
-            repository="{{ params.repository }}",
+            **ON_TARGET,
             snapshot_label=ship_label,
             backup_timestamp=f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['backup_timestamp'] }}}}",
             database="{{ params.database }}",
