@@ -112,8 +112,8 @@ def _backup_kwargs(param: str, value: str) -> dict:
     return kwargs
 
 
-def _restore_kwargs(param: str, value: str) -> dict:
-    kwargs = {"repository": "rel_repo", "snapshot_label": "good_snap", "database": "rel_src",
+def _restore_kwargs(param: str, value: str, label: str = "good_snap") -> dict:
+    kwargs = {"repository": "rel_repo", "snapshot_label": label, "database": "rel_src",
               "target_database": "rel_copy", "tables": ["t1"]}
     if param == "tables":
         kwargs[param] = [value]
@@ -143,7 +143,8 @@ def _backup_statements(param: str, value: str, good_ts: str) -> list[str]:
 
 
 def _restore_statements(param: str, value: str, good_ts: str) -> list[str]:
-    kw = _restore_kwargs(param, value)
+    # a label the repository does not hold: the frontend parses and refuses each RESTORE without starting a job
+    kw = _restore_kwargs(param, value, label="no_such_snapshot")
     timestamp = kw.get("backup_timestamp") or good_ts
     scope = scope_from_arguments(database=kw["database"], tables=kw.get("tables"), views=kw.get("views"),
                                  external_catalogs=kw.get("external_catalogs"),
@@ -186,7 +187,8 @@ def _decoded(sql: str) -> list[str]:
 
 
 # An empty optional argument means "not given": the newest timestamp, no rename, the snapshot's database.
-UNSET_WHEN_EMPTY = {("restore", "backup_timestamp"), ("restore", "target_database"), ("restore", "database")}
+UNSET_WHEN_EMPTY = {("restore", "backup_timestamp"), ("restore", "target_database"), ("restore", "database"),
+                    ("restore", "alias")}
 
 
 def _engine_sweep(emu, params, render, kind: str) -> dict[str, int]:

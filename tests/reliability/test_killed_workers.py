@@ -162,6 +162,9 @@ def test_a_restore_task_killed_in_each_state_is_retried_into_one_job(workers, ki
     _kill_in_state(workers, kill_emu, "RESTORE", target, state, args, run_id, store)
     count("item1 task processes SIGKILLed")
     assert len(_statements(kill_emu, "RESTORE", snapshot)) == before + 1
+    # Airflow's retry comes after retry_delay: by then the job has finished, and only the job id the first
+    # attempt kept in task_state_store tells the retry that the restored tables are its own work
+    kill_emu.wait_state("RESTORE", target, ("FINISHED",), timeout=60)
     op = StarRocksRestoreOperator(task_id="restore", deferrable=False, cancel_on_kill=False, poll_interval=0.1,
                                   max_poll_interval=0.2, **args)
     op.execute(task_context(run_id, store=store))
