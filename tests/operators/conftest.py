@@ -127,6 +127,11 @@ class Emulator:
         raise AssertionError(f"{kind} of {database} never reached {states}; last state {state}.")
 
 
+def _data_dir(name: str) -> Path:
+    """A data directory of our own: pytest's basetemp can be pruned by a concurrent pytest session."""
+    return Path(tempfile.mkdtemp(prefix=f"sr-emulator-{name}-"))
+
+
 def _start_emulator(conn_id: str, s3_server, data_dir: Path, **kwargs) -> Emulator:
     """An emulator whose s3a:// locations without an endpoint go to the test S3 server."""
     from sr_airflow.testing.emulator.process import EmulatorServer
@@ -137,22 +142,41 @@ def _start_emulator(conn_id: str, s3_server, data_dir: Path, **kwargs) -> Emulat
     return Emulator(server, conn_id)
 
 
-@pytest.fixture(scope="session")
-def emulator(airflow_db, s3_server, tmp_path_factory):
-    emu = _start_emulator("sr_main", s3_server, tmp_path_factory.mktemp("sr_main"))
+@contextlib.contextmanager
+def _running_emulator(conn_id: str, s3_server):
+    emu = _start_emulator(conn_id, s3_server, _data_dir(conn_id))
     try:
         yield emu
     finally:
         emu.server.stop()
+        shutil.rmtree(emu.server.data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def emulator(airflow_db, s3_server):
+    """A fresh emulator per test module, connection ``sr_main`` (other test packages use this one)."""
+    with _running_emulator("sr_main", s3_server) as emu:
+        yield emu
+
+
+@pytest.fixture(scope="module")
+def target_emulator(airflow_db, s3_server):
+    """A fresh second emulator per test module, connection ``sr_target``."""
+    with _running_emulator("sr_target", s3_server) as emu:
+        yield emu
 
 
 @pytest.fixture(scope="session")
-def target_emulator(airflow_db, s3_server, tmp_path_factory):
-    emu = _start_emulator("sr_target", s3_server, tmp_path_factory.mktemp("sr_target"))
-    try:
+def shared_emulator(airflow_db, s3_server):
+    """The main emulator the operator test modules share (each uses its own repositories)."""
+    with _running_emulator("sr_main", s3_server) as emu:
         yield emu
-    finally:
-        emu.server.stop()
+
+
+@pytest.fixture(scope="session")
+def shared_target_emulator(airflow_db, s3_server):
+    with _running_emulator("sr_target", s3_server) as emu:
+        yield emu
 
 
 @pytest.fixture
@@ -172,10 +196,10 @@ def run_dag(dag):
 
 
 @pytest.fixture(scope="session")
-def sales_db(emulator):
-    """Database ``sales`` on the main emulator, seeded once per session (the test modules share it)."""
-    seed_sales(emulator)
-    return emulator
+def sales_db(shared_emulator):
+    """Database ``sales`` on the shared main emulator, seeded once per session."""
+    seed_sales(shared_emulator)
+    return shared_emulator
 
 
 def seed_sales(emu: Emulator, database: str = "sales") -> None:

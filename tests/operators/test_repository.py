@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.operators.conftest import S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+
+
+@pytest.fixture
+def emulator(shared_emulator):
+    """The operator modules' shared emulator (repositories repo_c and repo_p are this module's)."""
+    return shared_emulator
 
 
 def _repos(emu) -> dict[str, str]:

@@ -17,14 +17,14 @@ def _backup(emu, label: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def clusters(sales_db, target_emulator, s3_server):
+def clusters(sales_db, shared_target_emulator, s3_server):
     emulator = sales_db
     emulator.sql("CREATE MATERIALIZED VIEW sales.mv1 REFRESH ASYNC AS "
                  "SELECT day, sum(amount) AS total FROM orders GROUP BY day")
     emulator.create_repository("repo_r", s3_server, "restore-tests")
     _backup(emulator, "snap_full")
-    target_emulator.create_repository("repo_r", s3_server, "restore-tests", read_only=True)
-    return emulator, target_emulator
+    shared_target_emulator.create_repository("repo_r", s3_server, "restore-tests", read_only=True)
+    return emulator, shared_target_emulator
 
 
 def _restores(emu) -> int:

@@ -15,11 +15,11 @@ from tests.operators.dags import sr_operator_test_dags as dags
 
 
 @pytest.fixture(scope="module")
-def sales(sales_db, target_emulator, s3_server):
+def sales(sales_db, shared_target_emulator, s3_server):
     emulator = sales_db
     emulator.set_phase(0.3)
     emulator.create_repository("repo_s", s3_server, "sensor-tests")
-    target_emulator.create_repository("repo_s", s3_server, "sensor-tests", read_only=True)
+    shared_target_emulator.create_repository("repo_s", s3_server, "sensor-tests", read_only=True)
     yield emulator
     emulator.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
     emulator.set_phase(FAST_PHASE)
@@ -63,11 +63,11 @@ def test_job_sensor_fails_when_the_labelled_job_is_cancelled(sales, capsys):
     assert "Backup job 'sensed_2' of database 'sales' is CANCELLED" in capsys.readouterr().out
 
 
-def test_snapshot_sensor_waits_until_the_target_cluster_sees_the_snapshot(sales, target_emulator):
+def test_snapshot_sensor_waits_until_the_target_cluster_sees_the_snapshot(sales, shared_target_emulator):
     _start_backup(sales, "sensed_3")
     states, _ = run_dag(dags.sensor_snapshot_on_target)
     assert states["wait"] == "success"
-    rows = target_emulator.sql("SHOW SNAPSHOT ON repo_s WHERE SNAPSHOT = 'sensed_3'")
+    rows = shared_target_emulator.sql("SHOW SNAPSHOT ON repo_s WHERE SNAPSHOT = 'sensed_3'")
     assert rows[0][2] == "OK"
 
 
