@@ -124,7 +124,8 @@ def test_restore_snapshot_checks(cur, setup):
 def test_unreachable_locations(cur, tmp_path_factory):
     assert error_of(cur, "CREATE REPOSITORY h WITH BROKER ON LOCATION 'hdfs://nn:8020/x' PROPERTIES "
                          "('username' = 'u', 'password' = 'p')") == (
-        1064, "Failed to create repository: HDFS locations are not emulated yet: hdfs://nn:8020/x")
+        1064, "Failed to create repository: HDFS is not reachable from the emulator: hdfs://nn:8020/x (start it "
+              "with --webhdfs-endpoint or EMULATOR_WEBHDFS_ENDPOINT to use a WebHDFS server)")
     code, text = error_of(cur, "CREATE REPOSITORY m WITH BROKER ON LOCATION 's3://bucket_minio/backup' PROPERTIES "
                                "('aws.s3.access_key' = 'a', 'aws.s3.secret_key' = 'b', "
                                "'aws.s3.endpoint' = 'http://127.0.0.1:9')")

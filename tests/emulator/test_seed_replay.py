@@ -114,7 +114,7 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
         assert job["State"] == "FINISHED", (stmt, job)
         assert job["Timestamp"] == timestamp
 
-    assert outcomes[0].startswith("Failed to create repository: HDFS locations are not emulated yet")
+    assert outcomes[0].startswith("Failed to create repository: HDFS is not reachable from the emulator")
     assert outcomes[1] == "ok"
     assert outcomes[2:] == ["Failed to create repository: repository with same name already exist: test_repo"] * 4
 

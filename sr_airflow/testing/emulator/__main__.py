@@ -12,7 +12,7 @@ from pathlib import Path
 from .cluster import Cluster, ClusterOptions, Knobs
 from .frontend import Frontend
 from .server import QueryLog, serve
-from .storage import redirect_from_env
+from .storage import redirects_from
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -29,6 +29,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--min-phase-seconds", type=float, default=0.3, help="minimum time of each job phase")
     parser.add_argument("--s3-endpoint", default=None,
                         help="S3 API endpoint for s3a:// locations without one (also EMULATOR_S3_ENDPOINT)")
+    parser.add_argument("--gcs-endpoint", default=None,
+                        help="GCS JSON API endpoint for GCS-through-S3A locations (also EMULATOR_GCS_ENDPOINT)")
+    parser.add_argument("--webhdfs-endpoint", default=None,
+                        help="WebHDFS endpoint for hdfs:// locations (also EMULATOR_WEBHDFS_ENDPOINT)")
     return parser.parse_args(argv)
 
 
@@ -38,7 +42,8 @@ def main(argv: list[str] | None = None) -> None:
     logging.getLogger("mysql_mimic").setLevel(logging.CRITICAL)
     logging.getLogger("asyncio").setLevel(logging.CRITICAL)
     options = ClusterOptions(data_dir=args.data_dir, version=args.version, commit=args.commit,
-                             password=args.password, s3_redirect=redirect_from_env(args.s3_endpoint),
+                             password=args.password, s3_redirect=redirects_from(args.s3_endpoint, args.gcs_endpoint,
+                                                                    args.webhdfs_endpoint),
                              knobs=Knobs(min_phase_seconds=args.min_phase_seconds,
                                          throughput_mbps=args.throughput_mbps))
     cluster = Cluster(options)

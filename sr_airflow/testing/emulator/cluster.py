@@ -15,6 +15,8 @@ from .catalog import Catalog, Database, ExternalCatalog, Function, Repository, T
 from .datastore import DataStore, physical
 from .dml import refresh_stats
 from .errors import EmulatorError
+from .faults import KEYS as FAULT_KEYS
+from .faults import Faults
 from .jobs import (
     BackupJob,
     JobPlan,
@@ -25,7 +27,7 @@ from .jobs import (
 )
 from .layout import RepoLayout, md5
 from .query import Rewriter
-from .storage import StorageError, open_store
+from .storage import Redirects, StorageError, open_store
 
 
 @dataclass
@@ -41,7 +43,7 @@ class ClusterOptions:
     version: str = "3.5.2"
     commit: str = "e5a1b2c"
     password: str = ""
-    s3_redirect: str | None = None
+    s3_redirect: Redirects | str | None = None  # a Redirects (s3, gcs, webhdfs) or an S3 endpoint
     knobs: Knobs = dataclasses.field(default_factory=Knobs)
 
 
@@ -53,6 +55,7 @@ class Cluster:
         self.catalog = Catalog(self.data_dir / "catalog.json")
         self.store = DataStore(self.data_dir / "data.duckdb")
         self.knobs = options.knobs
+        self.faults = Faults()
         for key, value in self.catalog.config.items():
             self.set_config(key, value, persist=False)
         self.jobs: dict[str, BackupJob | RestoreJob] = {}
@@ -72,6 +75,9 @@ class Cluster:
         self.catalog.save()
 
     def set_config(self, key: str, value: str, persist: bool = True) -> None:
+        if key in FAULT_KEYS:  # faults are one-shot and in memory only
+            self.faults.set(key, value)
+            return
         try:
             if key == "emulator_min_phase_seconds":
                 self.knobs.min_phase_seconds = float(value)

@@ -188,7 +188,8 @@ class Frontend(SchemaStatements):
                     ["enable_backup_materialized_view", "[]", "true", "boolean", "true", ""],
                     ["max_upload_task_per_be", "[]", "0", "int", "true", ""],
                     ["max_download_task_per_be", "[]", "0", "int", "true", ""],
-                    ["mysql_server_version", "[]", "8.0.33", "String", "true", ""]]
+                    ["mysql_server_version", "[]", "8.0.33", "String", "true", ""],
+                    *self.cluster.faults.rows()]
             regex = re.compile("^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$", re.IGNORECASE)
             return [r for r in rows if regex.match(r[0])], ["Key", "AliasNames", "Value", "Type", "IsMutable",
                                                              "Comment"]

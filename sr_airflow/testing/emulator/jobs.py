@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .catalog import ExternalCatalog, Function, Table, table_from_dict
 from .errors import EmulatorError
+from .faults import JOB_STATES
 from .layout import ChecksumError, RepoLayout, format_time, format_timestamp, pack_meta, unpack_meta
 from .storage import StorageError
 
@@ -66,6 +67,7 @@ class Job:
         self.progress_lock = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=f"{self.kind}-{record['label']}", daemon=True)
         self.work_dir = Path(cluster.data_dir) / self.kind.lower() / str(record["id"])
+        self.injected: dict = {}  # one-shot faults taken from cluster.faults when the job starts
 
     # -- bookkeeping
     @property
@@ -80,11 +82,35 @@ class Job:
         self.record["state"] = state
         self.record.update(times)
         self.cluster.persist_job(self.record)
+        if state in JOB_STATES:
+            self._enter(state)
 
     def start(self) -> None:
         self.record["plan"] = dataclasses.asdict(self.plan)  # what a journal replay would need to resume
         self.cluster.persist_job(self.record)
+        self.injected = self.cluster.faults.take_for_job(self.record["db_name"])
         self.thread.start()
+
+    def _fault(self, fault: str, **details) -> None:
+        rec = self.record
+        self.cluster.faults.log(fault, job_id=rec["id"], kind=self.kind, label=rec["label"],
+                                database=rec["db_name"], **details)
+
+    def _enter(self, state: str) -> None:
+        """Injected faults (emulator_slow_state, emulator_fail_next_job_at, emulator_job_timeout_next)."""
+        slow = self.cluster.faults.slow_for(state)
+        if slow > 0:
+            self._fault("slow_state", state=state, seconds=slow)
+            if self.cancel_event.wait(slow):
+                raise Cancelled()
+        if self.injected.get("fail_at") == state:
+            code, message = self.injected.pop("fail_status")
+            self.injected.pop("fail_at")
+            self._fault("fail_job", state=state, status=status_text(code, message))
+            raise JobFailed(code, message)
+        if state != "PENDING" and self.injected.pop("timeout", False):
+            self._fault("job_timeout", state=state, status=status_text("TIMEOUT", self.timeout_message()))
+            raise JobFailed("TIMEOUT", self.timeout_message())
 
     def cancel(self, message: str) -> None:
         self.record["status"] = ["COMMON_ERROR", message]
@@ -115,6 +141,7 @@ class Job:
 
     def _run(self) -> None:
         try:
+            self._enter("PENDING")
             self.run()
         except Cancelled:
             self.on_cancel()

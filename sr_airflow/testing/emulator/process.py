@@ -15,7 +15,8 @@ class EmulatorServer(ServerProcess):
     def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None, password: str = "",
                  version: str = "3.5.2", commit: str = "e5a1b2c", s3_endpoint: str | None = None,
                  min_phase_seconds: float = 0.3,
-                 throughput_mbps: float = 200.0, query_log: str | Path | None = None, **kwargs):
+                 throughput_mbps: float = 200.0, query_log: str | Path | None = None,
+                 gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None, **kwargs):
         self.host = "127.0.0.1"
         port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sr-emulator-"))
@@ -29,6 +30,10 @@ class EmulatorServer(ServerProcess):
             argv += ["--password", password]
         if s3_endpoint:
             argv += ["--s3-endpoint", s3_endpoint]
+        if gcs_endpoint:
+            argv += ["--gcs-endpoint", gcs_endpoint]
+        if webhdfs_endpoint:
+            argv += ["--webhdfs-endpoint", webhdfs_endpoint]
         kwargs.setdefault("log_path", self.data_dir / "emulator.log")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(argv, port, **kwargs)
@@ -39,7 +44,17 @@ class EmulatorServer(ServerProcess):
 
         if not self.query_log.exists():
             return []
-        return [json.loads(line)["statement"] for line in self.query_log.read_text().splitlines() if line]
+        entries = [json.loads(line) for line in self.query_log.read_text().splitlines() if line]
+        return [e["statement"] for e in entries if "statement" in e]
+
+    def logged_faults(self) -> list[dict]:
+        """The injected faults applied so far (query log lines with a "fault" key)."""
+        import json
+
+        if not self.query_log.exists():
+            return []
+        entries = [json.loads(line) for line in self.query_log.read_text().splitlines() if line]
+        return [e for e in entries if "fault" in e]
 
     def connect(self, database: str | None = None, **kwargs):
         """A PyMySQL connection as root (autocommit)."""

@@ -60,6 +60,16 @@ class QueryLog:
         if not self.path:
             return
         line = json.dumps({"time": time.time(), "connection": connection, "statement": statement})
+        self._append(line)
+
+    def fault(self, fault: str, connection: int | None = None, **details) -> None:
+        """An injected fault: `{"time", "connection", "fault", ...details}` (no "statement" key)."""
+        if not self.path:
+            return
+        self._append(json.dumps({"time": time.time(), "connection": connection, "fault": fault, **details},
+                                default=str))
+
+    def _append(self, line: str) -> None:
         with self.lock, open(self.path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
 
@@ -159,10 +169,14 @@ class EmulatorSession(Session):
                 self.state.database = self.database
                 return result
             self.state.database = self.database
+            if self.frontend.cluster.faults.take_drop():  # emulator_drop_connections: close before answering
+                self.query_log.fault("drop_connection", self.state.connection_id, statement_text=sql[:200])
+                self.connection.stream.writer.transport.abort()
+                raise ConnectionResetError("emulator_drop_connections")
             result = await asyncio.to_thread(self.frontend.execute, body, self.state)
         except EmulatorError as err:
             raise MysqlError(err.message, err.code) from err
-        except MysqlError:
+        except (MysqlError, ConnectionResetError):
             raise
         except duckdb.Error as err:
             detail = str(err).splitlines()[0] if str(err) else type(err).__name__
@@ -178,10 +192,31 @@ class EmulatorSession(Session):
         return _typed_result(rows, columns)
 
 
+class EmulatorMysqlServer(MysqlServer):
+    """Refuses connections (closes them on accept) while emulator_refuse_connections_seconds runs."""
+
+    def __init__(self, frontend: Frontend, query_log: QueryLog, **kwargs):
+        super().__init__(**kwargs)
+        self.frontend = frontend
+        self.query_log = query_log
+
+    async def _client_connected_cb(self, reader, writer) -> None:
+        if self.frontend.cluster.faults.refusing():
+            self.query_log.fault("refuse_connection")
+            writer.transport.abort()
+            return
+        try:
+            await super()._client_connected_cb(reader, writer)
+        except Exception:  # noqa: BLE001 - a dropped connection never reaches the server
+            writer.transport.abort()
+
+
 async def serve(frontend: Frontend, host: str, port: int, password: str, query_log: QueryLog,
                 on_ready) -> None:
-    server = MysqlServer(session_factory=lambda: EmulatorSession(frontend, query_log),
-                         identity_provider=RootIdentity(password))
+    frontend.cluster.faults.log = query_log.fault
+    server = EmulatorMysqlServer(frontend, query_log,
+                                 session_factory=lambda: EmulatorSession(frontend, query_log),
+                                 identity_provider=RootIdentity(password))
     await server.start_server(host=host, port=port)
     on_ready()
     await server.serve_forever()

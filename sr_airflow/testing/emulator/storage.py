@@ -1,4 +1,4 @@
-"""Where a repository's location points: an S3 API endpoint through boto3, or a store that cannot be reached."""
+"""Where a repository's location points: S3 (boto3), GCS (JSON API), HDFS (WebHDFS), or an unreachable store."""
 
 from __future__ import annotations
 
@@ -76,6 +76,110 @@ class S3Store:
         return sorted(found)
 
 
+class GcsStore:
+    """Objects under `<bucket>/<prefix>` through the GCS JSON API (google-cloud-storage, anonymous credentials)."""
+
+    def __init__(self, endpoint: str, bucket: str, prefix: str):
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        self.prefix = prefix
+        self.client = storage.Client(project="sr-airflow-emulator", credentials=AnonymousCredentials(),
+                                     client_options={"api_endpoint": endpoint})
+        self.bucket = self.client.bucket(bucket)
+        self.bucket_name = bucket
+
+    def _key(self, path: str) -> str:
+        return f"{self.prefix}/{path}" if self.prefix else path
+
+    def put(self, path: str, data: bytes) -> None:
+        try:
+            self.bucket.blob(self._key(path)).upload_from_string(data, timeout=(3, 60), retry=None)
+        except Exception as err:  # noqa: BLE001 - any client error is a storage failure
+            raise StorageError(_describe(err)) from err
+
+    def get(self, path: str) -> bytes:
+        try:
+            return self.bucket.blob(self._key(path)).download_as_bytes(timeout=(3, 60), retry=None)
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+    def list(self, prefix: str) -> list[str]:
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        try:
+            return [b.name[strip:] for b in self.client.list_blobs(self.bucket_name, prefix=self._key(prefix),
+                                                                   timeout=(3, 60), retry=None)]
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+    def dirs(self, prefix: str) -> list[str]:
+        base = self._key(prefix.rsplit("/", 1)[0]) + "/"
+        try:
+            blobs = self.client.list_blobs(self.bucket_name, prefix=self._key(prefix), delimiter="/",
+                                           timeout=(3, 60), retry=None)
+            for _ in blobs:
+                pass
+            return sorted({p[len(base):].rstrip("/") for p in blobs.prefixes})
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+
+class WebHdfsStore:
+    """Files under an HDFS directory through WebHDFS (the `hdfs` package's InsecureClient, user = username)."""
+
+    def __init__(self, endpoint: str, root: str, user: str | None):
+        from hdfs import InsecureClient
+
+        self.root = "/" + root.strip("/")
+        self.client = InsecureClient(endpoint, user=user or None, timeout=(3, 60))
+
+    def _path(self, path: str) -> str:
+        return f"{self.root.rstrip('/')}/{path}".rstrip("/") or "/"
+
+    def put(self, path: str, data: bytes) -> None:
+        try:
+            self.client.write(self._path(path), data=data, overwrite=True)
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+    def get(self, path: str) -> bytes:
+        try:
+            with self.client.read(self._path(path)) as reader:
+                return reader.read()
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+
+    def _entries(self, prefix: str) -> tuple[str, list[tuple[str, dict]]]:
+        parent, _, stem = prefix.rpartition("/")
+        try:
+            entries = self.client.list(self._path(parent), status=True)
+        except Exception as err:  # noqa: BLE001
+            if "does not exist" in str(err) or "FileNotFound" in str(err):
+                return parent, []
+            raise StorageError(_describe(err)) from err
+        return parent, [(name, st) for name, st in entries if name.startswith(stem)]
+
+    def list(self, prefix: str) -> list[str]:
+        parent, entries = self._entries(prefix)
+        found: list[str] = []
+        try:
+            for name, status in entries:
+                rel = f"{parent}/{name}" if parent else name
+                if status["type"] != "DIRECTORY":
+                    found.append(rel)
+                    continue
+                strip = len(self._path(rel)) - len(rel)
+                for top, _dirs, files in self.client.walk(self._path(rel)):
+                    found.extend(f"{top}/{f}"[strip:] for f in files)
+        except Exception as err:  # noqa: BLE001
+            raise StorageError(_describe(err)) from err
+        return found
+
+    def dirs(self, prefix: str) -> list[str]:
+        _, entries = self._entries(prefix)
+        return sorted(name for name, status in entries if status["type"] == "DIRECTORY")
+
+
 class UnreachableStore:
     """A location the emulator cannot reach: every call fails with the same reason."""
 
@@ -100,14 +204,26 @@ def _describe(err: Exception) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def open_store(location: str, properties: dict[str, str], redirect: str | None):
+@dataclass(frozen=True)
+class Redirects:
+    """Local servers standing in for the real stores (flags --s3-endpoint, --gcs-endpoint, --webhdfs-endpoint)."""
+    s3: str | None = None
+    gcs: str | None = None
+    webhdfs: str | None = None
+
+
+def open_store(location: str, properties: dict[str, str], redirect: str | Redirects | None):
     """The store a repository location points to, following StarRocks' property names."""
+    redirects = redirect if isinstance(redirect, Redirects) else Redirects(s3=redirect)
+    redirect = redirects.s3
     parsed = urlparse(location)
     scheme = parsed.scheme.lower()
     bucket, prefix = parsed.netloc, parsed.path.strip("/")
     if scheme in ("s3", "s3a", "s3n", "oss", "cos", "cosn", "ks3", "obs", "tos"):
         endpoint = properties.get("aws.s3.endpoint") or properties.get("fs.s3a.endpoint")
         if endpoint and "googleapis.com" in endpoint:
+            if redirects.gcs:
+                return GcsStore(_http(redirects.gcs), bucket, prefix)
             if not redirect:
                 return UnreachableStore(f"GCS through S3A ({endpoint}) is not emulated; start the emulator with "
                                         "--s3-endpoint to redirect it to an S3 API server")
@@ -125,11 +241,23 @@ def open_store(location: str, properties: dict[str, str], redirect: str | None):
         region = properties.get("aws.s3.region") or "us-east-1"
         return S3Store(S3Target(endpoint, bucket, prefix, access, secret, region))
     if scheme in ("hdfs", "viewfs"):
-        return UnreachableStore(f"HDFS locations are not emulated yet: {location}")
+        if redirects.webhdfs:
+            return WebHdfsStore(_http(redirects.webhdfs), parsed.path or "/", properties.get("username"))
+        return UnreachableStore(f"HDFS is not reachable from the emulator: {location} (start it with "
+                                "--webhdfs-endpoint or EMULATOR_WEBHDFS_ENDPOINT to use a WebHDFS server)")
     if scheme in ("gs", "gcs"):
         return UnreachableStore(f"GCS locations are not emulated yet: {location}")
     return UnreachableStore(f"Unsupported location scheme: {location}")
 
 
+def _http(endpoint: str) -> str:
+    return endpoint.rstrip("/") if "://" in endpoint else "http://" + endpoint.rstrip("/")
+
+
 def redirect_from_env(flag: str | None) -> str | None:
     return flag or os.environ.get("EMULATOR_S3_ENDPOINT") or None
+
+
+def redirects_from(s3: str | None, gcs: str | None, webhdfs: str | None) -> Redirects:
+    return Redirects(s3=redirect_from_env(s3), gcs=gcs or os.environ.get("EMULATOR_GCS_ENDPOINT") or None,
+                     webhdfs=webhdfs or os.environ.get("EMULATOR_WEBHDFS_ENDPOINT") or None)
