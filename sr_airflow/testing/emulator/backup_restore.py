@@ -71,7 +71,7 @@ class BackupRestore:
         return rows, REPO_COLUMNS
 
     # -- BACKUP
-    def backup(self, stmt: BackupRestoreStmt, current_db: str | None) -> None:
+    def backup(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
         repo = cluster.repository(stmt.repo, analyzer=True)
         props = _backup_properties(stmt.properties)
@@ -92,6 +92,8 @@ class BackupRestore:
                 raise _analyzing(f"Unknown database '{db_name}'")
             plan, objs = _backup_plan(stmt, db)
             db_id, db_key = db.id, str(db.id)
+            if check is not None:  # privileges on the objects (spec §9)
+                check(db_name, plan)
         if repo.read_only:
             raise EmulatorError(f"Repository {repo.name} is read only")
         if props["type"] == "INCREMENTAL":
@@ -118,7 +120,7 @@ class BackupRestore:
             job.start()
 
     # -- RESTORE
-    def restore(self, stmt: BackupRestoreStmt, current_db: str | None) -> None:
+    def restore(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
         repo = cluster.repository(stmt.repo, analyzer=True)
         props = _restore_properties(stmt.properties)
@@ -148,6 +150,8 @@ class BackupRestore:
             db_name = stmt.new_db or source_db
             plan = _restore_plan(stmt, info, meta)
             objs = restore_objs(info, meta, plan)
+            if check is not None:  # privileges on the target (spec §9), before the database is created
+                check(db_name, plan)
             with cluster.lock:
                 db = cluster.catalog.databases.get(db_name)
                 if db is None:  # a missing target database is created when the job is submitted
@@ -169,7 +173,7 @@ class BackupRestore:
             job.start()
 
     # -- CANCEL
-    def cancel(self, is_backup: bool, db_name: str | None, for_catalog: bool) -> None:
+    def cancel(self, is_backup: bool, db_name: str | None, for_catalog: bool, check=None) -> None:
         cluster = self.cluster
         if for_catalog:
             db_key = CATALOG_DB_KEY
@@ -188,10 +192,12 @@ class BackupRestore:
         if not is_backup and job.state == "COMMITTING":
             raise EmulatorError(f"Failed to cancel job: Job with label {job.record['label']} can not be "
                                 f"cancelled. state: {job.state}")
+        if check is not None:
+            check(job.record)
         job.cancel("user cancelled" if is_backup else f"user cancelled, current state: {job.state}")
 
     # -- SHOW BACKUP / RESTORE / SNAPSHOT
-    def show_jobs(self, is_backup: bool, db_name: str | None) -> tuple[list, list]:
+    def show_jobs(self, is_backup: bool, db_name: str | None, visible=None) -> tuple[list, list]:
         cluster = self.cluster
         kind = "BACKUP" if is_backup else "RESTORE"
         if db_name:
@@ -205,7 +211,7 @@ class BackupRestore:
         for key in keys:
             job = cluster.jobs.get(key)
             record = dict(job.record) if job is not None else cluster.catalog.jobs.get(key)
-            if record and record["type"] == kind:
+            if record and record["type"] == kind and (visible is None or visible(record)):
                 rows.append(show_backup_row(record) if is_backup else show_restore_row(record))
         return rows, BACKUP_COLUMNS if is_backup else RESTORE_COLUMNS
 

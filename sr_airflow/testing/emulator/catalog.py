@@ -151,6 +151,8 @@ class Catalog:
         self.repositories: dict[str, Repository] = {}
         self.jobs: dict[str, dict] = {}  # "<dbId>" -> the latest job's persisted state
         self.config: dict[str, str] = {}
+        self.users: dict[str, dict] = {}  # name -> {password, roles, default_roles, grants}
+        self.roles: dict[str, dict] = {}  # name -> {grants}
         if path.exists():
             self._load()
 
@@ -183,6 +185,8 @@ class Catalog:
                 "repositories": {k: dataclasses.asdict(v) for k, v in self.repositories.items()},
                 "jobs": self.jobs,
                 "config": self.config,
+                "users": self.users,
+                "roles": self.roles,
             }
             temp = self.path.with_suffix(".tmp")
             temp.write_text(json.dumps(document))
@@ -196,3 +200,5 @@ class Catalog:
         self.repositories = {k: Repository(**v) for k, v in document["repositories"].items()}
         self.jobs = document.get("jobs", {})
         self.config = document.get("config", {})
+        self.users = document.get("users", {})
+        self.roles = document.get("roles", {})

@@ -11,3 +11,5 @@ Result = tuple[list, list] | None  # (rows, column names), or None for an OK pac
 class SessionState:
     connection_id: int
     database: str | None = None
+    user: str = "root"
+    active_roles: list[str] | None = None

@@ -14,6 +14,7 @@ from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, insert_statement, refresh_stats
 from .errors import EmulatorError
+from .privileges import DEFAULT_CATALOG, Privileges
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .schema_statements import SchemaStatements
 from .tokens import Cursor
@@ -34,6 +35,7 @@ class Frontend(SchemaStatements):
         self.catalog = cluster.catalog
         self.store = cluster.store
         self.br = BackupRestore(cluster)
+        self.privileges = Privileges(cluster)
 
     # -- entry point
     def execute(self, sql: str, session: SessionState) -> Result:
@@ -152,15 +154,85 @@ class Frontend(SchemaStatements):
             self.cluster.save()
         return None
 
+    # -- users, roles, privileges (spec §9)
+    def _do_create(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        if cur.accept("CREATE", "USER"):
+            self.privileges.create_user(cur, session)
+            return None
+        if cur.accept("CREATE", "ROLE"):
+            self.privileges.create_role(cur, session)
+            return None
+        if cur.at("CREATE", "REPOSITORY") or cur.at("CREATE", "READ", "ONLY", "REPOSITORY"):
+            self.privileges.require(session, "REPOSITORY", "SYSTEM")
+        return super()._do_create(cur, sql, session)
+
+    def _do_drop(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        if cur.accept("DROP", "USER"):
+            self.privileges.drop_user(cur, session)
+            return None
+        if cur.accept("DROP", "ROLE"):
+            self.privileges.drop_role(cur, session)
+            return None
+        if cur.at("DROP", "REPOSITORY"):
+            self.privileges.require(session, "REPOSITORY", "SYSTEM")
+        return super()._do_drop(cur, sql, session)
+
+    def _do_grant(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        cur.expect("GRANT")
+        self.privileges.grant(cur, session)
+        return None
+
+    def _do_revoke(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        cur.expect("REVOKE")
+        self.privileges.grant(cur, session, revoke=True)
+        return None
+
+    def _do_set(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        cur.expect("SET")
+        self.privileges.set_role(cur, session)
+        return None
+
+    def _require_export(self, session: SessionState, db_name: str, names) -> None:
+        for name in names:
+            self.privileges.require(session, "EXPORT", "TABLE", f"{db_name}.{name}")
+
+    def job_visible(self, session: SessionState):
+        """SHOW BACKUP shows a job only to a user with EXPORT on every table of it."""
+        def visible(record: dict) -> bool:
+            plan = record.get("plan") or {}
+            names = [t["name"] for t in plan.get("tables", []) + plan.get("views", [])]
+            return all(self.privileges.allowed(session, "EXPORT", "TABLE", f"{record['db_name']}.{n}")
+                       for n in names)
+        return visible
+
     # -- BACKUP / RESTORE / CANCEL
     def _do_backup(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         cur.expect("BACKUP")
-        self.br.backup(statements.parse_backup(cur), session.database)
+        stmt = statements.parse_backup(cur)
+        self.privileges.require(session, "REPOSITORY", "SYSTEM")
+
+        def check(db_name, plan) -> None:
+            self._require_export(session, db_name, [t.name for t in plan.tables + plan.views])
+
+        self.br.backup(stmt, session.database, check)
         return None
 
     def _do_restore(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         cur.expect("RESTORE")
-        self.br.restore(statements.parse_restore(cur), session.database)
+        stmt = statements.parse_restore(cur)
+        self.privileges.require(session, "REPOSITORY", "SYSTEM")
+
+        def check(db_name, plan) -> None:
+            if not stmt.has_on:
+                self.privileges.require(session, "CREATE DATABASE", "CATALOG", DEFAULT_CATALOG)
+                return
+            self.privileges.require(session, "CREATE TABLE", "DATABASE", db_name)
+            db = self.catalog.databases.get(db_name)
+            for table in plan.tables + plan.views:
+                if db is not None and db.table(table.target) is not None:
+                    self.privileges.require(session, "INSERT", "TABLE", f"{db_name}.{table.target}")
+
+        self.br.restore(stmt, session.database, check)
         return None
 
     def _do_cancel(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -175,7 +247,15 @@ class Frontend(SchemaStatements):
         cur.end()
         if db_name is None and not for_catalog:
             raise statements.parser_error(sql, "No selected database for cancel BACKUP/RESTORE")
-        self.br.cancel(is_backup, db_name, for_catalog)
+        self.privileges.require(session, "REPOSITORY", "SYSTEM")
+
+        def check(record: dict) -> None:
+            if is_backup:
+                plan = record.get("plan") or {}
+                self._require_export(session, record["db_name"],
+                                     [t["name"] for t in plan.get("tables", []) + plan.get("views", [])])
+
+        self.br.cancel(is_backup, db_name, for_catalog, check)
         return None
 
     def _do_admin(self, cur: Cursor, sql: str, session: SessionState) -> Result:

@@ -34,6 +34,7 @@ _MIMIC_WORDS = {"SET", "USE", "COMMIT", "ROLLBACK", "BEGIN", "START", "KILL"}
 _MIMIC_SHOW = re.compile(r"^\s*SHOW\s+(GLOBAL\s+|SESSION\s+)?(VARIABLES|STATUS|WARNINGS|ERRORS)\b", re.I)
 _SESSION_FUNCS = re.compile(r"@@|\b(DATABASE|SCHEMA|USER|CURRENT_USER|SESSION_USER|SYSTEM_USER|CONNECTION_ID|"
                             r"VERSION|CURRENT_VERSION|LAST_INSERT_ID)\s*\(", re.I)
+_SET_ROLE = re.compile(r"^\s*SET\s+(DEFAULT\s+)?ROLE\b", re.I)
 _HAS_FROM = re.compile(r"\bFROM\b", re.I)
 _CURRENT_VERSION = re.compile(r"\bcurrent_version\s*\(\s*\)", re.I)
 _CURRENT_VERSION_ALIASED = re.compile(r"\bcurrent_version\s*\(\s*\)(?=\s+AS\b)", re.I)
@@ -75,15 +76,20 @@ class QueryLog:
 
 
 class RootIdentity(IdentityProvider):
-    """Only `root`, with the password given on the command line (empty by default)."""
+    """`root` with the password given on the command line (empty by default), and the CREATE USER users."""
 
-    def __init__(self, password: str):
+    def __init__(self, password: str, users=None):
         self.password = password
+        self.users = users  # a Privileges: password_of(name)
 
     def get_plugins(self):
         return [NativePasswordAuthPlugin()]
 
     async def get_user(self, username: str) -> User | None:
+        known = self.users.password_of(username) if self.users is not None and username != "root" else None
+        if known is not None:
+            auth = NativePasswordAuthPlugin.create_auth_string(known) if known else None
+            return User(name=username, auth_string=auth, auth_plugin=NativePasswordAuthPlugin.name)
         if username != "root":  # unknown users fail like a wrong password: "Access denied"
             return User(name=username, auth_string=NativePasswordAuthPlugin.create_auth_string(os.urandom(16).hex()),
                         auth_plugin=NativePasswordAuthPlugin.name)
@@ -146,6 +152,7 @@ class EmulatorSession(Session):
     async def init(self, connection) -> None:
         await super().init(connection)
         self.state.connection_id = connection.connection_id
+        self.frontend.privileges.login(self.state, self.username or "root")
 
     async def use(self, database: str) -> None:
         if database.lower() != "information_schema" and database not in self.frontend.catalog.databases:
@@ -160,6 +167,9 @@ class EmulatorSession(Session):
             return None
         first = body.split(None, 1)[0].upper()
         try:
+            if _SET_ROLE.match(body):
+                await asyncio.to_thread(self.frontend.execute, body, self.state)
+                return None
             if first in _MIMIC_WORDS or _MIMIC_SHOW.match(body) or (
                     first == "SELECT" and _SESSION_FUNCS.search(body) and not _HAS_FROM.search(body)):
                 version = f"'{self.frontend.cluster.full_version}'"
@@ -216,7 +226,7 @@ async def serve(frontend: Frontend, host: str, port: int, password: str, query_l
     frontend.cluster.faults.log = query_log.fault
     server = EmulatorMysqlServer(frontend, query_log,
                                  session_factory=lambda: EmulatorSession(frontend, query_log),
-                                 identity_provider=RootIdentity(password))
+                                 identity_provider=RootIdentity(password, frontend.privileges))
     await server.start_server(host=host, port=port)
     on_ready()
     await server.serve_forever()

@@ -128,13 +128,16 @@ class Show:
         if cur.accept("REPOSITORIES"):
             return self.fe.br.show_repositories()
         if cur.accept("BACKUP") or cur.accept("RESTORE"):
+            self.fe.privileges.require(session, "REPOSITORY", "SYSTEM")
             is_backup = cur.tokens[cur.pos - 1].upper == "BACKUP"
             db_name = cur.identifier() if (cur.accept("FROM") or cur.accept("IN")) else None
             if cur.accept("WHERE"):
                 cur.rest_text()
             cur.end()
-            return self.fe.br.show_jobs(is_backup, db_name)
+            return self.fe.br.show_jobs(is_backup, db_name,
+                                        self.fe.job_visible(session) if is_backup else None)
         if cur.accept("SNAPSHOT", "ON"):
+            self.fe.privileges.require(session, "REPOSITORY", "SYSTEM")
             repo = cur.identifier()
             names, timestamp = parse_show_snapshot_where(cur)
             return self.fe.br.show_snapshot(repo, names, timestamp)

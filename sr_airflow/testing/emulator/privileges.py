@@ -1,0 +1,312 @@
+"""Users, roles and the privileges BACKUP / RESTORE / repositories check (spec §9), persisted in the catalog.
+
+A grant is `[privilege, object type, object]`: `["REPOSITORY", "SYSTEM", ""]`, `["CREATE DATABASE", "CATALOG",
+"default_catalog"]`, `["CREATE TABLE", "DATABASE", "db" | "*"]`, `["EXPORT" | "INSERT" | ..., "TABLE", "db.t" | "db.*" |
+"*.*"]`. `ALL` matches every privilege on its object. `root` has every privilege.
+"""
+
+from __future__ import annotations
+
+from .context import SessionState
+from .errors import EmulatorError
+from .tokens import Cursor
+
+ACCESS_DENIED = 5203
+DEFAULT_CATALOG = "default_catalog"
+_PRIVILEGE_WORDS = {"CREATE", "DATABASE", "TABLE", "VIEW", "FUNCTION", "MATERIALIZED", "EXTERNAL", "CATALOG",
+                    "RESOURCE", "GROUP", "PIPE", "ROUTINE"}
+
+
+def access_denied(privilege: str, object_type: str, name: str, session: SessionState, inactive: list[str]):
+    target = "SYSTEM" if object_type == "SYSTEM" else f"{object_type} {name}"
+    current = ", ".join(session.active_roles or []) or "NONE"
+    return EmulatorError(
+        f"Access denied; you need (at least one of) the {privilege} privilege(s) on {target} for this operation. "
+        "Please ask the admin to grant permission(s) or try activating existing roles using <set [default] role>. "
+        f"Current role(s): {current}. Inactivated role(s): {', '.join(inactive) or 'NONE'}.", ACCESS_DENIED)
+
+
+class Privileges:
+    def __init__(self, cluster):
+        self.cluster = cluster
+
+    @property
+    def users(self) -> dict:
+        return self.cluster.catalog.users
+
+    @property
+    def roles(self) -> dict:
+        return self.cluster.catalog.roles
+
+    # -- login
+    def password_of(self, user: str) -> str | None:
+        entry = self.users.get(user)
+        return None if entry is None else entry["password"]
+
+    def login(self, session: SessionState, user: str) -> None:
+        session.user = user
+        entry = self.users.get(user)
+        session.active_roles = list(entry.get("default_roles", [])) if entry else []
+
+    # -- checks
+    def _grants(self, session: SessionState) -> list[list[str]]:
+        entry = self.users.get(session.user, {})
+        granted = set(entry.get("roles", []))
+        grants = list(entry.get("grants", []))
+        for role in session.active_roles or []:
+            if role in granted and role in self.roles:
+                grants.extend(self.roles[role]["grants"])
+        return grants
+
+    def allowed(self, session: SessionState, privilege: str, object_type: str, name: str = "") -> bool:
+        if session.user == "root":
+            return True
+        for priv, kind, obj in self._grants(session):
+            if kind != object_type or priv not in (privilege, "ALL"):
+                continue
+            if object_type == "TABLE":
+                db, _, table = name.partition(".")
+                if obj in (name, f"{db}.*", "*.*"):
+                    return True
+            elif object_type == "DATABASE":
+                if obj in (name, "*"):
+                    return True
+            elif object_type == "CATALOG":
+                if obj in (name, "*"):
+                    return True
+            else:
+                return True
+        return False
+
+    def require(self, session: SessionState, privilege: str, object_type: str, name: str = "") -> None:
+        if not self.allowed(session, privilege, object_type, name):
+            entry = self.users.get(session.user, {})
+            inactive = [r for r in entry.get("roles", []) if r not in (session.active_roles or [])]
+            shown = name.split(".", 1)[1] if object_type == "TABLE" and "." in name else name
+            raise access_denied(privilege, object_type, shown, session, inactive)
+
+    # -- statements (root only)
+    def _admin(self, session: SessionState, what: str) -> None:
+        if session.user != "root":
+            raise access_denied("GRANT", "SYSTEM", "", session, [])
+
+    def create_user(self, cur: Cursor, session: SessionState) -> None:
+        self._admin(session, "CREATE USER")
+        if_not_exists = cur.accept("IF", "NOT", "EXISTS")
+        name = _user_name(cur)
+        password = ""
+        if cur.accept("IDENTIFIED"):
+            if cur.accept("WITH"):
+                cur.identifier()
+            cur.expect("BY")
+            cur.accept("PASSWORD")
+            password = cur.string()
+        defaults = _role_list(cur) if cur.accept("DEFAULT", "ROLE") else []
+        cur.end()
+        with self.cluster.lock:
+            if name in self.users or name == "root":
+                if if_not_exists:
+                    return
+                raise EmulatorError(f"Operation CREATE USER failed for '{name}'@'%' : user already exists")
+            self.users[name] = {"password": password, "roles": list(defaults), "default_roles": list(defaults),
+                                "grants": []}
+            self.cluster.save()
+
+    def drop_user(self, cur: Cursor, session: SessionState) -> None:
+        self._admin(session, "DROP USER")
+        if_exists = cur.accept("IF", "EXISTS")
+        name = _user_name(cur)
+        with self.cluster.lock:
+            if name not in self.users:
+                if if_exists:
+                    return
+                raise EmulatorError(f"Operation DROP USER failed for '{name}'@'%' : user does not exist")
+            del self.users[name]
+            self.cluster.save()
+
+    def create_role(self, cur: Cursor, session: SessionState) -> None:
+        self._admin(session, "CREATE ROLE")
+        if_not_exists = cur.accept("IF", "NOT", "EXISTS")
+        name = cur.name_or_string()
+        with self.cluster.lock:
+            if name in self.roles:
+                if if_not_exists:
+                    return
+                raise EmulatorError(f"Role {name} already exists")
+            self.roles[name] = {"grants": []}
+            self.cluster.save()
+
+    def drop_role(self, cur: Cursor, session: SessionState) -> None:
+        self._admin(session, "DROP ROLE")
+        if_exists = cur.accept("IF", "EXISTS")
+        name = cur.name_or_string()
+        with self.cluster.lock:
+            if name not in self.roles:
+                if if_exists:
+                    return
+                raise EmulatorError(f"Role {name} does not exist")
+            del self.roles[name]
+            for entry in self.users.values():
+                entry["roles"] = [r for r in entry["roles"] if r != name]
+                entry["default_roles"] = [r for r in entry["default_roles"] if r != name]
+            self.cluster.save()
+
+    def grant(self, cur: Cursor, session: SessionState, revoke: bool = False) -> None:
+        self._admin(session, "GRANT")
+        if _is_role_grant(cur):
+            roles = _role_list(cur)
+            cur.expect("FROM" if revoke else "TO")
+            cur.accept("USER")
+            user = _user_name(cur)
+            cur.end()
+            with self.cluster.lock:
+                entry = self._user(user)
+                for role in roles:
+                    if role not in self.roles:
+                        raise EmulatorError(f"Role {role} does not exist")
+                    if revoke:
+                        entry["roles"] = [r for r in entry["roles"] if r != role]
+                        entry["default_roles"] = [r for r in entry["default_roles"] if r != role]
+                    elif role not in entry["roles"]:
+                        entry["roles"].append(role)
+                self.cluster.save()
+            return
+        privileges = _privilege_list(cur)
+        cur.expect("ON")
+        grants = [[p, kind, obj] for kind, obj in _objects(cur, session) for p in privileges]
+        cur.expect("FROM" if revoke else "TO")
+        with self.cluster.lock:
+            if cur.accept("ROLE"):
+                role = cur.name_or_string()
+                if role not in self.roles:
+                    raise EmulatorError(f"Role {role} does not exist")
+                target = self.roles[role]
+            else:
+                cur.accept("USER")
+                target = self._user(_user_name(cur))
+            cur.end()
+            if revoke:
+                target["grants"] = [g for g in target["grants"] if g not in grants]
+            else:
+                target["grants"].extend(g for g in grants if g not in target["grants"])
+            self.cluster.save()
+
+    def _user(self, name: str) -> dict:
+        entry = self.users.get(name)
+        if entry is None:
+            raise EmulatorError(f"Getting analyzing error. Detail message: cannot find user '{name}'@'%'.")
+        return entry
+
+    def set_role(self, cur: Cursor, session: SessionState) -> None:
+        """SET ROLE r[, r2] | ALL [EXCEPT r] | NONE | DEFAULT, and SET DEFAULT ROLE r | ALL | NONE TO user."""
+        if cur.accept("DEFAULT", "ROLE"):
+            roles_text = _role_choice(cur)
+            cur.expect("TO")
+            user = _user_name(cur)
+            cur.end()
+            if user != session.user:
+                self._admin(session, "SET DEFAULT ROLE")
+            with self.cluster.lock:
+                entry = self._user(user)
+                entry["default_roles"] = _resolve(roles_text, entry["roles"])
+                self.cluster.save()
+            return
+        cur.expect("ROLE")
+        choice = _role_choice(cur)
+        cur.end()
+        entry = self.users.get(session.user, {"roles": [], "default_roles": []})
+        if choice == "DEFAULT":
+            session.active_roles = list(entry["default_roles"])
+            return
+        roles = _resolve(choice, entry["roles"])
+        for role in roles:
+            if role not in entry["roles"]:
+                raise EmulatorError(f"Role {role} is not granted to '{session.user}'@'%'")
+        session.active_roles = roles
+
+
+def _user_name(cur: Cursor) -> str:
+    name = cur.name_or_string()
+    if cur.at("@") or (cur.peek() is not None and cur.peek().text.startswith("@")):
+        cur.next()
+        if cur.peek() is not None and cur.peek().kind in ("string", "word", "ident"):
+            cur.next()
+    return name
+
+
+def _role_list(cur: Cursor) -> list[str]:
+    roles = [cur.name_or_string()]
+    while cur.accept(","):
+        roles.append(cur.name_or_string())
+    return roles
+
+
+def _role_choice(cur: Cursor):
+    if cur.accept("ALL"):
+        return ("ALL", _role_list(cur) if cur.accept("EXCEPT") else [])
+    if cur.accept("NONE"):
+        return ("NONE", [])
+    if cur.accept("DEFAULT"):
+        return "DEFAULT"
+    return ("LIST", _role_list(cur))
+
+
+def _resolve(choice, granted: list[str]) -> list[str]:
+    kind, roles = choice
+    if kind == "ALL":
+        return [r for r in granted if r not in roles]
+    if kind == "NONE":
+        return []
+    return roles
+
+
+def _is_role_grant(cur: Cursor) -> bool:
+    """`GRANT r1, r2 TO [USER] u` (no ON before TO)."""
+    for token in cur.tokens[cur.pos:]:
+        if token.upper == "ON":
+            return False
+        if token.upper in ("TO", "FROM"):
+            return True
+    return False
+
+
+def _privilege_list(cur: Cursor) -> list[str]:
+    privileges: list[str] = []
+    while True:
+        words = [cur.next().text.upper()]
+        while cur.peek() is not None and cur.peek().upper in _PRIVILEGE_WORDS and words[-1] in (
+                "CREATE", "MATERIALIZED", "EXTERNAL", "RESOURCE"):
+            words.append(cur.next().text.upper())
+        if words == ["ALL"]:
+            cur.accept("PRIVILEGES")
+        privileges.append(" ".join(words))
+        if not cur.accept(","):
+            return privileges
+
+
+def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
+    if cur.accept("SYSTEM"):
+        return [("SYSTEM", "")]
+    if cur.accept("CATALOG"):
+        return [("CATALOG", cur.identifier())]
+    if cur.accept("ALL", "DATABASES"):
+        return [("DATABASE", "*")]
+    if cur.accept("DATABASE"):
+        return [("DATABASE", cur.identifier())]
+    if cur.accept("ALL", "TABLES", "IN"):
+        if cur.accept("ALL", "DATABASES"):
+            return [("TABLE", "*.*")]
+        cur.expect("DATABASE")
+        return [("TABLE", f"{cur.identifier()}.*")]
+    if cur.accept("TABLE") or cur.accept("TABLES"):
+        objects = []
+        while True:
+            parts = cur.qualified()
+            db = parts[-2] if len(parts) > 1 else session.database
+            if not db:
+                raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
+            objects.append(("TABLE", f"{db}.{parts[-1]}"))
+            if not cur.accept(","):
+                return objects
+    cur.fail("SYSTEM, CATALOG, DATABASE, ALL DATABASES, TABLE, ALL TABLES IN ...")
+    return []

@@ -1,0 +1,139 @@
+"""Users, roles and the privileges BACKUP / RESTORE / repository statements check (spec §9), through PyMySQL."""
+
+from __future__ import annotations
+
+import pymysql
+import pytest
+
+from .conftest import as_dicts, error_of, repo_sql, run, wait_job
+
+HINT = ("for this operation. Please ask the admin to grant permission(s) or try activating existing roles using "
+        "<set [default] role>.")
+
+
+def denied(what: str, current: str = "NONE", inactive: str = "NONE") -> tuple[int, str]:
+    return 5203, (f"Access denied; you need (at least one of) the {what} {HINT} Current role(s): {current}. "
+                  f"Inactivated role(s): {inactive}.")
+
+
+def login(emulator, user: str, password: str):
+    return pymysql.connect(host=emulator.host, port=emulator.port, user=user, password=password,
+                           autocommit=True).cursor()
+
+
+@pytest.fixture(scope="module")
+def setup(emulator, s3_client):
+    s3_client.create_bucket(Bucket="priv-bkt")
+    root = emulator.connect().cursor()
+    run(root, repo_sql("priv_repo", "priv-bkt"))
+    run(root, "CREATE DATABASE pdb")
+    run(root, "CREATE TABLE pdb.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(root, "CREATE TABLE pdb.t2 (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(root, "INSERT INTO pdb.t VALUES (1), (2)")
+    run(root, "CREATE USER 'bk' IDENTIFIED BY 'bk-pw'")
+    run(root, "CREATE ROLE backup_role")
+    return root
+
+
+def test_login_with_password(emulator, setup):
+    with pytest.raises(pymysql.err.OperationalError) as failure:
+        login(emulator, "bk", "wrong")
+    assert failure.value.args[0] == 1045
+    assert run(login(emulator, "bk", "bk-pw"), "SELECT 1") == [(1,)]
+
+
+def test_least_privileged_backup_user(emulator, setup):
+    root = setup
+    bk = login(emulator, "bk", "bk-pw")
+    backup_t = "BACKUP DATABASE pdb SNAPSHOT priv_t TO priv_repo ON (TABLE t)"
+    assert error_of(bk, backup_t) == denied("REPOSITORY privilege(s) on SYSTEM")
+    assert error_of(bk, "SHOW BACKUP FROM pdb") == denied("REPOSITORY privilege(s) on SYSTEM")
+    assert error_of(bk, "SHOW SNAPSHOT ON priv_repo") == denied("REPOSITORY privilege(s) on SYSTEM")
+    assert error_of(bk, repo_sql("bk_repo", "priv-bkt")) == denied("REPOSITORY privilege(s) on SYSTEM")
+    assert error_of(bk, "DROP REPOSITORY priv_repo") == denied("REPOSITORY privilege(s) on SYSTEM")
+    assert error_of(bk, "CREATE ROLE sneaky")[0] == 5203  # only root manages users, roles and grants
+
+    run(root, "GRANT REPOSITORY ON SYSTEM TO ROLE backup_role")
+    run(root, "GRANT backup_role TO USER 'bk'@'%'")
+    bk = login(emulator, "bk", "bk-pw")
+    # a granted role is inactive until SET ROLE (or SET DEFAULT ROLE)
+    assert error_of(bk, backup_t) == denied("REPOSITORY privilege(s) on SYSTEM", inactive="backup_role")
+    run(bk, "SET ROLE backup_role")
+    assert error_of(bk, backup_t) == denied("EXPORT privilege(s) on TABLE t", current="backup_role")
+    run(root, "GRANT EXPORT ON TABLE pdb.t TO ROLE backup_role")
+    run(bk, backup_t)
+    assert wait_job(bk, "BACKUP", "pdb")["State"] == "FINISHED"
+    assert [r["SnapshotName"] for r in as_dicts(bk, "SHOW BACKUP FROM pdb")] == ["priv_t"]
+    assert run(bk, "SHOW SNAPSHOT ON priv_repo")[0][0] == "priv_t"
+    # the whole database needs EXPORT on every table
+    assert error_of(bk, "BACKUP DATABASE pdb SNAPSHOT priv_all TO priv_repo") == denied(
+        "EXPORT privilege(s) on TABLE t2", current="backup_role")
+    run(root, "GRANT EXPORT ON ALL TABLES IN DATABASE pdb TO ROLE backup_role")
+    run(bk, "BACKUP DATABASE pdb SNAPSHOT priv_all TO priv_repo")
+    assert wait_job(bk, "BACKUP", "pdb")["State"] == "FINISHED"
+    # without EXPORT, SHOW BACKUP is an empty set
+    run(root, "CREATE USER 'viewer' IDENTIFIED BY 'v-pw'")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'viewer'")
+    viewer = login(emulator, "viewer", "v-pw")
+    assert run(viewer, "SHOW BACKUP FROM pdb") == []
+    assert run(viewer, "SHOW BACKUP") == []
+    assert len(run(root, "SHOW BACKUP FROM pdb")) == 1
+    # REVOKE takes it away again
+    run(root, "REVOKE EXPORT ON ALL TABLES IN DATABASE pdb FROM ROLE backup_role")
+    assert error_of(bk, "BACKUP DATABASE pdb SNAPSHOT priv_again TO priv_repo") == denied(
+        "EXPORT privilege(s) on TABLE t2", current="backup_role")
+    run(root, "REVOKE backup_role FROM USER 'bk'")
+    assert error_of(bk, backup_t)[0] == 5203
+
+
+def test_restore_privileges_and_the_recover_role(emulator, setup):
+    root = setup
+    stamp = as_dicts(root, "SHOW SNAPSHOT ON priv_repo WHERE SNAPSHOT = 'priv_t'")[0]["Timestamp"]
+    props = f"PROPERTIES ('backup_timestamp' = '{stamp}')"
+    run(root, "CREATE USER 'rs' IDENTIFIED BY 'rs-pw'")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'rs'")
+    run(root, "GRANT CREATE TABLE ON DATABASE pdb TO USER 'rs'")
+    rs = login(emulator, "rs", "rs-pw")
+    # without ON: CREATE DATABASE on the catalog
+    assert error_of(rs, f"RESTORE SNAPSHOT priv_t FROM priv_repo DATABASE pdb AS pdb_new {props}") == denied(
+        "CREATE DATABASE privilege(s) on CATALOG default_catalog")
+    assert "pdb_new" not in [r[0] for r in run(root, "SHOW DATABASES")]
+    # with ON into an existing table: CREATE TABLE on the database plus INSERT on the table
+    assert error_of(rs, f"RESTORE SNAPSHOT priv_t FROM priv_repo DATABASE pdb ON (TABLE t) {props}") == denied(
+        "INSERT privilege(s) on TABLE t")
+    run(root, "GRANT INSERT ON TABLE pdb.t TO USER 'rs'")
+    run(rs, f"RESTORE SNAPSHOT priv_t FROM priv_repo DATABASE pdb ON (TABLE t) {props}")
+    assert wait_job(rs, "RESTORE", "pdb")["State"] == "FINISHED"
+
+    # the `recover` role of the StarRocks docs, as a default role: no SET ROLE needed
+    run(root, "CREATE ROLE recover")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO ROLE recover")
+    run(root, "GRANT CREATE DATABASE ON CATALOG default_catalog TO ROLE recover")
+    run(root, "GRANT CREATE TABLE ON ALL DATABASES TO ROLE recover")
+    run(root, "GRANT INSERT, EXPORT ON ALL TABLES IN ALL DATABASES TO ROLE recover")
+    run(root, "CREATE USER 'rec' IDENTIFIED BY 'rec-pw' DEFAULT ROLE recover")
+    rec = login(emulator, "rec", "rec-pw")
+    run(rec, f"RESTORE SNAPSHOT priv_t FROM priv_repo DATABASE pdb AS pdb_recovered {props}")
+    assert wait_job(rec, "RESTORE", "pdb_recovered")["State"] == "FINISHED"
+    assert run(root, "SELECT k FROM pdb_recovered.t ORDER BY k") == [(1,), (2,)]
+    run(rec, "BACKUP DATABASE pdb_recovered SNAPSHOT rec_backup TO priv_repo")
+    assert wait_job(rec, "BACKUP", "pdb_recovered")["State"] == "FINISHED"
+    run(rec, "SET ROLE NONE")
+    assert error_of(rec, "SHOW BACKUP FROM pdb_recovered") == denied(
+        "REPOSITORY privilege(s) on SYSTEM", inactive="recover")
+
+
+def test_cancel_backup_needs_export(emulator, setup):
+    root = setup
+    run(root, "CREATE USER IF NOT EXISTS 'viewer' IDENTIFIED BY 'v-pw'")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'viewer'")
+    viewer = login(emulator, "viewer", "v-pw")
+    run(root, 'ADMIN SET FRONTEND CONFIG ("emulator_slow_state" = "UPLOADING", "emulator_slow_seconds" = "30")')
+    try:
+        run(root, "BACKUP DATABASE pdb SNAPSHOT priv_cancel TO priv_repo ON (TABLE t)")
+        assert error_of(viewer, "CANCEL BACKUP FROM pdb") == denied("EXPORT privilege(s) on TABLE t")
+        run(root, "GRANT EXPORT ON TABLE pdb.t TO USER 'viewer'")
+        run(viewer, "CANCEL BACKUP FROM pdb")
+        assert wait_job(root, "BACKUP", "pdb")["Status"] == "[COMMON_ERROR, msg: user cancelled]"
+    finally:
+        run(root, 'ADMIN SET FRONTEND CONFIG ("emulator_slow_state" = "", "emulator_slow_seconds" = "0")')
