@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import time
+
+import pytest
+
 from sr_airflow.testing.emulator.process import EmulatorServer
 
 from .conftest import PHASE, as_dicts, repo_sql, run, wait_job
@@ -35,13 +41,76 @@ def test_restart_keeps_everything(tmp_path, s3_server, bucket):
         assert as_dicts(cur, "SHOW BACKUP FROM keep") == [finished]
         assert run(cur, "SHOW SNAPSHOT ON keep_repo")[0][0] == "before_restart"
         assert run(cur, "ADMIN SHOW FRONTEND CONFIG LIKE 'emulator_throughput_mbps'")[0][2] == "50.0"
-        job = as_dicts(cur, "SHOW BACKUP FROM busy")[0]
-        assert (job["SnapshotName"], job["State"]) == ("interrupted", "CANCELLED")
-        assert job["Status"] == "[COMMON_ERROR, msg: the emulator restarted while the job was running]"
+        # the job running at the stop carries on (journal replay) once the phases are short again
         run(cur, "ADMIN SET FRONTEND CONFIG ('emulator_min_phase_seconds' = '0.02')")
+        job = wait_job(cur, "BACKUP", "busy")
+        assert (job["SnapshotName"], job["State"], job["Status"]) == ("interrupted", "FINISHED", "[OK]")
         run(cur, "BACKUP DATABASE busy SNAPSHOT after_restart TO keep_repo")
         assert wait_job(cur, "BACKUP", "busy")["State"] == "FINISHED"
         run(cur, "CREATE TABLE keep.t2 (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
         new_ids = [r[0] for r in run(cur, "SELECT PARTITION_ID FROM information_schema.partitions_meta "
                                           "WHERE TABLE_NAME = 't2'")]
         assert new_ids[0] > max(int(p[0]) for p in partitions)
+
+
+def _wait_state(cur, kind: str, db: str, state: str, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        rows = as_dicts(cur, f"SHOW {kind} FROM {db}")
+        if rows and rows[0]["State"] == state:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{kind} of {db} never reached {state}")
+
+
+def _stop(server: EmulatorServer, sig: int) -> None:
+    if sig == signal.SIGKILL:
+        os.killpg(server.process.pid, signal.SIGKILL)
+        server.process.wait(timeout=10)
+    server.stop()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["sigterm", "sigkill"])
+def test_running_jobs_resume_after_restart(tmp_path, s3_server, bucket, sig):
+    data_dir = tmp_path / "fe"
+    slow = "ADMIN SET FRONTEND CONFIG ('emulator_slow_state' = '{}', 'emulator_slow_seconds' = '120')"
+    server = EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE).start()
+    try:
+        cur = server.connect().cursor()
+        run(cur, repo_sql("resume_repo", bucket))
+        run(cur, "CREATE DATABASE res")
+        run(cur, "CREATE TABLE res.t (d DATE NOT NULL, v INT) DUPLICATE KEY(d) PARTITION BY RANGE(d) ("
+                 "PARTITION p1 VALUES LESS THAN ('2024-02-01'), PARTITION p2 VALUES LESS THAN ('2024-03-01')) "
+                 "DISTRIBUTED BY HASH(v) BUCKETS 2")
+        run(cur, "INSERT INTO res.t VALUES ('2024-01-05', 1), ('2024-02-05', 2), ('2024-02-06', 3)")
+        rows = run(cur, "SELECT d, v FROM res.t ORDER BY v")
+        run(cur, slow.format("UPLOADING"))  # faults are not persisted: the restarted process runs at full speed
+        run(cur, "BACKUP DATABASE res SNAPSHOT mid_upload TO resume_repo")
+        _wait_state(cur, "BACKUP", "res", "UPLOADING")
+        run(cur, "INSERT INTO res.t VALUES ('2024-01-09', 4)")  # after SNAPSHOTING: not in the snapshot
+    finally:
+        _stop(server, sig)
+    server = EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE).start()
+    try:
+        cur = server.connect().cursor()
+        job = wait_job(cur, "BACKUP", "res")
+        assert (job["SnapshotName"], job["State"], job["Status"]) == ("mid_upload", "FINISHED", "[OK]")
+        stamp = as_dicts(cur, "SHOW SNAPSHOT ON resume_repo WHERE SNAPSHOT = 'mid_upload'")[0]["Timestamp"]
+        restore = (f"RESTORE SNAPSHOT mid_upload FROM resume_repo DATABASE res AS res_copy "
+                   f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+        if sig == signal.SIGTERM:
+            run(cur, restore)
+            assert wait_job(cur, "RESTORE", "res_copy")["State"] == "FINISHED"
+            assert run(cur, "SELECT d, v FROM res_copy.t ORDER BY v") == rows
+            return
+        # a restore stopped mid-DOWNLOADING carries on too
+        run(cur, slow.format("DOWNLOADING"))
+        run(cur, restore)
+        _wait_state(cur, "RESTORE", "res_copy", "DOWNLOADING")
+    finally:
+        _stop(server, sig)
+    with EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE) as server:
+        cur = server.connect().cursor()
+        job = wait_job(cur, "RESTORE", "res_copy")
+        assert (job["State"], job["Status"]) == ("FINISHED", "[OK]"), job
+        assert run(cur, "SELECT d, v FROM res_copy.t ORDER BY v") == rows

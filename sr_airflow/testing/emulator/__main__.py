@@ -49,6 +49,7 @@ def main(argv: list[str] | None = None) -> None:
     cluster = Cluster(options)
     cluster.port = args.port
     frontend = Frontend(cluster)
+    cluster.resume_jobs()
 
     def ready() -> None:
         print(f"sr-airflow emulator ready on {args.host}:{args.port} (StarRocks {cluster.full_version})",
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> None:
         pass
     finally:
         with cluster.lock:
+            cluster.stopping = True  # running jobs stop where they are and resume after a restart
             cluster.save()
         cluster.close()
         loop.close()

@@ -24,6 +24,7 @@ from .jobs import (
     catalog_from,
     function_from,
     load_table,
+    plan_from,
 )
 from .layout import RepoLayout, md5
 from .query import Rewriter
@@ -61,7 +62,7 @@ class Cluster:
         self.jobs: dict[str, BackupJob | RestoreJob] = {}
         self.submit_lock = threading.Lock()
         self.start_time = time.time()
-        self._abandon_running_jobs()
+        self.stopping = False  # set when the process stops: jobs keep their persisted state
 
     @property
     def lock(self):
@@ -93,14 +94,35 @@ class Cluster:
                 self.save()
 
     # -- jobs
-    def _abandon_running_jobs(self) -> None:
-        for record in self.catalog.jobs.values():
-            if record["state"] not in ("FINISHED", "CANCELLED"):
+    def resume_jobs(self) -> None:
+        """Jobs that were running when the process stopped carry on from their persisted state (a journal replay)."""
+        for key, record in list(self.catalog.jobs.items()):
+            if record["state"] in ("FINISHED", "CANCELLED"):
+                continue
+            record["progress"], record["unfinished"] = {}, {}
+            repo = self.catalog.repositories.get(record["repo"])
+            if repo is None or "plan" not in record:
                 record["status"] = ["COMMON_ERROR", "the emulator restarted while the job was running"]
                 record["state"] = "CANCELLED"
                 record["finished_time"] = time.time()
-                record["progress"] = {}
-                record["unfinished"] = {}
+                continue
+            plan = plan_from(record["plan"])
+            if record["type"] == "BACKUP":
+                job = BackupJob(self, record, plan, self.layout(repo))
+            else:
+                job = RestoreJob(self, record, plan, self.layout(repo), None, None)
+            job.resume_from = record["state"]
+            self.jobs[key] = job
+            job.thread.start()
+        with self.lock:
+            self.save()
+
+    def restore_prepared(self, record: dict, plan: JobPlan) -> bool:
+        """Whether PENDING's preparation already happened (target tables in state RESTORE)."""
+        with self.lock:
+            db = self.catalog.databases.get(record["db_name"])
+            return db is not None and any(db.table(t.target) is not None and db.table(t.target).state == "RESTORE"
+                                          for t in plan.tables)
 
     def persist_job(self, record: dict) -> None:
         with self.lock:

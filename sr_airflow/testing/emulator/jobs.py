@@ -28,6 +28,10 @@ class Cancelled(Exception):
     """The job was cancelled by a user (or a failure already recorded in its status)."""
 
 
+class Stopped(Exception):
+    """The process is stopping: the job keeps its last persisted state and resumes after a restart."""
+
+
 class JobFailed(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
@@ -51,6 +55,14 @@ class JobPlan:
     catalogs: list[tuple[str, str]] = field(default_factory=list)  # (name, target name)
 
 
+def plan_from(data: dict) -> JobPlan:
+    """The JobPlan saved in a job record (`record["plan"]`)."""
+    return JobPlan(tables=[TablePlan(**t) for t in data.get("tables", [])],
+                   views=[TablePlan(**v) for v in data.get("views", [])],
+                   functions=list(data.get("functions", [])),
+                   catalogs=[tuple(c) for c in data.get("catalogs", [])])
+
+
 def status_text(code: str, message: str) -> str:
     return "[OK]" if code == "OK" else f"[{code}, msg: {message}]"
 
@@ -68,6 +80,7 @@ class Job:
         self.thread = threading.Thread(target=self._run, name=f"{self.kind}-{record['label']}", daemon=True)
         self.work_dir = Path(cluster.data_dir) / self.kind.lower() / str(record["id"])
         self.injected: dict = {}  # one-shot faults taken from cluster.faults when the job starts
+        self.resume_from: str | None = None  # the persisted state a restarted process resumes the job from
 
     # -- bookkeeping
     @property
@@ -79,6 +92,8 @@ class Job:
         return self.state in ("FINISHED", "CANCELLED")
 
     def set_state(self, state: str, **times: float) -> None:
+        if self.cluster.stopping:
+            raise Stopped()
         self.record["state"] = state
         self.record.update(times)
         self.cluster.persist_job(self.record)
@@ -126,10 +141,15 @@ class Job:
         return ""
 
     def pause(self) -> None:
-        """The minimum time of a phase; returns early on cancel."""
+        """The minimum time of a phase (the knob is re-read while waiting); returns early on cancel."""
         self.check()
-        if self.cancel_event.wait(self.cluster.knobs.min_phase_seconds):
-            raise Cancelled()
+        started = time.monotonic()
+        while True:
+            remaining = self.cluster.knobs.min_phase_seconds - (time.monotonic() - started)
+            if remaining <= 0:
+                return
+            if self.cancel_event.wait(min(remaining, 0.1)):
+                raise Cancelled()
 
     def throttle(self, size: int, started: float) -> None:
         mbps = self.cluster.knobs.throughput_mbps
@@ -141,8 +161,11 @@ class Job:
 
     def _run(self) -> None:
         try:
-            self._enter("PENDING")
+            if self.resume_from is None:
+                self._enter("PENDING")
             self.run()
+        except Stopped:
+            return
         except Cancelled:
             self.on_cancel()
             self.set_state("CANCELLED", finished_time=time.time())
@@ -162,6 +185,8 @@ class Job:
             self.on_cancel()
             self.set_state("CANCELLED", finished_time=time.time())
         finally:
+            if self.cluster.stopping:
+                return  # noqa: B012 - keep the persisted state and the work dir for the restart
             self.record["progress"] = {}
             self.record["unfinished"] = {}
             self.cluster.persist_job(self.record)
@@ -220,11 +245,36 @@ class BackupJob(Job):
             self.upload_info(meta, info)
             self.set_state("FINISHED", finished_time=time.time())
             return
+        snapshot = None
+        if self.resume_from in ("UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO"):
+            snapshot = self._load_snapshot()
+        if snapshot is None:
+            self.pause()
+            self.set_state("SNAPSHOTING")
+            snapshot = self.cluster.take_snapshot(self.record, self.plan, self.work_dir)
+            (self.work_dir / "snapshot.json").write_text(json.dumps(snapshot))
+            self.pause()
+            self.set_state("UPLOAD_SNAPSHOT", snapshot_finished_time=time.time())
+            self._upload(snapshot)
+        elif self.resume_from in ("UPLOAD_SNAPSHOT", "UPLOADING"):
+            self._upload(snapshot)  # the upload phase starts again (same names, same bytes)
+        self.set_state("SAVE_META", upload_finished_time=self.record.get("upload_finished_time") or time.time())
+        meta, info = self.build_meta(snapshot), self.build_info(snapshot)
         self.pause()
-        self.set_state("SNAPSHOTING")
-        snapshot = self.cluster.take_snapshot(self.record, self.plan, self.work_dir)
+        self.set_state("UPLOAD_INFO")
+        self.upload_info(meta, info)
         self.pause()
-        self.set_state("UPLOAD_SNAPSHOT", snapshot_finished_time=time.time())
+        self.set_state("FINISHED", finished_time=time.time())
+
+    def _load_snapshot(self) -> dict | None:
+        path = self.work_dir / "snapshot.json"
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _upload(self, snapshot: dict) -> None:
+        rec = self.record
         self.pause()
         tasks: dict[int, list] = {}
         for table in snapshot["tables"].values():
@@ -247,13 +297,7 @@ class BackupJob(Job):
             return len(data)
 
         self.transfer(tasks, upload)
-        self.set_state("SAVE_META", upload_finished_time=time.time())
-        meta, info = self.build_meta(snapshot), self.build_info(snapshot)
-        self.pause()
-        self.set_state("UPLOAD_INFO")
-        self.upload_info(meta, info)
-        self.pause()
-        self.set_state("FINISHED", finished_time=time.time())
+        self.record["upload_finished_time"] = time.time()
 
     def build_meta(self, snapshot: dict) -> dict:
         tables = {}
@@ -323,8 +367,16 @@ class RestoreJob(Job):
     def timeout_message(self) -> str:
         return f"restore job with label: {self.record['label']}  timeout."
 
+    def _load_snapshot_files(self) -> None:
+        """A resumed restore reads the snapshot's info and meta from the repository again."""
+        base = self.layout.snapshot_dir(self.record["label"])
+        self.info = json.loads(self.layout.download(f"{base}/__info_{self.record['backup_timestamp']}"))
+        self.meta = unpack_meta(self.layout.download(f"{base}/__meta"))
+
     def run(self) -> None:
         rec = self.record
+        if self.info is None or self.meta is None:
+            self._load_snapshot_files()
         if self.plan.catalogs and not rec["db_name"]:
             self.pause()
             self.set_state("COMMITTING")
@@ -332,11 +384,16 @@ class RestoreJob(Job):
             self.pause()
             self.set_state("FINISHED", finished_time=time.time())
             return
-        self.pause()
-        self.created_tables = self.cluster.prepare_restore(self.record, self.plan, self.meta, self.info)
-        self.set_state("SNAPSHOTING", meta_prepared_time=time.time())
-        self.pause()
-        self.set_state("DOWNLOAD", snapshot_finished_time=time.time())
+        self.created_tables = [tuple(t) for t in rec.get("created_tables", [])]
+        if self.resume_from is None or (self.resume_from == "PENDING" and not self.cluster.restore_prepared(rec,
+                                                                                                         self.plan)):
+            self.pause()
+            self.created_tables = self.cluster.prepare_restore(self.record, self.plan, self.meta, self.info)
+            rec["created_tables"] = [list(t) for t in self.created_tables]
+            self.set_state("SNAPSHOTING", meta_prepared_time=time.time())
+            self.pause()
+        # a resumed restore starts again at DOWNLOAD (downloads and the commit are repeatable)
+        self.set_state("DOWNLOAD", snapshot_finished_time=rec.get("snapshot_finished_time") or time.time())
         self.pause()
         tasks: dict[int, list] = {}
         src_db_id = self.info["id"]
