@@ -1,0 +1,138 @@
+"""Item 2: the frontend restarts while a backup is watched. Item 4: two runs, and a backfill of several dates,
+aimed at one database at once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pendulum
+import pytest
+
+from sr_airflow.engine.errors import JobFailedError
+from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.storage import get_storage
+from sr_airflow.storage.catalog_store import CatalogStore
+from tests.reliability.conftest import BUCKET, count, start_emulator, task_context
+
+
+@pytest.fixture(scope="module")
+def emu2(airflow_db, s3_server):
+    emu = start_emulator("sr_restart", s3_server, min_phase_seconds=0.5)
+    try:
+        emu.sql("CREATE DATABASE rdb",
+                "CREATE TABLE rdb.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
+                "INSERT INTO rdb.t VALUES (1), (2)")
+        emu.create_repository("rrepo", s3_server, "restarts")
+        yield emu
+    finally:
+        emu.server.stop()
+
+
+def _op(label: str | None, aws_conn: str | None = None, **kwargs) -> StarRocksBackupOperator:
+    return StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_restart", repository="rrepo",
+                                   database="rdb", snapshot_label=label, deferrable=False, cancel_on_kill=False,
+                                   poll_interval=0.1, max_poll_interval=0.5, catalog_conn_id=aws_conn, **kwargs)
+
+
+def _catalog(aws_conn: str):
+    store = CatalogStore(get_storage(f"s3://{BUCKET}/restarts", conn_id=aws_conn), "rrepo")
+    return store.load(), store
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("state", ["SNAPSHOTING", "UPLOADING"])
+def test_a_frontend_restart_mid_backup_fails_clearly_and_never_records_the_snapshot_as_good(emu2, aws_conn, state):
+    label = f"restart_{state.lower()}"
+
+    def restart():
+        emu2.wait_state("BACKUP", "rdb", (state,), timeout=60)
+        emu2.server.stop()
+        time.sleep(0.5)
+        emu2.server.start()
+
+    thread = threading.Thread(target=restart, daemon=True)
+    thread.start()
+    outcome = None
+    try:
+        result = _op(label, aws_conn).execute(task_context(label))
+        outcome = "success"
+        assert emu2.sql(f"SHOW SNAPSHOT ON rrepo WHERE SNAPSHOT = '{label}'")[0][2] == "OK"
+        assert result["snapshot_label"] == label
+    except JobFailedError as exc:
+        # the job was cancelled by the restart, or the frontend stayed away longer than the watch's retries
+        outcome = "failed"
+        message = str(exc)
+        assert label in message and ("restarted" in message or "Could not watch backup job" in message), message
+    thread.join(60)
+    catalog, store = _catalog(aws_conn)
+    assert store.unreadable == []
+    if outcome == "failed":  # the catalog never records the unfinished snapshot as good
+        assert label not in catalog or not catalog.get(label).is_good
+        # Airflow's retry of the same run: a cancelled label is spent, the next generation is backed up
+        emu2.wait_state("BACKUP", "rdb", ("FINISHED", "CANCELLED"), timeout=60)
+        result = _op(label, aws_conn).execute(task_context(label))
+        assert result["snapshot_label"] in (label, f"{label}_r1")
+        catalog, store = _catalog(aws_conn)
+        assert catalog.get(result["snapshot_label"]).is_good
+        assert label == result["snapshot_label"] or label not in catalog or not catalog.get(label).is_good
+    else:
+        assert catalog.get(label).is_good
+    count("item2 frontend restarts injected mid-job")
+    count(f"item2 restarts whose first attempt ended in {outcome} (then the run succeeded)")
+
+
+@pytest.mark.slow
+def test_two_runs_on_one_database_never_run_two_jobs_the_second_waits_or_fails_clearly(emu2):
+    before = emu2.count("BACKUP ")
+    results: dict[str, object] = {}
+
+    def run(name: str, **kwargs):
+        try:
+            results[name] = _op(f"conc_{name}", **kwargs).execute(task_context(f"conc_{name}"))
+        except Exception as exc:  # noqa: BLE001 - checked below
+            results[name] = exc
+
+    first = threading.Thread(target=run, args=("a",))
+    first.start()
+    emu2.wait_state("BACKUP", "rdb", ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT"), timeout=60)
+    waiting = threading.Thread(target=run, args=("b",))
+    failing = threading.Thread(target=run, args=("c",), kwargs={"on_busy": "fail"})
+    waiting.start()
+    failing.start()
+    for t in (first, waiting, failing):
+        t.join(120)
+    assert results["a"]["snapshot_label"] == "conc_a" and results["b"]["snapshot_label"] == "conc_b"
+    assert isinstance(results["c"], JobFailedError) and "another job is running" in str(results["c"])
+    sent = [q for q in emu2.queries()[:] if q.startswith("BACKUP ")][before:]
+    assert sorted(q.split("SNAPSHOT ")[1].split()[0] for q in sent) == ["`conc_a`", "`conc_b`"]
+    count("item4 concurrent runs on one database (one waited, one failed clearly)", 3)
+
+
+@pytest.mark.slow
+def test_a_backfill_of_many_dates_on_one_database_serialises(emu2):
+    dates = [pendulum.datetime(2024, 3, d, tz="UTC") for d in (1, 2, 3, 4)]
+    results: dict[int, object] = {}
+    before = emu2.count("BACKUP ")
+
+    def run(i: int, moment):
+        try:
+            results[i] = _op(None, label_kind="part").execute(task_context(f"backfill__{moment}", moment))
+        except Exception as exc:  # noqa: BLE001 - checked below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i, m)) for i, m in enumerate(dates)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(180)
+    assert all(isinstance(r, dict) for r in results.values()), results
+    labels = [r["snapshot_label"] for r in results.values()]
+    assert len(set(labels)) == 4
+    sent = [q for q in emu2.queries() if q.startswith("BACKUP ")][before:]
+    # a submission that raced another one was refused by the frontend (one job per database) and then waited
+    assert {q.split("SNAPSHOT ")[1].split()[0].strip("`") for q in sent} == set(labels)
+    count("item4 backfill submissions refused busy by the frontend, then waited", len(sent) - 4)
+    listed = {row[0]: row[2] for row in emu2.sql("SHOW SNAPSHOT ON rrepo")}
+    assert all(listed[label] == "OK" for label in labels)
+    count("item4 backfill dates serialised on one database", 4)
