@@ -167,7 +167,7 @@ def run(quick: bool = False) -> Section:
         incr_seconds = backup(cursor, statement, incr_label)
         incr = storage.snapshot_size(REPO, incr_label)
         incr_data = sum(o.size for o in storage.iter_snapshot_objects(REPO, incr_label)
-                        if o.key.endswith((".dat", ".hdr")))
+                        if "/__ss_content/" in o.key)  # tablet files (<name>.<md5>) live under __ss_content
         conn.close()
 
         row = section.add("bytes written by the incremental (one partition changed)", incr.bytes, "bytes",
