@@ -13,7 +13,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.dag_defaults import load_defaults
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
-from sr_airflow.operators.restore_chain import StarRocksRestoreChainOperator
+from sr_airflow.operators.restore import StarRocksRestoreOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
 DEFAULTS = load_defaults("sr_restore")
@@ -33,8 +33,8 @@ with DAG(
                           description="The database as it was backed up."),
         "target_database": Param(None, type=["string", "null"], title="Target database",
                                  description="Restore under this name (default: the same name)."),
-        "tables": Param([], type="array", title="Tables",
-                        description='Optional: names, or {"name": ..., "alias": ...} to rename. Empty: all.'),
+        "tables": Param([], type="array", items={"type": "string", "minLength": 1}, title="Tables",
+                        description="Optional: only these tables. Empty: the whole database."),
         "point_in_time": Param(None, type=["string", "null"], title="Point in time",
                                description="ISO date-time (UTC if no zone); empty: the newest good snapshot."),
         "snapshot_label": Param(None, type=["string", "null"], title="Snapshot label",
@@ -59,8 +59,9 @@ with DAG(
         storage_conn_id="{{ params.storage_conn_id }}",
     )
 
-    restore = StarRocksRestoreChainOperator(
+    restore = StarRocksRestoreOperator(
         task_id="restore",
+        from_catalog=True,
         starrocks_conn_id="{{ params.starrocks_conn_id }}",
         repository="{{ params.repository }}",
         database="{{ params.database }}",
@@ -77,7 +78,7 @@ with DAG(
         starrocks_conn_id="{{ params.starrocks_conn_id }}",
         database="{{ params.target_database or params.database }}",
         repository="{{ params.repository }}",
-        snapshot_label="{{ ti.xcom_pull(task_ids='restore')['point_in_time_label'] }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='restore')['snapshot_label'] }}",
         storage_conn_id="{{ params.storage_conn_id }}",
         source_conn_id="{{ params.source_conn_id if params.verify != 'versions' else None }}",
         source_database="{{ params.database }}",

@@ -49,7 +49,7 @@ def get_provider_info() -> dict:
         "operators": [{"integration-name": "StarRocks", "python-modules": [
             "sr_airflow.operators.repository", "sr_airflow.operators.backup", "sr_airflow.operators.restore",
             "sr_airflow.operators.cancel", "sr_airflow.operators.verify", "sr_airflow.operators.retention",
-            "sr_airflow.operators.plan", "sr_airflow.operators.preflight", "sr_airflow.operators.restore_chain",
+            "sr_airflow.operators.plan", "sr_airflow.operators.preflight",
             "sr_airflow.operators.snapshot_check",
         ]}],
         "sensors": [{"integration-name": "StarRocks", "python-modules": [

@@ -323,8 +323,8 @@ def render_activate_materialized_view(database: str, name: str) -> str:
 
 def render_drop_table(database: str, table: str) -> str:
     """A table the restored point in time no longer has (a tombstone of the chain)."""
-    return "DROP TABLE " + quote_identifier(database, argument="database") + "." + quote_identifier(table,
-                                                                                                   argument="table")
+    qualified = quote_identifier(database, argument="database") + "." + quote_identifier(table, argument="table")
+    return f"DROP TABLE IF EXISTS {qualified}"
 
 
 def render_drop_partition(database: str, table: str, partition: str) -> str:

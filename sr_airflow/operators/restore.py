@@ -16,7 +16,6 @@ from sr_airflow.engine.preflight import (
     parse_backup_meta,
     parse_columns,
 )
-from sr_airflow.engine.quoting import quote_identifier
 from sr_airflow.engine.scope import ObjectKind, Scope
 from sr_airflow.engine.scope_args import scope_from_arguments
 from sr_airflow.engine.snapshots import parse_snapshot_detail, parse_snapshot_listing
@@ -24,6 +23,8 @@ from sr_airflow.engine.statements import (
     RestoreRequest,
     Syntax,
     render_activate_materialized_view,
+    render_drop_partition,
+    render_drop_table,
     render_restore,
     render_show_restore,
     render_show_snapshot,
@@ -34,6 +35,7 @@ from sr_airflow.triggers.job import JobWatch
 
 JOB_ID_KEY = "restore_job_id"
 CHAIN_DONE_KEY = "restore_chain_links_done"
+CHAIN_TARGET_KEY = "restore_chain_target"
 
 
 def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
@@ -102,6 +104,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     template_fields: Sequence[str] = (
         "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
         "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id", "point_in_time",
+        "allow_overwrite",
     )
 
     def __init__(self, *, repository: str, snapshot_label: str | None = None, backup_timestamp: str | None = None,
@@ -277,7 +280,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return self.execute(context)
 
     # ---- a chain from the catalog
-    def _chain(self):
+    def _chain(self, context: Any = None):
         import pendulum
 
         from sr_airflow.engine.chain import resolve_chain
@@ -288,7 +291,12 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         if isinstance(self.tables, (list, tuple)):
             tables = [t if isinstance(t, str) else t["name"] for t in self.tables]
         catalog = CatalogStore(self._storage(), self.repository).load()
-        return resolve_chain(catalog, self.database, at, tables=tables, label=self.snapshot_label or None)
+        store = context.get("task_state_store") if context is not None else None
+        pinned = self.snapshot_label or (store.get(CHAIN_TARGET_KEY) if store is not None else None)
+        chain = resolve_chain(catalog, self.database, at, tables=tables, label=pinned or None)
+        if store is not None:  # a resumed or retried task restores the same chain even if new snapshots came
+            store.set(CHAIN_TARGET_KEY, chain.target.label)
+        return chain
 
     def _storage(self):
         from sr_airflow.operators.repository import find_repository
@@ -301,7 +309,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     def _execute_chain(self, context: Any) -> dict[str, Any]:
         check_server(self.hook, self.log)
-        chain = self._chain()
+        chain = self._chain(context)
         target = self.target_database or chain.database
         self.log.info("Restoring chain %s of database %s into %s.", " -> ".join(chain.labels), chain.database,
                       target)
@@ -354,7 +362,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         if event.get("status") != "success":
             raise JobFailedError(event.get("message") or f"Restore of chain link {event.get('label')!r} failed.")
-        chain = self._chain()
+        chain = self._chain(context)
         index = list(chain.labels).index(event["label"])
         store = context.get("task_state_store")
         if store is not None:
@@ -363,10 +371,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             return self._run_link(context, chain, index + 1)
         target = self.target_database or chain.database
         for table in chain.drop_tables:
-            self.hook.execute(f"DROP TABLE IF EXISTS {quote_identifier(target)}.{quote_identifier(table)}")
+            self.hook.execute(render_drop_table(target, table))
         for table, partition in chain.drop_partitions:
-            self.hook.execute(f"ALTER TABLE {quote_identifier(target)}.{quote_identifier(table)} "
-                              f"DROP PARTITION {quote_identifier(partition)}")
+            self.hook.execute(render_drop_partition(target, table, partition))
         result: dict[str, Any] = {
             "chain": list(chain.labels), "database": target, "snapshot_label": chain.target.label,
             "backup_timestamp": chain.target.backup_timestamp, "dropped_tables": list(chain.drop_tables),

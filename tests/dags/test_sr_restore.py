@@ -48,7 +48,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
                                  "verify": "versions"})
     assert states(run) == {"create_repository": "success", "restore": "success", "verify": "success"}
     result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
-    assert len(result["chain"]) == 2 and result["dropped"] == []
+    assert len(result["chain"]) == 2 and result["dropped_partitions"] == []
     assert rows_by_partition(target_emulator, "pitr_then") == at_first_incremental
 
     restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "pitr"))  # a fresh parse, as
@@ -58,7 +58,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     assert states(run) == {"create_repository": "success", "restore": "success", "verify": "success"}
     result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
     assert len(result["chain"]) == 3
-    assert result["dropped"] == ["ALTER TABLE `pitr_now`.`events` DROP PARTITION `p20240104`"]
+    assert result["dropped_partitions"] == [["events", "p20240104"]]
     assert rows_by_partition(target_emulator, "pitr_now") == latest
     assert sorted(r[0] for r in target_emulator.sql("SELECT k FROM pitr_now.dims")) == [1]
 

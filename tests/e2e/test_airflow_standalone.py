@@ -94,6 +94,7 @@ mode = "logical_date"
     aws = {"conn_type": "aws", "login": KEY, "password": SECRET,
            "extra": {"endpoint_url": s3.endpoint_url, "region_name": "us-east-1"}}
     env = {**os.environ,
+           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",  # standalone runs `airflow`
            "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
            "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__PARALLELISM": "4",
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True", "AIRFLOW__API__PORT": str(port),
@@ -112,7 +113,7 @@ mode = "logical_date"
     process = subprocess.Popen([airflow_bin, "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
                                start_new_session=True)
     try:
-        wait_for_port(port, timeout=240, process=process)
+        wait_for_port(port, timeout=420, process=process)  # about 2 min on a busy 2-core machine
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         deadline = time.monotonic() + 240
         while time.monotonic() < deadline:  # the DAG processor has parsed the shipped DAGs
