@@ -94,8 +94,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--interval", type=float, default=0.1, help="seconds between two SHOW BACKUP of a client")
     parser.add_argument("--mb", type=int, default=20, help="logical size of the rows in MB")
-    parser.add_argument("--mbps", type=float, default=0, help="emulator throughput knob (0 = unlimited)")
-    parser.add_argument("--phase", type=float, default=0.05, help="emulator minimum phase seconds")
+    parser.add_argument("--mbps", type=float, default=200.0, help="emulator throughput knob (0 = unlimited)")
+    parser.add_argument("--phase", type=float, default=0.3, help="emulator minimum phase seconds")
     parser.add_argument("--limit", type=float, default=1.20, help="largest acceptable ratio")
     args = parser.parse_args(argv)
     rows = args.mb * 1024 * 1024 // ROW_BYTES
