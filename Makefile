@@ -14,9 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# The mysql command-line client (Debian package) for the client-compatibility test of the emulator.
+# Debian packages the tests drive: the mysql command-line client (client compatibility of the emulator) and
+# Chromium with its driver (the Airflow UI's trigger form, end to end).
 tools:
-	@command -v mysql >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq default-mysql-client >/dev/null; }
+	@command -v mysql >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq default-mysql-client chromium chromium-driver >/dev/null; }
 
 demo: $(STAMP)
 	$(PY) -m sr_airflow.testing.demo

@@ -171,9 +171,16 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
     client.patch("/api/v2/dags/sr_incremental_backup", json={"is_paused": False})
     # What `airflow backfill create --dag-id sr_incremental_backup --from-date 2024-01-01 --to-date 2024-01-03`
     # does, through the REST API (the CLI would write the same rows into the SQLite database the scheduler holds).
-    response = client.post("/api/v2/backfills", json={
-        "dag_id": "sr_incremental_backup", "from_date": "2024-01-01T00:00:00Z", "to_date": "2024-01-03T00:00:00Z",
-        "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {}, "reprocess_behavior": "none"})
+    # On SQLite Airflow answers 503 "Database is locked" while the scheduler writes: ask again, a bounded number
+    # of times (PostgreSQL or MySQL, as production uses, have no such lock).
+    for _ in range(40):
+        response = client.post("/api/v2/backfills", json={
+            "dag_id": "sr_incremental_backup", "from_date": "2024-01-01T00:00:00Z",
+            "to_date": "2024-01-03T00:00:00Z", "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {},
+            "reprocess_behavior": "none"})
+        if response.status_code != 503:
+            break
+        time.sleep(1.5)
     assert response.status_code == 200, response.text
     deadline = time.monotonic() + 600
     runs = []
@@ -197,3 +204,43 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
     # snapshot is the full and the first date adds its own partition. Every later date adds exactly its own.
     assert held[0] in (("incremental", ("p20240101",)), ("full", ("p20240101", "p20240102", "p20240103")))
     assert held[1:] == [("incremental", ("p20240102",)), ("incremental", ("p20240103",))]
+
+
+def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
+    """Headless Chromium opens the Airflow UI, fills sr_migration's parameter form and triggers it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.options import Options
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    _, source, target, _ = clusters
+    client, _, _ = airflow
+    options = Options()
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                 "--window-size=1400,1400", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"):
+        options.add_argument(flag)
+    options.binary_location = "/usr/bin/chromium"
+    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    try:
+        browser.implicitly_wait(30)
+        browser.get(f"{client.base_url}/dags/sr_migration")
+        browser.find_element(By.XPATH, "//button[normalize-space()='Trigger']").click()
+        browser.find_element(By.ID, "element_database").send_keys("shop")
+        browser.find_element(By.ID, "element_target_database").send_keys("shop_from_ui")
+        submit = browser.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")
+        assert submit.is_enabled()
+        submit.click()
+        deadline = time.monotonic() + 60
+        runs: list = []
+        while time.monotonic() < deadline and not runs:
+            runs = [r for r in client.get("/api/v2/dags/sr_migration/dagRuns").json()["dag_runs"]
+                    if (r.get("conf") or {}).get("target_database") == "shop_from_ui"]
+            time.sleep(1)
+    finally:
+        browser.quit()
+    assert len(runs) == 1, "the form did not create a run"
+    assert runs[0]["conf"]["database"] == "shop" and runs[0]["conf"]["allow_overwrite"] is False
+    assert wait_run(client, "sr_migration", runs[0]["dag_run_id"]) == "success"
+    assert {k: v[0] for k, v in partitions(target, "shop_from_ui").items()} == {
+        k: v[0] for k, v in partitions(source, "shop").items()}
