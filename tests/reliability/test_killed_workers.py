@@ -82,7 +82,7 @@ def workers(kill_emu):
 
 
 def _kill_in_state(workers, emu, kind: str, database: str, state: str, args: dict, run_id: str,
-                   store: str) -> None:
+                   store: str, after_store: bool = False) -> None:
     """Hand a task process its task, SIGKILL it (its whole group) when the job shows ``state``."""
     proc = workers.take()
     try:
@@ -94,7 +94,7 @@ def _kill_in_state(workers, emu, kind: str, database: str, state: str, args: dic
         seen = None
         while time.monotonic() < deadline:
             seen = _state(emu, kind, database)
-            if seen == state:
+            if seen == state and (not after_store or Path(store).exists()):
                 break
             assert proc.poll() is None, f"the task ended before {state}: {proc.stdout.read().decode()[-2000:]}"
             time.sleep(0.02)
@@ -151,15 +151,21 @@ def snapshot(kill_emu):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("state", RESTORE_STATES)
-def test_a_restore_task_killed_in_each_state_is_retried_into_one_job(workers, kill_emu, snapshot, state, tmp_path):
-    run_id = f"kill_restore_{state.lower()}"
-    target = f"kr_{state.lower()}"
+@pytest.mark.parametrize("state,window", [(s, False) for s in RESTORE_STATES] + [pytest.param(
+    "PENDING", True, id="PENDING-before-job-id-recorded", marks=pytest.mark.xfail(strict=True, raises=Exception,
+    reason="restore.py records the job id in task_state_store only after RESTORE and one more SHOW RESTORE: "
+           "a retry after a kill in between, once the job finished, is refused (tables already exist)"))])
+def test_a_restore_task_killed_in_each_state_is_retried_into_one_job(workers, kill_emu, snapshot, state, window,
+                                                                     tmp_path):
+    run_id = f"kill_restore_{state.lower()}{'_window' if window else ''}"
+    target = f"kr_{state.lower()}{'_w' if window else ''}"
     args = {"starrocks_conn_id": "sr_kill", "repository": "krepo", "snapshot_label": snapshot, "database": "kdb",
             "target_database": target}
     before = len(_statements(kill_emu, "RESTORE", snapshot))
     store = str(tmp_path / "task_state.json")
-    _kill_in_state(workers, kill_emu, "RESTORE", target, state, args, run_id, store)
+    _kill_in_state(workers, kill_emu, "RESTORE", target, state, args, run_id, store, after_store=not window)
+    if window:  # the kill landed between the RESTORE and the write of its job id
+        Path(store).unlink(missing_ok=True)
     count("item1 task processes SIGKILLed")
     assert len(_statements(kill_emu, "RESTORE", snapshot)) == before + 1
     # Airflow's retry comes after retry_delay: by then the job has finished, and only the job id the first

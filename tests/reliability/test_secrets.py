@@ -86,6 +86,7 @@ def _catalog_files(s3_server) -> list[bytes]:
 @pytest.mark.parametrize("dag_id", ["sr_full_backup", "sr_incremental_backup"])
 def test_no_credential_reaches_logs_xcom_rendered_fields_catalog_or_errors(secret_emu, s3_server, load_shipped,
                                                                            capfd, airflow_db, dag_id):
+    secret_emu.sql("INSERT INTO sec_db.t VALUES (3, '2024-02-04')")  # a change for the incremental to back up
     dag = load_shipped(dag_id, CONFIG)
     dag_run = dag.test()
     result = states(dag_run)
