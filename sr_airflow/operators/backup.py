@@ -152,7 +152,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         request.validate()
         version = check_server(self.hook, self.log)
         render_backup(request, Syntax.for_version(version))  # UnsupportedByServerError before any submission
-        self.log.info("Backup of %s into repository %s, label %s (StarRocks %s).",
+        self.log.info("Backup of %r into repository %r, label %s (StarRocks %s).",
                       scope.database or "external catalogs", self.repository, label, version)
         return self._advance(context)
 

@@ -34,6 +34,7 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 from sr_airflow.triggers.job import JobWatch
 
 JOB_ID_KEY = "restore_job_id"
+SUBMITTED_KEY = "restore_submitted"
 CHAIN_DONE_KEY = "restore_chain_links_done"
 CHAIN_TARGET_KEY = "restore_chain_target"
 
@@ -200,9 +201,12 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             return self._busy(context, target, busy)
         snapshot_tables = list((detail.details.get("backup_objects") or {}).keys())
         overwritten = self._check_target(scope, snapshot_tables) if target else []
-        self.log.info("Restoring snapshot %s (%s) from %s into %s%s.", self.snapshot_label, timestamp,
+        self.log.info("Restoring snapshot %r (%s) from %r into %r%s.", self.snapshot_label, timestamp,
                       self.repository, target or "external catalogs",
                       f", overwriting {', '.join(overwritten)}" if overwritten else "")
+        store = context.get("task_state_store")
+        if store is not None:  # before sending: a kill right after RESTORE still lets the retry know the job
+            store.set(SUBMITTED_KEY, f"{self.snapshot_label}@{timestamp}")
         try:
             self.hook.execute(statement)
         except Exception as exc:
@@ -211,7 +215,6 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} was refused by StarRocks: "
                                  f"{str(exc).rstrip('.')}.") from None
         job = self._latest_job(target)
-        store = context.get("task_state_store")
         if store is not None and job is not None:
             store.set(JOB_ID_KEY, job.job_id)
         return self._wait_job(context, target)
@@ -246,7 +249,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         if job.state.is_running:
             return job
         store = context.get("task_state_store")
-        if store is not None and store.get(JOB_ID_KEY) == job.job_id and job.state.succeeded:
+        if store is None or not job.state.succeeded:
+            return None
+        if store.get(JOB_ID_KEY) == job.job_id or store.get(SUBMITTED_KEY) == f"{self.snapshot_label}@{timestamp}":
             return job
         return None
 
