@@ -26,6 +26,7 @@ TARGET_DB = "{{ params.target_database or params.database }}"
 # What every task on one side says: its cluster and the shared repository.
 ON_SOURCE = {"starrocks_conn_id": "{{ params.source_conn_id }}", "repository": "{{ params.repository }}"}
 ON_TARGET = {"starrocks_conn_id": "{{ params.target_conn_id }}", "repository": "{{ params.repository }}"}
+MIGRATION_LABEL = "{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}"
 
 with DAG(
     dag_id="sr_migration",
@@ -89,14 +90,14 @@ with DAG(
     visible = StarRocksSnapshotSensor(
         task_id="snapshot_visible_on_target",
         **ON_TARGET,
-        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        snapshot_label=MIGRATION_LABEL,
         poke_interval=2,
         timeout=3600,
     )
     restore = StarRocksRestoreOperator(
         task_id="restore",
         **ON_TARGET,
-        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        snapshot_label=MIGRATION_LABEL,
         backup_timestamp="{{ ti.xcom_pull(task_ids='backup')['backup_timestamp'] }}",
         database="{{ params.database }}",
         target_database="{{ params.target_database }}",
@@ -109,10 +110,9 @@ with DAG(
     # counts (and, with verify = checksums, checksums) are compared with the source after the rounds.
     verify = StarRocksVerifyRestoreOperator(
         task_id="verify",
-        starrocks_conn_id="{{ params.target_conn_id }}",
+        **ON_TARGET,
         database=TARGET_DB,
-        repository="{{ params.repository }}",
-        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        snapshot_label=MIGRATION_LABEL,
         storage_conn_id="{{ params.storage_conn_id }}",
         tables="{{ params.tables or None }}",
     )
@@ -144,7 +144,7 @@ with DAG(
             tables="{{ " + plan_xcom + "['tables'] }}",
             label_kind="mig",
             snapshot_kind="incremental",
-            parent_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+            parent_label=MIGRATION_LABEL,
             partition_stats="{{ " + plan_xcom + "['partition_stats'] }}",
             catalog_scope="{{ " + plan_xcom + "['catalog_scope'] }}",
             catalog_conn_id="{{ params.storage_conn_id }}",
@@ -174,10 +174,9 @@ with DAG(
     final_check = StarRocksVerifyRestoreOperator(
         task_id="final_check",
         trigger_rule="none_failed",
-        starrocks_conn_id="{{ params.target_conn_id }}",
+        **ON_TARGET,
         database=TARGET_DB,
-        repository="{{ params.repository }}",
-        snapshot_label="{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}",
+        snapshot_label=MIGRATION_LABEL,
         source_conn_id="{{ params.source_conn_id }}",  # row counts per partition: two metadata queries
         source_database="{{ params.database }}",
         tables="{{ params.tables or None }}",
