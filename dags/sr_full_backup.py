@@ -8,14 +8,25 @@ Params and their defaults: docs/dags.md; defaults come from sr_airflow.toml (sr_
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param
 
 from sr_airflow.dag_defaults import load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.snapshot_check import StarRocksCheckSnapshotOperator
+from sr_airflow.operators.step import StepOperator
 
 DEFAULTS = load_defaults("sr_full_backup")
+
+
+def run_databases(context) -> list[str]:
+    """The databases of this run, once each (each becomes one mapped backup task)."""
+    names = list(dict.fromkeys(context["params"]["databases"]))
+    if not names:
+        raise ValueError("databases is empty: set [sr_full_backup] databases in sr_airflow.toml or pass "
+                         '{"databases": [...]} in the run\'s conf.')
+    return names
+
 
 with DAG(
     dag_id="sr_full_backup",
@@ -42,16 +53,7 @@ with DAG(
                                  description="aws, google_cloud_platform or hdfs connection with the credentials."),
     },
 ) as dag:
-
-    @task
-    def databases(params: dict | None = None) -> list[str]:
-        """The databases of this run, once each (each becomes one mapped backup task)."""
-        names = list(dict.fromkeys(params["databases"]))
-        if not names:
-            raise ValueError("databases is empty: set [sr_full_backup] databases in sr_airflow.toml or pass "
-                             '{"databases": [...]} in the run\'s conf.')
-        return names
-
+    databases = StepOperator(task_id="databases", python_callable=run_databases)
     create_repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
         starrocks_conn_id="{{ params.starrocks_conn_id }}",
@@ -71,7 +73,7 @@ with DAG(
         catalog_conn_id="{{ params.storage_conn_id }}",
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
-    ).expand(database=databases())
+    ).expand(database=databases.output)
 
     check_snapshots = StarRocksCheckSnapshotOperator(
         task_id="check_snapshots",

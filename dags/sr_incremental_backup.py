@@ -11,14 +11,27 @@ Params and defaults: docs/dags.md; defaults come from sr_airflow.toml (sr_airflo
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param, get_current_context, task
+from airflow.sdk import DAG, Param
 
 from sr_airflow.dag_defaults import load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+from sr_airflow.operators.step import StepOperator
 
 DEFAULTS = load_defaults("sr_incremental_backup")
+
+
+def plan_inputs(context) -> list[dict]:
+    """One planning input per database; the partition template is rendered for this run's data interval."""
+    params = context["params"]
+    databases = list(dict.fromkeys(params["databases"]))
+    if not databases:
+        raise ValueError("databases is empty: set [sr_incremental_backup] databases in sr_airflow.toml or "
+                         'pass {"databases": [...]} in the run\'s conf.')
+    rendered = context["task"].render_template(params["partition_template"], context)
+    partitions = [p.strip() for p in str(rendered).split(",") if p.strip()]
+    return [{"database": db, "partitions": partitions} for db in databases]
 
 
 def backup_arguments(plan: dict) -> dict:
@@ -71,19 +84,7 @@ with DAG(
                                  title="Full when the last full is older than (days)"),
     },
 ) as dag:
-
-    @task
-    def plan_inputs(params: dict | None = None) -> list[dict]:
-        """One planning input per database; the partition template is rendered for this run's data interval."""
-        databases = list(dict.fromkeys(params["databases"]))
-        if not databases:
-            raise ValueError("databases is empty: set [sr_incremental_backup] databases in sr_airflow.toml or "
-                             'pass {"databases": [...]} in the run\'s conf.')
-        context = get_current_context()
-        rendered = context["task"].render_template(params["partition_template"], context)
-        partitions = [p.strip() for p in str(rendered).split(",") if p.strip()]
-        return [{"database": db, "partitions": partitions} for db in databases]
-
+    inputs = StepOperator(task_id="plan_inputs", python_callable=plan_inputs)
     create_repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
         starrocks_conn_id="{{ params.starrocks_conn_id }}",
@@ -102,7 +103,7 @@ with DAG(
         table="{{ params.table }}",
         max_incrementals="{{ params.full_every_n }}",
         max_full_age_days="{{ params.full_every_days }}",
-    ).expand_kwargs(plan_inputs())
+    ).expand_kwargs(inputs.output)
 
     backup = StarRocksBackupOperator.partial(
         task_id="backup",

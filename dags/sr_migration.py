@@ -9,7 +9,7 @@ changed on the source since the snapshot, until none changed or ``max_catch_up_r
 from __future__ import annotations
 
 import pendulum
-from airflow.sdk import DAG, Param, task
+from airflow.sdk import DAG, Param
 
 from sr_airflow.dag_defaults import load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
@@ -17,6 +17,7 @@ from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.preflight import StarRocksMigrationPreflightOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.step import ConditionStepOperator, StepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
 
@@ -27,6 +28,37 @@ TARGET_DB = "{{ params.target_database or params.database }}"
 ON_SOURCE = {"starrocks_conn_id": "{{ params.source_conn_id }}", "repository": "{{ params.repository }}"}
 ON_TARGET = {"starrocks_conn_id": "{{ params.target_conn_id }}", "repository": "{{ params.repository }}"}
 MIGRATION_LABEL = "{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}"
+
+
+def catch_up_needed(context, plan: dict) -> bool:
+    """Stop the rounds once the target holds every partition at the source's version."""
+    return not plan["empty"]
+
+
+def summarise(context) -> dict:
+    """What moved, how long each phase took, what verification found, and how many rounds caught up."""
+    ti = context["ti"]
+    backup_result = ti.xcom_pull(task_ids="backup") or {}
+    rounds = [ti.xcom_pull(task_ids=f"catch_up_{n}_backup") for n in range(1, ROUNDS + 1)]
+    plans = [ti.xcom_pull(task_ids=f"catch_up_{n}_plan") for n in range(1, ROUNDS + 1)]
+    shipped = [r for r in rounds if r]
+    last_plan = next((p for p in reversed(plans) if p), None)
+    result = {
+        "preflight": ti.xcom_pull(task_ids="preflight"),
+        "snapshot_label": backup_result.get("snapshot_label"),
+        "backup_timestamp": backup_result.get("backup_timestamp"),
+        "snapshot_bytes": backup_result.get("size_bytes"),
+        "backup_phase_seconds": backup_result.get("phase_seconds"),
+        "restore": ti.xcom_pull(task_ids="restore"),
+        "verify": ti.xcom_pull(task_ids="verify"),
+        "final_check": ti.xcom_pull(task_ids="final_check"),
+        "catch_up_rounds": len(shipped),
+        "catch_up_partitions": [p["partitions"] for p in plans if p and not p["empty"]],
+        "in_step": bool(last_plan and last_plan["empty"]),
+    }
+    print("Migration summary:", result)
+    return result
+
 
 with DAG(
     dag_id="sr_migration",
@@ -129,13 +161,9 @@ with DAG(
             target_database=TARGET_DB,
             tables="{{ params.tables or None }}",
         )
-
         # Only this round's tasks and the later rounds are skipped; the summary still runs.
-        @task.short_circuit(task_id=f"catch_up_{n}_needed", ignore_downstream_trigger_rules=False)
-        def needed(plan: dict) -> bool:
-            """Stop the rounds once the target holds every partition at the source's version."""
-            return not plan["empty"]
-
+        needed = ConditionStepOperator(task_id=f"catch_up_{n}_needed", python_callable=catch_up_needed,
+                                       op_kwargs={"plan": plan.output})
         plan_xcom = f"ti.xcom_pull(task_ids='catch_up_{n}_plan')"
         ship = StarRocksBackupOperator(
             task_id=f"catch_up_{n}_backup",
@@ -168,7 +196,7 @@ with DAG(
             storage_conn_id="{{ params.storage_conn_id }}",
         )
         previous >> plan
-        needed(plan.output) >> ship >> seen >> apply
+        needed >> ship >> seen >> apply
         previous = apply
 
     final_check = StarRocksVerifyRestoreOperator(
@@ -183,29 +211,6 @@ with DAG(
         checksums="{{ params.verify == 'checksums' }}",
     )
 
-    @task(trigger_rule="none_failed")
-    def summary(**context) -> dict:
-        """What moved, how long each phase took, what verification found, and how many rounds caught up."""
-        ti = context["ti"]
-        backup_result = ti.xcom_pull(task_ids="backup") or {}
-        rounds = [ti.xcom_pull(task_ids=f"catch_up_{n}_backup") for n in range(1, ROUNDS + 1)]
-        plans = [ti.xcom_pull(task_ids=f"catch_up_{n}_plan") for n in range(1, ROUNDS + 1)]
-        shipped = [r for r in rounds if r]
-        last_plan = next((p for p in reversed(plans) if p), None)
-        result = {
-            "preflight": ti.xcom_pull(task_ids="preflight"),
-            "snapshot_label": backup_result.get("snapshot_label"),
-            "backup_timestamp": backup_result.get("backup_timestamp"),
-            "snapshot_bytes": backup_result.get("size_bytes"),
-            "backup_phase_seconds": backup_result.get("phase_seconds"),
-            "restore": ti.xcom_pull(task_ids="restore"),
-            "verify": ti.xcom_pull(task_ids="verify"),
-            "final_check": ti.xcom_pull(task_ids="final_check"),
-            "catch_up_rounds": len(shipped),
-            "catch_up_partitions": [p["partitions"] for p in plans if p and not p["empty"]],
-            "in_step": bool(last_plan and last_plan["empty"]),
-        }
-        print("Migration summary:", result)
-        return result
+    summary = StepOperator(task_id="summary", python_callable=summarise, trigger_rule="none_failed")
 
-    previous >> final_check >> summary()
+    previous >> final_check >> summary

@@ -4,12 +4,17 @@ The file is ``$SR_AIRFLOW_CONFIG`` if set, else ``$AIRFLOW_HOME/sr_airflow.toml`
 defaults below apply. It is read when a DAG file is parsed (a local file, no network, no metadata database), and
 a bad value raises one clear error naming the file, the section and the key, which Airflow shows as that DAG
 file's import error without disturbing the other DAGs. See docs/dags.md for every key.
+
+The DAG processor re-runs every DAG file each parse cycle in a process that keeps its modules: the parsed file
+is kept (by its text), so an unchanged file is not parsed again, and ``tomllib`` is imported only when a file
+exists.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import os
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -87,19 +92,34 @@ def _check(kind: str, value: Any, where: str) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=4)
+def _parse_toml(text: str) -> dict[str, Any]:
+    import tomllib
+
+    return tomllib.loads(text)
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    """The file's tables, parsed (the same text is parsed once per process); {} without a file."""
+    if not path.exists():
+        return {}
+    import tomllib
+
+    try:
+        text = path.read_text(encoding="utf-8")
+        return copy.deepcopy(_parse_toml(text))  # callers may keep and change what they get
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        raise InvalidArgumentError(f"sr_airflow config {path} is not valid TOML: {err}.") from None
+
+
 def load_defaults(dag_id: str, path: Path | None = None) -> dict[str, Any]:
     """The effective defaults for ``dag_id``: built-ins, then ``[defaults]``, then ``[<dag_id>]`` of the file."""
     if dag_id not in DAG_KEYS:
         raise InvalidArgumentError(f"dag_id {dag_id!r} is not one of {', '.join(DAG_IDS)}.")
     path = path or config_path()
-    data: dict[str, Any] = {}
-    if path.exists():
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise InvalidArgumentError(f"sr_airflow config {path} is not valid TOML: {err}.") from None
+    data = _read_config(path)
     keys = {**COMMON_KEYS, **DAG_KEYS[dag_id]}
-    result = {name: default for name, (_, default) in keys.items()}
+    result = {name: copy.copy(default) for name, (_, default) in keys.items()}
     for section in ("defaults", dag_id):
         values = data.get(section, {})
         if not isinstance(values, dict):

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import JobFailedError
-from sr_airflow.engine.jobs import parse_show_backup
-from sr_airflow.engine.jobwatch import NextStep, decide_backup, generation_labels, is_busy_error, phase_seconds
-from sr_airflow.engine.labels import LABEL_KINDS, snapshot_label
-from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode
-from sr_airflow.engine.scope import Scope
-from sr_airflow.engine.scope_args import scope_description, scope_from_arguments
-from sr_airflow.engine.snapshots import parse_snapshot_listing
-from sr_airflow.engine.statements import (
-    BackupRequest,
-    Syntax,
-    render_backup,
-    render_show_backup,
-    render_show_snapshot,
-)
+from sr_airflow.engine.labels import LABEL_KINDS
 from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksBaseOperator
-from sr_airflow.triggers.job import JobWatch
+
+if TYPE_CHECKING:
+    from sr_airflow.engine.scope import Scope
+    from sr_airflow.engine.statements import BackupRequest
 
 ON_BUSY = ("wait", "fail")
 ASSET_SCHEME = "starrocks"
@@ -42,6 +32,8 @@ def run_moment(context: Any):
 
 def check_server(hook: Any, log: Any) -> Any:
     """The server version; refuses a shared-data cluster when the server says it runs in that mode."""
+    from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode
+
     version = hook.server_version()
     try:
         columns, rows = hook.fetch(SHOW_RUN_MODE)
@@ -127,11 +119,16 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
 
     # ---- what this run backs up
     def scope(self) -> Scope:
+        from sr_airflow.engine.scope_args import scope_from_arguments
+
         return scope_from_arguments(database=self.database, tables=self.tables,
                                     materialized_views=self.materialized_views, views=self.views,
                                     functions=self.functions, external_catalogs=self.external_catalogs)
 
     def base_label(self, context: Any, scope: Scope) -> str:
+        from sr_airflow.engine.labels import snapshot_label
+        from sr_airflow.engine.scope_args import scope_description
+
         if self.snapshot_label:
             return self.snapshot_label
         ti = context["ti"]
@@ -142,21 +139,30 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                               scope=fingerprint)
 
     def request(self, label: str, scope: Scope) -> BackupRequest:
+        from sr_airflow.engine.statements import BackupRequest
+
         return BackupRequest(label=label, repository=self.repository, scope=scope, timeout_s=self.timeout)
 
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.statements import Syntax, render_backup
+
         scope = self.scope()
         label = self.base_label(context, scope)
         request = self.request(label, scope)
         request.validate()
         version = check_server(self.hook, self.log)
         render_backup(request, Syntax.for_version(version))  # UnsupportedByServerError before any submission
-        self.log.info("Backup of %r into repository %r, label %s (StarRocks %s).",
+        self.log.info("Backup of %r into repository %r, label %r (StarRocks %s).",
                       scope.database or "external catalogs", self.repository, label, version)
         return self._advance(context)
 
     def _advance(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.jobs import parse_show_backup
+        from sr_airflow.engine.jobwatch import NextStep, decide_backup, generation_labels, is_busy_error
+        from sr_airflow.engine.snapshots import parse_snapshot_listing
+        from sr_airflow.engine.statements import Syntax, render_backup, render_show_backup, render_show_snapshot
+
         scope = self.scope()
         label = self.base_label(context, scope)
         columns, rows = self.hook.fetch(render_show_backup(scope.database))
@@ -182,18 +188,20 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                 return self._busy(context, str(exc))
             raise JobFailedError(f"Backup {decision.label!r} of {scope.database or 'external catalogs'!r} was "
                                  f"refused by StarRocks: {str(exc).rstrip('.')}.") from None
-        self.log.info("Submitted backup %s.", decision.label)
+        self.log.info("Submitted backup %r.", decision.label)
         store = context.get("task_state_store")
         if store is not None:
             store.set("snapshot_label", decision.label)
         return self._wait_job(context, decision.label)
 
     def _busy(self, context: Any, reason: str) -> dict[str, Any]:
+        from sr_airflow.triggers.job import JobWatch
+
         database = self.database or "external catalogs"
         if self.on_busy == "fail":
             raise JobFailedError(f"Backup of database {database!r} refused: another job is running "
                                  f"({reason.rstrip('.')}).")
-        self.log.info("Waiting for another job on database %s to end: %s", database, reason)
+        self.log.info("Waiting for another job on database %r to end: %s", database, reason)
         watch = JobWatch(kind="any", database=self.database, absent="done")
         return self.wait_for(context, watch, "_busy_cleared")
 
@@ -203,6 +211,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return self._advance(context)
 
     def _wait_job(self, context: Any, label: str) -> dict[str, Any]:
+        from sr_airflow.triggers.job import JobWatch
+
         watch = JobWatch(kind="backup", database=self.database, label=label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
 
@@ -214,6 +224,11 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
 
     # ---- the result
     def _finish(self, context: Any, label: str) -> dict[str, Any]:
+        from sr_airflow.engine.jobs import parse_show_backup
+        from sr_airflow.engine.jobwatch import phase_seconds
+        from sr_airflow.engine.snapshots import parse_snapshot_listing
+        from sr_airflow.engine.statements import render_show_backup, render_show_snapshot
+
         columns, rows = self.hook.fetch(render_show_backup(self.database))
         job = next((j for j in parse_show_backup(columns, rows) if j.label == label), None)
         columns, rows = self.hook.fetch(render_show_snapshot(self.repository, label))
@@ -232,7 +247,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         }
         if self.catalog_conn_id:
             result["size_bytes"] = self.record_in_catalog(context, result)
-        self.log.info("Snapshot %s (timestamp %s) is in repository %s; phases: %s.", label,
+        self.log.info("Snapshot %r (timestamp %s) is in repository %r; phases: %s.", label,
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
         context["ti"].xcom_push(key="snapshot_label", value=label)
         context["ti"].xcom_push(key="backup_timestamp", value=result["backup_timestamp"])
@@ -241,14 +256,11 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     def record_in_catalog(self, context: Any, result: dict[str, Any]) -> int | None:
         """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""
         from sr_airflow.engine.catalog import SnapshotKind, Tombstone, entry_from_job_info
-        from sr_airflow.operators.repository import find_repository
-        from sr_airflow.storage import get_storage
+        from sr_airflow.engine.scope_args import scope_description
+        from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        info = find_repository(self.hook, self.repository)
-        if info is None:
-            raise JobFailedError(f"Repository {self.repository!r} is not shown by StarRocks any more.")
-        storage = get_storage(info.location, conn_id=self.catalog_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.catalog_conn_id)
         label, timestamp = result["snapshot_label"], result["backup_timestamp"]
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)

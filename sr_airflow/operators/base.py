@@ -3,19 +3,23 @@
 Waiting checks once synchronously; if the job is not done it defers to :class:`StarRocksJobTrigger` (the default,
 ``[operators] default_deferrable`` respected) or polls in the worker with the same backoff (``deferrable=False``).
 Either way the operator's ``method_name`` callback receives the same event dictionary.
+
+A DAG file needs only the operator classes, so the job watch, its trigger and the engine are imported by the
+methods that use them: parsing a DAG loads neither ``airflow.triggers`` nor the engine's planning modules.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 
-from sr_airflow.engine.jobwatch import Backoff
-from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger, cancel_if_ours, wait_sync
+if TYPE_CHECKING:
+    from sr_airflow.engine.jobwatch import Backoff
+    from sr_airflow.triggers.job import JobWatch
 
 DEFAULT_CONN_ID = "starrocks_default"
 
@@ -66,10 +70,14 @@ class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
 
     @property
     def backoff(self) -> Backoff:
+        from sr_airflow.engine.jobwatch import Backoff
+
         return Backoff(self.poll_interval, self.max_poll_interval)
 
     def wait_for(self, context: Any, watch: JobWatch, method_name: str, *, cancel_on_kill: bool = False) -> Any:
         """Check once; then defer, or poll here; finally call ``method_name(context, event)``."""
+        from sr_airflow.triggers.job import StarRocksJobTrigger, wait_sync
+
         self._watching = watch if cancel_on_kill else None
         event = watch.event(watch.poll(self.hook))
         if event is None and self.deferrable:
@@ -80,7 +88,7 @@ class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
                 cancel_on_kill=cancel_on_kill,
             )
             timeout = timedelta(seconds=self.wait_timeout) if self.wait_timeout else None
-            self.log.info("Deferring: waiting for %s %s.", watch.kind, watch.label or watch.database)
+            self.log.info("Deferring: waiting for %s %r.", watch.kind, watch.label or watch.database)
             self.defer(trigger=trigger, method_name=method_name, timeout=timeout)
         if event is None:
             event = wait_sync(self.hook, watch, self.backoff, self.log, timeout=self.wait_timeout)
@@ -91,10 +99,12 @@ class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
         watch = self._watching
         if watch is None:
             return
+        from sr_airflow.triggers.job import cancel_if_ours
+
         try:
             statement = cancel_if_ours(self.hook, watch)
         except Exception as exc:  # noqa: BLE001 - on_kill must not mask the kill itself
-            self.log.warning("Could not cancel %s %s on kill: %s", watch.kind, watch.label, exc)
+            self.log.warning("Could not cancel %s %r on kill: %s", watch.kind, watch.label, exc)
             return
         if statement:
             self.log.info("Task killed: sent %s.", statement)

@@ -6,9 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sr_airflow.engine.errors import JobFailedError
-from sr_airflow.engine.jobwatch import Verdict
 from sr_airflow.operators.base import StarRocksBaseOperator
-from sr_airflow.triggers.job import JobWatch
 
 NOTHING_RUNNING = ("No backup job is currently running", "No restore is currently running")
 
@@ -37,6 +35,9 @@ class StarRocksCancelJobOperator(StarRocksBaseOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.jobwatch import Verdict
+        from sr_airflow.triggers.job import JobWatch
+
         database = None if self.external_catalog else self.database
         watch = JobWatch(kind=self.kind, database=database, label=self.snapshot_label)
         statement = watch.cancel_statement()  # validates database / external_catalog

@@ -12,100 +12,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone
-from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
-from sr_airflow.engine.planner import (
-    BackupPlan,
-    PartitionState,
-    PlanPolicy,
-    TablePlan,
-    parse_partitions_meta,
-    partitions_meta_query,
-    plan_backup,
-)
 from sr_airflow.operators.base import StarRocksBaseOperator
 
+if TYPE_CHECKING:
+    from sr_airflow.engine.catalog import Catalog
+    from sr_airflow.engine.planner import PartitionState
+
 MODES = ("changed", "logical_date", "target")
-
-
-def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionState], partitions: Sequence[str],
-                        table: str | None, *, now: datetime, policy: PlanPolicy,
-                        exclude_tables: Sequence[str] = ()) -> BackupPlan:
-    """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them).
-
-    A full backup comes first when the database has no good base (a chain must start with a full). A named
-    partition already held at its current version by the chain is left out, so a rerun of a date is a no-op.
-    """
-    base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables)
-    if base_plan.kind is SnapshotKind.FULL:
-        return base_plan
-    changed = {p.key for p in base_plan.partitions}
-    wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
-              and s.table not in exclude_tables
-              and not s.is_temp]
-    todo = [s for s in wanted if s.key in changed]
-    by_table: dict[str, list[str]] = {}
-    for s in todo:
-        by_table.setdefault(s.table, []).append(s.partition)
-    tables = tuple(TablePlan(t, tuple(sorted(ps)), False) for t, ps in sorted(by_table.items()))
-    held = len(wanted) - len(todo)
-    reason = (f"{len(todo)} partition(s) of the data interval to back up, {held} already held at their version"
-              if wanted else f"no partition named {', '.join(partitions)} in database {database}")
-    return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
-                      reason, tuple(todo), requested_tables=base_plan.requested_tables)
-
-
-def plan_against_target(database: str, source: list[PartitionState], target: list[PartitionState],
-                        tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = ()) -> BackupPlan:
-    """The ``target`` plan (migration catch-up): source partitions the target lacks or holds at another version.
-
-    RESTORE sets a restored partition's visible version to the backed-up one, so after a migration the two
-    clusters' versions are comparable; partitions only the target has are reported as tombstones, not dropped.
-    """
-    wanted = set(tables) if tables else None
-
-    def keep(s: PartitionState) -> bool:
-        return not s.is_temp and s.table not in exclude_tables and (wanted is None or s.table in wanted)
-
-    theirs = {s.key: s for s in target if keep(s)}
-    mine = [s for s in source if keep(s)]
-    todo = [s for s in mine if s.key not in theirs or theirs[s.key].version != s.version]
-    by_table: dict[str, list[str]] = {}
-    for s in todo:
-        by_table.setdefault(s.table, []).append(s.partition)
-    target_tables = {t for t, _ in theirs}
-    plans = tuple(TablePlan(t, tuple(sorted(ps)), t not in target_tables) for t, ps in sorted(by_table.items()))
-    gone = sorted(set(theirs) - {s.key for s in mine})
-    tombstones = tuple(Tombstone(t, p) for t, p in gone)
-    reason = (f"{len(todo)} partition(s) differ from the target" if todo
-              else "the target holds every partition at the source's version")
-    return BackupPlan(database, SnapshotKind.INCREMENTAL, None, plans, tombstones, reason, tuple(todo),
-                      requested_tables=tuple(sorted(wanted)) if wanted else None)
-
-
-def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None) -> dict[str, Any]:
-    """The plan for the backup task. A full takes the whole database (``tables`` None): views, materialized
-    views and functions too, which partitions_meta does not list. The catalog scope names a table group only
-    when the user restricted the tables to ``group`` (leaving materialized views out does not make one)."""
-    tables = None if plan.kind is SnapshotKind.FULL else [
-        t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
-    label_kind = ("full" if plan.kind is SnapshotKind.FULL
-                  else {"logical_date": "part", "target": "mig"}.get(mode, "incr"))
-    return {
-        "database": plan.database,
-        "kind": plan.kind.value,
-        "label_kind": label_kind,
-        "parent_label": plan.parent_label,
-        "tables": tables,
-        "tombstones": [{"table": t.table, "partition": t.partition} for t in plan.tombstones],
-        "partition_stats": [[p.table, p.partition, p.row_count, p.data_size] for p in plan.partitions],
-        "partitions": sum(len(t.partitions) for t in plan.tables),
-        "catalog_scope": {"database": plan.database, **({"tables": sorted(group)} if group else {})},
-        "reason": plan.reason,
-        "empty": plan.is_empty,
-    }
 
 
 class StarRocksPlanBackupOperator(StarRocksBaseOperator):
@@ -162,6 +77,7 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         return [item if isinstance(item, str) else str(item["name"]) for item in items]
 
     def _target_states(self) -> list[PartitionState]:
+        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
         from sr_airflow.hooks.starrocks import StarRocksHook
 
         if not self.target_conn_id:
@@ -174,20 +90,17 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         return [dataclasses.replace(s, database=self.database) for s in states]
 
     def _catalog(self) -> Catalog:
-        from sr_airflow.operators.repository import find_repository
-        from sr_airflow.storage import get_storage
+        from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        location = self.location
-        if not location:
-            info = find_repository(self.hook, self.repository)
-            if info is None:
-                raise ValueError(f"Repository {self.repository!r} does not exist on {self.starrocks_conn_id}; "
-                                 "create it first.")
-            location = info.location
-        return CatalogStore(get_storage(location, conn_id=self.storage_conn_id), self.repository).load()
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
+        return CatalogStore(storage, self.repository).load()
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
+        from sr_airflow.engine.planner import PlanPolicy, parse_partitions_meta, partitions_meta_query, plan_backup
+        from sr_airflow.operators.planning import plan_against_target, plan_for_partitions, plan_to_xcom
+
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}.")
         policy = PlanPolicy(
@@ -211,8 +124,8 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
                                        now=now, policy=policy, exclude_tables=views)
         result = plan_to_xcom(plan, self.mode, self._table_names() if self.mode == "target" else None)
         if plan.is_empty:
-            self.log.info("Nothing to back up in %s: %s.", self.database, plan.reason)
+            self.log.info("Nothing to back up in %r: %s.", self.database, plan.reason)
         else:
-            self.log.info("Next backup of %s: %s (%s), %d table(s), %d partition(s), parent %s.", self.database,
+            self.log.info("Next backup of %r: %s (%s), %d table(s), %d partition(s), parent %r.", self.database,
                           result["kind"], plan.reason, len(plan.tables), result["partitions"], plan.parent_label)
         return result

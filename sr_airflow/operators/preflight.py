@@ -8,7 +8,6 @@ from typing import Any
 from airflow.sdk import BaseOperator
 
 from sr_airflow.engine.errors import UnsupportedByServerError
-from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
 
 
 class StarRocksMigrationPreflightOperator(BaseOperator):
@@ -36,6 +35,7 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
         self.tables = tables
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
         from sr_airflow.hooks.starrocks import StarRocksHook
         from sr_airflow.operators.backup import check_server
 
@@ -60,7 +60,7 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
             raise ValueError(f"tables {missing} are not in database {self.database!r} on {self.source_conn_id}.")
         result = {"source_version": str(source_version), "target_version": str(target_version),
                   "tables": len(set(wanted) or tables), "partitions": len(states)}
-        self.log.info("Pre-flight OK: source %s (StarRocks %s), target %s (StarRocks %s), %d table(s), %d "
+        self.log.info("Pre-flight OK: source %r (StarRocks %s), target %r (StarRocks %s), %d table(s), %d "
                       "partition(s).", self.source_conn_id, source_version, self.target_conn_id, target_version,
                       result["tables"], result["partitions"])
         return result

@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import InvalidArgumentError, SrAirflowError
-from sr_airflow.engine.repository import RepositorySpec
-from sr_airflow.engine.snapshots import RepositoryInfo, parse_show_repositories
-from sr_airflow.engine.statements import (
-    render_create_repository,
-    render_drop_repository,
-    render_show_repositories,
-)
 from sr_airflow.operators.base import StarRocksBaseOperator
+from sr_airflow.operators.repository_storage import find_repository
+
+if TYPE_CHECKING:
+    from sr_airflow.engine.repository import RepositorySpec
 
 
 def _same_location(a: str, b: str) -> bool:
     return a.rstrip("/") == b.rstrip("/")
-
-
-def find_repository(hook: Any, name: str) -> RepositoryInfo | None:
-    columns, rows = hook.fetch(render_show_repositories())
-    return next((r for r in parse_show_repositories(columns, rows) if r.name == name), None)
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:
@@ -63,6 +55,7 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
         self.read_only = read_only
 
     def repository_spec(self) -> RepositorySpec:
+        from sr_airflow.engine.repository import RepositorySpec
         from sr_airflow.storage.connections import mask_secrets
 
         if self.storage_conn_id:
@@ -76,6 +69,8 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
         return spec
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.statements import render_create_repository
+
         spec = self.repository_spec()  # masks the secrets first
         statement = render_create_repository(spec)  # validates before any I/O
         existing = find_repository(self.hook, spec.name)
@@ -84,9 +79,9 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
                 raise InvalidArgumentError(
                     f"Repository {spec.name!r} already exists at {existing.location!r}, not at {spec.location!r}; "
                     "drop it first or choose another name.")
-            self.log.info("Repository %s already exists at %s: nothing to do.", spec.name, existing.location)
+            self.log.info("Repository %r already exists at %r: nothing to do.", spec.name, existing.location)
             return {"repository": spec.name, "location": existing.location, "created": False}
-        self.log.info("Creating repository %s at %s with properties %s.", spec.name, spec.location,
+        self.log.info("Creating repository %r at %r with properties %s.", spec.name, spec.location,
                       spec.redacted_properties())
         try:
             self.hook.execute(statement)
@@ -109,10 +104,12 @@ class StarRocksDropRepositoryOperator(StarRocksBaseOperator):
         self.repository = repository
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.statements import render_drop_repository
+
         statement = render_drop_repository(self.repository)
         if find_repository(self.hook, self.repository) is None:
-            self.log.info("Repository %s does not exist: nothing to drop.", self.repository)
+            self.log.info("Repository %r does not exist: nothing to drop.", self.repository)
             return {"repository": self.repository, "dropped": False}
         self.hook.execute(statement)
-        self.log.info("Dropped repository %s.", self.repository)
+        self.log.info("Dropped repository %r.", self.repository)
         return {"repository": self.repository, "dropped": True}

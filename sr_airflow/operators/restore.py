@@ -3,35 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import JobFailedError, SnapshotNotFoundError
-from sr_airflow.engine.jobs import parse_show_restore
-from sr_airflow.engine.jobwatch import is_busy_error, phase_seconds
-from sr_airflow.engine.mv import activation_order, materialized_views_query, parse_materialized_views
-from sr_airflow.engine.preflight import (
-    ColumnDef,
-    check_restore_target,
-    columns_query,
-    parse_backup_meta,
-    parse_columns,
-)
-from sr_airflow.engine.scope import ObjectKind, Scope
-from sr_airflow.engine.scope_args import scope_from_arguments
-from sr_airflow.engine.snapshots import parse_snapshot_detail, parse_snapshot_listing
-from sr_airflow.engine.statements import (
-    RestoreRequest,
-    Syntax,
-    render_activate_materialized_view,
-    render_drop_partition,
-    render_drop_table,
-    render_restore,
-    render_show_restore,
-    render_show_snapshot,
-)
 from sr_airflow.operators.backup import check_server
 from sr_airflow.operators.base import StarRocksBaseOperator
-from sr_airflow.triggers.job import JobWatch
+
+if TYPE_CHECKING:
+    from sr_airflow.engine.preflight import ColumnDef
+    from sr_airflow.engine.scope import Scope
 
 JOB_ID_KEY = "restore_job_id"
 SUBMITTED_KEY = "restore_submitted"
@@ -41,6 +21,9 @@ CHAIN_TARGET_KEY = "restore_chain_target"
 
 def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
     """The newest backup_timestamp of snapshot ``label`` listed OK in ``repository``."""
+    from sr_airflow.engine.snapshots import parse_snapshot_listing
+    from sr_airflow.engine.statements import render_show_snapshot
+
     columns, rows = hook.fetch(render_show_snapshot(repository, label))
     listing = next((s for s in parse_snapshot_listing(columns, rows) if s.label == label), None)
     if listing is None or not listing.ok or not listing.timestamps:
@@ -52,15 +35,12 @@ def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
 
 def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label: str) -> dict[str, list[ColumnDef]]:
     """The snapshot's table columns, from its ``__meta`` file in the repository's storage."""
-    from sr_airflow.operators.repository import find_repository
-    from sr_airflow.storage import get_storage
+    from sr_airflow.engine.preflight import parse_backup_meta
+    from sr_airflow.operators.repository_storage import repository_storage
     from sr_airflow.storage.layout import META_NAME, snapshot_dir_name
     from sr_airflow.storage.location import join_key, repository_root
 
-    info = find_repository(hook, repository)
-    if info is None:
-        raise SnapshotNotFoundError(f"Repository {repository!r} does not exist on this cluster.")
-    storage = get_storage(info.location, conn_id=storage_conn_id)
+    storage = repository_storage(hook, repository, storage_conn_id)
     folder = join_key(repository_root(repository), snapshot_dir_name(label))
     metas = [o for o in storage.list(folder, recursive=False) if o.name.startswith(META_NAME + ".")]
     if not metas:
@@ -147,6 +127,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return self.backup_timestamp or latest_ok_timestamp(self.hook, self.repository, self.snapshot_label)
 
     def _detail(self, timestamp: str):
+        from sr_airflow.engine.snapshots import parse_snapshot_detail
+        from sr_airflow.engine.statements import render_show_snapshot
+
         columns, rows = self.hook.fetch(render_show_snapshot(self.repository, self.snapshot_label, timestamp))
         details = parse_snapshot_detail(columns, rows)
         if not details or not details[0].ok:
@@ -156,6 +139,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return details[0]
 
     def _scope(self, snapshot_database: str | None) -> Scope:
+        from sr_airflow.engine.scope_args import scope_from_arguments
+
         database = self.database
         if not database and not self.external_catalogs:
             database = snapshot_database
@@ -170,6 +155,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     def _targets(self, scope: Scope, snapshot_tables: list[str]) -> dict[str, str]:
         """Snapshot table -> target table for every table this restore writes."""
+        from sr_airflow.engine.scope import ObjectKind
+
         named = [r for r in scope.objects if r.kind in (ObjectKind.TABLE, ObjectKind.MATERIALIZED_VIEW)]
         if named:
             return {r.name: r.alias or r.name for r in named}
@@ -179,6 +166,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.jobwatch import is_busy_error
+        from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
+
         if self.from_catalog:
             return self._execute_chain(context)
         if not self.snapshot_label:
@@ -220,6 +210,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return self._wait_job(context, target)
 
     def _latest_job(self, target: str | None, label: str | None = None):
+        from sr_airflow.engine.jobs import parse_show_restore
+        from sr_airflow.engine.statements import render_show_restore
+
         try:
             columns, rows = self.hook.fetch(render_show_restore(target))
         except Exception as exc:  # noqa: BLE001 - an unknown database has no jobs
@@ -231,6 +224,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     def _running_job(self, target: str | None) -> str | None:
         """What runs on the target database now (None: nothing, or the database does not exist yet)."""
+        from sr_airflow.triggers.job import JobWatch
+
         if not target:
             return None
         try:
@@ -256,6 +251,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return None
 
     def _check_target(self, scope: Scope, snapshot_tables: list[str]) -> list[str]:
+        from sr_airflow.engine.preflight import check_restore_target, columns_query, parse_columns
+
         target = self._target(scope)
         targets = self._targets(scope, snapshot_tables)
         if not targets:
@@ -267,16 +264,18 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             snapshot_columns = read_snapshot_schema(self.hook, self.storage_conn_id, self.repository,
                                                     self.snapshot_label)
         elif existing:
-            self.log.warning("No storage_conn_id: the schemas of existing tables %s are not compared with the "
+            self.log.warning("No storage_conn_id: the schemas of existing tables %r are not compared with the "
                              "snapshot before RESTORE (StarRocks compares them in the job).", sorted(existing))
         return check_restore_target(target_database=target, targets=targets, existing=existing,
                                     snapshot_columns=snapshot_columns, allow_overwrite=self.allow_overwrite)
 
     def _busy(self, context: Any, target: str | None, reason: str) -> dict[str, Any]:
+        from sr_airflow.triggers.job import JobWatch
+
         if self.on_busy == "fail":
             raise JobFailedError(f"Restore into database {target!r} refused: another job is running "
                                  f"({reason.rstrip('.')}).")
-        self.log.info("Waiting for another job on database %s to end: %s", target, reason)
+        self.log.info("Waiting for another job on database %r to end: %s", target, reason)
         return self.wait_for(context, JobWatch(kind="any", database=target, absent="done"), "_busy_cleared")
 
     def _busy_cleared(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
@@ -289,13 +288,15 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         import pendulum
 
         from sr_airflow.engine.chain import resolve_chain
+        from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
         at = pendulum.parse(self.point_in_time) if self.point_in_time else None
         tables = None
         if isinstance(self.tables, (list, tuple)):
             tables = [t if isinstance(t, str) else t["name"] for t in self.tables]
-        catalog = CatalogStore(self._storage(), self.repository).load()
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
+        catalog = CatalogStore(storage, self.repository).load()
         store = context.get("task_state_store") if context is not None else None
         pinned = self.snapshot_label or (store.get(CHAIN_TARGET_KEY) if store is not None else None)
         chain = resolve_chain(catalog, self.database, at, tables=tables, label=pinned or None)
@@ -303,21 +304,15 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             store.set(CHAIN_TARGET_KEY, chain.target.label)
         return chain
 
-    def _storage(self):
-        from sr_airflow.operators.repository import find_repository
-        from sr_airflow.storage import get_storage
-
-        info = find_repository(self.hook, self.repository)
-        if info is None:
-            raise SnapshotNotFoundError(f"Repository {self.repository!r} does not exist on this cluster.")
-        return get_storage(info.location, conn_id=self.storage_conn_id)
-
     def _execute_chain(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.preflight import check_restore_target, columns_query, parse_columns
+        from sr_airflow.triggers.job import JobWatch
+
         check_server(self.hook, self.log)
         chain = self._chain(context)
         target = self.target_database or chain.database
-        self.log.info("Restoring chain %s of database %s into %s.", " -> ".join(chain.labels), chain.database,
-                      target)
+        self.log.info("Restoring chain %s of database %r into %r.", " -> ".join(map(repr, chain.labels)),
+                      chain.database, target)
         store = context.get("task_state_store")
         done = store.get(CHAIN_DONE_KEY) if store is not None else None
         start = 0 if done is None else int(done) + 1
@@ -344,6 +339,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return None
 
     def _run_link(self, context: Any, chain: Any, index: int) -> dict[str, Any]:
+        from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
+        from sr_airflow.triggers.job import JobWatch
+
         target = self.target_database or chain.database
         link, scope = chain.scopes(target_database=self.target_database)[index]
         request = RestoreRequest(label=link.label, repository=self.repository, scope=scope,
@@ -354,7 +352,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         if busy is not None:
             raise JobFailedError(f"Restore of chain link {link.label!r} into database {target!r} refused: another "
                                  f"job is running ({busy.rstrip('.')}).")
-        self.log.info("Chain link %s/%s: restoring %s (%s).", index + 1, len(chain.links), link.label,
+        self.log.info("Chain link %s/%s: restoring %r (%s).", index + 1, len(chain.links), link.label,
                       link.backup_timestamp)
         try:
             self.hook.execute(statement)
@@ -365,6 +363,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return self.wait_for(context, watch, "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
 
     def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
+        from sr_airflow.engine.statements import render_drop_partition, render_drop_table
+
         if event.get("status") != "success":
             raise JobFailedError(event.get("message") or f"Restore of chain link {event.get('label')!r} failed.")
         chain = self._chain(context)
@@ -387,15 +387,19 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         }
         if self.reactivate_materialized_views:
             result.update(self.reactivate(target))
-        self.log.info("Restored chain %s into %s.", " -> ".join(chain.labels), target)
+        self.log.info("Restored chain %s into %r.", " -> ".join(map(repr, chain.labels)), target)
         return result
 
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:
+        from sr_airflow.triggers.job import JobWatch
+
         watch = JobWatch(kind="restore", database=target, label=self.snapshot_label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the wait: fail on a cancelled job or an error, else re-activate MVs and report."""
+        from sr_airflow.engine.jobwatch import phase_seconds
+
         if event.get("status") != "success":
             raise JobFailedError(event.get("message") or f"Restore {self.snapshot_label!r} failed.")
         target = event.get("database")
@@ -411,23 +415,26 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         }
         if target and self.reactivate_materialized_views:
             result.update(self.reactivate(target))
-        self.log.info("Restore of %s into %s finished; phases: %s.", self.snapshot_label, target,
+        self.log.info("Restore of %r into %r finished; phases: %s.", self.snapshot_label, target,
                       result["phase_seconds"])
         return result
 
     def reactivate(self, database: str) -> dict[str, Any]:
         """ALTER MATERIALIZED VIEW ... ACTIVE for each inactive MV, bases first; report the ones left inactive."""
+        from sr_airflow.engine.mv import activation_order, materialized_views_query, parse_materialized_views
+        from sr_airflow.engine.statements import render_activate_materialized_view
+
         _, rows = self.hook.fetch(materialized_views_query(database))
         reactivated = []
         for name in activation_order(parse_materialized_views(rows)):
             try:
                 self.hook.execute(render_activate_materialized_view(database, name))
                 reactivated.append(name)
-                self.log.info("Materialized view %s.%s is active again.", database, name)
+                self.log.info("Materialized view %r.%r is active again.", database, name)
             except Exception as exc:  # noqa: BLE001 - one MV's failure must not hide the others
-                self.log.warning("Materialized view %s.%s could not be activated: %s", database, name, exc)
+                self.log.warning("Materialized view %r.%r could not be activated: %s", database, name, exc)
         _, rows = self.hook.fetch(materialized_views_query(database))
         inactive = {v.name: v.inactive_reason for v in parse_materialized_views(rows) if not v.is_active}
         for name, reason in inactive.items():
-            self.log.warning("Materialized view %s.%s stays inactive: %s", database, name, reason)
+            self.log.warning("Materialized view %r.%r stays inactive: %s", database, name, reason)
         return {"reactivated_materialized_views": reactivated, "inactive_materialized_views": inactive}

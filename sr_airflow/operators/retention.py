@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import SrAirflowError
-from sr_airflow.engine.retention import RetentionPolicy
 from sr_airflow.operators.base import StarRocksBaseOperator
+
+if TYPE_CHECKING:
+    from sr_airflow.engine.retention import RetentionPolicy
 
 
 class StarRocksRetentionOperator(StarRocksBaseOperator):
@@ -46,6 +48,8 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
 
     @property
     def policy(self) -> RetentionPolicy:
+        from sr_airflow.engine.retention import RetentionPolicy
+
         return RetentionPolicy(
             keep_last=self.keep_last, keep_daily=self.keep_daily, keep_weekly=self.keep_weekly,
             keep_monthly=self.keep_monthly,
@@ -54,14 +58,10 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
 
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.retention import RetentionExecutor
-        from sr_airflow.operators.repository import find_repository
-        from sr_airflow.storage import get_storage
+        from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        info = find_repository(self.hook, self.repository)
-        if info is None:
-            raise SrAirflowError(f"Repository {self.repository!r} does not exist on this cluster.")
-        storage = get_storage(info.location, conn_id=self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
         executor = RetentionExecutor(storage, CatalogStore(storage, self.repository), execute=self.hook.execute,
                                      server_version=str(self.hook.server_version()))
         if self.dry_run not in (True, False):  # a template renders to a bool, or to its text
@@ -70,7 +70,7 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
         result = {"dry_run": report.dry_run, "keep": list(report.plan.keep), "delete": list(report.plan.delete),
                   "deleted": list(report.deleted), "objects_deleted": report.objects_deleted,
                   "failures": dict(report.failures)}
-        self.log.info("Retention of %s: keep %s, %s %s.", self.repository, result["keep"],
+        self.log.info("Retention of %r: keep %r, %s %r.", self.repository, result["keep"],
                       "would delete" if self.dry_run else "deleted", result["delete"] if self.dry_run
                       else result["deleted"])
         if report.failures:

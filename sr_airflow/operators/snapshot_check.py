@@ -86,7 +86,7 @@ class StarRocksCheckSnapshotOperator(BaseOperator):
         results = []
         for label, timestamp in wanted:
             result = check_snapshot(storage, self.repository, label, timestamp, deep=self.deep)
-            self.log.info("Snapshot %s (%s) is OK: %d files, %d bytes, %d md5s recomputed.", label,
+            self.log.info("Snapshot %r (%s) is OK: %d files, %d bytes, %d md5s recomputed.", label,
                           result["backup_timestamp"], result["files"], result["size_bytes"],
                           result["files_md5_checked"])
             results.append(result)

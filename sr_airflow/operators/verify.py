@@ -3,22 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sr_airflow.engine.errors import SnapshotNotFoundError, SrAirflowError
-from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
-from sr_airflow.engine.preflight import columns_query, parse_columns
-from sr_airflow.engine.verify import (
-    Key,
-    checksum_query,
-    compare_checksums,
-    compare_row_counts,
-    compare_versions,
-)
+from sr_airflow.engine.errors import SrAirflowError
 from sr_airflow.operators.base import StarRocksBaseOperator
+
+if TYPE_CHECKING:
+    from sr_airflow.engine.verify import Key
 
 
 def partition_states(hook: Any, database: str, tables: Sequence[str] | None):
+    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+
     _, rows = hook.fetch(partitions_meta_query(database, tables))
     return {s.key: s for s in parse_partitions_meta(rows) if not s.is_temp}
 
@@ -66,14 +62,10 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
 
     def recorded_versions(self) -> dict[Key, int | None]:
         """Partition versions the snapshot holds: its catalog entry, else its job-info file."""
-        from sr_airflow.operators.repository import find_repository
-        from sr_airflow.storage import get_storage
+        from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        info = find_repository(self.hook, self.repository)
-        if info is None:
-            raise SnapshotNotFoundError(f"Repository {self.repository!r} does not exist on this cluster.")
-        storage = get_storage(info.location, conn_id=self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
         try:
             store = CatalogStore(storage, self.repository)
             entry = store.get(self.snapshot_label)
@@ -81,15 +73,18 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
                 from sr_airflow.engine.chain import resolve_chain
 
                 chain = resolve_chain(store.load(), entry.database, label=entry.label)
-                self.log.info("Versions of %s come from its chain %s.", entry.label, " -> ".join(chain.labels))
+                self.log.info("Versions of %r come from its chain %s.", entry.label,
+                              " -> ".join(map(repr, chain.labels)))
                 return {key: held.record.version for key, held in chain.final_state.items()}
-            self.log.info("Versions of %s come from its catalog entry.", self.snapshot_label)
+            self.log.info("Versions of %r come from its catalog entry.", self.snapshot_label)
             return {p.key: p.version for p in entry.partitions}
         except FileNotFoundError:
-            self.log.info("No catalog entry for %s: reading its job-info file.", self.snapshot_label)
+            self.log.info("No catalog entry for %r: reading its job-info file.", self.snapshot_label)
             return storage.read_job_info(self.repository, self.snapshot_label).partition_versions()
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.verify import compare_checksums, compare_row_counts, compare_versions
+
         if self.checksums not in (True, False):  # a template renders to a bool, or to its text
             self.checksums = str(self.checksums).strip().lower() == "true"
         if self.checksums and not self.source_conn_id:
@@ -118,17 +113,20 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
         result = {"ok": not mismatches, "partitions_checked": len(keys),
                   "mismatches": [m.as_dict() for m in mismatches]}
         for mismatch in mismatches:
-            self.log.warning("Mismatch in %s: %s", self.database, mismatch.describe())
+            self.log.warning("Mismatch in %r: %s", self.database, mismatch.describe())
         if mismatches and self.fail_on_mismatch:
             first = mismatches[0].describe()
             raise SrAirflowError(f"Restore of snapshot {self.snapshot_label!r} into database {self.database!r} "
                                  f"does not verify: {len(mismatches)} mismatch(es), e.g. {first}.")
-        self.log.info("Verified %s partitions of %s against snapshot %s.", len(keys), self.database,
+        self.log.info("Verified %s partitions of %r against snapshot %r.", len(keys), self.database,
                       self.snapshot_label)
         return result
 
     @staticmethod
     def _checksums(hook: Any, database: str, tables: Sequence[str]) -> dict[str, tuple[int, int]]:
+        from sr_airflow.engine.preflight import columns_query, parse_columns
+        from sr_airflow.engine.verify import checksum_query
+
         if not tables:
             return {}
         _, rows = hook.fetch(columns_query(database, tables))

@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
 
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.base import DEFAULT_CONN_ID, TemplatedConnectionMixin, default_deferrable
-from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
+
+if TYPE_CHECKING:
+    from sr_airflow.triggers.job import JobWatch
 
 
 class _StarRocksWatchSensor(TemplatedConnectionMixin, BaseSensorOperator):
-    """Shared by the StarRocks sensors: one :class:`JobWatch`, poked here or deferred to the trigger."""
+    """Shared by the StarRocks sensors: one :class:`JobWatch`, poked here or deferred to the trigger.
+
+    The watch and the trigger are imported when the sensor runs: parsing a DAG does not load ``airflow.triggers``.
+    """
 
     def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
                  max_poll_interval: float = 60.0, **kwargs: Any) -> None:
@@ -56,6 +61,8 @@ class _StarRocksWatchSensor(TemplatedConnectionMixin, BaseSensorOperator):
         event = watch.event(watch.poll(self.hook))
         if event is not None:
             return self._result(event)
+        from sr_airflow.triggers.job import StarRocksJobTrigger
+
         trigger = StarRocksJobTrigger(
             starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database, label=watch.label,
             repository=watch.repository, absent=watch.absent, poll_interval=float(self.poke_interval),
@@ -96,6 +103,8 @@ class StarRocksJobSensor(_StarRocksWatchSensor):
         self.kind = kind
 
     def watch(self) -> JobWatch:
+        from sr_airflow.triggers.job import JobWatch
+
         if self.snapshot_label:
             return JobWatch(kind=self.kind, database=self.database, label=self.snapshot_label, absent="wait")
         return JobWatch(kind=self.kind, database=self.database, absent="done")

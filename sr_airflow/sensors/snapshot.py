@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sr_airflow.sensors.job import _StarRocksWatchSensor
-from sr_airflow.triggers.job import JobWatch
+
+if TYPE_CHECKING:
+    from sr_airflow.triggers.job import JobWatch
 
 
 class StarRocksSnapshotSensor(_StarRocksWatchSensor):
@@ -27,4 +29,6 @@ class StarRocksSnapshotSensor(_StarRocksWatchSensor):
         self.snapshot_label = snapshot_label
 
     def watch(self) -> JobWatch:
+        from sr_airflow.triggers.job import JobWatch
+
         return JobWatch(kind="snapshot", repository=self.repository, label=self.snapshot_label)

@@ -15,6 +15,7 @@ from sr_airflow.operators.cancel import StarRocksCancelJobOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator, StarRocksDropRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
 from sr_airflow.operators.retention import StarRocksRetentionOperator
+from sr_airflow.operators.step import ConditionStepOperator, StepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 from sr_airflow.sensors.job import StarRocksJobSensor
 from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
@@ -151,3 +152,23 @@ backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", catalog_c
 restore_chain = restore_dag("restore_chain", from_catalog=True, database="sales", target_database="sales_pitr",
                             storage_conn_id="s3_test", deferrable=True)
 restore_busy_fail = restore_dag("restore_busy_fail", snapshot_label="snap_full", on_busy="fail", deferrable=False)
+
+
+def step_dag(dag_id: str, go: bool) -> DAG:
+    """The shipped DAGs' light steps: a value, a gate on it, the gated task, then one that follows its trigger
+    rule (``none_failed``) whatever the gate decided."""
+    with DAG(dag_id, schedule=None, start_date=START, catchup=False, render_template_as_native_obj=True) as dag:
+        source = StepOperator(task_id="source", python_callable=lambda context: {"go": go, "n": 2})
+        gate = ConditionStepOperator(task_id="gate", python_callable=lambda context, value: value["go"],
+                                     op_kwargs={"value": source.output})
+        gated = StepOperator(task_id="gated", python_callable=lambda context, n: n * 21,
+                             op_kwargs={"n": "{{ ti.xcom_pull(task_ids='source')['n'] }}"})
+        after = StepOperator(task_id="after", trigger_rule="none_failed",
+                             python_callable=lambda context: context["ti"].xcom_pull(task_ids="gated"))
+        gate >> gated >> after
+        _collect(dag_id, after)
+    return dag
+
+
+steps_go = step_dag("steps_go", go=True)
+steps_stop = step_dag("steps_stop", go=False)

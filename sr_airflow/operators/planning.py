@@ -1,0 +1,92 @@
+"""The plans of the ``logical_date`` and ``target`` modes, and a plan as the backup task's arguments (XCom).
+
+The ``changed`` mode is the engine's ``plan_backup``; these build on it. Imported by the plan operator when it
+runs, so parsing a DAG does not load the planner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone
+from sr_airflow.engine.planner import BackupPlan, PartitionState, PlanPolicy, TablePlan, plan_backup
+
+
+def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionState], partitions: Sequence[str],
+                        table: str | None, *, now: datetime, policy: PlanPolicy,
+                        exclude_tables: Sequence[str] = ()) -> BackupPlan:
+    """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them).
+
+    A full backup comes first when the database has no good base (a chain must start with a full). A named
+    partition already held at its current version by the chain is left out, so a rerun of a date is a no-op.
+    """
+    base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables)
+    if base_plan.kind is SnapshotKind.FULL:
+        return base_plan
+    changed = {p.key for p in base_plan.partitions}
+    wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
+              and s.table not in exclude_tables
+              and not s.is_temp]
+    todo = [s for s in wanted if s.key in changed]
+    by_table: dict[str, list[str]] = {}
+    for s in todo:
+        by_table.setdefault(s.table, []).append(s.partition)
+    tables = tuple(TablePlan(t, tuple(sorted(ps)), False) for t, ps in sorted(by_table.items()))
+    held = len(wanted) - len(todo)
+    reason = (f"{len(todo)} partition(s) of the data interval to back up, {held} already held at their version"
+              if wanted else f"no partition named {', '.join(partitions)} in database {database}")
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
+                      reason, tuple(todo), requested_tables=base_plan.requested_tables)
+
+
+def plan_against_target(database: str, source: list[PartitionState], target: list[PartitionState],
+                        tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = ()) -> BackupPlan:
+    """The ``target`` plan (migration catch-up): source partitions the target lacks or holds at another version.
+
+    RESTORE sets a restored partition's visible version to the backed-up one, so after a migration the two
+    clusters' versions are comparable; partitions only the target has are reported as tombstones, not dropped.
+    """
+    wanted = set(tables) if tables else None
+
+    def keep(s: PartitionState) -> bool:
+        return not s.is_temp and s.table not in exclude_tables and (wanted is None or s.table in wanted)
+
+    theirs = {s.key: s for s in target if keep(s)}
+    mine = [s for s in source if keep(s)]
+    todo = [s for s in mine if s.key not in theirs or theirs[s.key].version != s.version]
+    by_table: dict[str, list[str]] = {}
+    for s in todo:
+        by_table.setdefault(s.table, []).append(s.partition)
+    target_tables = {t for t, _ in theirs}
+    plans = tuple(TablePlan(t, tuple(sorted(ps)), t not in target_tables) for t, ps in sorted(by_table.items()))
+    gone = sorted(set(theirs) - {s.key for s in mine})
+    tombstones = tuple(Tombstone(t, p) for t, p in gone)
+    reason = (f"{len(todo)} partition(s) differ from the target" if todo
+              else "the target holds every partition at the source's version")
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, None, plans, tombstones, reason, tuple(todo),
+                      requested_tables=tuple(sorted(wanted)) if wanted else None)
+
+
+def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None) -> dict[str, Any]:
+    """The plan for the backup task. A full takes the whole database (``tables`` None): views, materialized
+    views and functions too, which partitions_meta does not list. The catalog scope names a table group only
+    when the user restricted the tables to ``group`` (leaving materialized views out does not make one)."""
+    tables = None if plan.kind is SnapshotKind.FULL else [
+        t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
+    label_kind = ("full" if plan.kind is SnapshotKind.FULL
+                  else {"logical_date": "part", "target": "mig"}.get(mode, "incr"))
+    return {
+        "database": plan.database,
+        "kind": plan.kind.value,
+        "label_kind": label_kind,
+        "parent_label": plan.parent_label,
+        "tables": tables,
+        "tombstones": [{"table": t.table, "partition": t.partition} for t in plan.tombstones],
+        "partition_stats": [[p.table, p.partition, p.row_count, p.data_size] for p in plan.partitions],
+        "partitions": sum(len(t.partitions) for t in plan.tables),
+        "catalog_scope": {"database": plan.database, **({"tables": sorted(group)} if group else {})},
+        "reason": plan.reason,
+        "empty": plan.is_empty,
+    }
