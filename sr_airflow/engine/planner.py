@@ -9,12 +9,14 @@ full backup when there is no good base, after N incrementals, or when the chain'
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import compress, groupby
+from operator import attrgetter, itemgetter, ne, not_
 from typing import Any
 
-from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone, apply_chain
+from sr_airflow.engine.catalog import Catalog, CatalogEntry, SnapshotKind, Tombstone
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.quoting import quote_string
 from sr_airflow.engine.scope import ObjectRef, Scope
@@ -37,7 +39,7 @@ def partitions_meta_query(database: str, tables: Sequence[str] | None = None) ->
             f"WHERE {where} ORDER BY TABLE_NAME, PARTITION_NAME")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class PartitionState:
     """One row of partitions_meta: a physical partition as the database has it now."""
 
@@ -156,10 +158,12 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     """The next backup of ``database``: full or incremental, with its parent, tables, partitions, tombstones.
 
     ``tables`` restricts the plan to those tables; ``exclude_tables`` leaves some out (e.g. materialized views,
-    which partitions_meta lists like tables but BACKUP names differently)."""
+    which partitions_meta lists like tables but BACKUP names differently).
+
+    ``rows`` are best given as the query returns them (tuples in ``PARTITIONS_META_COLUMNS`` order): they are
+    compared table by table with the catalog's columns as they are, and only the changed ones become
+    ``PartitionState`` objects, so a database of a million partitions plans in about a second."""
     policy = policy or PlanPolicy()
-    rows = list(rows)
-    states = rows if rows and isinstance(rows[0], PartitionState) else parse_partitions_meta(rows)  # type: ignore
     wanted = set(tables) if tables else None
     excluded = set(exclude_tables)
     requested = tuple(sorted(wanted)) if wanted is not None else None
@@ -167,30 +171,141 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     def in_scope(table: str) -> bool:
         return (wanted is None or table in wanted) and table not in excluded
 
-    current = [s for s in states if s.database == database and not s.is_temp and in_scope(s.table)]
-    temp_tables = tuple(sorted({s.table for s in states if s.database == database and s.is_temp
-                                and in_scope(s.table)}))
+    rows, access = _rows_and_access(rows)
+    try:
+        current, temp_tables = _current_by_table(rows, access, database, in_scope)
+    except IndexError:  # rows without the trailing columns: padded, then read again
+        width = len(PARTITIONS_META_COLUMNS)
+        rows = [tuple(r) + (None,) * (width - len(r)) for r in rows]
+        current, temp_tables = _current_by_table(rows, access, database, in_scope)
     base = catalog.latest_good(database, requested)
     reason = _full_reason(catalog, base, now, policy)
     if reason is not None:
-        return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(current, current), (), reason,
-                          tuple(current), temp_tables, requested if not excluded else tuple(
-                              sorted({s.table for s in current})))
+        states = [s for group in current.values() for s in access.states(group)]
+        return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(states, states), (), reason,
+                          tuple(states), temp_tables, requested if not excluded else tuple(sorted(current)))
 
-    held = apply_chain(catalog.chain_of(base.label))
-    held = {k: v for k, v in held.items() if in_scope(k[0])}
-    changed = [s for s in current if s.key not in held or held[s.key].record.partition_id != s.partition_id
-               or held[s.key].record.version is None or held[s.key].record.version != s.version]
-    now_keys = {s.key for s in current}
-    now_tables = {s.table for s in current}
-    tombstones: list[Tombstone] = sorted({Tombstone(t) for t, _ in held if t not in now_tables},
-                                         key=lambda t: t.table)
-    tombstones += sorted((Tombstone(t, p) for t, p in held if t in now_tables and (t, p) not in now_keys),
-                         key=lambda t: (t.table, t.partition or ""))
+    chain = _HeldChain(catalog.chain_of(base.label))
+    changed: list[PartitionState] = []
+    plans: list[TablePlan] = []
+    tombstones: list[Tombstone] = []
+    for table, group in current.items():
+        names = set(map(access.partition, group))
+        held = chain.held(table)
+        if held:  # rows whose (partition_id, version) equals the held pair are unchanged; the rest are looked at
+            suspects = list(compress(group, map(ne, map(held.get, map(access.partition, group)),
+                                                map(access.id_version, group))))
+        else:
+            suspects = group
+        table_changed = [s for s in access.states(suspects) if held.get(s.partition) != (s.partition_id, s.version)]
+        if table_changed:
+            changed += table_changed
+            parts = [s.partition for s in table_changed]
+            plans.append(TablePlan(table, tuple(sorted(parts)), set(parts) == names))
+        tombstones += (Tombstone(table, p) for p in held.keys() - names)
+    dropped = sorted(t for t in chain.tables() if t not in current and in_scope(t) and chain.held(t))
+    tombstones = [Tombstone(t) for t in dropped] + sorted(tombstones, key=lambda t: (t.table, t.partition or ""))
     reason = (f"{len(changed)} partition(s) changed since {base.label}" if changed
               else f"nothing changed since {base.label}")
-    return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, _table_plans(changed, current),
+    return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, tuple(sorted(plans, key=lambda p: p.table)),
                       tuple(tombstones), reason, tuple(changed), temp_tables, requested)
+
+
+# A held version that equals nothing: a partition recorded without its version is always backed up again.
+_UNKNOWN_VERSION = object()
+# IS_TEMP values that certainly mean "not temporary" (anything else goes through _truthy).
+_NOT_TEMP = frozenset({None, 0, "", "0", "false", "False", "FALSE"})
+
+
+@dataclass(frozen=True)
+class _RowAccess:
+    """How to read the planner's columns from one form of row, and how to make PartitionStates of some rows."""
+
+    database: Callable[[Any], Any]
+    table: Callable[[Any], Any]
+    partition: Callable[[Any], Any]
+    id_version: Callable[[Any], tuple[Any, Any]]
+    is_temp: Callable[[Any], Any]
+    states: Callable[[list], list[PartitionState]]
+
+
+_TUPLES = _RowAccess(itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3, 4), itemgetter(8),
+                     parse_partitions_meta)
+_STATES = _RowAccess(attrgetter("database"), attrgetter("table"), attrgetter("partition"),
+                     attrgetter("partition_id", "version"), attrgetter("is_temp"), list)
+
+
+def _rows_and_access(rows: Iterable[Any]) -> tuple[list, _RowAccess]:
+    """The rows as a list of tuples (or of PartitionStates), with the matching accessors."""
+    rows = rows if isinstance(rows, list) else list(rows)
+    if not rows:
+        return rows, _TUPLES
+    if isinstance(rows[0], PartitionState):
+        return rows, _STATES
+    if isinstance(rows[0], Mapping):
+        rows = [_mapping_row(r) for r in rows]
+    return rows, _TUPLES
+
+
+def _mapping_row(row: Mapping[str, Any]) -> tuple:
+    upper = {k.upper(): v for k, v in row.items()}
+    return tuple(upper.get(c) for c in PARTITIONS_META_COLUMNS)
+
+
+def _current_by_table(rows: list, access: _RowAccess, database: str, in_scope: Callable[[str], bool]) -> \
+        tuple[dict[str, list], tuple[str, ...]]:
+    """Table -> its rows of ``database`` that are not temporary partitions, for the tables in scope; and the
+    tables in scope that have temporary partitions."""
+    groups: dict[Any, list] = {}
+    for table, run in groupby(rows, access.table):  # the query sorts by table: one run per table
+        groups.setdefault(table, []).extend(run)
+    current: dict[str, list] = {}
+    temp_tables = set()
+    for table, group in groups.items():
+        databases = set(map(access.database, group))
+        if table is None or None in databases or None in map(access.partition, group):
+            access.states(group)  # raises, naming the incomplete row
+        if not in_scope(table):
+            continue
+        if databases != {database}:
+            group = [r for r in group if access.database(r) == database]
+        temps = set(map(access.is_temp, group))
+        if not temps <= _NOT_TEMP:
+            flags = list(map(_truthy, map(access.is_temp, group)))
+            if any(flags):
+                temp_tables.add(table)
+                group = list(compress(group, map(not_, flags)))
+        if group:
+            current[table] = group
+    return current, tuple(sorted(temp_tables))
+
+
+class _HeldChain:
+    """What a chain of catalog entries holds, read one table at a time from the entries' partition columns."""
+
+    def __init__(self, chain: list[CatalogEntry]):
+        self.chain = chain
+        self.tombstones: list[dict[str, list[str | None]]] = []
+        for entry in chain:
+            by_table: dict[str, list[str | None]] = {}
+            for tomb in entry.tombstones:
+                by_table.setdefault(tomb.table, []).append(tomb.partition)
+            self.tombstones.append(by_table)
+
+    def held(self, table: str) -> dict[str, tuple[Any, Any]]:
+        """Partition -> (partition_id, version) of ``table`` after applying the chain (tombstones included)."""
+        held: dict[str, tuple[Any, Any]] = {}
+        for entry, tombstones in zip(self.chain, self.tombstones, strict=True):
+            for partition in tombstones.get(table, ()):
+                if partition is None:
+                    held.clear()
+                else:
+                    held.pop(partition, None)
+            held.update(entry.partitions.versions_of(table, missing_version=_UNKNOWN_VERSION))
+        return held
+
+    def tables(self) -> set[str]:
+        return set().union(*(entry.partitions.tables() for entry in self.chain))
 
 
 def _full_reason(catalog: Catalog, base: Any, now: datetime, policy: PlanPolicy) -> str | None:

@@ -12,16 +12,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+from array import array
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote, unquote
 
 from sr_airflow.engine.catalog import (
     CATALOG_FORMAT_VERSION,
+    NULL_INT,
     Catalog,
     CatalogEntry,
     EntryStatus,
-    PartitionRecord,
+    PartitionRecords,
     Tombstone,
     entry_from_job_info,
 )
@@ -57,10 +59,16 @@ def entry_schema():
     ])
 
 
+PARTITION_INT_FIELDS = ("partition_id", "version", "row_count", "data_size", "table_id")
+
+
 def entry_to_parquet(entry: CatalogEntry) -> bytes:
+    """One entry as a one-row Parquet file. The partitions column is built from the entry's columns, never
+    from a Python object per partition."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    schema = entry_schema()
     row: dict[str, Any] = {
         "format_version": CATALOG_FORMAT_VERSION, "label": entry.label, "repository": entry.repository,
         "database": entry.database, "database_id": entry.database_id, "kind": entry.kind.value,
@@ -68,9 +76,7 @@ def entry_to_parquet(entry: CatalogEntry) -> bytes:
         "backup_timestamp": entry.backup_timestamp, "backup_time": entry.backup_time,
         "source_address": entry.source_address, "source_version": entry.source_version,
         "scope_json": entry.scope_json(),
-        "partitions": [{"table": p.table, "table_id": p.table_id, "partition": p.partition,
-                        "partition_id": p.partition_id, "version": p.version, "row_count": p.row_count,
-                        "data_size": p.data_size} for p in entry.partitions],
+        "partitions": [],
         "tombstones": [{"table": t.table, "partition": t.partition} for t in entry.tombstones],
         "verification_json": json.dumps(dict(entry.verification), sort_keys=True, default=str),
         "phase_seconds_json": json.dumps(dict(entry.phase_seconds), sort_keys=True),
@@ -78,20 +84,100 @@ def entry_to_parquet(entry: CatalogEntry) -> bytes:
         "snapshot_objects": entry.snapshot_objects, "created_at": entry.created_at,
         "updated_at": entry.updated_at, "message": entry.message,
     }
-    table = pa.Table.from_pylist([row], schema=entry_schema())
+    table = pa.Table.from_pylist([row], schema=schema)
+    column = schema.field("partitions").type
+    partitions = _partitions_array(entry.partitions, column.value_type)
+    table = table.set_column(table.schema.get_field_index("partitions"), schema.field("partitions"),
+                             pa.ListArray.from_arrays(pa.array([0, len(partitions)], pa.int32()), partitions,
+                                                      type=column))
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     return buf.getvalue()
 
 
+def _partitions_array(records: PartitionRecords, struct_type):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    columns = records.columns()
+
+    def names(values, codes):
+        return pa.DictionaryArray.from_arrays(pa.array(codes, pa.int32()), pa.array(values, pa.string())).cast(
+            pa.string())
+
+    def ints(values: array):
+        raw = pa.Array.from_buffers(pa.int64(), len(values), [None, pa.py_buffer(values)])
+        if NULL_INT in values:
+            raw = pc.if_else(pc.equal(raw, NULL_INT), pa.scalar(None, pa.int64()), raw)
+        return raw
+
+    fields = {"table": names(columns["tables"], columns["table_codes"]),
+              "partition": names(columns["names"], columns["name_codes"]),
+              **{name: ints(columns[name]) for name in PARTITION_INT_FIELDS}}
+    return pa.StructArray.from_arrays([fields[f.name] for f in struct_type], fields=list(struct_type))
+
+
+def _partitions_from_arrow(struct) -> PartitionRecords:
+    """The partitions of one entry from its Arrow struct array, column by column (no per-partition objects)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def codes_and_names(column) -> tuple[array, list[str]]:
+        if not pa.types.is_dictionary(column.type):
+            column = pc.dictionary_encode(column)
+        column = column.fill_null("") if column.null_count else column
+        return _array_of("i", column.indices.cast(pa.int32())), column.dictionary.to_pylist()
+
+    def ints(column) -> array:
+        column = column.cast(pa.int64())
+        return _array_of("q", column.fill_null(NULL_INT) if column.null_count else column)
+
+    if struct is None or len(struct) == 0:
+        return PartitionRecords()
+    table_codes, tables = codes_and_names(struct.field("table"))
+    name_codes, names = codes_and_names(struct.field("partition"))
+    return PartitionRecords.from_columns(tables, table_codes, names, name_codes,
+                                         [ints(struct.field(name)) for name in PARTITION_INT_FIELDS])
+
+
+def _array_of(typecode: str, column) -> array:
+    """A fixed-width Arrow array without nulls copied into a Python ``array`` through its data buffer."""
+    values = array(typecode)
+    width = values.itemsize
+    buffer = column.buffers()[1]
+    values.frombytes(memoryview(buffer)[column.offset * width:(column.offset + len(column)) * width])
+    return values
+
+
 def entries_from_parquet(data: bytes) -> list[CatalogEntry]:
+    """The entries of one catalog file. Partition and table names are read dictionary-encoded (as Parquet stores
+    them) and the columns copied into ``PartitionRecords``: a million-partition entry keeps ~50 MB."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    rows = pq.read_table(io.BytesIO(data)).to_pylist()
-    return [_row_to_entry(r) for r in rows]
+    names = [f"partitions.list.element.{f}" for f in ("table", "partition")]
+    table = pq.read_table(pa.BufferReader(data), read_dictionary=names, use_threads=False)
+    partitions = table.column("partitions")
+    rows = table.drop_columns(["partitions"]).to_pylist()
+    del table
+    found = []
+    for i, row in enumerate(rows):
+        chunk, offset = _locate(partitions, i)
+        found.append(_row_to_entry(row, _partitions_from_arrow(chunk[offset].values)))
+    del partitions
+    pa.default_memory_pool().release_unused()  # the decoder's scratch (~4x the columns) back to the system
+    return found
 
 
-def _row_to_entry(r: dict[str, Any]) -> CatalogEntry:
+def _locate(chunked, index: int):
+    for chunk in chunked.chunks:
+        if index < len(chunk):
+            return chunk, index
+        index -= len(chunk)
+    raise IndexError(index)
+
+
+def _row_to_entry(r: dict[str, Any], partitions: PartitionRecords) -> CatalogEntry:
     if (r.get("format_version") or 0) > CATALOG_FORMAT_VERSION:
         raise ValueError(f"catalog entry {r.get('label')!r} has format_version {r['format_version']}, newer than "
                          f"this sr_airflow ({CATALOG_FORMAT_VERSION}); upgrade sr_airflow.")
@@ -100,8 +186,7 @@ def _row_to_entry(r: dict[str, Any]) -> CatalogEntry:
         backup_timestamp=r["backup_timestamp"], backup_time=_aware(r["backup_time"]),
         parent_label=r["parent_label"], database_id=r["database_id"], source_address=r["source_address"],
         source_version=r["source_version"], scope=json.loads(r["scope_json"] or "{}"),
-        partitions=tuple(PartitionRecord(p["table"], p["partition"], p["partition_id"], p["version"],
-                                         p["row_count"], p["data_size"], p["table_id"]) for p in r["partitions"]),
+        partitions=partitions,
         tombstones=tuple(Tombstone(t["table"], t["partition"]) for t in r["tombstones"]),
         verification=json.loads(r["verification_json"] or "{}"),
         phase_seconds=json.loads(r["phase_seconds_json"] or "{}"), dag_id=r["dag_id"], run_id=r["run_id"],

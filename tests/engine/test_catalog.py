@@ -94,3 +94,20 @@ def test_parquet_schema_is_one_dataset(tmp_path):
         (tmp_path / f"s{i}.parquet").write_bytes(entry_to_parquet(entry))
     table = ds.dataset(str(tmp_path), format="parquet").to_table()
     assert table.schema == entry_schema() and sorted(table.column("status").to_pylist()) == ["ok", "pending"]
+
+
+def test_partition_records_keep_order_values_and_equality_in_columns():
+    from sr_airflow.engine.catalog import PartitionRecords
+
+    records = [PartitionRecord("t", "p1", 1, 2, 3, 4, 5), PartitionRecord("u", "p1", None, None),
+               PartitionRecord("t", "p2", 7, 8, table_id=5)]
+    columns = PartitionRecords(records)
+    assert list(columns) == records and columns == tuple(records) and tuple(records) == columns
+    assert (len(columns), columns[1], columns[-1], columns[1:]) == (3, records[1], records[2], tuple(records[1:]))
+    assert columns != tuple(records[:2]) and columns == PartitionRecords(records)
+    assert columns.tables() == {"t", "u"}  # not grouped by table: positions are found all the same
+    assert list(columns.versions_of("t")) == [("p1", (1, 2)), ("p2", (7, 8))]
+    assert list(columns.versions_of("u", missing_version="?")) == [("p1", (None, "?"))]
+    assert list(columns.versions_of("nope")) == []
+    entry = make_entry("full", START, partitions=records)
+    assert entry.partitions == columns and CatalogEntry.__eq__(entry, make_entry("full", START, partitions=columns))

@@ -181,3 +181,42 @@ def test_a_table_group_builds_on_its_own_chain():
     assert plan.catalog_scope() == {"database": "db1", "tables": ["orders"]}
     whole = plan_backup(Catalog([group_full, db_full]), "db1", rows_for(moved), now=START, policy=NEVER)
     assert whole.parent_label == "db_full" and whole.catalog_scope() == {"database": "db1"}
+
+
+def test_rows_in_any_order_and_form_plan_the_same():
+    """Rows not grouped by table, short tuples, mappings and numbers given as strings: the same plan."""
+    full = _full_from({("a", "p1"): (1, 2), ("a", "p2"): (2, 2), ("b", "p1"): (3, 2)})
+    interleaved = [("db1", "a", "p1", 1, 2), ("db1", "b", "p1", 3, 5), ("db1", "a", "p2", 2, 2),
+                   ("other_db", "a", "p2", 2, 9)]
+    as_strings = [("db1", "a", "p1", "1", "2"), ("db1", "b", "p1", "3", "5"), ("db1", "a", "p2", "2", "2")]
+    as_maps = [{"db_name": "db1", "table_name": t, "partition_name": p, "partition_id": i, "visible_version": v}
+               for _, t, p, i, v in interleaved[:3]]
+    for rows in (interleaved, as_strings, as_maps, parse_partitions_meta(interleaved)):
+        plan = plan_backup(Catalog([full]), "db1", rows, now=START, policy=NEVER)
+        assert [p.key for p in plan.partitions] == [("b", "p1")], rows
+        assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("b", ("p1",), True)]
+        assert plan.tombstones == ()
+
+
+def test_a_partition_recorded_without_its_version_is_backed_up_again():
+    full = make_entry("full_1", START, partitions=[PartitionRecord("t", "p1", 1, None), PartitionRecord("t", "p2",
+                                                                                                       None, 3)])
+    rows = rows_for({("t", "p1"): (1, 2)}) + [("db1", "t", "p2", None, 3, None, 0, "0B", 0)]
+    plan = plan_backup(Catalog([full]), "db1", rows, now=START, policy=NEVER)
+    assert [p.key for p in plan.partitions] == [("t", "p1")]  # p2: no id on either side, same version
+    rows = [("db1", "t", "p1", 1, None, None, 0, "0B", 0)]
+    plan = plan_backup(Catalog([full]), "db1", rows, now=START, policy=NEVER)
+    assert [p.key for p in plan.partitions] == [("t", "p1")] and plan.tombstones == (Tombstone("t", "p2"),)
+
+
+def test_tombstones_in_the_chain_hide_what_their_parents_held():
+    full = _full_from({("t", "p1"): (1, 2), ("t", "p2"): (2, 2), ("u", "p1"): (3, 2)})
+    inc = make_entry("inc_1", START + timedelta(hours=1), kind=SnapshotKind.INCREMENTAL, parent="full_1",
+                     partitions=[PartitionRecord("u", "p1", 4, 1)], tombstones=[Tombstone("t", "p2"),
+                                                                                Tombstone("u")])
+    rows = rows_for({("t", "p1"): (1, 2), ("t", "p2"): (2, 2), ("u", "p1"): (4, 1)})
+    plan = plan_backup(Catalog([full, inc]), "db1", rows, now=START + timedelta(hours=2), policy=NEVER)
+    assert [p.key for p in plan.partitions] == [("t", "p2")]  # dropped by inc_1, back now: new to the chain
+    assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("t", ("p2",), False)]
+    gone = plan_backup(Catalog([full, inc]), "db1", [], now=START + timedelta(hours=2), policy=NEVER)
+    assert gone.tombstones == (Tombstone("t"), Tombstone("u"))
