@@ -1,9 +1,11 @@
 """One trigger for every wait: a BACKUP or RESTORE job to end, a database to become free, a snapshot to appear.
 
-The trigger polls with an exponential backoff, runs the synchronous hook in a thread, retries a bounded number of
-connection errors, and yields exactly one event ``{"status", "message", "kind", "database", "label", "job_id",
-"state"}`` whose status is ``success``, ``cancelled`` or ``error``; it never raises. The operators and sensors
-use the same :class:`JobWatch` for their synchronous first check and for their poke-style loops.
+The trigger polls with a backoff (:class:`Backoff`), through the triggerer's shared poll of its SHOW statement
+(:mod:`sr_airflow.triggers.shared_poll`: watchers of one database share one poll and one kept-open connection),
+retries a bounded number of connection errors, and yields exactly one event ``{"status", "message", "kind",
+"database", "label", "job_id", "state"}`` whose status is ``success``, ``cancelled`` or ``error``; it never
+raises. The operators and sensors use the same :class:`JobWatch` for their synchronous first check and for their
+poke-style loops (:func:`wait_sync`).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from sr_airflow.engine.statements import (
     render_show_restore,
     render_show_snapshot,
 )
+from sr_airflow.triggers.shared_poll import EARLY_FRACTION, SharedPoll
 
 #: What a watch waits for: a backup job, a restore job, any job on a database (to become free), a snapshot.
 WATCH_KINDS = ("backup", "restore", "any", "snapshot")
@@ -60,20 +63,33 @@ class JobWatch:
         if self.kind == "snapshot" and not (self.repository and self.label):
             raise ValueError("a snapshot watch needs repository and label.")
 
+    def statements(self) -> list[str]:
+        """The SHOW statements one look at StarRocks sends (one, or two for ``any``)."""
+        if self.kind == "snapshot":
+            return [render_show_snapshot(self.repository, self.label)]
+        shows = []
+        if self.kind in ("backup", "any"):
+            shows.append(render_show_backup(self.database))
+        if self.kind in ("restore", "any"):
+            shows.append(render_show_restore(self.database))
+        return shows
+
     def poll(self, hook: Any) -> Observation:
         """One look at StarRocks (one or two SHOW statements)."""
+        return self.read([hook.fetch(statement) for statement in self.statements()])
+
+    def read(self, results: list[tuple[list[str], list[tuple]]]) -> Observation:
+        """The verdict of one look: ``results`` holds the columns and rows of each of :meth:`statements`."""
         if self.kind == "snapshot":
-            columns, rows = hook.fetch(render_show_snapshot(self.repository, self.label))
+            columns, rows = results[0]
             return observe_snapshot(parse_snapshot_listing(columns, rows), self.label, self.repository)
         observations = []
-        if self.kind in ("backup", "any"):
-            columns, rows = hook.fetch(render_show_backup(self.database))
-            observations.append(observe(parse_show_backup(columns, rows), database=self.database,
-                                        label=self.label, job_id=self.job_id, kind="Backup"))
-        if self.kind in ("restore", "any"):
-            columns, rows = hook.fetch(render_show_restore(self.database))
-            observations.append(observe(parse_show_restore(columns, rows), database=self.database,
-                                        label=self.label, job_id=self.job_id, kind="Restore"))
+        parsers = {"backup": (parse_show_backup, "Backup"), "restore": (parse_show_restore, "Restore")}
+        kinds = [kind for kind in ("backup", "restore") if self.kind in (kind, "any")]
+        for kind, (columns, rows) in zip(kinds, results, strict=True):
+            parse, name = parsers[kind]
+            observations.append(observe(parse(columns, rows), database=self.database, label=self.label,
+                                        job_id=self.job_id, kind=name))
         if self.kind != "any":
             return observations[0]
         running = [o for o in observations if o.verdict is Verdict.RUNNING]
@@ -134,7 +150,8 @@ def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_con
     progress = ProgressLog()
     interval: float | None = None
     errors = 0
-    deadline = None if timeout is None else time.monotonic() + timeout
+    began = time.monotonic()
+    deadline = None if timeout is None else began + timeout
     while True:
         try:
             observation = watch.poll(hook)
@@ -144,7 +161,7 @@ def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_con
                 errors += 1
                 log.warning("Connection error %s/%s while watching %s: %s", errors, max_connection_errors,
                             watch.label or watch.database, exc)
-                interval = backoff.next(interval)
+                interval = backoff.next(interval, time.monotonic() - began)
                 sleep(interval)
                 continue
             return watch.make_event("error", _error_message(watch, exc))
@@ -156,7 +173,7 @@ def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_con
             return event
         if deadline is not None and time.monotonic() >= deadline:
             return watch.make_event("error", f"Timed out waiting: {observation.message}", observation)
-        interval = backoff.next(interval)
+        interval = backoff.next(interval, time.monotonic() - began)
         sleep(interval)
 
 
@@ -234,38 +251,48 @@ class StarRocksJobTrigger(BaseTrigger):
         try:
             watch = self._watch()
             backoff = Backoff(self.poll_interval, self.max_poll_interval, self.backoff_factor)
-            hook = await asyncio.to_thread(self._hook)
         except Exception as exc:  # noqa: BLE001 - a trigger reports, never raises
             message = f"Could not start watching {self.label or self.database!r}: {str(exc).rstrip('.')}."
             yield TriggerEvent({"status": "error", "message": message, "kind": self.kind, "database": self.database,
                                 "label": self.label, "job_id": self.job_id, "state": None})
             return
+        # The subscription ends before the event is yielded: a consumer that stops iterating leaves nothing behind.
+        yield TriggerEvent(await self._wait(watch, backoff))
+
+    async def _wait(self, watch: JobWatch, backoff: Backoff) -> dict[str, Any]:
+        """Poll through the shared poll of the watch's statements until the watch ends; return its event."""
+        loop = asyncio.get_running_loop()
         progress = ProgressLog()
         interval: float | None = None
         errors = 0
-        while True:
-            try:
-                observation = await asyncio.to_thread(watch.poll, hook)
-                errors = 0
-            except Exception as exc:  # noqa: BLE001 - a trigger reports, never raises
-                if is_connection_error(exc) and errors < self.max_connection_errors:
+        began = due = earliest = loop.time()
+        async with SharedPoll(self.starrocks_conn_id, watch.statements()) as poll:
+            while True:
+                outcomes = await poll.fetch(earliest, due)
+                now = loop.time()
+                failure = next((o.error for o in outcomes if o.error is not None), None)
+                if failure is None:
+                    try:
+                        observation = watch.read([o.result for o in outcomes])
+                    except Exception as exc:  # noqa: BLE001 - rows StarRocks should not have sent
+                        failure = exc
+                if failure is not None:
+                    if not (is_connection_error(failure) and errors < self.max_connection_errors):
+                        return watch.make_event("error", _error_message(watch, failure))
                     errors += 1
                     self.log.warning("Connection error %s/%s while watching %s: %s", errors,
-                                     self.max_connection_errors, self.label or self.database, exc)
-                    interval = backoff.next(interval)
-                    await asyncio.sleep(interval)
-                    continue
-                yield TriggerEvent(watch.make_event("error", _error_message(watch, exc)))
-                return
-            line = progress.update(observation.job)
-            if line:
-                self.log.info("%s", line)
-            event = watch.event(observation)
-            if event is not None:
-                yield TriggerEvent(event)
-                return
-            interval = backoff.next(interval)
-            await asyncio.sleep(interval)
+                                     self.max_connection_errors, self.label or self.database, failure)
+                else:
+                    errors = 0
+                    line = progress.update(observation.job)
+                    if line:
+                        self.log.info("%s", line)
+                    event = watch.event(observation)
+                    if event is not None:
+                        return event
+                interval = backoff.next(interval, now - began)
+                due = now + interval
+                earliest = due - EARLY_FRACTION * interval
 
     async def on_kill(self) -> None:
         """A user killed the deferred task (mark failed / clear / mark success): cancel the watched job."""

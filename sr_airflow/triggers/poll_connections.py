@@ -1,0 +1,110 @@
+"""Kept-open connections for the shared polls of one connection id: a few threads, each poll on an idle one.
+
+A poll in the triggerer used to open a connection, send PyMySQL's set-up statements and one SHOW, and close it.
+Here a connection stays open between polls; a reused connection that turns out dead (the frontend restarted,
+an idle timeout) is replaced once at once, so a stale socket does not cost a watcher one of its retries.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
+from typing import Any
+
+from sr_airflow.engine.jobwatch import is_connection_error
+
+#: Polls of one connection id that may run at the same time (each on its own connection).
+MAX_CONNECTIONS = 4
+
+Result = tuple[list[str], list[tuple]]
+
+
+class PollConnections:
+    """Runs SHOW statements for one Airflow connection id on kept-open connections, off the event loop."""
+
+    def __init__(self, conn_id: str, max_connections: int = MAX_CONNECTIONS):
+        self.conn_id = conn_id
+        self.executor = ThreadPoolExecutor(max_workers=max_connections, thread_name_prefix=f"sr-poll-{conn_id}")
+        self._lock = threading.Lock()
+        self._idle: list[Any] = []
+        self._hook: Any = None
+        self._closed = False
+        self.opened = 0  # connections opened so far (tests and benchmarks read it)
+
+    def fetch(self, sql: str) -> Result:
+        """Run ``sql`` (in a pool thread) and return its column names and rows."""
+        conn, reused = self._acquire()
+        try:
+            result = _run(conn, sql)
+        except Exception as exc:
+            _close(conn)
+            if not (reused and is_connection_error(exc)):
+                self._forget_hook()
+                raise
+            conn, _ = self._open(), False
+            try:
+                result = _run(conn, sql)
+            except Exception:
+                _close(conn)
+                self._forget_hook()
+                raise
+        self._release(conn)
+        return result
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        """Close idle connections now, busy ones when their poll ends; stop the threads once idle."""
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for conn in idle:
+            _close(conn)
+        self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _acquire(self) -> tuple[Any, bool]:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop(), True
+        return self._open(), False
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._hook is None:
+                from sr_airflow.hooks.starrocks import StarRocksHook
+
+                self._hook = StarRocksHook(starrocks_conn_id=self.conn_id)
+            hook = self._hook
+        conn = hook.get_conn()
+        with self._lock:
+            self.opened += 1
+        return conn
+
+    def _release(self, conn: Any) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(conn)
+                return
+        _close(conn)
+
+    def _forget_hook(self) -> None:
+        # The next connection looks the Airflow connection up again (its password may have been rotated).
+        with self._lock:
+            self._hook = None
+
+
+def _run(conn: Any, sql: str) -> Result:
+    with closing(conn.cursor()) as cursor:
+        cursor.execute(sql)
+        columns = [col[0] for col in cursor.description or ()]
+        return columns, list(cursor.fetchall())
+
+
+def _close(conn: Any) -> None:
+    try:
+        conn.close()
+    except Exception:  # noqa: BLE001 - an already broken connection
+        pass

@@ -1,0 +1,232 @@
+"""Many deferred waits in one event loop share one poll per statement, against the emulator over the MySQL
+protocol: the query log shows one SHOW per poll whatever the number of triggers, each trigger still gets its own
+event, and connection errors of the shared poll are retried a bounded number of times before every subscriber
+gets an error event."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from sr_airflow.engine.jobwatch import Backoff
+from sr_airflow.triggers.job import StarRocksJobTrigger
+from sr_airflow.triggers.shared_poll import active_feeds
+from tests.triggers.conftest import CONN_ID
+
+FAST = {"poll_interval": 0.2, "max_poll_interval": 0.4}
+
+
+def trigger(database: str, label: str | None = None, **kwargs) -> StarRocksJobTrigger:
+    return StarRocksJobTrigger(starrocks_conn_id=CONN_ID, database=database, label=label, **{**FAST, **kwargs})
+
+
+async def first_event(trig: StarRocksJobTrigger) -> dict:
+    async for event in trig.run():
+        return event.payload
+    raise AssertionError("the trigger ended without an event")
+
+
+def polls_due(backoff: Backoff, seconds: float) -> int:
+    """How many polls one watch makes in ``seconds`` by its backoff schedule."""
+    moment, interval, count = 0.0, None, 0
+    while moment <= seconds:
+        count += 1
+        interval = backoff.next(interval, moment)
+        moment += interval
+    return count
+
+
+async def polled(database: str) -> None:
+    """Until the shared poll of ``SHOW BACKUP FROM database`` has ended one poll (it has a kept-open connection)."""
+    key = (CONN_ID, f"SHOW BACKUP FROM `{database}`")
+    while True:
+        feed = active_feeds().get(key)
+        if feed is not None and feed.polls >= 2:
+            return
+        await asyncio.sleep(0.02)
+
+
+def shows(entries: list[dict], statement: str) -> list[dict]:
+    return [e for e in entries if e.get("statement") == statement]
+
+
+@pytest.fixture(scope="module")
+def databases(frontend):
+    for name in ("share1", "ev_ok", "ev_cx", "err_db", "flap_db", "dead_db", "life_db"):
+        frontend.create_database(name)
+    return frontend
+
+
+def test_thirty_triggers_on_one_database_send_one_show_per_poll_on_one_connection(databases):
+    frontend = databases
+    triggers = [trigger("share1", f"never_{i}", absent="wait") for i in range(30)]
+    window = 3.0
+
+    async def scenario():
+        tasks = [asyncio.create_task(first_event(t)) for t in triggers]
+        await asyncio.sleep(window)
+        assert not any(task.done() for task in tasks)  # absent="wait": nobody ends
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        return active_feeds()
+
+    offset = frontend.log_size()
+    started = time.monotonic()
+    left = asyncio.run(scenario())
+    elapsed = time.monotonic() - started
+    entries = frontend.log_since(offset)
+    sent = shows(entries, "SHOW BACKUP FROM `share1`")
+    due = polls_due(Backoff(0.2, 0.4), elapsed)
+    assert 5 <= len(sent) <= due + 1  # one trigger's schedule; 30 triggers polling alone would send 30× that
+    assert len({e["connection"] for e in sent}) == 1  # one kept-open connection
+    own = [e for e in entries if e["connection"] == sent[0]["connection"]]
+    assert len(own) - len(sent) <= 2  # PyMySQL's set-up statements, once for the connection
+    assert left == {}  # the feed stopped with its last subscriber
+
+
+def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
+    frontend = databases
+    frontend.set_phase(0.4)  # a backup takes at least 6 × 0.4 s
+    try:
+        frontend.backup("ev_ok", "ok_1")
+        frontend.backup("ev_cx", "cx_1")
+        cx_job_id = str(frontend.sql("SHOW BACKUP FROM ev_cx")[-1][0])
+        waits = ([trigger("ev_ok", "ok_1") for _ in range(6)]
+                 + [trigger("ev_ok", "ghost") for _ in range(3)]
+                 + [trigger("ev_ok", kind="any") for _ in range(2)]
+                 + [trigger("ev_cx", "cx_1") for _ in range(5)]
+                 + [trigger("ev_cx", job_id=cx_job_id)])
+
+        async def scenario():
+            tasks = [asyncio.create_task(first_event(t)) for t in waits]
+            await asyncio.sleep(0.8)
+            await asyncio.to_thread(frontend.sql, "CANCEL BACKUP FROM ev_cx")
+            return await asyncio.wait_for(asyncio.gather(*tasks), 60)
+
+        offset = frontend.log_size()
+        started = time.monotonic()
+        events = asyncio.run(scenario())
+        elapsed = time.monotonic() - started
+    finally:
+        frontend.set_phase(0.05)
+    ok, ghost, free, cancelled, by_id = events[:6], events[6:9], events[9:11], events[11:16], events[16]
+    assert all((e["status"], e["label"], e["state"]) == ("success", "ok_1", "FINISHED") for e in ok)
+    assert all(e["status"] == "error" and e["message"] == "No backup job 'ghost' of database 'ev_ok' is shown by "
+               "StarRocks." for e in ghost)
+    assert all(e["status"] == "success" and e["kind"] == "any" for e in free)
+    assert all((e["status"], e["label"], e["state"]) == ("cancelled", "cx_1", "CANCELLED") for e in cancelled)
+    assert (by_id["status"], by_id["job_id"], by_id["label"]) == ("cancelled", cx_job_id, "cx_1")
+    entries = frontend.log_since(offset)
+    due = polls_due(Backoff(0.2, 0.4), elapsed)
+    for statement in ("SHOW BACKUP FROM `ev_ok`", "SHOW BACKUP FROM `ev_cx`"):
+        assert 2 <= len(shows(entries, statement)) <= due + 1, statement
+    assert 1 <= len(shows(entries, "SHOW RESTORE FROM `ev_ok`")) <= due + 1
+
+
+def test_a_lasting_outage_ends_every_subscriber_with_one_error_after_bounded_retries(databases):
+    frontend = databases
+    waits = [trigger("err_db", f"x{i}", absent="wait", max_connection_errors=2, poll_interval=0.05,
+                     max_poll_interval=0.1) for i in range(8)]
+
+    async def scenario():
+        tasks = [asyncio.create_task(first_event(t)) for t in waits]
+        await polled("err_db")
+        # the open connection is dropped at its next statement, and new ones are refused for 3 s
+        await asyncio.to_thread(frontend.sql,
+                                'ADMIN SET FRONTEND CONFIG ("emulator_refuse_connections_seconds" = "3")',
+                                'ADMIN SET FRONTEND CONFIG ("emulator_drop_connections" = "1")')
+        injected = time.monotonic()
+        return await asyncio.wait_for(asyncio.gather(*tasks), 30), injected
+
+    offset = frontend.log_size()
+    events, injected = asyncio.run(scenario())
+    elapsed, ended = time.monotonic() - injected, time.time()
+    frontend.wait_reachable()
+    assert [e["status"] for e in events] == ["error"] * 8
+    for i, event in enumerate(events):
+        assert event["message"].startswith(f"Could not watch backup job x{i} of database 'err_db': OperationalError")
+    assert elapsed < 3.0  # bounded: 2 retries of a 0.05-0.1 s backoff, not the length of the outage
+    faults = [e for e in frontend.log_since(offset) if "fault" in e and e["time"] <= ended]
+    assert [f["fault"] for f in faults if f["fault"] == "drop_connection"] == ["drop_connection"]
+    refused = [f for f in faults if f["fault"] == "refuse_connection"]
+    # 3 shared polls (the first and 2 retries), the first one also trying a fresh connection once: 8 triggers
+    # polling alone would have been refused at least 24 times
+    assert 3 <= len(refused) <= 4
+
+
+def test_a_short_outage_is_retried_and_every_watch_goes_on(databases, capsys):
+    frontend = databases
+    frontend.set_phase(0.3)
+    try:
+        frontend.backup("flap_db", "flap_1")
+        waits = [trigger("flap_db", "flap_1") for _ in range(5)]
+
+        async def scenario():
+            tasks = [asyncio.create_task(first_event(t)) for t in waits]
+            await polled("flap_db")
+            # the next poll fails on its kept-open connection and on the fresh one it tries at once
+            await asyncio.to_thread(frontend.set_fault, "emulator_drop_connections", "2")
+            return await asyncio.wait_for(asyncio.gather(*tasks), 60)
+
+        offset = frontend.log_size()
+        events = asyncio.run(scenario())
+    finally:
+        frontend.set_phase(0.05)
+    assert all((e["status"], e["state"]) == ("success", "FINISHED") for e in events)
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "Connection error" in line]
+    assert len(warnings) == 5 and all("Connection error 1/5 while watching flap_1" in w for w in warnings)
+    drops = [e for e in frontend.log_since(offset) if e.get("fault") == "drop_connection"]
+    assert [d["statement_text"] for d in drops] == ["SHOW BACKUP FROM `flap_db`"] * 2
+
+
+def test_a_dead_kept_connection_is_replaced_at_once_without_costing_a_retry(databases, capsys):
+    frontend = databases
+    waits = [trigger("dead_db", f"d{i}", absent="wait", max_connection_errors=0) for i in range(3)]
+
+    async def scenario():
+        tasks = [asyncio.create_task(first_event(t)) for t in waits]
+        await polled("dead_db")
+        await asyncio.to_thread(frontend.set_fault, "emulator_drop_connections", "1")
+        await asyncio.sleep(1.0)
+        assert not any(task.done() for task in tasks)  # no error event although no retry is allowed
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    offset = frontend.log_size()
+    asyncio.run(scenario())
+    entries = frontend.log_since(offset)
+    assert [e["fault"] for e in entries if "fault" in e] == ["drop_connection"]
+    sent = shows(entries, "SHOW BACKUP FROM `dead_db`")
+    assert len({e["connection"] for e in sent}) == 2  # the first connection, then its replacement
+    assert "Connection error" not in capsys.readouterr().out
+
+
+def test_the_feed_outlives_cancelled_subscribers_ends_with_the_last_and_runs_again_on_a_new_loop(databases):
+    frontend = databases
+    statement = "SHOW BACKUP FROM `life_db`"
+
+    async def scenario(label: str):
+        stay = [trigger("life_db", label, absent="wait") for _ in range(2)]
+        leave = [trigger("life_db", f"{label}_never", absent="wait") for _ in range(3)]
+        staying = [asyncio.create_task(first_event(t)) for t in stay]
+        leaving = [asyncio.create_task(first_event(t)) for t in leave]
+        await asyncio.sleep(0.4)
+        feed = active_feeds()[(CONN_ID, statement)]
+        assert feed.subscribers == 5
+        for task in leaving:
+            task.cancel()
+        await asyncio.gather(*leaving, return_exceptions=True)
+        assert active_feeds()[(CONN_ID, statement)] is feed and feed.subscribers == 2
+        await asyncio.to_thread(frontend.backup, "life_db", label)
+        events = await asyncio.wait_for(asyncio.gather(*staying), 60)
+        assert active_feeds() == {}
+        assert feed.connections.closed and feed.connections.opened == 1
+        return events
+
+    for label in ("life_1", "life_2"):  # two event loops, one after the other
+        events = asyncio.run(scenario(label))
+        assert [(e["status"], e["label"]) for e in events] == [("success", label)] * 2
