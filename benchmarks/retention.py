@@ -84,7 +84,7 @@ def run(quick: bool = False) -> Section:
     snapshots, per = (5, 200) if quick else (50, 2000)
     # Object by object, 100,000 sequential requests take minutes here: time a sample of the same snapshots and
     # scale by the object count (the cost is one request per object, so linear); requests are counted exactly.
-    sample = snapshots if quick else 2
+    sample = snapshots if quick else 1
     bucket = f"bench-{uuid.uuid4().hex[:8]}"
     seed_started = time.perf_counter()
     with seeded_server(bucket, snapshots, per) as server:
@@ -123,8 +123,7 @@ def run(quick: bool = False) -> Section:
         other = {k: v for k, v in counts.items() if k not in LIST_OPERATIONS and k != "DeleteObjects"}
         section.close.append(
             f"{requests:,} requests against a budget of {budget:,.0f}: besides {pages} listing pages and "
-            f"{counts['DeleteObjects']} DeleteObjects, the product sent {other}. The HeadObject is "
-            "RepositoryStorage.repository_root checking once per repository whether the legacy "
-            "__palo_repository_ root exists; passing the known root (from SHOW REPOSITORIES or the catalog) or "
-            "finding it with the first listing instead would close it.")
+            f"{counts['DeleteObjects']} DeleteObjects, the product sent {other}; see "
+            "RepositoryStorage.delete_snapshot (one listing of the snapshot folder, then DeleteObjects of up to "
+            "1,000 keys; the legacy __palo_repository_ root is checked only when that listing is empty).")
     return section

@@ -227,20 +227,46 @@ class RepositoryStorage(ABC):
         return parse_job_info(data, timestamp=ts)
 
     def snapshot_size(self, repo: str, label: str) -> SnapshotSize:
-        objects = [o for o in self.list(self._snapshot_folder(repo, label)) if not o.is_dir]
+        _, objects = self._snapshot_objects(repo, label)
         return SnapshotSize(sum(o.size for o in objects), len(objects))
 
     def delete_snapshot(self, repo: str, label: str) -> DeletionReport:
-        """Delete everything under ``__ss_<label>/`` of repository ``repo``, in batched requests."""
-        return self.delete_prefix(self._snapshot_folder(repo, label))
+        """Delete everything under ``__ss_<label>/`` of repository ``repo``: one listing, then batched deletes
+        (no request to find the repository's root when the snapshot is under the current prefix)."""
+        return self._delete_listed(*self._snapshot_objects(repo, label))
 
     def iter_snapshot_objects(self, repo: str, label: str) -> Iterator[ObjectInfo]:
-        yield from (o for o in self.list(self._snapshot_folder(repo, label)) if not o.is_dir)
+        yield from self._snapshot_objects(repo, label)[1]
+
+    def _delete_listed(self, folder: str, objects: list[ObjectInfo]) -> DeletionReport:
+        """Delete folder ``folder`` whose objects were just listed; a backend that deletes a tree in one call
+        overrides this."""
+        return self.delete(o.key for o in objects)
+
+    def _snapshot_objects(self, repo: str, label: str) -> tuple[str, list[ObjectInfo]]:
+        """The folder of snapshot ``label`` and its objects. While the repository's root is unknown, the folder
+        under the current ``__starrocks_repository_`` prefix is listed first: a snapshot found there settles the
+        root (StarRocks writes there only when no legacy ``__palo_repository_`` root exists), so the legacy check
+        costs a request only when that listing is empty."""
+        if repo not in self._roots:
+            folder = join_key(repository_root(repo), self._snapshot_dir(label))
+            found = [o for o in self.list(folder) if not o.is_dir]
+            if found:
+                self._roots[repo] = repository_root(repo)
+                return folder, found
+            if self.repository_root(repo) == repository_root(repo):
+                return folder, []
+        folder = self._snapshot_folder(repo, label)
+        return folder, [o for o in self.list(folder) if not o.is_dir]
 
     def _snapshot_folder(self, repo: str, label: str) -> str:
+        return join_key(self.repository_root(repo), self._snapshot_dir(label))
+
+    @staticmethod
+    def _snapshot_dir(label: str) -> str:
         if not label or "/" in label:
             raise ValueError(f"snapshot label {label!r} must be non-empty and contain no '/'.")
-        return join_key(self.repository_root(repo), layout.snapshot_dir_name(label))
+        return layout.snapshot_dir_name(label)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.location.starrocks_uri!r})"

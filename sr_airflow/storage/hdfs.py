@@ -105,10 +105,14 @@ class HdfsRepositoryStorage(RepositoryStorage):
         """One recursive DELETE of the folder (HDFS deletes a tree in one call); the folder itself goes too."""
         if not normalise_key(prefix):
             raise ValueError("delete_prefix refuses an empty prefix: it would delete the whole location.")
-        count = sum(1 for o in self.list(prefix) if not o.is_dir)
-        full = self._full(prefix)
+        return self._delete_listed(prefix, [o for o in self.list(prefix) if not o.is_dir])
+
+    def _delete_listed(self, folder: str, objects: list[ObjectInfo]) -> DeletionReport:
+        if not normalise_key(folder):
+            raise ValueError("refusing to delete the whole location.")
+        full = self._full(folder)
         self._call("delete", full, lambda: self.client.delete(self._path(full), recursive=True))
-        return DeletionReport(count, 1)
+        return DeletionReport(len(objects), 1)
 
     def _is_transient(self, exc: BaseException) -> bool:
         import requests

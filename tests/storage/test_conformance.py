@@ -167,6 +167,31 @@ def test_legacy_palo_repository_prefix_is_used_when_its_repo_info_exists(storage
     assert storage.delete_snapshot(REPO, "old").objects == 1
 
 
+def test_a_legacy_snapshot_is_deleted_without_asking_for_the_root_first(storage):
+    legacy = "__palo_repository_" + REPO
+    storage.write(f"{legacy}/__repo_info", b'{"name": "test_repo", "create_time": "2019-01-01 00:00:00"}')
+    storage.write(f"{legacy}/__ss_old/__meta.0123", b"m")
+    storage.write(f"{legacy}/__ss_old/__ss_content/__db_1/t.dat", b"d")
+    assert storage.delete_snapshot(REPO, "old").objects == 2
+    assert [o.key for o in storage.list(legacy) if not o.is_dir] == [f"{legacy}/__repo_info"]
+    assert storage.repository_root(REPO) == legacy
+
+
+def test_deleting_a_snapshot_under_the_current_root_sends_no_root_check(storage, monkeypatch):
+    root = repository_root(REPO)
+    storage.write(f"{root}/__repo_info", b"{}")
+    for i in range(3):
+        storage.write(f"{root}/__ss_s1/__ss_content/f{i}.dat", b"d")
+    storage.write(f"{root}/__ss_s2/__meta.0123", b"m")
+    heads = []
+    real_head = storage._head
+    monkeypatch.setattr(storage, "_head", lambda key: heads.append(key) or real_head(key))
+    assert storage.delete_snapshot(REPO, "s1").objects == 3
+    assert storage.delete_snapshot(REPO, "missing").objects == 0
+    assert heads == [] and storage.repository_root(REPO) == root
+    assert [o.key for o in storage.list(root) if not o.is_dir] == [f"{root}/__repo_info", f"{root}/__ss_s2/__meta.0123"]
+
+
 def test_transient_errors_are_retried_then_given_up(storage, monkeypatch):
     storage.write("r/k", b"v")
     real_get = storage._get
