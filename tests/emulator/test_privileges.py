@@ -5,7 +5,7 @@ from __future__ import annotations
 import pymysql
 import pytest
 
-from .conftest import as_dicts, error_of, repo_sql, run, wait_job
+from .conftest import as_dicts, error_of, repo_sql, run, start_emulator, wait_job
 
 HINT = ("for this operation. Please ask the admin to grant permission(s) or try activating existing roles using "
         "<set [default] role>.")
@@ -137,3 +137,73 @@ def test_cancel_backup_needs_export(emulator, setup):
         assert wait_job(root, "BACKUP", "pdb")["Status"] == "[COMMON_ERROR, msg: user cancelled]"
     finally:
         run(root, 'ADMIN SET FRONTEND CONFIG ("emulator_slow_state" = "", "emulator_slow_seconds" = "0")')
+
+
+def test_backing_up_functions_needs_usage_on_them(emulator, setup):
+    """USAGE on each backed-up function (spec §9); StarRocks' message names DROP and the function's signature."""
+    root = setup
+    run(root, "CREATE DATABASE fdb")
+    run(root, "CREATE TABLE fdb.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    for name, arg in (("f_one", "INT"), ("f_two", "STRING")):
+        run(root, f'CREATE FUNCTION fdb.{name}({arg}) RETURNS {arg} PROPERTIES ("symbol" = "com.example.F", '
+                  '"type" = "StarrocksJar", "file" = "http://files/f.jar")')
+    run(root, "CREATE USER 'fu' IDENTIFIED BY 'fu-pw'")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'fu'")
+    run(root, "GRANT EXPORT ON ALL TABLES IN DATABASE fdb TO USER 'fu'")
+    fu = login(emulator, "fu", "fu-pw")
+    # the whole database carries its functions; tables alone need no USAGE
+    assert error_of(fu, "BACKUP DATABASE fdb SNAPSHOT fn_all TO priv_repo") == denied(
+        "DROP privilege(s) on FUNCTION f_one(INT)")
+    run(fu, "BACKUP DATABASE fdb SNAPSHOT fn_tables TO priv_repo ON (TABLE t)")
+    assert wait_job(fu, "BACKUP", "fdb")["State"] == "FINISHED"
+    assert error_of(fu, "BACKUP DATABASE fdb SNAPSHOT fn_two TO priv_repo ON (FUNCTION f_two)") == denied(
+        "DROP privilege(s) on FUNCTION f_two(STRING)")
+    # USAGE on one function, then on every function of the database; global-function grants are other objects
+    run(root, "GRANT USAGE ON FUNCTION fdb.f_one(INT) TO USER 'fu'")
+    run(root, "GRANT USAGE ON ALL GLOBAL FUNCTIONS TO USER 'fu'")
+    run(fu, "BACKUP DATABASE fdb SNAPSHOT fn_one TO priv_repo ON (FUNCTION f_one)")
+    assert wait_job(fu, "BACKUP", "fdb")["State"] == "FINISHED"
+    assert error_of(fu, "BACKUP DATABASE fdb SNAPSHOT fn_all TO priv_repo ON (ALL FUNCTIONS)") == denied(
+        "DROP privilege(s) on FUNCTION f_two(STRING)")
+    run(root, "GRANT USAGE ON ALL FUNCTIONS IN DATABASE fdb TO USER 'fu'")
+    run(fu, "BACKUP DATABASE fdb SNAPSHOT fn_all TO priv_repo")
+    assert wait_job(fu, "BACKUP", "fdb")["State"] == "FINISHED"
+    run(root, "REVOKE USAGE ON ALL FUNCTIONS IN DATABASE fdb FROM USER 'fu'")
+    assert error_of(fu, "BACKUP DATABASE fdb SNAPSHOT fn_again TO priv_repo")[0] == 5203
+
+
+def test_external_catalog_jobs_need_usage_and_create_external_catalog(tmp_path_factory, s3_server, s3_client):
+    """BACKUP of external catalogs: USAGE on each (the message names CREATE DATABASE on the catalog); their
+    RESTORE: CREATE EXTERNAL CATALOG on SYSTEM. Its own emulator: ALL EXTERNAL CATALOGS sees every catalog."""
+    server = start_emulator(tmp_path_factory, s3_server)
+    try:
+        s3_client.create_bucket(Bucket="priv-cat-bkt")
+        root = server.connect().cursor()
+        run(root, repo_sql("cat_repo", "priv-cat-bkt"))
+        for name in ("hive_a", "hive_b"):
+            run(root, f"CREATE EXTERNAL CATALOG {name} PROPERTIES ('type' = 'hive', "
+                      "'hive.metastore.uris' = 'thrift://metastore:9083')")
+        run(root, "CREATE USER 'cu' IDENTIFIED BY 'cu-pw'")
+        run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'cu'")
+        cu = login(server, "cu", "cu-pw")
+        assert error_of(cu, "BACKUP EXTERNAL CATALOG (hive_a) SNAPSHOT cat_a TO cat_repo") == denied(
+            "CREATE DATABASE privilege(s) on CATALOG hive_a")
+        run(root, "GRANT USAGE ON CATALOG hive_a TO USER 'cu'")
+        run(cu, "BACKUP EXTERNAL CATALOG (hive_a) SNAPSHOT cat_a TO cat_repo")
+        assert wait_job(cu, "BACKUP", "")["State"] == "FINISHED"
+        assert error_of(cu, "BACKUP ALL EXTERNAL CATALOGS SNAPSHOT cat_all TO cat_repo") == denied(
+            "CREATE DATABASE privilege(s) on CATALOG hive_b")
+        run(root, "GRANT USAGE ON ALL CATALOGS TO USER 'cu'")
+        run(cu, "BACKUP ALL EXTERNAL CATALOGS SNAPSHOT cat_all TO cat_repo")
+        assert wait_job(cu, "BACKUP", "")["State"] == "FINISHED"
+
+        stamp = as_dicts(cu, "SHOW SNAPSHOT ON cat_repo WHERE SNAPSHOT = 'cat_a'")[0]["Timestamp"]
+        restore = (f"RESTORE SNAPSHOT cat_a FROM cat_repo EXTERNAL CATALOG (hive_a AS hive_c) "
+                   f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+        assert error_of(cu, restore) == denied("CREATE EXTERNAL CATALOG privilege(s) on SYSTEM")
+        run(root, "GRANT CREATE EXTERNAL CATALOG ON SYSTEM TO USER 'cu'")
+        run(cu, restore)
+        assert wait_job(cu, "RESTORE", "")["State"] == "FINISHED"
+        assert "hive_c" in [r[0] for r in run(root, "SHOW CATALOGS")]
+    finally:
+        server.stop()

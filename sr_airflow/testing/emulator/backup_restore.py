@@ -83,6 +83,8 @@ class BackupRestore:
                     raise _analyzing(f"external catalog {name} is not exists")
             plan.catalogs = [(n, n) for n in names]
             db_name, db_id, db_key, objs = "", -1, CATALOG_DB_KEY, ""
+            if check is not None:  # USAGE on each catalog (spec §9)
+                check(db_name, plan)
         else:
             db_name = stmt.db or current_db
             if not db_name:

@@ -1,6 +1,9 @@
 """The frontend's metadata: databases, tables, partitions, views, MVs, functions, catalogs, repositories.
 
-Everything here is plain data saved as one JSON document (written atomically) so a restart finds it again.
+Everything here is plain data saved as one JSON document (written atomically) so a restart finds it again. Between
+two such snapshots, the frequent small changes (a table created or loaded, a database created, a job's state) are
+appended to a journal of JSON lines that a restart replays on top of the snapshot: rewriting the whole document on
+every CREATE TABLE made creating thousands of tables quadratic.
 """
 
 from __future__ import annotations
@@ -120,6 +123,32 @@ class Repository:
     err_msg: str | None = None
 
 
+def _fields(cls) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+_COLUMN_FIELDS, _PARTITION_FIELDS = _fields(Column), _fields(Partition)
+_TABLE_FIELDS = tuple(f for f in _fields(Table) if f not in ("columns", "partitions"))
+
+
+def plain(obj) -> dict:
+    """`dataclasses.asdict` for the catalog's flat dataclasses, without its deep copies (json.dumps reads the
+    result right away, under the catalog lock)."""
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+def table_plain(table: Table) -> dict:
+    data = {name: getattr(table, name) for name in _TABLE_FIELDS}
+    data["columns"] = [{name: getattr(c, name) for name in _COLUMN_FIELDS} for c in table.columns]
+    data["partitions"] = [{name: getattr(p, name) for name in _PARTITION_FIELDS} for p in table.partitions]
+    return data
+
+
+def _database_plain(db: Database) -> dict:
+    return {"id": db.id, "name": db.name, "tables": {k: table_plain(v) for k, v in db.tables.items()},
+            "functions": {k: plain(v) for k, v in db.functions.items()}}
+
+
 def _table_from(data: dict) -> Table:
     data = dict(data)
     data["columns"] = [Column(**c) for c in data.get("columns", [])]
@@ -153,6 +182,9 @@ class Catalog:
         self.config: dict[str, str] = {}
         self.users: dict[str, dict] = {}  # name -> {password, roles, default_roles, grants}
         self.roles: dict[str, dict] = {}  # name -> {grants}
+        self.generation = 0  # of the snapshot; journal lines carry the generation they follow
+        self._journal = None  # opened by the first snapshot of this process
+        self._snapshot_bytes = self._journal_bytes = 0
         if path.exists():
             self._load()
 
@@ -176,25 +208,60 @@ class Catalog:
                          **bounds)
 
     # -- persistence
+    @property
+    def journal_path(self) -> Path:
+        return self.path.with_suffix(".journal")
+
     def save(self) -> None:
+        """A full snapshot (atomic); the journal starts again empty."""
         with self.lock:
+            self.generation += 1
             document = {
                 "next_id": self.next_id,
-                "databases": {k: dataclasses.asdict(v) for k, v in self.databases.items()},
-                "catalogs": {k: dataclasses.asdict(v) for k, v in self.catalogs.items()},
-                "repositories": {k: dataclasses.asdict(v) for k, v in self.repositories.items()},
+                "generation": self.generation,
+                "databases": {k: _database_plain(v) for k, v in self.databases.items()},
+                "catalogs": {k: plain(v) for k, v in self.catalogs.items()},
+                "repositories": {k: plain(v) for k, v in self.repositories.items()},
                 "jobs": self.jobs,
                 "config": self.config,
                 "users": self.users,
                 "roles": self.roles,
             }
+            text = json.dumps(document)
             temp = self.path.with_suffix(".tmp")
-            temp.write_text(json.dumps(document))
+            temp.write_text(text)
             os.replace(temp, self.path)
+            if self._journal is not None:
+                self._journal.close()
+            self._journal = open(self.journal_path, "w", encoding="utf-8")  # noqa: SIM115 - appended to until the next snapshot
+            self._snapshot_bytes, self._journal_bytes = len(text), 0
+
+    def save_table(self, db: Database, table: Table) -> None:
+        """Journal one table (created, loaded): its whole definition, partitions and versions."""
+        self._append({"op": "table", "db": db.name, "db_id": db.id, "table": table_plain(table)})
+
+    def save_database(self, db: Database) -> None:
+        """Journal a new (empty) database."""
+        self._append({"op": "database", "db": db.name, "db_id": db.id})
+
+    def save_job(self, key: str) -> None:
+        """Journal the latest job of a database (`jobs[key]`)."""
+        self._append({"op": "job", "key": key, "record": self.jobs[key]})
+
+    def _append(self, entry: dict) -> None:
+        with self.lock:
+            if self._journal is None or self._journal_bytes > max(self._snapshot_bytes, 1 << 20):
+                self.save()  # a snapshot when the journal outgrows it: each change is written a bounded number of times
+                return
+            line = json.dumps({"generation": self.generation, "next_id": self.next_id, **entry}) + "\n"
+            self._journal.write(line)
+            self._journal.flush()
+            self._journal_bytes += len(line)
 
     def _load(self) -> None:
         document = json.loads(self.path.read_text())
         self.next_id = document["next_id"]
+        self.generation = document.get("generation", 0)
         self.databases = {k: _database_from(v) for k, v in document["databases"].items()}
         self.catalogs = {k: ExternalCatalog(**v) for k, v in document["catalogs"].items()}
         self.repositories = {k: Repository(**v) for k, v in document["repositories"].items()}
@@ -202,3 +269,26 @@ class Catalog:
         self.config = document.get("config", {})
         self.users = document.get("users", {})
         self.roles = document.get("roles", {})
+        self._replay()
+
+    def _replay(self) -> None:
+        """The journal lines written after the snapshot (lines of an older generation were already in it)."""
+        if not self.journal_path.exists():
+            return
+        for line in self.journal_path.read_text(encoding="utf-8").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                break  # the process stopped in the middle of this line: it never happened
+            if entry.get("generation") != self.generation:
+                continue
+            self.next_id = max(self.next_id, entry["next_id"])
+            if entry["op"] == "job":
+                self.jobs[entry["key"]] = entry["record"]
+                continue
+            db = self.databases.get(entry["db"])
+            if db is None or db.id != entry["db_id"]:
+                db = self.databases[entry["db"]] = Database(id=entry["db_id"], name=entry["db"])
+            if entry["op"] == "table":
+                table = _table_from(entry["table"])
+                db.tables[table.name] = table

@@ -126,8 +126,9 @@ class Cluster:
 
     def persist_job(self, record: dict) -> None:
         with self.lock:
-            self.catalog.jobs[str(record["db_id"])] = record
-            self.save()
+            key = str(record["db_id"])
+            self.catalog.jobs[key] = record
+            self.catalog.save_job(key)
 
     def running_job(self, db_key: str):
         job = self.jobs.get(db_key)

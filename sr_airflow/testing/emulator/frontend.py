@@ -17,6 +17,7 @@ from .errors import EmulatorError
 from .privileges import DEFAULT_CATALOG, Privileges
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .schema_statements import SchemaStatements
+from .show import show_jobs_quickly
 from .tokens import Cursor
 
 _WITH_LABEL = re.compile(r"\s+WITH\s+LABEL\s+`?\w+`?\s*", re.IGNORECASE)
@@ -50,6 +51,12 @@ class Frontend(SchemaStatements):
                 return self.select(sql, session)
             cur.fail("a statement")
         return handler(cur, sql, session)
+
+    def answer_now(self, sql: str, session: SessionState) -> Result | tuple[()]:
+        """The statements cheap enough to answer on the event loop (the polls: SHOW BACKUP / RESTORE), or `()` for
+        every other statement (run on a worker thread through `execute`)."""
+        result = show_jobs_quickly(self, sql, session)
+        return () if result is None else result
 
     def _db(self, name: str | None, session: SessionState) -> Database:
         name = name or session.database
@@ -92,7 +99,7 @@ class Frontend(SchemaStatements):
             db_name, name, columns, select_sql, overwrite = insert_statement(rewriter, tree)
             db, table = self._table([db_name, name] if db_name else [name], session)
             TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, columns, overwrite)
-            self.cluster.save()
+            self.catalog.save_table(db, table)
         return None
 
     def _do_delete(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -213,6 +220,13 @@ class Frontend(SchemaStatements):
 
         def check(db_name, plan) -> None:
             self._require_export(session, db_name, [t.name for t in plan.tables + plan.views])
+            db = self.catalog.databases.get(db_name)
+            for name in plan.functions:  # StarRocks checks USAGE but its message names DROP and the signature
+                function = db.functions.get(name) if db is not None else None
+                self.privileges.require(session, "USAGE", "FUNCTION", f"{db_name}.{name}", shown_privilege="DROP",
+                                        shown_name=function.signature if function else name)
+            for name, _ in plan.catalogs:  # USAGE checked, CREATE DATABASE named
+                self.privileges.require(session, "USAGE", "CATALOG", name, shown_privilege="CREATE DATABASE")
 
         self.br.backup(stmt, session.database, check)
         return None
@@ -221,6 +235,8 @@ class Frontend(SchemaStatements):
         cur.expect("RESTORE")
         stmt = statements.parse_restore(cur)
         self.privileges.require(session, "REPOSITORY", "SYSTEM")
+        if stmt.is_catalog_job:
+            self.privileges.require(session, "CREATE EXTERNAL CATALOG", "SYSTEM")
 
         def check(db_name, plan) -> None:
             if not stmt.has_on:

@@ -416,10 +416,11 @@ class RestoreJob(Job):
 
         self.announce(tasks)
         self.set_state("DOWNLOADING")
+        listing = self.layout.listing(f"{self.layout.snapshot_dir(rec['label'])}/__ss_content/")
 
         def download(item) -> int:
             remote, local = item
-            data = self.layout.download(remote)
+            data = self.layout.download(remote, listing)
             if local is not None:
                 local.write_bytes(data)
             return len(data)

@@ -48,9 +48,24 @@ class RepoLayout:
         self.store.put(final, data)
         return final
 
-    def download(self, path: str) -> bytes:
-        """Find the one `<path>.<md5>` object, read it and check its md5."""
-        matches = [p for p in self.store.list(path) if p.startswith(path + ".") and "/" not in p[len(path):]]
+    def listing(self, prefix: str) -> dict[str, list[str]]:
+        """The objects under `prefix`, by every name they extend with `.<suffix>` (for `download`): a restore lists
+        the snapshot's content once instead of once per file."""
+        found: dict[str, list[str]] = {}
+        for path in self.store.list(prefix):
+            start = path.rfind("/") + 1
+            dot = path.find(".", start)
+            while dot != -1:
+                found.setdefault(path[:dot], []).append(path)
+                dot = path.find(".", dot + 1)
+        return found
+
+    def download(self, path: str, listing: dict[str, list[str]] | None = None) -> bytes:
+        """Find the one `<path>.<md5>` object (in `listing` if given), read it and check its md5."""
+        if listing is None:
+            matches = [p for p in self.store.list(path) if p.startswith(path + ".") and "/" not in p[len(path):]]
+        else:
+            matches = listing.get(path, [])
         if len(matches) != 1:
             raise StorageError(f"Expected one file with path: {path}. get: {len(matches)}")
         checksum = matches[0].rsplit(".", 1)[1]

@@ -1,8 +1,9 @@
 """Users, roles and the privileges BACKUP / RESTORE / repositories check (spec §9), persisted in the catalog.
 
-A grant is `[privilege, object type, object]`: `["REPOSITORY", "SYSTEM", ""]`, `["CREATE DATABASE", "CATALOG",
-"default_catalog"]`, `["CREATE TABLE", "DATABASE", "db" | "*"]`, `["EXPORT" | "INSERT" | ..., "TABLE", "db.t" | "db.*" |
-"*.*"]`. `ALL` matches every privilege on its object. `root` has every privilege.
+A grant is `[privilege, object type, object]`: `["REPOSITORY" | "CREATE EXTERNAL CATALOG", "SYSTEM", ""]`,
+`["CREATE DATABASE" | "USAGE", "CATALOG", "default_catalog" | "c" | "*"]`, `["CREATE TABLE", "DATABASE", "db" | "*"]`,
+`["EXPORT" | "INSERT" | ..., "TABLE", "db.t" | "db.*" | "*.*"]`, `["USAGE", "FUNCTION", "db.f" | "db.*" | "*.*"]`,
+`["USAGE", "GLOBAL FUNCTION", "f" | "*"]`. `ALL` matches every privilege on its object. `root` has every privilege.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from .tokens import Cursor
 ACCESS_DENIED = 5203
 DEFAULT_CATALOG = "default_catalog"
 _PRIVILEGE_WORDS = {"CREATE", "DATABASE", "TABLE", "VIEW", "FUNCTION", "MATERIALIZED", "EXTERNAL", "CATALOG",
-                    "RESOURCE", "GROUP", "PIPE", "ROUTINE"}
+                    "RESOURCE", "GROUP", "PIPE", "ROUTINE", "GLOBAL"}
 
 
 def access_denied(privilege: str, object_type: str, name: str, session: SessionState, inactive: list[str]):
@@ -64,26 +65,27 @@ class Privileges:
         for priv, kind, obj in self._grants(session):
             if kind != object_type or priv not in (privilege, "ALL"):
                 continue
-            if object_type == "TABLE":
+            if object_type in ("TABLE", "FUNCTION"):
                 db, _, table = name.partition(".")
                 if obj in (name, f"{db}.*", "*.*"):
                     return True
-            elif object_type == "DATABASE":
-                if obj in (name, "*"):
-                    return True
-            elif object_type == "CATALOG":
+            elif object_type in ("DATABASE", "CATALOG", "GLOBAL FUNCTION"):
                 if obj in (name, "*"):
                     return True
             else:
                 return True
         return False
 
-    def require(self, session: SessionState, privilege: str, object_type: str, name: str = "") -> None:
+    def require(self, session: SessionState, privilege: str, object_type: str, name: str = "", *,
+                shown_privilege: str | None = None, shown_name: str | None = None) -> None:
+        """Raise StarRocks' access-denied error unless allowed. Some checks name another privilege (and the object
+        another way) in their message than the one they check: `shown_privilege`, `shown_name`."""
         if not self.allowed(session, privilege, object_type, name):
             entry = self.users.get(session.user, {})
             inactive = [r for r in entry.get("roles", []) if r not in (session.active_roles or [])]
             shown = name.split(".", 1)[1] if object_type == "TABLE" and "." in name else name
-            raise access_denied(privilege, object_type, shown, session, inactive)
+            raise access_denied(shown_privilege or privilege, object_type,
+                                shown if shown_name is None else shown_name, session, inactive)
 
     # -- statements (root only)
     def _admin(self, session: SessionState, what: str) -> None:
@@ -275,7 +277,7 @@ def _privilege_list(cur: Cursor) -> list[str]:
     while True:
         words = [cur.next().text.upper()]
         while cur.peek() is not None and cur.peek().upper in _PRIVILEGE_WORDS and words[-1] in (
-                "CREATE", "MATERIALIZED", "EXTERNAL", "RESOURCE"):
+                "CREATE", "MATERIALIZED", "EXTERNAL", "RESOURCE", "GLOBAL"):
             words.append(cur.next().text.upper())
         if words == ["ALL"]:
             cur.accept("PRIVILEGES")
@@ -289,6 +291,29 @@ def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
         return [("SYSTEM", "")]
     if cur.accept("CATALOG"):
         return [("CATALOG", cur.identifier())]
+    if cur.accept("ALL", "CATALOGS"):
+        return [("CATALOG", "*")]
+    if cur.accept("ALL", "GLOBAL", "FUNCTIONS"):
+        return [("GLOBAL FUNCTION", "*")]
+    if cur.accept("GLOBAL", "FUNCTION"):
+        return [("GLOBAL FUNCTION", _function_name(cur))]
+    if cur.accept("ALL", "FUNCTIONS", "IN"):
+        if cur.accept("ALL", "DATABASES"):
+            return [("FUNCTION", "*.*")]
+        cur.expect("DATABASE")
+        return [("FUNCTION", f"{cur.identifier()}.*")]
+    if cur.accept("FUNCTION"):
+        objects = []
+        while True:
+            parts = cur.qualified()
+            if cur.at("("):
+                cur.balanced()  # the argument types: the emulator keys functions by name
+            db = parts[-2] if len(parts) > 1 else session.database
+            if not db:
+                raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
+            objects.append(("FUNCTION", f"{db}.{parts[-1]}"))
+            if not cur.accept(","):
+                return objects
     if cur.accept("ALL", "DATABASES"):
         return [("DATABASE", "*")]
     if cur.accept("DATABASE"):
@@ -308,5 +333,13 @@ def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
             objects.append(("TABLE", f"{db}.{parts[-1]}"))
             if not cur.accept(","):
                 return objects
-    cur.fail("SYSTEM, CATALOG, DATABASE, ALL DATABASES, TABLE, ALL TABLES IN ...")
+    cur.fail("SYSTEM, CATALOG, ALL CATALOGS, DATABASE, ALL DATABASES, TABLE, ALL TABLES IN ..., FUNCTION, "
+             "ALL FUNCTIONS IN ..., GLOBAL FUNCTION, ALL GLOBAL FUNCTIONS")
     return []
+
+
+def _function_name(cur: Cursor) -> str:
+    name = cur.identifier()
+    if cur.at("("):
+        cur.balanced()
+    return name

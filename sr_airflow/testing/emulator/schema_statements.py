@@ -57,8 +57,8 @@ class SchemaStatements:
                     if if_not_exists:
                         return None
                     raise EmulatorError(f"Can't create database '{name}'; database exists", 1007)
-                self.catalog.databases[name] = Database(id=self.catalog.new_id(), name=name)
-                self.cluster.save()
+                db = self.catalog.databases[name] = Database(id=self.catalog.new_id(), name=name)
+                self.catalog.save_database(db)
             return None
         if cur.accept("READ", "ONLY", "REPOSITORY"):
             self.br.create_repository(statements.parse_create_repository(cur, True))
@@ -127,7 +127,7 @@ class SchemaStatements:
             db.tables[table.name] = table
             if select_sql:
                 TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, None)
-            self.cluster.save()
+            self.catalog.save_table(db, table)
         return None
 
     def _create_table_like(self, like: tuple[bool, list[str], list[str]], session: SessionState) -> Result:

@@ -17,13 +17,16 @@ import duckdb
 from mysql_mimic import MysqlServer, ResultColumn, ResultSet, Session
 from mysql_mimic import errors as mimic_errors
 from mysql_mimic.auth import IdentityProvider, NativePasswordAuthPlugin, User
-from mysql_mimic.errors import MysqlError
+from mysql_mimic.control import TooManyConnections
+from mysql_mimic.errors import ErrorCode, MysqlError
+from mysql_mimic.stream import MysqlStream
 from mysql_mimic.types import ColumnType
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 
 from .context import SessionState
 from .errors import EmulatorError
 from .frontend import Frontend
+from .wire import HeaderCachingConnection
 
 # StarRocks sends every statement error as `ERROR <code> (HY000)`.
 mimic_errors.SQLSTATES.pop(mimic_errors.ErrorCode.PARSE_ERROR, None)
@@ -53,9 +56,15 @@ _EXTRA_VARIABLES = {
 
 
 class QueryLog:
+    """Statements and faults as JSON lines, flushed before the statement is answered (readers count on that).
+
+    The file stays open: opening it per statement cost more than answering a SHOW BACKUP.
+    """
+
     def __init__(self, path: str | None):
         self.path = path
         self.lock = threading.Lock()
+        self._handle = None
 
     def write(self, connection: int, statement: str) -> None:
         if not self.path:
@@ -71,8 +80,11 @@ class QueryLog:
                                 default=str))
 
     def _append(self, line: str) -> None:
-        with self.lock, open(self.path, "a", encoding="utf-8") as handle:
-            handle.write(line + "\n")
+        with self.lock:
+            if self._handle is None:
+                self._handle = open(self.path, "a", encoding="utf-8")  # noqa: SIM115 - open for the process's life
+            self._handle.write(line + "\n")
+            self._handle.flush()
 
 
 class RootIdentity(IdentityProvider):
@@ -183,7 +195,9 @@ class EmulatorSession(Session):
                 self.query_log.fault("drop_connection", self.state.connection_id, statement_text=sql[:200])
                 self.connection.stream.writer.transport.abort()
                 raise ConnectionResetError("emulator_drop_connections")
-            result = await asyncio.to_thread(self.frontend.execute, body, self.state)
+            result = self.frontend.answer_now(body, self.state)
+            if result == ():
+                result = await asyncio.to_thread(self.frontend.execute, body, self.state)
         except EmulatorError as err:
             raise MysqlError(err.message, err.code) from err
         except (MysqlError, ConnectionResetError):
@@ -216,9 +230,27 @@ class EmulatorMysqlServer(MysqlServer):
             writer.transport.abort()
             return
         try:
-            await super()._client_connected_cb(reader, writer)
+            await self._serve_connection(reader, writer)
         except Exception:  # noqa: BLE001 - a dropped connection never reaches the server
             writer.transport.abort()
+
+    async def _serve_connection(self, reader, writer) -> None:
+        """mysql-mimic's own connection callback (3.0.5), with the header-caching connection class."""
+        stream = MysqlStream(reader, writer)
+        session = self.session_factory()
+        connection = HeaderCachingConnection(stream=stream, session=session, control=self.control,
+                                             server_capabilities=self.capabilities,
+                                             identity_provider=self.identity_provider, ssl=self.ssl)
+        try:
+            connection.connection_id = await self.control.add(connection)
+        except TooManyConnections:
+            await stream.write(connection.error(msg="Too many connections", code=ErrorCode.CON_COUNT_ERROR))
+            return
+        try:
+            await connection.start()
+        finally:
+            writer.close()
+            await self.control.remove(connection.connection_id)
 
 
 async def serve(frontend: Frontend, host: str, port: int, password: str, query_log: QueryLog,
