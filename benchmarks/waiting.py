@@ -109,7 +109,7 @@ def run(quick: bool = False) -> Section:
         section.add(f"triggerer CPU seconds per minute, {n} trigger(s) on {where}", r["cpu_per_minute"], "s/min",
                     "1 trigger", single["cpu_per_minute"])
         polls = due if mode == "same" else n * due
-        section.notes.append(f"{n} trigger(s) on {where}: {r['shows']} SHOW statements ({polls} shared polls due "
+        section.notes.append(f"{n} trigger(s) on {where}: {r['shows']} SHOW statements ({polls} polls due "
                              f"by the backoff schedule) and {r['statements']} "
                              f"statements in all from {r['connections']} connections in {r['wall']:.0f} s; "
                              f"{r['cpu']:.2f} CPU s; {r['ended']} trigger(s) ended early (should be 0).")
