@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from contextlib import closing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
-from sr_airflow.engine.statements import SELECT_CURRENT_VERSION
-from sr_airflow.engine.version import ServerVersion
+if TYPE_CHECKING:
+    from sr_airflow.engine.version import ServerVersion
 
 DEFAULT_PORT = 9030
 
@@ -76,5 +76,8 @@ class StarRocksHook(DbApiHook):
             cursor.execute(sql)
 
     def server_version(self) -> ServerVersion:
+        from sr_airflow.engine.statements import SELECT_CURRENT_VERSION
+        from sr_airflow.engine.version import ServerVersion
+
         _, rows = self.fetch(SELECT_CURRENT_VERSION)
         return ServerVersion.parse(str(rows[0][0]))

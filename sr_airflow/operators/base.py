@@ -107,4 +107,4 @@ class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
             self.log.warning("Could not cancel %s %r on kill: %s", watch.kind, watch.label, exc)
             return
         if statement:
-            self.log.info("Task killed: sent %s.", statement)
+            self.log.info("Task killed: sent %r.", statement)

@@ -193,7 +193,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         overwritten = self._check_target(scope, snapshot_tables) if target else []
         self.log.info("Restoring snapshot %r (%s) from %r into %r%s.", self.snapshot_label, timestamp,
                       self.repository, target or "external catalogs",
-                      f", overwriting {', '.join(overwritten)}" if overwritten else "")
+                      f", overwriting {', '.join(map(repr, overwritten))}" if overwritten else "")
         store = context.get("task_state_store")
         if store is not None:  # before sending: a kill right after RESTORE still lets the retry know the job
             store.set(SUBMITTED_KEY, f"{self.snapshot_label}@{timestamp}")

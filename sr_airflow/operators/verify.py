@@ -112,8 +112,9 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
                                                 self._checksums(self.hook, self.database, names))
         result = {"ok": not mismatches, "partitions_checked": len(keys),
                   "mismatches": [m.as_dict() for m in mismatches]}
-        for mismatch in mismatches:
-            self.log.warning("Mismatch in %r: %s", self.database, mismatch.describe())
+        for m in mismatches:
+            self.log.warning("Mismatch in %r: table %r, partition %r: %s expected %r, found %r.", self.database,
+                             m.table, m.partition, m.what, m.expected, m.actual)
         if mismatches and self.fail_on_mismatch:
             first = mismatches[0].describe()
             raise SrAirflowError(f"Restore of snapshot {self.snapshot_label!r} into database {self.database!r} "
