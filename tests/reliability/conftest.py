@@ -1,10 +1,12 @@
 """Reliability fixtures: the operator tests' Airflow home, S3 server and emulators, plus two real network faults
 written here: a TCP proxy in front of the emulator (refuses or drops connections) and an HTTP proxy in front of
-the S3 server (answers 500 / 503 SlowDown / 503 ServiceUnavailable or drops the connection)."""
+a storage server (S3, the GCS emulator or the WebHDFS server) that answers chosen requests with that API's own
+500 / 503 / 429 error or drops the connection."""
 
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 import time
@@ -51,6 +53,27 @@ def emu(airflow_db, s3_server):  # noqa: F811
 
 
 from tests.reliability.context import task_context  # noqa: E402,F401 - re-exported
+
+
+@pytest.fixture
+def load_shipped(tmp_path, monkeypatch):
+    """Parse a shipped DAG file with a given sr_airflow.toml, as Airflow's DAG processor would."""
+    import runpy
+
+    from tests.dags.conftest import DAGS
+
+    def load(dag_id: str, config: str):
+        path = tmp_path / "sr_airflow.toml"
+        path.write_text(config)
+        monkeypatch.setenv("SR_AIRFLOW_CONFIG", str(path))
+        monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
+        import airflow.settings
+
+        monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
+        return runpy.run_path(str(DAGS / f"{dag_id}.py"))["dag"]
+
+    return load
+
 
 
 def new_queries(emu: Emulator, before: int) -> list[str]:
@@ -151,12 +174,32 @@ def _pipe(src: socket.socket, dst: socket.socket) -> None:
                 pass
 
 
-# ---------------------------------------------------------------- an HTTP proxy in front of the S3 server
-FAULTS = {
+# ---------------------------------------------------------------- an HTTP proxy in front of a storage server
+FAULTS = {  # name: (HTTP status, the S3 error code, message)
     "500": (500, "InternalError", "We encountered an internal error. Please try again."),
     "503-slowdown": (503, "SlowDown", "Please reduce your request rate."),
     "503": (503, "ServiceUnavailable", "Service is unable to handle request."),
+    "429": (429, "TooManyRequests", "Too many requests, please slow down."),
+    # WebHDFS: what a NameNode answers during a failover and in safe mode
+    "503-standby": (503, "StandbyException", "Operation category READ is not supported in state standby."),
+    "503-retriable": (503, "RetriableException", "NameNode still not started / in safe mode."),
 }
+_GCS_REASONS = {500: "backendError", 503: "backendError", 429: "rateLimitExceeded"}
+
+
+def error_body(flavour: str, fault: str) -> tuple[str, bytes]:
+    """The content type and body a server of ``flavour`` (s3, gcs, webhdfs) sends with ``fault``."""
+    status, code, message = FAULTS[fault]
+    if flavour == "gcs":
+        return "application/json", json.dumps({"error": {"code": status, "message": message, "errors": [
+            {"reason": _GCS_REASONS[status], "message": message, "domain": "global"}]}}).encode()
+    if flavour == "webhdfs":
+        if fault.startswith("503-"):
+            return "application/json", json.dumps({"RemoteException": {
+                "exception": code, "javaClassName": f"org.apache.hadoop.ipc.{code}", "message": message}}).encode()
+        return "text/html", f"<html><body><h1>{status} {message}</h1></body></html>".encode()  # a gateway's page
+    return "application/xml", (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
+                               f"<Message>{message}</Message></Error>").encode()
 
 
 @dataclass
@@ -175,14 +218,18 @@ class FaultRule:
 
 @dataclass
 class S3FaultProxy:
+    """Forwards HTTP to ``target``; requests matching a rule get its fault instead. Redirects the server sends
+    to its own address (WebHDFS sends the data step to a "datanode") are rewritten to come back through here."""
+
     target: str
+    flavour: str = "s3"
     rules: list[FaultRule] = field(default_factory=list)
     injected: dict[str, int] = field(default_factory=dict)
     requests: list[tuple[str, str]] = field(default_factory=list)
 
     def start(self) -> S3FaultProxy:
         proxy = self
-        host, port = self.target.rsplit("//", 1)[1].split(":")
+        host, port = self.target.rsplit("//", 1)[1].rstrip("/").split(":")
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
@@ -202,11 +249,9 @@ class S3FaultProxy:
                     _reset(self.connection)
                     return
                 if fault:
-                    status, code, message = FAULTS[fault]
-                    payload = (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-                               f"<Message>{message}</Message></Error>").encode()
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/xml")
+                    content_type, payload = error_body(proxy.flavour, fault)
+                    self.send_response(FAULTS[fault][0])
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
                     self.wfile.write(payload)
@@ -222,6 +267,8 @@ class S3FaultProxy:
                     conn.close()
                 self.send_response(answer.status)
                 for key, value in answer.getheaders():
+                    if key.lower() == "location":
+                        value = value.replace(f"//{host}:{port}", f"//127.0.0.1:{proxy.server.server_address[1]}")
                     if key.lower() not in ("transfer-encoding", "content-length", "connection", "server", "date"):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
@@ -229,7 +276,7 @@ class S3FaultProxy:
                 if self.command != "HEAD":
                     self.wfile.write(data)
 
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _handle
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
