@@ -29,7 +29,7 @@ class Mismatch:
     actual: Any
 
     def describe(self) -> str:
-        where = f"{self.table}.{self.partition}" if self.partition else self.table
+        where = f"table {self.table!r} partition {self.partition!r}" if self.partition else f"table {self.table!r}"
         return f"{where}: {self.what} expected {self.expected!r}, found {self.actual!r}"
 
     def as_dict(self) -> dict[str, Any]:

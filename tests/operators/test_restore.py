@@ -99,7 +99,7 @@ def test_verify_fails_when_the_target_changed_after_the_restore(clusters, aws_co
     assert states["verify"] == "failed"
     out = capsys.readouterr().out
     assert "Restore of snapshot 'snap_full' into database 'sales' does not verify" in out
-    assert "orders.p2: version expected" in out
+    assert "table 'orders' partition 'p2': version expected" in out
 
 
 def test_materialized_views_are_reactivated_once_their_base_tables_are_restored(clusters):

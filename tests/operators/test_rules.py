@@ -171,8 +171,8 @@ class TestVerify:
     def test_versions_and_missing_partitions(self):
         mismatches = compare_versions({("t", "p1"): 3, ("t", "p2"): 2, ("t", "p3"): 1},
                                       {("t", "p1"): 3, ("t", "p2"): 4})
-        assert [m.describe() for m in mismatches] == ["t.p2: version expected 2, found 4",
-                                                      "t.p3: missing expected 1, found None"]
+        assert [m.describe() for m in mismatches] == ["table 't' partition 'p2': version expected 2, found 4",
+                                                      "table 't' partition 'p3': missing expected 1, found None"]
 
     def test_row_counts_and_checksums(self):
         assert compare_row_counts({("t", "p"): 5}, {("t", "p"): 5}) == []
