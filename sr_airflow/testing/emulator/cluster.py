@@ -172,12 +172,12 @@ class Cluster:
                     raise EmulatorError(f"Unknown table '{item.name}'")
                 refresh_stats(self.store, table)
                 entry = {"table": dataclasses.asdict(table), "schema_hash": _schema_hash(table), "partitions": []}
-                for part in table.partitions:
-                    if item.partitions is not None and part.name not in item.partitions:
-                        continue
+                planned = [p for p in table.partitions if item.partitions is None or p.name in item.partitions]
+                self.store.export_partitions(
+                    table, [(p.name, p.tablet_ids, [work_dir / f"{t}_0.dat" for t in p.tablet_ids]) for p in planned],
+                    table.distribution_columns)
+                for part in planned:
                     paths = [work_dir / f"{t}_0.dat" for t in part.tablet_ids]
-                    self.store.export_partition(table, part.name, part.tablet_ids, table.distribution_columns,
-                                                paths)
                     for tablet, path in zip(part.tablet_ids, paths, strict=False):
                         header = {"tablet_id": tablet, "partition_id": part.id, "version": part.visible_version,
                                   "schema_hash": _schema_hash(table), "data_md5": md5(path.read_bytes())}

@@ -66,24 +66,33 @@ class DataStore:
         rows = self.fetchall(f"SELECT {PARTITION_COLUMN}, count(*) FROM {physical(table.id)} GROUP BY 1")
         return {name: count for name, count in rows}
 
-    def export_partition(self, table: Table, partition: str, tablets: list[int], distribution: list[str],
-                         paths: list[Path]) -> None:
-        """Write one Parquet file per tablet (bucket) of a partition."""
+    def export_partitions(self, table: Table, parts: list[tuple[str, list[int], list[Path]]],
+                          distribution: list[str]) -> None:
+        """Write one Parquet file per tablet (bucket) of each `(partition, tablets, paths)`: one scan of the table
+        into a temporary copy sorted by partition and bucket, so that each file's rows come from their own row
+        groups (scanning the whole table once per partition made a 365-partition backup take minutes)."""
         cols = self.user_columns(table)
-        n = len(tablets)
-        if n == 1:
-            bucket = "0"
-        elif distribution:
-            bucket = f"hash({', '.join(q(c) for c in distribution)}) % {n}"
-        else:
-            bucket = f"(row_number() OVER ()) % {n}"
+        by_count: dict[int, list[tuple[str, list[int], list[Path]]]] = {}
+        for part in parts:
+            by_count.setdefault(len(part[1]), []).append(part)
         with self.lock:
-            self.con.execute(f"CREATE OR REPLACE TEMP TABLE __export AS SELECT {cols}, {bucket} AS __bucket "
-                             f"FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [partition])
-            for index, path in enumerate(paths):
-                self.con.execute(f"COPY (SELECT {cols} FROM __export WHERE __bucket = {index}) TO "
-                                 f"'{path}' (FORMAT parquet)")
-            self.con.execute("DROP TABLE __export")
+            for n, group in by_count.items():
+                if n == 1:
+                    bucket = "0"
+                elif distribution:
+                    bucket = f"hash({', '.join(q(c) for c in distribution)}) % {n}"
+                else:
+                    bucket = f"(row_number() OVER (PARTITION BY {PARTITION_COLUMN})) % {n}"
+                names = [name for name, _, _ in group]
+                marks = ", ".join("?" for _ in names)
+                self.con.execute(f"CREATE OR REPLACE TEMP TABLE __export AS SELECT {cols}, {PARTITION_COLUMN}, "
+                                 f"{bucket} AS __bucket FROM {physical(table.id)} WHERE {PARTITION_COLUMN} IN "
+                                 f"({marks}) ORDER BY {PARTITION_COLUMN}, __bucket", names)
+                for name, _, paths in group:
+                    for index, path in enumerate(paths):
+                        self.con.execute(f"COPY (SELECT {cols} FROM __export WHERE {PARTITION_COLUMN} = ? AND "
+                                         f"__bucket = {index}) TO '{path}' (FORMAT parquet)", [name])
+                self.con.execute("DROP TABLE __export")
 
     def replace_partition(self, table: Table, partition: str, files: list[Path]) -> int:
         """Replace a partition's rows with the rows of Parquet files; returns the row count."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import decimal
+import functools
 import json
 import logging
 import os
@@ -115,9 +116,14 @@ def _variables(full_version: str) -> SessionVariables:
     return SessionVariables(GlobalVariables(schema))
 
 
+@functools.lru_cache(maxsize=256)
+def _text_columns(names: tuple[str, ...]) -> list[ResultColumn]:
+    return [ResultColumn(name, ColumnType.VAR_STRING) for name in names]
+
+
 def _text_result(rows: list, columns: list) -> ResultSet:
     """Every SHOW column is VARCHAR; None is sent as NULL."""
-    cols = [ResultColumn(name, ColumnType.VAR_STRING) for name in columns]
+    cols = _text_columns(tuple(columns))
     return ResultSet(rows=[[None if v is None else str(v) for v in row] for row in rows], columns=cols)
 
 
