@@ -145,13 +145,21 @@ def cancel_if_ours(hook: Any, watch: JobWatch) -> str | None:
 
 
 def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_connection_errors: int = 5,
-              timeout: float | None = None, sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
-    """The poke-style twin of :meth:`StarRocksJobTrigger.run`: poll until the watch ends; return its event."""
+              timeout: float | None = None, sleep: Callable[[float], None] = time.sleep,
+              checked: bool = False) -> dict[str, Any]:
+    """The poke-style twin of :meth:`StarRocksJobTrigger.run`: poll until the watch ends; return its event.
+
+    ``checked``: the caller has just looked once (and found the job running), so the first poll waits one
+    interval instead of repeating that look at once.
+    """
     progress = ProgressLog()
     interval: float | None = None
     errors = 0
     began = time.monotonic()
     deadline = None if timeout is None else began + timeout
+    if checked:
+        interval = backoff.next(None)
+        sleep(interval)
     while True:
         try:
             observation = watch.poll(hook)

@@ -43,3 +43,15 @@ def test_wait_sync_polls_at_most_10_percent_of_the_elapsed_wait_apart(frontend):
     for elapsed, seconds in sleeps:
         assert seconds <= max(0.1, 0.1 * elapsed) + 1e-6
     assert max(seconds for _, seconds in sleeps) <= 0.1 * waited + 1e-6
+
+
+def test_wait_sync_after_the_callers_own_check_waits_one_interval_before_polling(frontend):
+    frontend.create_database("sync_db2")
+    frontend.backup("sync_db2", "sync_2")
+    offset = frontend.log_size()
+    called = time.time()
+    event = wait_sync(StarRocksHook(starrocks_conn_id=CONN_ID), JobWatch(database="sync_db2", label="sync_2"),
+                      Backoff(0.5, 5.0), Log(), checked=True)
+    assert (event["status"], event["state"]) == ("success", "FINISHED")
+    polls = [e for e in frontend.log_since(offset) if e.get("statement") == "SHOW BACKUP FROM `sync_db2`"]
+    assert polls and polls[0]["time"] - called >= 0.5
