@@ -1,6 +1,8 @@
 """GCS backend, on a google-cloud-storage client (the Google provider's ``GCSHook`` when a conn id is given).
 
 StarRocks itself reaches GCS through S3A with HMAC keys; sr_airflow reads and deletes through the native API.
+The library's own retries are switched off (``retry=None``): :class:`RetryPolicy` is the one retry layer, so a
+lasting fault is tried ``attempts`` times and ends in one clear error instead of the library's 120 s deadline.
 For emulators, ``STORAGE_EMULATOR_HOST`` or ``endpoint_url`` selects the endpoint and anonymous credentials are used.
 """
 
@@ -51,7 +53,8 @@ class GcsRepositoryStorage(RepositoryStorage):
 
     def _ls(self, prefix: str, recursive: bool) -> Iterable[ObjectInfo]:
         base = prefix + "/" if prefix else ""
-        blobs = self.client.list_blobs(self.location.bucket, prefix=base, delimiter=None if recursive else "/")
+        blobs = self.client.list_blobs(self.location.bucket, prefix=base, delimiter=None if recursive else "/",
+                                       retry=None)
         for blob in blobs:
             if not blob.name.endswith("/"):
                 yield ObjectInfo(blob.name, int(blob.size or 0))
@@ -59,11 +62,11 @@ class GcsRepositoryStorage(RepositoryStorage):
             yield ObjectInfo(folder.rstrip("/"), 0, True)
 
     def _get(self, key: str) -> bytes:
-        return self._bucket.blob(key).download_as_bytes()
+        return self._bucket.blob(key).download_as_bytes(retry=None)
 
     def _put(self, key: str, data: bytes) -> None:
         # A single-request upload: GCS makes the object visible whole or not at all.
-        self._bucket.blob(key).upload_from_string(data, content_type="application/octet-stream")
+        self._bucket.blob(key).upload_from_string(data, content_type="application/octet-stream", retry=None)
 
     def _delete(self, keys: list[str]) -> None:
         """One JSON-API batch request (multipart, at most 100 calls); a missing object is not an error."""
@@ -73,7 +76,7 @@ class GcsRepositoryStorage(RepositoryStorage):
         batch = self.client.batch(raise_exception=False)
         with batch:
             for key in keys:
-                bucket.delete_blob(key)
+                bucket.delete_blob(key, retry=None)
         # The library keeps the per-call answers only on this attribute when raise_exception is False.
         failed = [r for r in getattr(batch, "_responses", []) if not 200 <= r.status_code < 300
                   and r.status_code != 404]
@@ -81,7 +84,7 @@ class GcsRepositoryStorage(RepositoryStorage):
             raise exceptions.from_http_response(failed[0])
 
     def _head(self, key: str) -> ObjectInfo | None:
-        blob = self._bucket.get_blob(key)
+        blob = self._bucket.get_blob(key, retry=None)
         return None if blob is None else ObjectInfo(key, int(blob.size or 0))
 
     def _is_transient(self, exc: BaseException) -> bool:

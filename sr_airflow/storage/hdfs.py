@@ -17,6 +17,29 @@ from sr_airflow.storage.base import TEMP_MARKER, DeletionReport, ObjectInfo, Rep
 from sr_airflow.storage.location import RepositoryLocation, normalise_key
 
 DEFAULT_WEBHDFS_PORT = 9870
+#: HTTP statuses that a gateway in front of the NameNode (HttpFS, Knox, a load balancer) answers for a passing
+#: overload or restart; with no RemoteException body, HdfsCLI would drop the status, so the session keeps it.
+TRANSIENT_HTTP_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class GatewayError(OSError):
+    """A transient HTTP status without a WebHDFS RemoteException body."""
+
+    def __init__(self, status: int, url: str) -> None:
+        super().__init__(f"WebHDFS answered HTTP {status}")
+        self.status = status
+        self.url = url
+
+
+def _raise_gateway_errors(response: Any, *args: Any, **kwargs: Any) -> None:
+    if response.status_code not in TRANSIENT_HTTP_STATUSES:
+        return
+    try:
+        if "RemoteException" in response.json():
+            return  # a NameNode answer: HdfsCLI reads its exception name (Standby, Retriable, ...)
+    except ValueError:
+        pass
+    raise GatewayError(response.status_code, response.url)
 
 
 class HdfsRepositoryStorage(RepositoryStorage):
@@ -54,6 +77,7 @@ class HdfsRepositoryStorage(RepositoryStorage):
                 host = urlsplit(f"//{self.location.bucket}").hostname
                 url = f"http://{host}:{DEFAULT_WEBHDFS_PORT}"
             session = requests.Session()
+            session.hooks["response"].append(_raise_gateway_errors)
             if password:
                 session.auth = (user or "", password)
             self._client = InsecureClient(url, user=user, session=session)
@@ -118,15 +142,18 @@ class HdfsRepositoryStorage(RepositoryStorage):
         import requests
         from hdfs.util import HdfsError
 
-        if isinstance(exc, (requests.ConnectionError, requests.Timeout, ConnectionError, TimeoutError)):
+        if isinstance(exc, (GatewayError, requests.ConnectionError, requests.Timeout, ConnectionError,
+                            TimeoutError)):
             return True
         return isinstance(exc, HdfsError) and exc.exception in ("RetriableException", "StandbyException")
 
     def _map_error(self, exc: Exception, key: str) -> Exception | None:
         from hdfs.util import HdfsError
 
+        where = f"hdfs://{self.location.bucket}/{key}"
+        if isinstance(exc, GatewayError):
+            return OSError(f"HDFS error on {where}: WebHDFS answered HTTP {exc.status} (unavailable).")
         if isinstance(exc, HdfsError):
-            where = f"hdfs://{self.location.bucket}/{key}"
             if exc.exception == "FileNotFoundException":
                 return FileNotFoundError(f"No such file: {where}.")
             if exc.exception in ("AccessControlException", "SecurityException"):

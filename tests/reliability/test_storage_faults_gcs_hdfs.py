@@ -40,18 +40,10 @@ REQUESTS = {
 }
 FAULTS = {"gcs": ["500", "503", "429", "drop"],
           "hdfs": ["500", "503", "429", "503-standby", "503-retriable", "drop"]}
-# Defects found by this file (written up in /tmp/helper_requests.md), kept as strict xfails:
-HDFS_GATEWAY = pytest.mark.xfail(strict=True, reason=(
-    "HdfsRepositoryStorage._is_transient retries only connection errors and RemoteException Standby/Retriable: "
-    "a 500/503/429 answered by a gateway (HttpFS, Knox, a load balancer) is not retried"))
-GCS_STACKED = pytest.mark.xfail(strict=True, reason=(
-    "GcsRepositoryStorage leaves google-cloud-storage's own retry (120 s deadline) under sr_airflow's: a lasting "
-    "fault is tried more often than the policy says and takes minutes, ending in RetryError"))
-
-
+# Two defects this file found are fixed: a gateway's 500/503/429 on WebHDFS (no RemoteException body) is now
+# retried, and GCS's own retry layer (120 s deadline) no longer stacks under the RetryPolicy.
 def _case(flavour: str, fault: str):
-    gateway = flavour == "hdfs" and fault in ("500", "503", "429")
-    return pytest.param(flavour, fault, marks=[HDFS_GATEWAY] if gateway else [], id=f"{flavour}-{fault}")
+    return pytest.param(flavour, fault, id=f"{flavour}-{fault}")
 
 
 CASES = [_case(flavour, fault) for flavour, faults in FAULTS.items() for fault in faults]
@@ -136,7 +128,7 @@ def test_catalog_writes_and_reads_are_retried_through_each_fault(proxied, flavou
 
 
 @pytest.mark.parametrize("flavour,fault", [
-    pytest.param("gcs", "503", marks=GCS_STACKED), pytest.param("gcs", "drop", marks=GCS_STACKED),
+    ("gcs", "503"), ("gcs", "drop"), ("hdfs", "503"),
     ("hdfs", "503-standby"), ("hdfs", "drop")])
 def test_a_write_that_never_gets_through_fails_clearly_and_leaves_the_previous_catalog_readable(proxied, flavour,
                                                                                              fault):
