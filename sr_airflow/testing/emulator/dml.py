@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import time
 
 from sqlglot import exp
@@ -32,6 +33,10 @@ def route_expression(table: Table) -> str:
         parts = " || '_' || ".join(
             f"regexp_replace(CAST({q(c.name)} AS VARCHAR), '[^0-9A-Za-z_]', '', 'g')" for c in cols)
         return f"'p' || {parts}"
+    if table.partition_type == "RANGE":
+        tree = _range_tree(table, cols[0])
+        if tree is not None:
+            return tree
     branches = []
     for p in table.partitions:
         if p.is_temp:
@@ -55,6 +60,45 @@ def route_expression(table: Table) -> str:
     if not branches:
         return "NULL"
     return "CASE " + " ".join(branches) + " END"
+
+
+_NUMERIC = {"TINYINT", "SMALLINT", "INT", "INTEGER", "BIGINT", "LARGEINT", "DECIMAL", "DECIMALV2", "DECIMAL32",
+            "DECIMAL64", "DECIMAL128", "FLOAT", "DOUBLE"}
+
+
+def _range_tree(table: Table, col) -> str | None:
+    """Many non-overlapping RANGE partitions: a nested CASE that halves the candidates at each level (a 365-branch
+    CASE made loading a daily-partitioned table slow). None when a flat CASE is as good or the bounds do not sort."""
+    parts = [p for p in table.partitions if not p.is_temp]
+    if len(parts) < 16:
+        return None
+    numeric = sqltypes.base_name(col.sr_type) in _NUMERIC
+
+    def key(bound: str):
+        return decimal.Decimal(bound) if numeric else bound  # DATE / DATETIME bounds are ISO text: they sort as text
+
+    try:
+        parts.sort(key=lambda p: (p.lower is not None, key(p.lower[0]) if p.lower else 0))
+        for before, after in zip(parts, parts[1:], strict=False):
+            if before.upper is None or after.lower is None or key(before.upper[0]) > key(after.lower[0]):
+                return None  # overlapping (or unbounded in the middle): keep the flat CASE's first-match order
+    except (decimal.InvalidOperation, TypeError):
+        return None
+    name = q(col.name)
+
+    def leaf(p) -> str:
+        cond = [f"{name} >= {_lit(p.lower[0], col.sr_type)}"] if p.lower else []
+        cond += [f"{name} < {_lit(p.upper[0], col.sr_type)}"] if p.upper else []
+        return f"CASE WHEN {' AND '.join(cond) or 'TRUE'} THEN '{p.name}' END"
+
+    def node(lo: int, hi: int) -> str:
+        if lo == hi:
+            return leaf(parts[lo])
+        mid = (lo + hi + 1) // 2
+        return (f"CASE WHEN {name} < {_lit(parts[mid].lower[0], col.sr_type)} THEN {node(lo, mid - 1)} "
+                f"ELSE {node(mid, hi)} END")
+
+    return f"CASE WHEN {name} IS NULL THEN NULL ELSE {node(0, len(parts) - 1)} END"
 
 
 class TableWriter:
