@@ -1,0 +1,288 @@
+"""Item 6 through the shipped DAGs' params (the run conf a user types in the trigger form), run with dag.test().
+
+Three layers: (1) Params validation refuses a hostile value of a typed param (enum, boolean, integer, non-empty
+string) before a run exists, with an error naming the param, as the trigger API does (``deep_merge`` +
+``validate``); (2) a list param carries ~200 hostile names in one run; (3) each scalar param that reaches SQL is
+given the values that are dangerous only at the DAG layer (native rendering turns "None", "1", "['a']" into other
+types; a Jinja-looking value must not be rendered again) plus an injection string. Every statement the frontend
+receives must be one statement of an allowed kind, without comments; each value is either found decoded in one of
+them (quoted) or refused with an error naming the param; ``hd_src`` is intact at the end."""
+
+from __future__ import annotations
+
+import pytest
+from airflow.sdk.exceptions import ParamValidationError
+
+from tests.dags.conftest import states
+from tests.reliability.conftest import BUCKET, count, start_emulator
+from tests.reliability.test_bad_input import HOSTILE, _decoded, _one_statement
+
+DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
+# Statement kinds a shipped DAG may send (the client library's SET chatter aside).
+ALLOWED_PREFIXES = ("SELECT ", "SHOW ", "ADMIN SHOW FRONTEND CONFIG ", "BACKUP ", "RESTORE SNAPSHOT ",
+                    "CREATE REPOSITORY ", "CREATE READ ONLY REPOSITORY ", "ALTER MATERIALIZED VIEW ")
+# Words an error must contain to name each param (operators say "database", "table", "label", ...).
+NAMES = {"repository": ("repository",), "database": ("database",), "databases": ("database",),
+         "target_database": ("database",), "tables": ("table",), "objects": ("table", "object"),
+         "snapshot_label": ("label", "snapshot"), "point_in_time": ("point_in_time", "point in time"),
+         "partition_template": ("partition",), "table": ("table",), "location": ("location",)}
+# Only at the DAG layer: native rendering (literal_eval of the rendered text), Jinja, and an injection string.
+DAG_LAYER_VALUES = ["None", "1", "{{ 7 * 7 }}", "x` ; DROP DATABASE hd_src; -- '\"\n#"]
+
+
+@pytest.fixture(scope="module")
+def hd(airflow_db, s3_server):
+    emu = start_emulator("sr_hostile", s3_server)
+    try:
+        emu.sql("CREATE DATABASE hd_src",
+                "CREATE TABLE hd_src.t1 (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) (PARTITION p20240101 "
+                "VALUES LESS THAN ('2024-01-02')) DISTRIBUTED BY HASH(k) BUCKETS 1",
+                "INSERT INTO hd_src.t1 VALUES (1, '2024-01-01'), (2, '2024-01-01')")
+        yield emu
+    finally:
+        emu.server.stop()
+
+
+@pytest.fixture(scope="module")
+def hd_target(airflow_db, s3_server):
+    """The migration's target cluster."""
+    emu = start_emulator("sr_hostile_t", s3_server)
+    try:
+        yield emu
+    finally:
+        emu.server.stop()
+
+
+@pytest.fixture
+def config(hd, aws_conn):
+    return f"""
+[defaults]
+starrocks_conn_id = "sr_hostile"
+repository = "hd_repo"
+location = "s3://{BUCKET}/hostile-dags"
+storage_conn_id = "{aws_conn}"
+databases = ["hd_src"]
+[sr_migration]
+source_conn_id = "sr_hostile"
+target_conn_id = "sr_hostile_t"
+max_catch_up_rounds = 0
+"""
+
+
+@pytest.fixture
+def failures(monkeypatch):
+    """Every exception an operator's execute() raised in this test, keyed by (task_id, map_index)."""
+    seen: dict[tuple[str, int], BaseException] = {}
+    wrapped: set[type] = set()
+
+    def watch(dag) -> None:
+        for task in dag.tasks:
+            cls = getattr(task, "operator_class", type(task))  # a mapped task names its operator's class
+            if cls in wrapped or not isinstance(cls, type):
+                continue
+            wrapped.add(cls)
+            original = cls.execute
+
+            def execute(self, context, _original=original):
+                try:
+                    return _original(self, context)
+                except Exception as exc:
+                    seen[(self.task_id, getattr(context.get("ti"), "map_index", -1))] = exc
+                    raise
+
+            monkeypatch.setattr(cls, "execute", execute)
+
+    seen_watch = watch
+    return seen, seen_watch
+
+
+def _check_statements(emu, before: int) -> list[str]:
+    sent = [q for q in emu.queries()[before:] if not q.upper().startswith(("SET ", "SELECT @@", "USE "))]
+    for sql in sent:
+        assert sql.startswith(ALLOWED_PREFIXES), f"an unexpected statement reached the frontend: {sql!r}"
+        _one_statement(sql)
+    return sent
+
+
+def _outcome(param: str, value: str, sent: list[str], errors: list[BaseException]) -> str:
+    """'quoted' when a statement carries the value decoded exactly, else 'refused' by an error that names the
+    param and is about this value (it quotes the value, or refuses its type): an error about some other object
+    (the default the value was silently turned into) is not a refusal of the value."""
+    if any(value in _decoded(sql) for sql in sent):
+        return "quoted"
+    texts = [str(e) for e in errors]
+    about_value = (value, repr(value), "must")  # the value itself, as %r shows it, or a rule it breaks
+    assert any(any(word in text.lower() for word in NAMES[param]) and any(v in text for v in about_value)
+               for text in texts), f"{param}={value!r} was neither sent quoted nor refused naming the param: {texts}"
+    return "refused"
+
+
+def _intact(emu) -> None:
+    assert emu.sql("SELECT count(*) FROM hd_src.t1") == ((2,),)
+
+
+# ---------------------------------------------------------------- (1) Params validation
+TYPED = {  # params a hostile string can never satisfy (enum, boolean, integer)
+    "sr_incremental_backup": ["mode", "full_every_n", "full_every_days"],
+    "sr_migration": ["allow_overwrite", "verify"],
+    "sr_restore": ["allow_overwrite", "verify"],
+    "sr_retention": ["keep_last", "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "dry_run"],
+}
+NON_EMPTY = {  # type string, minLength 1: the empty and whitespace-free empty string is refused
+    "sr_full_backup": ["starrocks_conn_id", "repository", "location"],
+    "sr_incremental_backup": ["starrocks_conn_id", "repository", "location", "partition_template"],
+    "sr_migration": ["source_conn_id", "target_conn_id", "database", "repository", "location", "storage_conn_id"],
+    "sr_restore": ["starrocks_conn_id", "database", "repository", "location", "storage_conn_id"],
+    "sr_retention": ["starrocks_conn_id", "repository", "storage_conn_id"],
+}
+
+
+def _scheduler_params(dag):
+    """The params as the scheduler and the trigger API hold them (the DAG serialised and read back)."""
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    return DagSerialization.deserialize_dag(DagSerialization.serialize_dag(dag)).params
+
+
+def test_params_validation_refuses_hostile_values_of_typed_params_naming_the_param(hd, config, load_shipped):
+    before = len(hd.queries())
+    refused = 0
+    for dag_id in DAG_IDS:
+        dag = load_shipped(dag_id, config)
+        params = _scheduler_params(dag)
+        required = {"database": "hd_src"} if "database" in params else {}
+        for param in TYPED.get(dag_id, []):
+            for value in HOSTILE:
+                with pytest.raises(ParamValidationError, match=f"param {param}\\b"):
+                    params.deep_merge({**required, param: value}).validate()
+                refused += 1
+        for param in NON_EMPTY[dag_id]:
+            with pytest.raises(ParamValidationError, match=f"param {param}\\b"):
+                params.deep_merge({**required, param: ""}).validate()
+            refused += 1
+        for list_param in ("databases", "tables"):
+            if list_param in params and dag_id != "sr_retention":
+                with pytest.raises(ParamValidationError, match=f"param {list_param}\\b"):
+                    params.deep_merge({**required, list_param: ["ok", ""]}).validate()
+                refused += 1
+    # the same refusal through dag.test(): no run, no statement
+    dag = load_shipped("sr_retention", config)
+    with pytest.raises(ParamValidationError, match="param keep_last"):
+        dag.test(run_conf={"keep_last": "1; DROP DATABASE hd_src"})
+    assert _check_statements(hd, before) == []
+    count("item6 DAG params: hostile values refused by Params validation", refused)
+    _intact(hd)
+
+
+# ---------------------------------------------------------------- (2) list params with every hostile name
+def _engine_refuses(value: str) -> bool:
+    """Whether the engine refuses ``value`` as a table name (only used to split the list, not to judge)."""
+    from sr_airflow.engine.scope_args import scope_from_arguments
+    from sr_airflow.engine.statements import BackupRequest, Syntax, render_backup
+
+    try:
+        request = BackupRequest(label="l", repository="r", scope=scope_from_arguments(database="d", tables=[value]))
+        request.validate()
+        render_backup(request, Syntax.MODERN)
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.slow
+def test_every_hostile_name_through_the_list_params_of_sr_full_backup_is_quoted_or_refused(hd, config, load_shipped,
+                                                                                          failures):
+    seen, watch = failures
+    names = [v for v in HOSTILE if v and not _engine_refuses(v)]
+    refused = [v for v in HOSTILE if v and _engine_refuses(v)]
+    # objects.tables: every accepted name in one run, so one BACKUP statement carries them all
+    dag = load_shipped("sr_full_backup", config)
+    watch(dag)
+    before = len(hd.queries())
+    run = dag.test(run_conf={"objects": {"tables": names}})
+    sent = _check_statements(hd, before)
+    assert states(run)["backup[0]"] == "failed"  # no such tables: the frontend refuses the BACKUP
+    backups = [q for q in sent if q.startswith("BACKUP ")]
+    assert len(backups) == 1, backups
+    decoded = _decoded(backups[0])
+    assert [n for n in names if n not in decoded] == []
+    # databases: one mapped backup per name (the rest of the names plus the DAG-layer values), each on its own
+    values = list(dict.fromkeys(refused + DAG_LAYER_VALUES + ["hd_src`", "hd_src; DROP DATABASE hd_src"]))
+    dag = load_shipped("sr_full_backup", config)
+    watch(dag)
+    seen.clear()
+    before = len(hd.queries())
+    run = dag.test(run_conf={"databases": values})
+    sent = _check_statements(hd, before)
+    result = states(run)
+    outcomes = {"quoted": 0, "refused": 0}
+    for index, value in enumerate(values):
+        assert result[f"backup[{index}]"] == "failed", (value, result)
+        error = seen.get(("backup", index))
+        outcomes[_outcome("databases", value, sent, [error] if error else [])] += 1
+    assert not any(q.startswith("BACKUP ") for q in sent)  # none of these databases exists
+    assert outcomes["refused"] >= len(refused) - 1
+    count("item6 DAG params: hostile names through list params (one BACKUP carries them, quoted)", len(names))
+    count("item6 DAG params: hostile database names through mapped backups", len(values))
+    count("item6 DAG params: mapped backups refused naming the database", outcomes["refused"])
+    _intact(hd)
+
+
+# ---------------------------------------------------------------- (3) scalar params that reach SQL
+@pytest.fixture
+def good_backup(hd, config, load_shipped):
+    """One good snapshot of hd_src in hd_repo, recorded in the catalog, for the restore DAG to find."""
+    if not any(q.startswith("BACKUP DATABASE `hd_src`") for q in hd.queries()):
+        assert states(load_shipped("sr_full_backup", config).test())["backup[0]"] == "success"
+
+
+SCALAR = [("sr_full_backup", "repository", {}), ("sr_full_backup", "databases", {}),
+          ("sr_incremental_backup", "partition_template", {"mode": "logical_date"}),
+          ("sr_incremental_backup", "table", {"mode": "logical_date"}),
+          ("sr_restore", "database", {}), ("sr_restore", "target_database", {"database": "hd_src"}),
+          ("sr_restore", "snapshot_label", {"database": "hd_src", "target_database": "hd_copy"}),
+          ("sr_restore", "point_in_time", {"database": "hd_src", "target_database": "hd_copy2"}),
+          ("sr_migration", "database", {}), ("sr_migration", "target_database", {"database": "hd_src"})]
+# Params that only filter what the DAG finds (partitions of the run, one table): a value that matches nothing is
+# a run that backs up nothing; it is never sent to the frontend.
+FILTERS = {("sr_incremental_backup", "partition_template"), ("sr_incremental_backup", "table")}
+# Defects found here (written up in /tmp/helper_requests.md): the DAGs render params natively
+# (render_template_as_native_obj), so the text "None" becomes None, i.e. "not given".
+NATIVE_NONE = pytest.mark.xfail(strict=True, reason=(
+    "sr_restore renders params natively: the text 'None' becomes None (= not given), so the run restores into "
+    "the source's name / restores the newest snapshot instead of refusing the value"))
+UNNAMED = pytest.mark.xfail(strict=True, reason=(
+    "sr_restore: a point_in_time that is not a date fails with pendulum's or Python's own text ('Unable to parse "
+    "string [...]', \"'int' object is not an instance of 'str'\"), which does not name the param"))
+XFAIL = {("sr_restore", "target_database", "None"): NATIVE_NONE, ("sr_restore", "snapshot_label", "None"): NATIVE_NONE,
+         ("sr_restore", "point_in_time", "None"): NATIVE_NONE, **{
+             ("sr_restore", "point_in_time", v): UNNAMED for v in DAG_LAYER_VALUES if v != "None"}}
+
+
+def _scalar_cases():
+    for dag_id, param, base in SCALAR:
+        for i, value in enumerate(DAG_LAYER_VALUES):
+            mark = XFAIL.get((dag_id, param, value))
+            yield pytest.param(dag_id, param, base, value, marks=[mark] if mark else [], id=f"{dag_id}-{param}-{i}")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dag_id,param,base,value", list(_scalar_cases()))
+def test_dag_layer_values_through_scalar_params_are_quoted_or_refused(hd, hd_target, config, load_shipped, failures,
+                                                                      good_backup, dag_id, param, base, value):
+    seen, watch = failures
+    dag = load_shipped(dag_id, config)  # a fresh parse per run: dag.test() keeps a run's conf in the params
+    watch(dag)
+    before = len(hd.queries())
+    target_before = len(hd_target.queries())
+    run = dag.test(run_conf={**base, param: [value] if param == "databases" else value})
+    sent = _check_statements(hd, before) + _check_statements(hd_target, target_before)
+    result = states(run)
+    if (dag_id, param) in FILTERS and not seen:
+        assert not any(value in _decoded(sql) for sql in sent)
+        assert not any(q.startswith("BACKUP ") for q in sent) and result["backup[0]"] == "skipped", result
+        outcome = "matched nothing"
+    else:
+        outcome = _outcome(param, value, sent, list(seen.values()))
+    count(f"item6 DAG params: DAG-layer values through scalar params, {outcome}")
+    _intact(hd)
