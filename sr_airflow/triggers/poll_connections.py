@@ -34,21 +34,16 @@ class PollConnections:
 
     def fetch(self, sql: str) -> Result:
         """Run ``sql`` (in a pool thread) and return its column names and rows."""
-        conn, reused = self._acquire()
+        conn = self._take_idle()
+        if conn is None:
+            return self._fetch_fresh(sql)
         try:
             result = _run(conn, sql)
         except Exception as exc:
             _close(conn)
-            if not (reused and is_connection_error(exc)):
-                self._forget_hook()
+            if not is_connection_error(exc):
                 raise
-            conn, _ = self._open(), False
-            try:
-                result = _run(conn, sql)
-            except Exception:
-                _close(conn)
-                self._forget_hook()
-                raise
+            return self._fetch_fresh(sql)  # the kept connection was dead: one try on a new one
         self._release(conn)
         return result
 
@@ -65,11 +60,24 @@ class PollConnections:
             _close(conn)
         self.executor.shutdown(wait=False, cancel_futures=True)
 
-    def _acquire(self) -> tuple[Any, bool]:
+    def _take_idle(self) -> Any:
         with self._lock:
-            if self._idle:
-                return self._idle.pop(), True
-        return self._open(), False
+            return self._idle.pop() if self._idle else None
+
+    def _fetch_fresh(self, sql: str) -> Result:
+        try:
+            conn = self._open()
+        except Exception:
+            self._forget_hook()
+            raise
+        try:
+            result = _run(conn, sql)
+        except Exception:
+            _close(conn)
+            self._forget_hook()
+            raise
+        self._release(conn)
+        return result
 
     def _open(self) -> Any:
         with self._lock:
