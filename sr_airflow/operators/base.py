@@ -28,9 +28,16 @@ def default_deferrable() -> bool:
     return conf.getboolean("operators", "default_deferrable", fallback=False)
 
 
-class TemplatedConnectionMixin:
-    """Adds ``starrocks_conn_id`` to every subclass's template fields: the shipped DAGs choose the cluster per
-    run (a param), so the connection id is always templated."""
+class StarRocksTaskMixin:
+    """What the StarRocks operators and sensors share: ``starrocks_conn_id`` in every subclass's template fields
+    (the shipped DAGs choose the cluster per run), the cached hook, and ``deferrable``.
+
+    ``deferrable`` None means ``[operators] default_deferrable``, read when the task first needs it rather than
+    in ``__init__``: a DAG file builds every task at each parse, and the lookup would cost each of them.
+    """
+
+    _deferrable: bool | None = None
+    starrocks_conn_id: str
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -38,8 +45,24 @@ class TemplatedConnectionMixin:
         if "starrocks_conn_id" not in fields:
             cls.template_fields = (*fields, "starrocks_conn_id")
 
+    @property
+    def deferrable(self) -> bool:
+        if self._deferrable is None:
+            self._deferrable = default_deferrable()
+        return self._deferrable
 
-class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
+    @deferrable.setter
+    def deferrable(self, value: bool | None) -> None:
+        self._deferrable = value
+
+    @cached_property
+    def hook(self):
+        from sr_airflow.hooks.starrocks import StarRocksHook
+
+        return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
+
+
+class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
     """Base of the StarRocks operators: connection, hook, deferrable waiting and cancel on kill.
 
     :param starrocks_conn_id: the StarRocks connection (type ``starrocks``).
@@ -56,17 +79,11 @@ class StarRocksBaseOperator(TemplatedConnectionMixin, BaseOperator):
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.starrocks_conn_id = starrocks_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.max_poll_interval = max_poll_interval
         self.wait_timeout = wait_timeout
         self._watching: JobWatch | None = None
-
-    @cached_property
-    def hook(self):
-        from sr_airflow.hooks.starrocks import StarRocksHook
-
-        return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
 
     @property
     def backoff(self) -> Backoff:

@@ -4,36 +4,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import BaseSensorOperator
 
 from sr_airflow.engine.errors import JobFailedError
-from sr_airflow.operators.base import DEFAULT_CONN_ID, TemplatedConnectionMixin, default_deferrable
+from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksTaskMixin
 
 if TYPE_CHECKING:
     from sr_airflow.triggers.job import JobWatch
 
 
-class _StarRocksWatchSensor(TemplatedConnectionMixin, BaseSensorOperator):
+class _StarRocksWatchSensor(StarRocksTaskMixin, BaseSensorOperator):
     """Shared by the StarRocks sensors: one :class:`JobWatch`, poked here or deferred to the trigger.
 
     The watch and the trigger are imported when the sensor runs: parsing a DAG does not load ``airflow.triggers``.
+    It has no ``__init__`` of its own: Airflow copies the DAG's Params once per ``__init__`` in an operator's class
+    chain at every parse, so each sensor takes ``starrocks_conn_id``, ``deferrable`` and ``max_poll_interval``
+    itself and hands them to :meth:`_watch_settings`.
     """
 
-    def __init__(self, *, starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
-                 max_poll_interval: float = 60.0, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def _watch_settings(self, starrocks_conn_id: str, deferrable: bool | None, max_poll_interval: float) -> None:
         self.starrocks_conn_id = starrocks_conn_id
-        self.deferrable = default_deferrable() if deferrable is None else deferrable
+        self.deferrable = deferrable
         self.max_poll_interval = max_poll_interval
-
-    @cached_property
-    def hook(self):
-        from sr_airflow.hooks.starrocks import StarRocksHook
-
-        return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
 
     def watch(self) -> JobWatch:
         raise NotImplementedError
@@ -92,12 +86,14 @@ class StarRocksJobSensor(_StarRocksWatchSensor):
     template_fields: Sequence[str] = ("database", "snapshot_label")
 
     def __init__(self, *, database: str | None, snapshot_label: str | None = None, kind: str = "any",
-                 **kwargs: Any) -> None:
+                 starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
+                 max_poll_interval: float = 60.0, **kwargs: Any) -> None:
         if kind not in ("backup", "restore", "any"):
             raise ValueError(f"kind must be 'backup', 'restore' or 'any', got {kind!r}.")
         if kind == "any" and snapshot_label:
             raise ValueError("snapshot_label needs kind 'backup' or 'restore': a label names one job.")
         super().__init__(**kwargs)
+        self._watch_settings(starrocks_conn_id, deferrable, max_poll_interval)
         self.database = database
         self.snapshot_label = snapshot_label
         self.kind = kind
