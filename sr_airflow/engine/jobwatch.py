@@ -182,7 +182,8 @@ class Backoff:
 
     Given the seconds ``elapsed`` since the watch began, an interval is also capped at ``elapsed_fraction`` of
     them (never below ``initial``): a job is then seen done at most about 10% after its end, where plain
-    doubling could poll a 63 s job at 62 s and next at 122 s.
+    doubling could poll a 63 s job at 62 s and next at 122 s. Retries after a connection error leave ``elapsed``
+    out: they keep doubling, so that a few tolerated errors span a frontend's restart.
     """
 
     initial: float = 2.0

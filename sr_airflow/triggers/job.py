@@ -169,7 +169,7 @@ def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_con
                 errors += 1
                 log.warning("Connection error %s/%s while watching %s: %s", errors, max_connection_errors,
                             watch.label or watch.database, exc)
-                interval = backoff.next(interval, time.monotonic() - began)
+                interval = backoff.next(interval)  # retries keep doubling: time for the frontend to come back
                 sleep(interval)
                 continue
             return watch.make_event("error", _error_message(watch, exc))
@@ -298,7 +298,8 @@ class StarRocksJobTrigger(BaseTrigger):
                     event = watch.event(observation)
                     if event is not None:
                         return event
-                interval = backoff.next(interval, now - began)
+                # retries after a connection error keep doubling (time for the frontend to come back)
+                interval = backoff.next(interval, None if failure is not None else now - began)
                 due = now + interval
                 earliest = due - EARLY_FRACTION * interval
 

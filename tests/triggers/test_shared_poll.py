@@ -128,8 +128,8 @@ def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
 
 def test_a_lasting_outage_ends_every_subscriber_with_one_error_after_bounded_retries(databases):
     frontend = databases
-    waits = [trigger("err_db", f"x{i}", absent="wait", max_connection_errors=2, poll_interval=0.05,
-                     max_poll_interval=0.1) for i in range(8)]
+    waits = [trigger("err_db", f"x{i}", absent="wait", max_connection_errors=3, poll_interval=0.05,
+                     max_poll_interval=0.4) for i in range(8)]
 
     async def scenario():
         tasks = [asyncio.create_task(first_event(t)) for t in waits]
@@ -148,13 +148,15 @@ def test_a_lasting_outage_ends_every_subscriber_with_one_error_after_bounded_ret
     assert [e["status"] for e in events] == ["error"] * 8
     for i, event in enumerate(events):
         assert event["message"].startswith(f"Could not watch backup job x{i} of database 'err_db': OperationalError")
-    assert elapsed < 3.0  # bounded: 2 retries of a 0.05-0.1 s backoff, not the length of the outage
+    assert elapsed < 3.0  # bounded: 3 retries 0.1, 0.2 and 0.4 s apart, not the length of the outage
     faults = [e for e in frontend.log_since(offset) if "fault" in e and e["time"] <= ended]
     assert [f["fault"] for f in faults if f["fault"] == "drop_connection"] == ["drop_connection"]
-    refused = [f for f in faults if f["fault"] == "refuse_connection"]
-    # 3 shared polls (the first and 2 retries), the first one also trying a fresh connection once: 8 triggers
-    # polling alone would have been refused at least 24 times
-    assert 3 <= len(refused) <= 4
+    refused = [f["time"] for f in faults if f["fault"] == "refuse_connection"]
+    # 4 shared polls (the first, whose dead kept connection is replaced once, and 3 retries): 8 triggers polling
+    # alone would have been refused at least 32 times
+    assert len(refused) == 4
+    gaps = [b - a for a, b in zip(refused, refused[1:], strict=False)]
+    assert gaps == sorted(gaps) and gaps[0] >= 0.1 and gaps[-1] >= 0.4  # the retries double
 
 
 def test_a_short_outage_is_retried_and_every_watch_goes_on(databases, capsys):
