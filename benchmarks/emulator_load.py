@@ -6,7 +6,10 @@ about `--mb` MB of rows, then runs the same BACKUP (and a RESTORE of it into a n
 loaded interleaved (so a change in the machine's other load hits both). The pollers run in a child process of their
 own at a lower CPU priority (`--poller-nice`): they stand for clients on other machines, whose Python (PyMySQL
 decoding 14 columns 500 times a second) would otherwise take more CPU on this small machine than the emulator
-answering them; the rate they reach is printed, so the load the emulator served is on record.
+answering them; the rate they reach is printed, so the load the emulator served is on record. With two CPUs or more
+(`--pin`, the default), the servers and this process are pinned to one CPU and the pollers to the others, as
+clients on other machines would be: the emulator's own cost of answering them stays on the emulator's CPU and in
+its measured job time, while the pollers' PyMySQL decoding does not compete with it for a core.
 Prints a markdown table of the median job durations, their ratio (with load / without) and whether it stays within
 `--limit` (1.20 = 20 % slower at most). Usage: `python benchmarks/emulator_load.py [--clients 50 --interval 0.1
 --mb 20 --repeat 3]`.
@@ -62,11 +65,19 @@ def _poll(host: str, port: int, password: str, interval: float, stop, results) -
     results.append((latencies, errors))
 
 
-def _poller_process(host: str, port: int, password: str, clients: int, interval: float, nice: int, stop, ready,
-                    out) -> None:
+def split_cpus() -> tuple[set[int], set[int]] | None:
+    """(the servers' CPU, the pollers' CPUs), or None when there are fewer than two CPUs to split."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return ({cpus[0]}, set(cpus[1:])) if len(cpus) >= 2 else None
+
+
+def _poller_process(host: str, port: int, password: str, clients: int, interval: float, nice: int, cpus, stop,
+                    ready, out) -> None:
     """`clients` connections on threads of this process, each polling every `interval` s, staggered over one
     interval; puts (latencies, errors) on `out` once `stop` is set."""
     os.nice(nice)
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     results: list = []
     inner_stop = threading.Event()
     threads = []
@@ -87,11 +98,11 @@ def _poller_process(host: str, port: int, password: str, clients: int, interval:
 class Pollers:
     """A child process with `clients` connections, each running SHOW BACKUP every `interval` seconds."""
 
-    def __init__(self, server: EmulatorServer, clients: int, interval: float, nice: int):
+    def __init__(self, server: EmulatorServer, clients: int, interval: float, nice: int, cpus: set[int] | None):
         context = multiprocessing.get_context("spawn")
         self.stop, self.ready, self.out = context.Event(), context.Event(), context.Queue()
         self.process = context.Process(target=_poller_process, daemon=True,
-                                       args=(server.host, server.port, server.password, clients, interval, nice,
+                                       args=(server.host, server.port, server.password, clients, interval, nice, cpus,
                                              self.stop, self.ready, self.out))
         self.seconds = 0.0
         self.latencies: list[float] = []
@@ -135,7 +146,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--limit", type=float, default=1.20, help="largest acceptable ratio")
     parser.add_argument("--repeat", type=int, default=3, help="rounds of (alone, loaded)")
     parser.add_argument("--poller-nice", type=int, default=10, help="niceness added to the pollers' process")
+    parser.add_argument("--pin", action=argparse.BooleanOptionalAction, default=True,
+                        help="servers on one CPU, pollers on the others (needs two CPUs)")
     args = parser.parse_args(argv)
+    split = split_cpus() if args.pin else None
+    poller_cpus = None
+    if split:
+        server_cpus, poller_cpus = split
+        os.sched_setaffinity(0, server_cpus)  # inherited by the S3 server and the emulator started below
     rows = args.mb * 1024 * 1024 // ROW_BYTES
     work = Path(tempfile.mkdtemp(prefix="sr-emulator-load-"))
     with S3Server(log_path=work / "s3.log") as s3:
@@ -164,15 +182,16 @@ def main(argv: list[str] | None = None) -> None:
             quiet, loaded, latencies, errors, polled_seconds = [], [], [], 0, 0.0
             for round_ in range(args.repeat):
                 quiet.append(run_jobs(cursor, f"quiet{round_}", stamp_of))
-                with Pollers(fe, args.clients, args.interval, args.poller_nice) as pollers:
+                with Pollers(fe, args.clients, args.interval, args.poller_nice, poller_cpus) as pollers:
                     loaded.append(run_jobs(cursor, f"loaded{round_}", stamp_of))
                 latencies += pollers.latencies
                 polled_seconds += pollers.seconds
                 errors += pollers.errors
             latencies.sort()
 
+    pinned = f", on CPU {sorted(poller_cpus)}, the servers on CPU {sorted(server_cpus)}" if split else ""
     print(f"Emulator under load: {rows:,} rows (about {args.mb} MB logical), {args.clients} clients (one process of "
-          f"their own, nice +{args.poller_nice}) each issuing SHOW BACKUP every {args.interval * 1000:.0f} ms, "
+          f"their own, nice +{args.poller_nice}{pinned}) each issuing SHOW BACKUP every {args.interval * 1000:.0f} ms, "
           f"phase {args.phase} s, "
           f"throughput {'unlimited' if not args.mbps else f'{args.mbps} MB/s'}; {args.repeat} round(s), alone and "
           "loaded interleaved, medians\n")
