@@ -249,8 +249,10 @@ def run(quick: bool = False) -> Section:
                     f"{(value - median(base, key)) * 1000:.1f} ms more per parse. With its modules loaded a parse "
                     f"is building the DAG: {shape['tasks']} task(s) and {len(shape['params'])} Params against one "
                     "task and no Params. Airflow deep-copies the DAG's Params into every task, once per "
-                    "``__init__`` in the operator's class chain, and a scheduled DAG validates every Param default "
-                    "against its JSON schema on each parse. A SQLExecuteQueryOperator DAG of the same shape "
+                    "``__init__`` in the operator's class chain"
+                    + (", and a scheduled DAG validates every Param default against its JSON schema on each parse"
+                       if shape["schedule"] else "")
+                    + ". A SQLExecuteQueryOperator DAG of the same shape "
                     f"takes {same * 1000:.1f} ms (the row below): the gap to one task is the shape, which the "
                     "UI's run form (Params) and the workflow (tasks) need; closing it would mean fewer Params "
                     "or tasks, not less sr_airflow code.")
