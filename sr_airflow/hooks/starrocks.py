@@ -52,10 +52,14 @@ class StarRocksHook(DbApiHook):
             kwargs["read_timeout"] = float(extra["read_timeout"])
         return kwargs
 
-    def get_conn(self):
+    def get_conn(self, *, default_read_timeout: float | None = None):
+        """A PyMySQL connection; ``default_read_timeout`` applies when the connection's extras set none."""
         import pymysql
 
-        return pymysql.connect(**self._connect_kwargs())
+        kwargs = self._connect_kwargs()
+        if default_read_timeout is not None:
+            kwargs.setdefault("read_timeout", default_read_timeout)
+        return pymysql.connect(**kwargs)
 
     def get_uri(self) -> str:
         conn = self.connection

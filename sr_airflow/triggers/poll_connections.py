@@ -16,6 +16,9 @@ from sr_airflow.engine.jobwatch import is_connection_error
 
 #: Polls of one connection id that may run at the same time (each on its own connection).
 MAX_CONNECTIONS = 4
+#: Seconds a kept connection waits for a SHOW's answer (unless the connection's extras say otherwise): a hung
+#: frontend then costs every watcher of the database one connection error, not an endless stall.
+POLL_READ_TIMEOUT = 60.0
 
 Result = tuple[list[str], list[tuple]]
 
@@ -86,7 +89,7 @@ class PollConnections:
 
                 self._hook = StarRocksHook(starrocks_conn_id=self.conn_id)
             hook = self._hook
-        conn = hook.get_conn()
+        conn = hook.get_conn(default_read_timeout=POLL_READ_TIMEOUT)
         with self._lock:
             self.opened += 1
         return conn

@@ -232,3 +232,17 @@ def test_the_feed_outlives_cancelled_subscribers_ends_with_the_last_and_runs_aga
     for label in ("life_1", "life_2"):  # two event loops, one after the other
         events = asyncio.run(scenario(label))
         assert [(e["status"], e["label"]) for e in events] == [("success", label)] * 2
+
+
+def test_kept_poll_connections_read_with_a_timeout(databases):
+    """A hung frontend must not stall every watcher of a database for ever: kept connections read with a timeout."""
+    from sr_airflow.triggers.poll_connections import POLL_READ_TIMEOUT, PollConnections
+
+    pool = PollConnections(CONN_ID)
+    try:
+        columns, _ = pool.fetch("SHOW BACKUP FROM `share1`")
+        assert "JobId" in columns
+        (conn,) = pool._idle
+        assert conn._read_timeout == POLL_READ_TIMEOUT
+    finally:
+        pool.close()
