@@ -2,7 +2,9 @@
 
 sr_migration is triggered through the REST API with a conf and the target cluster is compared with the source;
 sr_incremental_backup is backfilled with `airflow backfill create` over several dates and each date's partition
-is found in its own snapshot. Everything runs on 127.0.0.1 and is stopped at the end.
+is found in its own snapshot; a backup task process is SIGKILLed while its BACKUP runs and the scheduler's retry
+(every task has one retry here) finishes the run with that one job. Everything runs on 127.0.0.1 and is stopped
+at the end.
 """
 
 from __future__ import annotations
@@ -102,6 +104,7 @@ schedule = "@daily"
            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True", "AIRFLOW__API__PORT": str(port),
            "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
+           "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "1", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "3",
            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5", "SR_AIRFLOW_CONFIG": str(config),
            "AIRFLOW_CONN_SR_SOURCE": f"starrocks://root:@127.0.0.1:{source.port}/",
            "AIRFLOW_CONN_SR_TARGET": f"starrocks://root:@127.0.0.1:{target.port}/",
@@ -110,7 +113,8 @@ schedule = "@daily"
             "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__PARALLELISM",
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "AIRFLOW__API__PORT", "AIRFLOW__API__HOST",
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL")]:
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__DEFAULT_TASK_RETRIES",
+            "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY")]:
         env.pop(key)  # other test packages' Airflow settings must not leak into this Airflow
     airflow_bin = str(Path(sys.executable).parent / "airflow")
     log = open(base / "standalone.log", "wb")  # noqa: SIM115 - closed below
@@ -244,3 +248,52 @@ def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
     assert wait_run(client, "sr_migration", runs[0]["dag_run_id"]) == "success"
     assert {k: v[0] for k, v in partitions(target, "shop_from_ui").items()} == {
         k: v[0] for k, v in partitions(source, "shop").items()}
+
+
+def _task_process(ti_id: str) -> int | None:
+    """The pid of the process running task instance ``ti_id`` (Airflow titles it ``airflow worker -- <id>``)."""
+    import psutil
+
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if f"airflow worker -- {ti_id}" in " ".join(process.info["cmdline"] or ()):
+            return process.info["pid"]
+    return None
+
+
+def test_a_killed_backup_task_is_retried_by_the_scheduler_into_one_job(clusters, airflow):
+    _, source, _, _ = clusters
+    client, _, _ = airflow
+    sql(source, "CREATE DATABASE killed",
+        "CREATE TABLE killed.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
+        "INSERT INTO killed.t VALUES (1), (2), (3)",
+        # a job long enough to be caught running (six states)
+        'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "3")')
+    try:
+        client.patch("/api/v2/dags/sr_full_backup", json={"is_paused": False})
+        response = client.post("/api/v2/dags/sr_full_backup/dagRuns",
+                               json={"logical_date": None, "conf": {"databases": ["killed"]}})
+        assert response.status_code == 200, response.text
+        run_id = response.json()["dag_run_id"]
+        deadline = time.monotonic() + 300
+        killed = None
+        while time.monotonic() < deadline and killed is None:
+            rows = sql(source, "SHOW BACKUP FROM killed")
+            if rows and rows[-1][3] not in ("FINISHED", "CANCELLED"):
+                tis = client.get(f"/api/v2/dags/sr_full_backup/dagRuns/{run_id}/taskInstances").json()
+                running = [t["id"] for t in tis["task_instances"] if t["task_id"] == "backup"
+                           and t["state"] == "running"]
+                pid = _task_process(running[0]) if running else None
+                if pid is not None:
+                    os.kill(pid, signal.SIGKILL)
+                    killed = (pid, rows[-1][3])
+            time.sleep(0.05)
+        assert killed, "the backup task's process was never found while its job ran"
+        assert wait_run(client, "sr_full_backup", run_id) == "success"
+    finally:
+        sql(source, 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.2")')
+    tasks = client.get(f"/api/v2/dags/sr_full_backup/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    backup = [t for t in tasks if t["task_id"] == "backup"]
+    assert [t["try_number"] for t in backup] == [2], backup  # the scheduler's retry did the rest
+    backups = [q for q in source.logged_statements() if q.startswith("BACKUP DATABASE `killed`")]
+    assert len(backups) == 1, backups  # one StarRocks job for the run: the retry found it
+    assert sql(source, "SHOW BACKUP FROM killed")[-1][3] == "FINISHED"
