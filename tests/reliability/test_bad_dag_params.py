@@ -111,7 +111,7 @@ def _outcome(param: str, value: str, sent: list[str], errors: list[BaseException
     if any(value in _decoded(sql) for sql in sent):
         return "quoted"
     texts = [str(e) for e in errors]
-    about_value = (value, repr(value), "must")  # the value itself, as %r shows it, or a rule it breaks
+    about_value = (value, repr(value), "must", "longer than")  # the value, as %r shows it, or a rule it breaks
     assert any(any(word in text.lower() for word in NAMES[param]) and any(v in text for v in about_value)
                for text in texts), f"{param}={value!r} was neither sent quoted nor refused naming the param: {texts}"
     return "refused"
