@@ -32,6 +32,7 @@ class StarRocksHook(DbApiHook):
         super().__init__(*args, **kwargs)
         # DbApiHook keeps ``schema`` private on purpose; a StarRocks hook uses it as the default database.
         self.database: str | None = kwargs.get("schema")
+        self._server_version: ServerVersion | None = None
 
     def _connect_kwargs(self) -> dict[str, Any]:
         conn = self.connection
@@ -80,8 +81,11 @@ class StarRocksHook(DbApiHook):
             cursor.execute(sql)
 
     def server_version(self) -> ServerVersion:
-        from sr_airflow.engine.statements import SELECT_CURRENT_VERSION
-        from sr_airflow.engine.version import ServerVersion
+        """The frontend's version, asked once per hook (an operator's task keeps one hook)."""
+        if self._server_version is None:
+            from sr_airflow.engine.statements import SELECT_CURRENT_VERSION
+            from sr_airflow.engine.version import ServerVersion
 
-        _, rows = self.fetch(SELECT_CURRENT_VERSION)
-        return ServerVersion.parse(str(rows[0][0]))
+            _, rows = self.fetch(SELECT_CURRENT_VERSION)
+            self._server_version = ServerVersion.parse(str(rows[0][0]))
+        return self._server_version

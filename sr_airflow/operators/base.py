@@ -108,7 +108,7 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
             self.log.info("Deferring: waiting for %s %r.", watch.kind, watch.label or watch.database)
             self.defer(trigger=trigger, method_name=method_name, timeout=timeout)
         if event is None:
-            event = wait_sync(self.hook, watch, self.backoff, self.log, timeout=self.wait_timeout)
+            event = wait_sync(self.hook, watch, self.backoff, self.log, timeout=self.wait_timeout, checked=True)
         return getattr(self, method_name)(context, event)
 
     def on_kill(self) -> None:
