@@ -10,7 +10,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.snapshot_check import StarRocksCheckSnapshotOperator
@@ -37,6 +37,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
+    user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup"],
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
@@ -56,30 +57,30 @@ with DAG(
     databases = StepOperator(task_id="databases", python_callable=run_databases)
     create_repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
 
     backup = StarRocksBackupOperator.partial(
         task_id="backup",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        tables="{{ params.objects.get('tables') }}",
-        materialized_views="{{ params.objects.get('materialized_views') }}",
-        views="{{ params.objects.get('views') }}",
-        functions="{{ params.objects.get('functions') }}",
-        catalog_conn_id="{{ params.storage_conn_id }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        tables="{{ params.objects.get('tables') | literal }}",
+        materialized_views="{{ params.objects.get('materialized_views') | literal }}",
+        views="{{ params.objects.get('views') | literal }}",
+        functions="{{ params.objects.get('functions') | literal }}",
+        catalog_conn_id="{{ params.storage_conn_id | literal }}",
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
     ).expand(database=databases.output)
 
     check_snapshots = StarRocksCheckSnapshotOperator(
         task_id="check_snapshots",
-        repository="{{ params.repository }}",
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
         snapshots=backup.output,
     )
 

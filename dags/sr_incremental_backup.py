@@ -13,7 +13,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
@@ -61,6 +61,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # one run at a time: backfills over many dates serialise per database
     render_template_as_native_obj=True,
+    user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup", "incremental"],
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
@@ -87,29 +88,29 @@ with DAG(
     inputs = StepOperator(task_id="plan_inputs", python_callable=plan_inputs)
     create_repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
 
     plans = StarRocksPlanBackupOperator.partial(
         task_id="plan",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
-        mode="{{ params.mode }}",
-        table="{{ params.table }}",
-        max_incrementals="{{ params.full_every_n }}",
-        max_full_age_days="{{ params.full_every_days }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        mode="{{ params.mode | literal }}",
+        table="{{ params.table | literal }}",
+        max_incrementals="{{ params.full_every_n | literal }}",
+        max_full_age_days="{{ params.full_every_days | literal }}",
     ).expand_kwargs(inputs.output)
 
     backup = StarRocksBackupOperator.partial(
         task_id="backup",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        catalog_conn_id="{{ params.storage_conn_id }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        catalog_conn_id="{{ params.storage_conn_id | literal }}",
         timeout=DEFAULTS["timeout_s"],
     ).expand_kwargs(plans.output.map(backup_arguments))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.preflight import StarRocksMigrationPreflightOperator
@@ -23,10 +23,11 @@ from sr_airflow.sensors.snapshot import StarRocksSnapshotSensor
 
 DEFAULTS = load_defaults("sr_migration")
 ROUNDS = DEFAULTS["max_catch_up_rounds"] or 0
-TARGET_DB = "{{ params.target_database or params.database }}"
+TARGET_DB = "{{ (params.target_database or params.database) | literal }}"
 # What every task on one side says: its cluster and the shared repository.
-ON_SOURCE = {"starrocks_conn_id": "{{ params.source_conn_id }}", "repository": "{{ params.repository }}"}
-ON_TARGET = {"starrocks_conn_id": "{{ params.target_conn_id }}", "repository": "{{ params.repository }}"}
+REPOSITORY = "{{ params.repository | literal }}"
+ON_SOURCE = {"starrocks_conn_id": "{{ params.source_conn_id | literal }}", "repository": REPOSITORY}
+ON_TARGET = {"starrocks_conn_id": "{{ params.target_conn_id | literal }}", "repository": REPOSITORY}
 MIGRATION_LABEL = "{{ ti.xcom_pull(task_ids='backup')['snapshot_label'] }}"
 
 
@@ -68,6 +69,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     render_template_as_native_obj=True,
+    user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "migration"],
     params={
         "source_conn_id": Param(DEFAULTS["source_conn_id"], type="string", minLength=1, title="Source cluster",
@@ -93,30 +95,30 @@ with DAG(
 ) as dag:
     preflight = StarRocksMigrationPreflightOperator(
         task_id="preflight",
-        source_conn_id="{{ params.source_conn_id }}",
-        target_conn_id="{{ params.target_conn_id }}",
-        database="{{ params.database }}",
-        tables="{{ params.tables or None }}",
+        source_conn_id="{{ params.source_conn_id | literal }}",
+        target_conn_id="{{ params.target_conn_id | literal }}",
+        database="{{ params.database | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
     )
     source_repository = StarRocksCreateRepositoryOperator(
         task_id="source_repository",
         **ON_SOURCE,
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
     target_repository = StarRocksCreateRepositoryOperator(
         task_id="target_repository",
         **ON_TARGET,
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
         read_only=True,
     )
     backup = StarRocksBackupOperator(
         task_id="backup",
         **ON_SOURCE,
-        database="{{ params.database }}",
-        tables="{{ params.tables or None }}",
-        catalog_conn_id="{{ params.storage_conn_id }}",
+        database="{{ params.database | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
+        catalog_conn_id="{{ params.storage_conn_id | literal }}",
         label_kind="mig",
     )
     visible = StarRocksSnapshotSensor(
@@ -131,11 +133,11 @@ with DAG(
         **ON_TARGET,
         snapshot_label=MIGRATION_LABEL,
         backup_timestamp="{{ ti.xcom_pull(task_ids='backup')['backup_timestamp'] }}",
-        database="{{ params.database }}",
-        target_database="{{ params.target_database }}",
-        tables="{{ params.tables or None }}",
-        allow_overwrite="{{ params.allow_overwrite }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        database="{{ params.database | literal }}",
+        target_database="{{ params.target_database | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
+        allow_overwrite="{{ params.allow_overwrite | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
     # The restore holds exactly the snapshot: its partition versions are checked against what the snapshot
     # recorded. Loads that reached the source after the snapshot are the catch-up rounds' business, so row
@@ -145,8 +147,8 @@ with DAG(
         **ON_TARGET,
         database=TARGET_DB,
         snapshot_label=MIGRATION_LABEL,
-        storage_conn_id="{{ params.storage_conn_id }}",
-        tables="{{ params.tables or None }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
     )
     preflight >> [source_repository, target_repository] >> backup >> visible >> restore >> verify
 
@@ -155,11 +157,11 @@ with DAG(
         plan = StarRocksPlanBackupOperator(
             task_id=f"catch_up_{n}_plan",
             **ON_SOURCE,
-            database="{{ params.database }}",
+            database="{{ params.database | literal }}",
             mode="target",
-            target_conn_id="{{ params.target_conn_id }}",
+            target_conn_id="{{ params.target_conn_id | literal }}",
             target_database=TARGET_DB,
-            tables="{{ params.tables or None }}",
+            tables="{{ (params.tables or None) | literal }}",
         )
         # Only this round's tasks and the later rounds are skipped; the summary still runs.
         needed = ConditionStepOperator(task_id=f"catch_up_{n}_needed", python_callable=catch_up_needed,
@@ -168,14 +170,14 @@ with DAG(
         ship = StarRocksBackupOperator(
             task_id=f"catch_up_{n}_backup",
             **ON_SOURCE,
-            database="{{ params.database }}",
+            database="{{ params.database | literal }}",
             tables="{{ " + plan_xcom + "['tables'] }}",
             label_kind="mig",
             snapshot_kind="incremental",
             parent_label=MIGRATION_LABEL,
             partition_stats="{{ " + plan_xcom + "['partition_stats'] }}",
             catalog_scope="{{ " + plan_xcom + "['catalog_scope'] }}",
-            catalog_conn_id="{{ params.storage_conn_id }}",
+            catalog_conn_id="{{ params.storage_conn_id | literal }}",
         )
         ship_label = f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['snapshot_label'] }}}}"
         seen = StarRocksSnapshotSensor(
@@ -190,10 +192,10 @@ with DAG(
             **ON_TARGET,
             snapshot_label=ship_label,
             backup_timestamp=f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['backup_timestamp'] }}}}",
-            database="{{ params.database }}",
-            target_database="{{ params.target_database }}",
+            database="{{ params.database | literal }}",
+            target_database="{{ params.target_database | literal }}",
             allow_overwrite=True,  # these partitions are the migration's own, restored by the rounds before
-            storage_conn_id="{{ params.storage_conn_id }}",
+            storage_conn_id="{{ params.storage_conn_id | literal }}",
         )
         previous >> plan
         needed >> ship >> seen >> apply
@@ -205,9 +207,9 @@ with DAG(
         **ON_TARGET,
         database=TARGET_DB,
         snapshot_label=MIGRATION_LABEL,
-        source_conn_id="{{ params.source_conn_id }}",  # row counts per partition: two metadata queries
-        source_database="{{ params.database }}",
-        tables="{{ params.tables or None }}",
+        source_conn_id="{{ params.source_conn_id | literal }}",  # row counts per partition: two metadata queries
+        source_database="{{ params.database | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
         checksums="{{ params.verify == 'checksums' }}",
     )
 

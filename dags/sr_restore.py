@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
@@ -25,6 +25,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     render_template_as_native_obj=True,
+    user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "restore"],
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
@@ -53,35 +54,35 @@ with DAG(
 ) as dag:
     repository = StarRocksCreateRepositoryOperator(
         task_id="create_repository",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        location="{{ params.location }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
 
     restore = StarRocksRestoreOperator(
         task_id="restore",
         from_catalog=True,
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        database="{{ params.database }}",
-        target_database="{{ params.target_database }}",
-        tables="{{ params.tables or None }}",
-        point_in_time="{{ params.point_in_time }}",
-        snapshot_label="{{ params.snapshot_label }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
-        allow_overwrite="{{ params.allow_overwrite }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        database="{{ params.database | literal }}",
+        target_database="{{ params.target_database | literal }}",
+        tables="{{ (params.tables or None) | literal }}",
+        point_in_time="{{ params.point_in_time | literal }}",
+        snapshot_label="{{ params.snapshot_label | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        allow_overwrite="{{ params.allow_overwrite | literal }}",
     )
 
     verify = StarRocksVerifyRestoreOperator(
         task_id="verify",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        database="{{ params.target_database or params.database }}",
-        repository="{{ params.repository }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        database="{{ (params.target_database or params.database) | literal }}",
+        repository="{{ params.repository | literal }}",
         snapshot_label="{{ ti.xcom_pull(task_ids='restore')['snapshot_label'] }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
-        source_conn_id="{{ params.source_conn_id if params.verify != 'versions' else None }}",
-        source_database="{{ params.database }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        source_conn_id="{{ (params.source_conn_id if params.verify != 'versions' else None) | literal }}",
+        source_database="{{ params.database | literal }}",
         checksums="{{ params.verify == 'checksums' }}",
     )
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.dag_defaults import load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.retention import StarRocksRetentionOperator
 
 DEFAULTS = load_defaults("sr_retention")
@@ -29,6 +29,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
+    user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "retention"],
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
@@ -49,14 +50,14 @@ with DAG(
 ) as dag:
     StarRocksRetentionOperator(
         task_id="apply_retention",
-        starrocks_conn_id="{{ params.starrocks_conn_id }}",
-        repository="{{ params.repository }}",
-        storage_conn_id="{{ params.storage_conn_id }}",
-        databases="{{ params.databases or None }}",
-        keep_last="{{ params.keep_last }}",
-        keep_daily="{{ params.keep_daily }}",
-        keep_weekly="{{ params.keep_weekly }}",
-        keep_monthly="{{ params.keep_monthly }}",
-        max_age_days="{{ params.max_age_days }}",
-        dry_run="{{ params.dry_run }}",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        databases="{{ (params.databases or None) | literal }}",
+        keep_last="{{ params.keep_last | literal }}",
+        keep_daily="{{ params.keep_daily | literal }}",
+        keep_weekly="{{ params.keep_weekly | literal }}",
+        keep_monthly="{{ params.keep_monthly | literal }}",
+        max_age_days="{{ params.max_age_days | literal }}",
+        dry_run="{{ params.dry_run | literal }}",
     )

@@ -20,6 +20,12 @@ from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError
 
+#: The shipped DAGs render templates as native objects (lists, booleans, integers reach the operators as such);
+#: native rendering literal-evaluates the rendered text, so the text "None" or "1" of a param would arrive as None
+#: or 1. ``{{ params.x | literal }}`` renders the value's Python literal, which evaluates back to exactly the
+#: value given.
+TEMPLATE_FILTERS = {"literal": repr}
+
 DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
 
 # Key → (type, default). Types: "str", "str?", "list[str]", "int?", "bool", "schedule", "dict".

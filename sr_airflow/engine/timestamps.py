@@ -8,6 +8,7 @@ which zone that is. We parse them with an explicit zone and compare aware dateti
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pendulum
 from pendulum import DateTime
@@ -65,3 +66,17 @@ def parse_show_time(text: str | None, tz: str | pendulum.Timezone | None = "UTC"
     if not match:
         raise ValueError(f"Unexpected StarRocks time value {text!r}; expected yyyy-MM-dd HH:mm:ss.")
     return pendulum.datetime(*(int(part) for part in match.groups()), tz=_zone(tz))
+
+
+def parse_point_in_time(value: Any, argument: str = "point_in_time") -> DateTime:
+    """An ISO-8601 date-time given by a user (UTC when it names no zone); one clear error naming ``argument``."""
+    if not isinstance(value, str):
+        raise InvalidArgumentError(f"{argument} must be an ISO-8601 date-time string, got {type(value).__name__} "
+                                   f"{value!r}.")
+    try:
+        moment = pendulum.parse(value, tz="UTC")
+    except ValueError as exc:  # pendulum's ParserError is one
+        raise InvalidArgumentError(f"{argument} must be an ISO-8601 date-time, got {value!r}.") from exc
+    if not isinstance(moment, DateTime):
+        raise InvalidArgumentError(f"{argument} must be an ISO-8601 date-time, got {value!r} (not a moment).")
+    return moment

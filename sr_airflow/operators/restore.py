@@ -285,13 +285,12 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     # ---- a chain from the catalog
     def _chain(self, context: Any = None):
-        import pendulum
-
         from sr_airflow.engine.chain import resolve_chain
+        from sr_airflow.engine.timestamps import parse_point_in_time
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        at = pendulum.parse(self.point_in_time) if self.point_in_time else None
+        at = parse_point_in_time(self.point_in_time) if self.point_in_time not in (None, "") else None
         tables = None
         if isinstance(self.tables, (list, tuple)):
             tables = [t if isinstance(t, str) else t["name"] for t in self.tables]

@@ -246,24 +246,14 @@ SCALAR = [("sr_full_backup", "repository", {}), ("sr_full_backup", "databases", 
 # Params that only filter what the DAG finds (partitions of the run, one table): a value that matches nothing is
 # a run that backs up nothing; it is never sent to the frontend.
 FILTERS = {("sr_incremental_backup", "partition_template"), ("sr_incremental_backup", "table")}
-# Defects found here (written up in /tmp/helper_requests.md): the DAGs render params natively
-# (render_template_as_native_obj), so the text "None" becomes None, i.e. "not given".
-NATIVE_NONE = pytest.mark.xfail(strict=True, reason=(
-    "sr_restore renders params natively: the text 'None' becomes None (= not given), so the run restores into "
-    "the source's name / restores the newest snapshot instead of refusing the value"))
-UNNAMED = pytest.mark.xfail(strict=True, reason=(
-    "sr_restore: a point_in_time that is not a date fails with pendulum's or Python's own text ('Unable to parse "
-    "string [...]', \"'int' object is not an instance of 'str'\"), which does not name the param"))
-XFAIL = {("sr_restore", "target_database", "None"): NATIVE_NONE, ("sr_restore", "snapshot_label", "None"): NATIVE_NONE,
-         ("sr_restore", "point_in_time", "None"): NATIVE_NONE, **{
-             ("sr_restore", "point_in_time", v): UNNAMED for v in DAG_LAYER_VALUES if v != "None"}}
+# Two defects found here are fixed: native rendering turned the text "None" into None (= not given), and an
+# unparsable point_in_time failed without naming the param.
 
 
 def _scalar_cases():
     for dag_id, param, base in SCALAR:
         for i, value in enumerate(DAG_LAYER_VALUES):
-            mark = XFAIL.get((dag_id, param, value))
-            yield pytest.param(dag_id, param, base, value, marks=[mark] if mark else [], id=f"{dag_id}-{param}-{i}")
+            yield pytest.param(dag_id, param, base, value, id=f"{dag_id}-{param}-{i}")
 
 
 @pytest.mark.slow
