@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 import time
 
 import pytest
@@ -49,9 +50,10 @@ def _backup(emu) -> str:
     return label
 
 
-def _events(label: str, timeout: float = 60.0) -> tuple[list[dict], float]:
+def _events(label: str, timeout: float = 60.0, **options) -> tuple[list[dict], float]:
     """Every event the trigger yields until its generator ends, and how long that took."""
-    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_trigf", kind="backup", database="tdb", label=label, **FAST)
+    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_trigf", kind="backup", database="tdb", label=label,
+                                  **{**FAST, **options})
 
     async def collect() -> list[dict]:
         return [event.payload async for event in trigger.run()]
@@ -145,3 +147,32 @@ def test_a_job_timeout_is_reported_cancelled_with_the_timeout_status(tf):
     assert len(events) == 1 and events[0]["status"] == "cancelled", events
     assert "TIMEOUT" in events[0]["message"]
     count("item3 trigger: failed jobs reported (never as success)", 1)
+
+
+def test_a_frontend_restart_while_deferred_is_ridden_out_and_the_resumed_job_reported_once(tf):
+    """The frontend stops mid-job and starts again on its data dir (the job resumes from its journal): the
+    trigger's kept connection dies, its polls are refused while the frontend is away, and it ends with one
+    success event for the job that really finished, never an event from before the restart."""
+    label = _backup(tf)
+    tf.wait_state("BACKUP", "tdb", ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"))
+    restarted = threading.Event()
+
+    def restart():
+        time.sleep(0.5)  # the trigger has polled (and kept its connection) by now
+        tf.server.stop()
+        time.sleep(1.0)
+        tf.server.start()
+        restarted.set()
+
+    thread = threading.Thread(target=restart, daemon=True)
+    thread.start()
+    # 20 connection errors with the interval capped at 0.8 s: about 15 s of absence tolerated
+    events, _ = _events(label, timeout=120, max_connection_errors=20)
+    assert restarted.is_set()  # the event came after the restart: the job was still running when it stopped
+    thread.join(60)
+    assert len(events) == 1, events
+    assert events[0]["status"] == "success" and events[0]["label"] == label and events[0]["state"] == "FINISHED"
+    (job,) = tf.sql("SHOW BACKUP FROM tdb")
+    assert job[1] == label and job[3] == "FINISHED"  # the frontend agrees after the restart
+    assert tf.sql(f"SHOW SNAPSHOT ON trepo WHERE SNAPSHOT = '{label}'")[0][2] == "OK"
+    count("item2 trigger: frontend restarts while deferred, ridden out", 1)
