@@ -303,17 +303,7 @@ def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
         cur.expect("DATABASE")
         return [("FUNCTION", f"{cur.identifier()}.*")]
     if cur.accept("FUNCTION"):
-        objects = []
-        while True:
-            parts = cur.qualified()
-            if cur.at("("):
-                cur.balanced()  # the argument types: the emulator keys functions by name
-            db = parts[-2] if len(parts) > 1 else session.database
-            if not db:
-                raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
-            objects.append(("FUNCTION", f"{db}.{parts[-1]}"))
-            if not cur.accept(","):
-                return objects
+        return _qualified_objects(cur, session, "FUNCTION")
     if cur.accept("ALL", "DATABASES"):
         return [("DATABASE", "*")]
     if cur.accept("DATABASE"):
@@ -324,15 +314,7 @@ def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
         cur.expect("DATABASE")
         return [("TABLE", f"{cur.identifier()}.*")]
     if cur.accept("TABLE") or cur.accept("TABLES"):
-        objects = []
-        while True:
-            parts = cur.qualified()
-            db = parts[-2] if len(parts) > 1 else session.database
-            if not db:
-                raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
-            objects.append(("TABLE", f"{db}.{parts[-1]}"))
-            if not cur.accept(","):
-                return objects
+        return _qualified_objects(cur, session, "TABLE")
     cur.fail("SYSTEM, CATALOG, ALL CATALOGS, DATABASE, ALL DATABASES, TABLE, ALL TABLES IN ..., FUNCTION, "
              "ALL FUNCTIONS IN ..., GLOBAL FUNCTION, ALL GLOBAL FUNCTIONS")
     return []
@@ -343,3 +325,19 @@ def _function_name(cur: Cursor) -> str:
     if cur.at("("):
         cur.balanced()
     return name
+
+
+def _qualified_objects(cur, session, kind: str) -> list[tuple[str, str]]:
+    """``[db.]name[, ...]`` after TABLE(S) or FUNCTION, as (kind, "db.name"); a function's argument types are
+    skipped (the emulator keys functions by name)."""
+    objects = []
+    while True:
+        parts = cur.qualified()
+        if kind == "FUNCTION" and cur.at("("):
+            cur.balanced()
+        db = parts[-2] if len(parts) > 1 else session.database
+        if not db:
+            raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
+        objects.append((kind, f"{db}.{parts[-1]}"))
+        if not cur.accept(","):
+            return objects
