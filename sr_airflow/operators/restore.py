@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 JOB_ID_KEY = "restore_job_id"
 SUBMITTED_KEY = "restore_submitted"
+CHAIN_SUBMITTED_KEY = "restore_chain_submitted"
 CHAIN_DONE_KEY = "restore_chain_links_done"
 CHAIN_TARGET_KEY = "restore_chain_target"
 
@@ -315,11 +316,16 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         done = store.get(CHAIN_DONE_KEY) if store is not None else None
         start = 0 if done is None else int(done) + 1
-        running = self._latest_job_of(target, chain.labels)
-        if running is not None and running.state.is_running:
-            self.log.info("%s; waiting for it instead of submitting again.", running.describe())
-            return self.wait_for(context, JobWatch(kind="restore", database=target, label=running.label),
+        latest = self._latest_job_of(target, chain.labels)
+        if latest is not None and latest.state.is_running:
+            self.log.info("%s; waiting for it instead of submitting again.", latest.describe())
+            return self.wait_for(context, JobWatch(kind="restore", database=target, label=latest.label),
                                  "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
+        if (latest is not None and latest.state.succeeded and store is not None
+                and store.get(CHAIN_SUBMITTED_KEY) == f"{latest.label}@{latest.backup_timestamp}"):
+            # an earlier attempt sent this link and was killed before it saw the job end
+            self.log.info("%s; it is this task's, sent by an earlier attempt.", latest.describe())
+            return self._chain_link_done(context, {"status": "success", "label": latest.label})
         if start == 0:
             names = sorted({t for t, _ in chain.final_state} | set(chain.drop_tables))
             _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
@@ -353,6 +359,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                                  f"job is running ({busy.rstrip('.')}).")
         self.log.info("Chain link %s/%s: restoring %r (%s).", index + 1, len(chain.links), link.label,
                       link.backup_timestamp)
+        store = context.get("task_state_store")
+        if store is not None:  # before sending: a retry after a kill right after RESTORE knows the job is ours
+            store.set(CHAIN_SUBMITTED_KEY, f"{link.label}@{link.backup_timestamp}")
         try:
             self.hook.execute(statement)
         except Exception as exc:

@@ -2,9 +2,9 @@
 
 sr_migration is triggered through the REST API with a conf and the target cluster is compared with the source;
 sr_incremental_backup is backfilled with `airflow backfill create` over several dates and each date's partition
-is found in its own snapshot; a backup task process is SIGKILLed while its BACKUP runs and the scheduler's retry
-(every task has one retry here) finishes the run with that one job. Everything runs on 127.0.0.1 and is stopped
-at the end.
+is found in its own snapshot; backup and restore task processes are SIGKILLed in each job state and the
+scheduler's retry (every task has one retry here) finishes the run with that one job. Everything runs on
+127.0.0.1 and is stopped at the end.
 """
 
 from __future__ import annotations
@@ -260,40 +260,79 @@ def _task_process(ti_id: str) -> int | None:
     return None
 
 
-def test_a_killed_backup_task_is_retried_by_the_scheduler_into_one_job(clusters, airflow):
+BACKUP_STATES = ("PENDING", "SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING", "SAVE_META", "UPLOAD_INFO")
+RESTORE_STATES = ("PENDING", "SNAPSHOTING", "DOWNLOAD", "DOWNLOADING", "COMMIT", "COMMITTING")
+STATE_COLUMN = {"BACKUP": 3, "RESTORE": 4}  # SHOW BACKUP / SHOW RESTORE
+
+
+def _kill_when(client, server, dag_id: str, run_id: str, task_id: str, kind: str, database: str, state: str) -> int:
+    """SIGKILL the process of the run's ``task_id`` while ``database``'s latest job is in ``state``."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        try:
+            rows = sql(server, f"SHOW {kind} FROM `{database}`")
+        except pymysql.err.ProgrammingError:  # a restore's new database is not created yet
+            rows = ()
+        if rows and rows[-1][STATE_COLUMN[kind]] == state:
+            tis = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
+            running = [t["id"] for t in tis["task_instances"] if t["task_id"] == task_id and t["state"] == "running"]
+            pid = _task_process(running[0]) if running else None
+            if pid is not None:
+                os.kill(pid, signal.SIGKILL)
+                return pid
+        time.sleep(0.05)
+    raise AssertionError(f"the {task_id} task's process was never found while its job was in {state}")
+
+
+def _trigger(client, dag_id: str, conf: dict) -> str:
+    client.patch(f"/api/v2/dags/{dag_id}", json={"is_paused": False})
+    response = client.post(f"/api/v2/dags/{dag_id}/dagRuns", json={"logical_date": None, "conf": conf})
+    assert response.status_code == 200, response.text
+    return response.json()["dag_run_id"]
+
+
+def _tries(client, dag_id: str, run_id: str, task_id: str) -> list[int]:
+    tasks = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()["task_instances"]
+    return [t["try_number"] for t in tasks if t["task_id"] == task_id]
+
+
+@pytest.fixture(scope="module")
+def slow_jobs(clusters):
+    """A database to kill tasks on, and jobs slow enough to be caught in each state (2 s per state)."""
     _, source, _, _ = clusters
-    client, _, _ = airflow
     sql(source, "CREATE DATABASE killed",
         "CREATE TABLE killed.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
         "INSERT INTO killed.t VALUES (1), (2), (3)",
-        # a job long enough to be caught running (six states)
-        'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "3")')
-    try:
-        client.patch("/api/v2/dags/sr_full_backup", json={"is_paused": False})
-        response = client.post("/api/v2/dags/sr_full_backup/dagRuns",
-                               json={"logical_date": None, "conf": {"databases": ["killed"]}})
-        assert response.status_code == 200, response.text
-        run_id = response.json()["dag_run_id"]
-        deadline = time.monotonic() + 300
-        killed = None
-        while time.monotonic() < deadline and killed is None:
-            rows = sql(source, "SHOW BACKUP FROM killed")
-            if rows and rows[-1][3] not in ("FINISHED", "CANCELLED"):
-                tis = client.get(f"/api/v2/dags/sr_full_backup/dagRuns/{run_id}/taskInstances").json()
-                running = [t["id"] for t in tis["task_instances"] if t["task_id"] == "backup"
-                           and t["state"] == "running"]
-                pid = _task_process(running[0]) if running else None
-                if pid is not None:
-                    os.kill(pid, signal.SIGKILL)
-                    killed = (pid, rows[-1][3])
-            time.sleep(0.05)
-        assert killed, "the backup task's process was never found while its job ran"
-        assert wait_run(client, "sr_full_backup", run_id) == "success"
-    finally:
-        sql(source, 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.2")')
-    tasks = client.get(f"/api/v2/dags/sr_full_backup/dagRuns/{run_id}/taskInstances").json()["task_instances"]
-    backup = [t for t in tasks if t["task_id"] == "backup"]
-    assert [t["try_number"] for t in backup] == [2], backup  # the scheduler's retry did the rest
+        'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "2")')
+    yield source
+    sql(source, 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.2")')
+
+
+@pytest.mark.parametrize("state", BACKUP_STATES)
+def test_a_backup_task_killed_in_each_state_is_retried_by_the_scheduler_into_one_job(airflow, slow_jobs, state):
+    source, (client, _, _) = slow_jobs, airflow
+    before = len([q for q in source.logged_statements() if q.startswith("BACKUP DATABASE `killed`")])
+    run_id = _trigger(client, "sr_full_backup", {"databases": ["killed"]})
+    _kill_when(client, source, "sr_full_backup", run_id, "backup", "BACKUP", "killed", state)
+    assert wait_run(client, "sr_full_backup", run_id) == "success"
+    assert _tries(client, "sr_full_backup", run_id, "backup") == [2]  # the scheduler's retry did the rest
     backups = [q for q in source.logged_statements() if q.startswith("BACKUP DATABASE `killed`")]
-    assert len(backups) == 1, backups  # one StarRocks job for the run: the retry found it
+    assert len(backups) - before == 1, backups[before:]  # one StarRocks job for the run: the retry found it
     assert sql(source, "SHOW BACKUP FROM killed")[-1][3] == "FINISHED"
+
+
+@pytest.mark.parametrize("state", RESTORE_STATES)
+def test_a_restore_task_killed_in_each_state_is_retried_by_the_scheduler_into_one_job(airflow, slow_jobs, state):
+    source, (client, _, _) = slow_jobs, airflow
+    if not any(row[3] == "FINISHED" for row in sql(source, "SHOW BACKUP FROM killed")):
+        assert wait_run(client, "sr_full_backup", _trigger(client, "sr_full_backup", {"databases": ["killed"]})) \
+            == "success"
+    target = f"killed_{state.lower()}"
+    run_id = _trigger(client, "sr_restore", {"database": "killed", "target_database": target})
+    _kill_when(client, source, "sr_restore", run_id, "restore", "RESTORE", target, state)
+    assert wait_run(client, "sr_restore", run_id) == "success"
+    assert _tries(client, "sr_restore", run_id, "restore") == [2]
+    restores = [q for q in source.logged_statements() if q.startswith("RESTORE ") and f"`{target}`" in q]
+    assert len(restores) == 1, restores
+    assert sql(source, f"SHOW RESTORE FROM `{target}`")[-1][4] == "FINISHED"
+    assert sql(source, f"SELECT count(*) FROM `{target}`.t") == ((3,),)
