@@ -219,8 +219,28 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the wait: fail on a cancelled job or an error, else record and report the snapshot."""
         if event.get("status") != "success":
-            raise JobFailedError(event.get("message") or f"Backup {event.get('label')!r} failed.")
+            message = event.get("message") or f"Backup {event.get('label')!r} failed."
+            if event.get("state") is None and event.get("label") and self._snapshot_ok(event["label"]):
+                # SHOW BACKUP shows a database's latest job only: a job that finished just before another one
+                # was submitted on the database is no longer shown, but its snapshot is in the repository.
+                self.log.info("%s Snapshot %r is in repository %r with status OK.", message, event["label"],
+                              self.repository)
+                return self._finish(context, event["label"])
+            raise JobFailedError(message)
         return self._finish(context, event["label"])
+
+    def _snapshot_ok(self, label: str) -> bool:
+        from sr_airflow.engine.jobwatch import is_connection_error
+        from sr_airflow.engine.snapshots import parse_snapshot_listing
+        from sr_airflow.engine.statements import render_show_snapshot
+
+        try:
+            columns, rows = self.hook.fetch(render_show_snapshot(self.repository, label))
+        except Exception as exc:
+            if is_connection_error(exc):
+                return False  # the watch's own error says why
+            raise
+        return any(s.label == label and s.ok and s.timestamps for s in parse_snapshot_listing(columns, rows))
 
     # ---- the result
     def _finish(self, context: Any, label: str) -> dict[str, Any]:

@@ -74,6 +74,8 @@ class StarRocksJobSensor(_StarRocksWatchSensor):
 
     Without ``snapshot_label``: succeeds as soon as no job of ``kind`` runs on the database (a cancelled job counts
     as ended). With ``snapshot_label``: waits for that job to be shown and to finish; fails if it is cancelled.
+    StarRocks shows only a database's latest job, so a job that ended just before the next one was submitted is
+    never seen again: to wait for a backup, :class:`StarRocksSnapshotSensor` on its snapshot is the sure way.
 
     :param database: the database whose job to watch (None: external-catalog jobs).
     :param snapshot_label: the job's label (optional).
