@@ -131,7 +131,11 @@ def observe(jobs: Sequence[BackupJob | RestoreJob], *, database: str | None, lab
     where = f" of database {database!r}" if database else ""
     if not found:
         what = f"{kind.lower()} job {label!r}" if label else f"{kind.lower()} job"
-        return Observation(Verdict.ABSENT, None, f"No {what}{where} is shown by StarRocks.")
+        message = f"No {what}{where} is shown by StarRocks."
+        if database and jobs and (label or job_id):
+            message += (f" It shows a database's latest job only, here {jobs[-1].label!r}: a job that ended before "
+                        f"it was submitted is no longer shown.")
+        return Observation(Verdict.ABSENT, None, message)
     job = found[-1]
     if job.state.is_running:
         return Observation(Verdict.RUNNING, job, f"{job.describe()}.")

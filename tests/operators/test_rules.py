@@ -89,7 +89,8 @@ class TestObserve:
         assert cancelled.message == (f"Backup job {LABEL!r} of database 'sales' is CANCELLED with status "
                                      "[COMMON_ERROR, msg: user cancelled].")
         absent = observe([job("other")], database="sales", label=LABEL)
-        assert absent.verdict is Verdict.ABSENT and LABEL in absent.message
+        assert absent.verdict is Verdict.ABSENT and LABEL in absent.message and "here 'other'" in absent.message
+        assert "latest" not in observe([], database="sales", label=LABEL).message
 
     def test_snapshot_visibility(self):
         assert observe_snapshot([listing("s")], "s", "r").verdict is Verdict.SUCCESS
