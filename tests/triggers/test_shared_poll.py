@@ -54,7 +54,7 @@ def shows(entries: list[dict], statement: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def databases(frontend):
-    for name in ("share1", "ev_ok", "ev_cx", "err_db", "flap_db", "dead_db", "life_db"):
+    for name in ("share1", "stagger_db", "ev_ok", "ev_cx", "err_db", "flap_db", "dead_db", "life_db"):
         frontend.create_database(name)
     return frontend
 
@@ -85,6 +85,35 @@ def test_thirty_triggers_on_one_database_send_one_show_per_poll_on_one_connectio
     own = [e for e in entries if e["connection"] == sent[0]["connection"]]
     assert len(own) - len(sent) <= 2  # PyMySQL's set-up statements, once for the connection
     assert left == {}  # the feed stopped with its last subscriber
+
+
+def test_triggers_that_start_at_different_times_fall_onto_the_same_polls(databases):
+    """Tasks defer one after another, not together: each newcomer starts its backoff afresh, yet it is served by
+    the polls the earlier subscribers already asked for."""
+    frontend = databases
+    count, stagger, window = 20, 0.15, 5.0
+
+    async def scenario():
+        tasks = []
+        for i in range(count):
+            tasks.append(asyncio.create_task(first_event(trigger("stagger_db", f"late_{i}", absent="wait"))))
+            await asyncio.sleep(stagger)
+        await asyncio.sleep(window - count * stagger)
+        assert not any(task.done() for task in tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    offset = frontend.log_size()
+    started = time.monotonic()
+    asyncio.run(scenario())
+    elapsed = time.monotonic() - started
+    sent = shows(frontend.log_since(offset), "SHOW BACKUP FROM `stagger_db`")
+    alone = sum(polls_due(Backoff(0.2, 0.4), elapsed - i * stagger) for i in range(count))
+    # at most each newcomer's first look plus one subscriber's schedule: later looks fall onto shared polls
+    print(f"staggered: {len(sent)} SHOWs for {count} triggers; alone they would send {alone}")
+    assert len(sent) <= count + polls_due(Backoff(0.2, 0.4), elapsed), (len(sent), alone)
+    assert len({e["connection"] for e in sent}) == 1
 
 
 def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
