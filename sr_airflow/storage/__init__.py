@@ -9,7 +9,7 @@ from __future__ import annotations
 from sr_airflow.storage.base import DeletionReport, ObjectInfo, RepositoryStorage, SnapshotSize
 from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.storage.connections import repository_spec, repository_spec_from_connection
-from sr_airflow.storage.layout import InfoFile, SnapshotListing
+from sr_airflow.storage.layout import InfoFile, StoredSnapshot
 from sr_airflow.storage.location import RepositoryLocation, catalog_root, repository_root
 from sr_airflow.storage.registry import get_storage, get_storage_class, register_backend
 from sr_airflow.storage.retry import RetryPolicy
@@ -22,7 +22,7 @@ __all__ = [
     "RepositoryLocation",
     "RepositoryStorage",
     "RetryPolicy",
-    "SnapshotListing",
+    "StoredSnapshot",
     "SnapshotSize",
     "catalog_root",
     "get_storage",

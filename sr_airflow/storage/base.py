@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from sr_airflow.storage import layout
-from sr_airflow.storage.layout import SnapshotListing
+from sr_airflow.storage.layout import StoredSnapshot
 from sr_airflow.storage.location import (
     LEGACY_ROOT_PREFIX,
     RepositoryLocation,
@@ -181,23 +181,23 @@ class RepositoryStorage(ABC):
             self._roots[repo] = legacy if self.exists(join_key(legacy, layout.REPO_INFO_NAME)) else root
         return self._roots[repo]
 
-    def list_snapshots(self, repo: str) -> list[SnapshotListing]:
+    def list_snapshots(self, repo: str) -> list[StoredSnapshot]:
         """What ``SHOW SNAPSHOT ON repo`` would show, read straight from storage, sorted by label."""
         root = self.repository_root(repo)
         labels = [layout.label_from_dir(o.name) for o in self.list(root, recursive=False) if o.is_dir]
         return [self.snapshot(repo, label) for label in sorted(x for x in labels if x)]
 
-    def snapshot(self, repo: str, label: str) -> SnapshotListing:
+    def snapshot(self, repo: str, label: str) -> StoredSnapshot:
         folder = join_key(self.repository_root(repo), layout.snapshot_dir_name(label))
         try:
             entries = self.list(folder, recursive=False)
         except (OSError, ValueError) as exc:
-            return SnapshotListing(label, (), (), error=str(exc))
+            return StoredSnapshot(label, (), (), error=str(exc))
         infos = tuple(sorted(
             (f for f in (layout.parse_info_name(o.name, o.size) for o in entries if not o.is_dir) if f),
             key=lambda f: f.name,
         ))
-        return SnapshotListing(label, tuple(f.timestamp for f in infos if f.valid), infos)
+        return StoredSnapshot(label, tuple(f.timestamp for f in infos if f.valid), infos)
 
     def read_job_info_bytes(self, repo: str, label: str, timestamp: str | None = None) -> tuple[str, bytes]:
         """The job-info file's ``(timestamp, bytes)``, its md5 suffix checked; the newest if no timestamp given."""

@@ -76,8 +76,10 @@ def parse_info_name(name: str, size: int = 0) -> InfoFile | None:
 
 
 @dataclass(frozen=True)
-class SnapshotListing:
-    """A row of ``SHOW SNAPSHOT ON repo``: ``timestamp`` is the timestamps joined by "\\n" (None on failure)."""
+class StoredSnapshot:
+    """A snapshot folder as read from storage, in the terms of a ``SHOW SNAPSHOT ON repo`` row: ``timestamp`` is
+    the timestamps joined by "\\n" (None on failure). (``engine.snapshots.SnapshotListing`` is the row as the
+    frontend returns it.)"""
 
     label: str
     timestamps: tuple[str, ...]
