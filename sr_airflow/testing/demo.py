@@ -24,19 +24,6 @@ ACCESS_KEY, SECRET_KEY = "demo-access-key", "demo-secret-key"
 DATABASE = "sr_hub"
 
 
-def _sql(server, *statements: str) -> list:
-    conn = server.connect()
-    try:
-        with conn.cursor() as cur:
-            rows: list = []
-            for statement in statements:
-                cur.execute(statement)
-                rows = list(cur.fetchall())
-            return rows
-    finally:
-        conn.close()
-
-
 # ---- the child process: Airflow runs the DAGs ----------------------------------------------------------------
 def run_scenario(source_port: int) -> dict:
     """Runs inside the child (Airflow configured by the environment). Returns what happened, for the summary."""
@@ -125,7 +112,7 @@ class Demo:
     def load_sample(self) -> None:
         from sr_airflow.testing.sample_data import sample_database
 
-        _sql(self.source, *sample_database(DATABASE))
+        self.source.sql(*sample_database(DATABASE))
         print(f"Loaded sample database {DATABASE} on the source: sr_events (5 daily partitions), sr_member "
               "(primary key), sr_pmc, materialized view sr_mv1, view sr_view1, UDF sr_udf1.")
 
@@ -199,8 +186,8 @@ class Demo:
         print(f"Point-in-time restore: chain {chain}; verify ok="
               f"{(restore['xcom'].get('verify') or {}).get('ok')}.")
         print(f"Retention deleted: {(retention['xcom'].get('apply_retention') or {}).get('deleted')}.")
-        source_rows = _sql(self.source, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
-        target_rows = _sql(self.target, f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
+        source_rows = self.source.sql(f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
+        target_rows = self.target.sql(f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
         print(f"Rows of sr_events: source {source_rows}, target {target_rows}.")
         print(f"\n{len(scenario['steps'])} DAG runs, {sum(s['seconds'] for s in scenario['steps']):.0f} s in total.")
 

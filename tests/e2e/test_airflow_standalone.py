@@ -31,21 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 KEY, SECRET, BUCKET = "e2e-key", "e2e-secret", "e2e-backups"
 
 
-def sql(server, *statements):
-    conn = pymysql.connect(host="127.0.0.1", port=server.port, user="root", autocommit=True)
-    try:
-        with conn.cursor() as cur:
-            rows = ()
-            for statement in statements:
-                cur.execute(statement)
-                rows = cur.fetchall()
-            return rows
-    finally:
-        conn.close()
-
-
 def seed(server):
-    sql(server, "CREATE DATABASE shop",
+    server.sql("CREATE DATABASE shop",
         "CREATE TABLE shop.orders (id INT, day DATE, amount DECIMAL(10, 2)) DUPLICATE KEY(id) PARTITION BY "
         "RANGE(day) (PARTITION p20240101 VALUES LESS THAN ('2024-01-02'), PARTITION p20240102 VALUES LESS THAN "
         "('2024-01-03'), PARTITION p20240103 VALUES LESS THAN ('2024-01-04')) DISTRIBUTED BY HASH(id) BUCKETS 2",
@@ -55,8 +42,8 @@ def seed(server):
 
 
 def partitions(server, database):
-    return {(t, p): (n, v) for t, p, n, v in sql(
-        server, "SELECT TABLE_NAME, PARTITION_NAME, ROW_COUNT, VISIBLE_VERSION FROM information_schema.partitions_meta"
+    return {(t, p): (n, v) for t, p, n, v in server.sql(
+        "SELECT TABLE_NAME, PARTITION_NAME, ROW_COUNT, VISIBLE_VERSION FROM information_schema.partitions_meta"
                 f" WHERE DB_NAME = '{database}'")}
 
 
@@ -163,7 +150,7 @@ def test_migration_triggered_through_the_rest_api(clusters, airflow):
     run_id = response.json()["dag_run_id"]
     assert wait_run(client, "sr_migration", run_id) == "success"
     assert partitions(target, "shop") == partitions(source, "shop")
-    assert sql(target, "SELECT id, name FROM shop.customers ORDER BY id") == ((1, "ana"), (2, "bo"))
+    assert target.sql("SELECT id, name FROM shop.customers ORDER BY id") == ((1, "ana"), (2, "bo"))
     tasks = client.get(f"/api/v2/dags/sr_migration/dagRuns/{run_id}/taskInstances").json()["task_instances"]
     assert {t["task_id"]: t["state"] for t in tasks}["final_check"] == "success"
 
@@ -171,7 +158,7 @@ def test_migration_triggered_through_the_rest_api(clusters, airflow):
 def test_backfill_backs_up_each_date_partition(clusters, airflow):
     s3, source, _, _ = clusters
     client, env, airflow_bin = airflow
-    sql(source, "INSERT INTO shop.orders VALUES (11, '2024-01-01', 1), (12, '2024-01-02', 2), (13, '2024-01-03', 3)")
+    source.sql("INSERT INTO shop.orders VALUES (11, '2024-01-01', 1), (12, '2024-01-02', 2), (13, '2024-01-03', 3)")
     client.patch("/api/v2/dags/sr_incremental_backup", json={"is_paused": False})
     # What `airflow backfill create --dag-id sr_incremental_backup --from-date 2024-01-01 --to-date 2024-01-03`
     # does, through the REST API (the CLI would write the same rows into the SQLite database the scheduler holds).
@@ -270,7 +257,7 @@ def _kill_when(client, server, dag_id: str, run_id: str, task_id: str, kind: str
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         try:
-            rows = sql(server, f"SHOW {kind} FROM `{database}`")
+            rows = server.sql(f"SHOW {kind} FROM `{database}`")
         except pymysql.err.ProgrammingError:  # a restore's new database is not created yet
             rows = ()
         if rows and rows[-1][STATE_COLUMN[kind]] == state:
@@ -300,12 +287,12 @@ def _tries(client, dag_id: str, run_id: str, task_id: str) -> list[int]:
 def slow_jobs(clusters):
     """A database to kill tasks on, and jobs slow enough to be caught in each state (2 s per state)."""
     _, source, _, _ = clusters
-    sql(source, "CREATE DATABASE killed",
+    source.sql("CREATE DATABASE killed",
         "CREATE TABLE killed.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
         "INSERT INTO killed.t VALUES (1), (2), (3)",
         'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "2")')
     yield source
-    sql(source, 'ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.2")')
+    source.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.2")')
 
 
 @pytest.mark.parametrize("state", BACKUP_STATES)
@@ -318,13 +305,13 @@ def test_a_backup_task_killed_in_each_state_is_retried_by_the_scheduler_into_one
     assert _tries(client, "sr_full_backup", run_id, "backup") == [2]  # the scheduler's retry did the rest
     backups = [q for q in source.logged_statements() if q.startswith("BACKUP DATABASE `killed`")]
     assert len(backups) - before == 1, backups[before:]  # one StarRocks job for the run: the retry found it
-    assert sql(source, "SHOW BACKUP FROM killed")[-1][3] == "FINISHED"
+    assert source.sql("SHOW BACKUP FROM killed")[-1][3] == "FINISHED"
 
 
 @pytest.mark.parametrize("state", RESTORE_STATES)
 def test_a_restore_task_killed_in_each_state_is_retried_by_the_scheduler_into_one_job(airflow, slow_jobs, state):
     source, (client, _, _) = slow_jobs, airflow
-    if not any(row[3] == "FINISHED" for row in sql(source, "SHOW BACKUP FROM killed")):
+    if not any(row[3] == "FINISHED" for row in source.sql("SHOW BACKUP FROM killed")):
         assert wait_run(client, "sr_full_backup", _trigger(client, "sr_full_backup", {"databases": ["killed"]})) \
             == "success"
     target = f"killed_{state.lower()}"
@@ -334,5 +321,5 @@ def test_a_restore_task_killed_in_each_state_is_retried_by_the_scheduler_into_on
     assert _tries(client, "sr_restore", run_id, "restore") == [2]
     restores = [q for q in source.logged_statements() if q.startswith("RESTORE ") and f"`{target}`" in q]
     assert len(restores) == 1, restores
-    assert sql(source, f"SHOW RESTORE FROM `{target}`")[-1][4] == "FINISHED"
-    assert sql(source, f"SELECT count(*) FROM `{target}`.t") == ((3,),)
+    assert source.sql(f"SHOW RESTORE FROM `{target}`")[-1][4] == "FINISHED"
+    assert source.sql(f"SELECT count(*) FROM `{target}`.t") == ((3,),)

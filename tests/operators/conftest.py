@@ -71,18 +71,9 @@ class Emulator:
         self.phase = FAST_PHASE
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"starrocks://root:@127.0.0.1:{server.port}/"
 
-    def sql(self, *statements: str):
+    def sql(self, *statements: str) -> tuple[tuple, ...]:
         """Run statements on one connection; returns the rows of the last one."""
-        conn = self.server.connect()
-        try:
-            with conn.cursor() as cur:
-                rows = None
-                for statement in statements:
-                    cur.execute(statement)
-                    rows = cur.fetchall()
-                return rows
-        finally:
-            conn.close()
+        return self.server.sql(*statements)
 
     def queries(self) -> list[str]:
         path = Path(self.server.query_log)

@@ -26,17 +26,9 @@ class Frontend:
     def __init__(self, server):
         self.server = server
 
-    def sql(self, *statements: str) -> list[tuple]:
-        conn = self.server.connect()
-        try:
-            with conn.cursor() as cur:
-                rows: list[tuple] = []
-                for statement in statements:
-                    cur.execute(statement)
-                    rows = list(cur.fetchall())
-                return rows
-        finally:
-            conn.close()
+    def sql(self, *statements: str) -> tuple[tuple, ...]:
+        """Run statements on one connection; returns the rows of the last one."""
+        return self.server.sql(*statements)
 
     def log_size(self) -> int:
         path = Path(self.server.query_log)

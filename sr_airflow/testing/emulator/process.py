@@ -62,3 +62,16 @@ class EmulatorServer(ServerProcess):
 
         return pymysql.connect(host=self.host, port=self.port, user="root", password=self.password,
                                database=database, autocommit=True, **kwargs)
+
+    def sql(self, *statements: str) -> tuple[tuple, ...]:
+        """Run ``statements`` on one root connection; returns the rows of the last one."""
+        conn = self.connect()
+        try:
+            with conn.cursor() as cur:
+                rows: tuple[tuple, ...] = ()
+                for statement in statements:
+                    cur.execute(statement)
+                    rows = cur.fetchall()
+                return rows
+        finally:
+            conn.close()
