@@ -230,7 +230,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return self._finish(context, event["label"])
 
     def _snapshot_ok(self, label: str) -> bool:
-        from sr_airflow.engine.jobwatch import is_connection_error
+        from sr_airflow.engine.jobwatch import Verdict, is_connection_error, observe_snapshot
         from sr_airflow.engine.snapshots import parse_snapshot_listing
         from sr_airflow.engine.statements import render_show_snapshot
 
@@ -240,7 +240,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             if is_connection_error(exc):
                 return False  # the watch's own error says why
             raise
-        return any(s.label == label and s.ok and s.timestamps for s in parse_snapshot_listing(columns, rows))
+        listings = parse_snapshot_listing(columns, rows)
+        return observe_snapshot(listings, label, self.repository).verdict is Verdict.SUCCESS
 
     # ---- the result
     def _finish(self, context: Any, label: str) -> dict[str, Any]:
