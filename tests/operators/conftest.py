@@ -71,6 +71,12 @@ class Emulator:
         self.phase = FAST_PHASE
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = f"starrocks://root:@127.0.0.1:{server.port}/"
 
+    def __enter__(self) -> Emulator:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.server.stop()
+
     def sql(self, *statements: str) -> tuple[tuple, ...]:
         """Run statements on one connection; returns the rows of the last one."""
         return self.server.sql(*statements)

@@ -45,11 +45,8 @@ def start_emulator(conn_id: str, s3, *, min_phase_seconds: float = 0.1, **kwargs
 
 @pytest.fixture(scope="module")
 def emu(airflow_db, s3_server):  # noqa: F811
-    e = start_emulator("sr_rel", s3_server)
-    try:
+    with start_emulator("sr_rel", s3_server) as e:
         yield e
-    finally:
-        e.server.stop()
 
 
 from tests.reliability.context import task_context  # noqa: E402,F401 - re-exported

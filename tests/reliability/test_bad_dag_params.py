@@ -32,25 +32,19 @@ DAG_LAYER_VALUES = ["None", "1", "{{ 7 * 7 }}", "x` ; DROP DATABASE hd_src; -- '
 
 @pytest.fixture(scope="module")
 def hd(airflow_db, s3_server):
-    emu = start_emulator("sr_hostile", s3_server)
-    try:
+    with start_emulator("sr_hostile", s3_server) as emu:
         emu.sql("CREATE DATABASE hd_src",
                 "CREATE TABLE hd_src.t1 (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) (PARTITION p20240101 "
                 "VALUES LESS THAN ('2024-01-02')) DISTRIBUTED BY HASH(k) BUCKETS 1",
                 "INSERT INTO hd_src.t1 VALUES (1, '2024-01-01'), (2, '2024-01-01')")
         yield emu
-    finally:
-        emu.server.stop()
 
 
 @pytest.fixture(scope="module")
 def hd_target(airflow_db, s3_server):
     """The migration's target cluster."""
-    emu = start_emulator("sr_hostile_t", s3_server)
-    try:
+    with start_emulator("sr_hostile_t", s3_server) as emu:
         yield emu
-    finally:
-        emu.server.stop()
 
 
 @pytest.fixture

@@ -27,15 +27,12 @@ RESTORE_STATES = ["PENDING", "SNAPSHOTING", "DOWNLOAD", "DOWNLOADING", "COMMIT",
 
 @pytest.fixture(scope="module")
 def kill_emu(airflow_db, s3_server):
-    emu = start_emulator("sr_kill", s3_server, min_phase_seconds=0.8)
-    try:
+    with start_emulator("sr_kill", s3_server, min_phase_seconds=0.8) as emu:
         emu.sql("CREATE DATABASE kdb",
                 "CREATE TABLE kdb.t1 (id INT, v INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2",
                 "INSERT INTO kdb.t1 VALUES (1, 10), (2, 20), (3, 30)")
         emu.create_repository("krepo", s3_server, "killed-workers")
         yield emu
-    finally:
-        emu.server.stop()
 
 
 def _state(emu, kind: str, database: str) -> str | None:

@@ -18,15 +18,12 @@ from tests.reliability.conftest import BUCKET, count, start_emulator, task_conte
 
 @pytest.fixture(scope="module")
 def emu2(airflow_db, s3_server):
-    emu = start_emulator("sr_restart", s3_server, min_phase_seconds=0.5)
-    try:
+    with start_emulator("sr_restart", s3_server, min_phase_seconds=0.5) as emu:
         emu.sql("CREATE DATABASE rdb",
                 "CREATE TABLE rdb.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
                 "INSERT INTO rdb.t VALUES (1), (2)")
         emu.create_repository("rrepo", s3_server, "restarts")
         yield emu
-    finally:
-        emu.server.stop()
 
 
 def _op(label: str | None, aws_conn: str | None = None, **kwargs) -> StarRocksBackupOperator:

@@ -15,15 +15,12 @@ SCHEMA_B = "(id INT, v VARCHAR(20), extra INT) DUPLICATE KEY(id) DISTRIBUTED BY 
 
 @pytest.fixture(scope="module")
 def safety_emu(airflow_db, s3_server):
-    emu = start_emulator("sr_safe", s3_server)
-    try:
+    with start_emulator("sr_safe", s3_server) as emu:
         emu.sql("CREATE DATABASE src", f"CREATE TABLE src.t {SCHEMA_A}", "INSERT INTO src.t VALUES (1, 1), (2, 2)")
         emu.create_repository("srepo", s3_server, "restore-safety")
         emu.sql("BACKUP DATABASE src SNAPSHOT snap1 TO srepo")
         emu.wait_state("BACKUP", "src", ("FINISHED",), timeout=60)
         yield emu
-    finally:
-        emu.server.stop()
 
 
 def _fingerprint(emu, database: str) -> tuple:

@@ -22,15 +22,12 @@ _labels = itertools.count()
 
 @pytest.fixture(scope="module")
 def tf(airflow_db, s3_server):
-    emu = start_emulator("sr_trigf", s3_server, min_phase_seconds=0.3)
-    try:
+    with start_emulator("sr_trigf", s3_server, min_phase_seconds=0.3) as emu:
         emu.sql("CREATE DATABASE tdb",
                 "CREATE TABLE tdb.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1",
                 "INSERT INTO tdb.t VALUES (1), (2)")
         emu.create_repository("trepo", s3_server, "trigger-faults")
         yield emu
-    finally:
-        emu.server.stop()
 
 
 def _faults(emu, name: str) -> int:
