@@ -425,13 +425,14 @@ def columns_sizes(t: SrType) -> dict[str, int | None]:
             "COLUMN_SIZE": length, "DECIMAL_DIGITS": decimal_digits(t)}
 
 
-def gson_type(t: SrType | str) -> dict:
+def gson_type(t: SrType | str, aggregate: str | None = None) -> dict:
     """`Column.type` as StarRocks' GSON writes it (`GsonUtils.GSON`: only `@SerializedName` fields, nulls left out,
     the `clazz` tag of `COLUMN_TYPE_ADAPTER_FACTORY` first). ScalarType: type, len, precision, scale;
     ArrayType: itemType; MapType: keyType, valueType; StructType: fields (StructField: name, type, fieldId,
-    fieldPhysicalName; comment null so absent), named. A string is parsed first with `parse_type`."""
+    fieldPhysicalName; comment null so absent), named. A string (a declared type) is parsed first with
+    `parse_type(t, aggregate)` (pass the column's aggregate: SUM widens decimals)."""
     if isinstance(t, str):
-        t = parse_type(t)
+        t = parse_type(t, aggregate)
     if isinstance(t, ArrayType):
         return {"clazz": "ArrayType", "itemType": gson_type(t.item)}
     if isinstance(t, MapType):
