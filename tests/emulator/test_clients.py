@@ -17,13 +17,13 @@ from .conftest import error_of, run
 
 
 def test_version_functions_and_variables(cur):
-    assert run(cur, "SELECT current_version()") == [("3.5.2-e5a1b2c",)]
+    assert run(cur, "SELECT current_version()") == [("4.0.0-e5a1b2c",)]
     assert [d[0] for d in cur.description] == ["current_version()"]
-    assert run(cur, "SELECT current_version() AS v") == [("3.5.2-e5a1b2c",)]
+    assert run(cur, "SELECT current_version() AS v") == [("4.0.0-e5a1b2c",)]
     assert [d[0] for d in cur.description] == ["v"]
     assert run(cur, "SELECT version()") == [("8.0.33",)]
     assert run(cur, "SELECT @@version") == [("8.0.33",)]
-    assert run(cur, "SELECT @@version_comment") == [("3.5.2-e5a1b2c",)]
+    assert run(cur, "SELECT @@version_comment") == [("4.0.0-e5a1b2c",)]
     assert run(cur, "SELECT @@session.autocommit") == [(1,)]
 
 
@@ -45,7 +45,7 @@ def test_mysql_connector_python(emulator):
     cursor.execute("SELECT @@session.autocommit")
     assert cursor.fetchall() == [(0,)]
     cursor.execute("SELECT current_version()")
-    assert cursor.fetchall() == [("3.5.2-e5a1b2c",)]
+    assert cursor.fetchall() == [("4.0.0-e5a1b2c",)]
     cursor.execute("CREATE DATABASE IF NOT EXISTS connector_db")
     cursor.execute("CREATE TABLE connector_db.t (k INT, v STRING) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
     cursor.execute("INSERT INTO connector_db.t VALUES (1, 'x')")
@@ -59,7 +59,7 @@ def test_mysql_cli(emulator):
     assert shutil.which("mysql"), "the mysql command-line client is missing: `make test` installs it (apt)."
     out = subprocess.run(["mysql", "-h", emulator.host, "-P", str(emulator.port), "-uroot", "-N", "-e",
                           "SELECT current_version()"], capture_output=True, text=True, timeout=30, check=True)
-    assert out.stdout.strip() == "3.5.2-e5a1b2c"
+    assert out.stdout.strip() == "4.0.0-e5a1b2c"
 
 
 def test_password_and_version_flag(tmp_path):

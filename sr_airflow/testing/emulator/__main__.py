@@ -13,6 +13,7 @@ from .cluster import Cluster, ClusterOptions, Knobs
 from .frontend import Frontend
 from .server import QueryLog, serve
 from .storage import redirects_from
+from .versions import DEFAULT_VERSION
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -21,7 +22,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=9030)
     parser.add_argument("--data-dir", required=True, type=Path)
     parser.add_argument("--password", default="", help="password of user root (default: empty)")
-    parser.add_argument("--version", default="3.5.2", help="StarRocks version reported by current_version()")
+    parser.add_argument("--version", default=DEFAULT_VERSION,
+                        help="StarRocks version: current_version() and the release line's syntax, titles and formats")
     parser.add_argument("--commit", default="e5a1b2c", help="7-hex commit reported after the version")
     parser.add_argument("--query-log", default=None, help="append each statement as a JSON line to this file")
     parser.add_argument("--throughput-mbps", type=float, default=200.0,

@@ -6,7 +6,7 @@ import re
 
 from sqlglot import exp
 
-from . import infoschema, statements
+from . import infoschema, statements, versions
 from .backup_restore import BackupRestore
 from .catalog import Database, Table
 from .cluster import Cluster
@@ -57,6 +57,11 @@ class Frontend(SchemaStatements):
         every other statement (run on a worker thread through `execute`)."""
         result = show_jobs_quickly(self, sql, session)
         return () if result is None else result
+
+    @property
+    def line(self) -> tuple[int, int]:
+        """The release line this frontend answers as (`--version`)."""
+        return versions.release_line(self.cluster.options.version)
 
     def _db(self, name: str | None, session: SessionState) -> Database:
         name = name or session.database
@@ -174,6 +179,12 @@ class Frontend(SchemaStatements):
         return super()._do_create(cur, sql, session)
 
     def _do_drop(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        if cur.at("DROP", "SNAPSHOT") and not versions.has_drop_snapshot(self.line):
+            # No `dropSnapshotStatement` in this release line's StarRocks.g4: ANTLR's prediction fails on SNAPSHOT,
+            # `StarRocksDefaultErrorStrategy.reportNoViableAlternative` -> `ParserErrorMsg.noViableStatement`.
+            token = cur.peek(1)
+            raise EmulatorError(f"Getting syntax error at line 1, column {token.start}. Detail message: No viable "
+                                f"statement for input '{sql[:token.end]}'.")
         if cur.accept("DROP", "USER"):
             self.privileges.drop_user(cur, session)
             return None
@@ -215,7 +226,7 @@ class Frontend(SchemaStatements):
     # -- BACKUP / RESTORE / CANCEL
     def _do_backup(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         cur.expect("BACKUP")
-        stmt = statements.parse_backup(cur)
+        stmt = statements.parse_backup(cur, legacy=not versions.has_object_backup_syntax(self.line))
         self.privileges.require(session, "REPOSITORY", "SYSTEM")
 
         def check(db_name, plan) -> None:
@@ -233,7 +244,7 @@ class Frontend(SchemaStatements):
 
     def _do_restore(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         cur.expect("RESTORE")
-        stmt = statements.parse_restore(cur)
+        stmt = statements.parse_restore(cur, legacy=not versions.has_object_backup_syntax(self.line))
         self.privileges.require(session, "REPOSITORY", "SYSTEM")
         if stmt.is_catalog_job:
             self.privileges.require(session, "CREATE EXTERNAL CATALOG", "SYSTEM")
@@ -257,7 +268,8 @@ class Frontend(SchemaStatements):
         if not is_backup:
             cur.expect("RESTORE")
         db_name = None
-        for_catalog = cur.accept("FOR", "EXTERNAL", "CATALOG")
+        # `FOR EXTERNAL CATALOG` from 3.4 (StarRocks.g4 cancelBackupStatement / cancelRestoreStatement)
+        for_catalog = versions.has_object_backup_syntax(self.line) and cur.accept("FOR", "EXTERNAL", "CATALOG")
         if not for_catalog and (cur.accept("FROM") or cur.accept("IN")):
             db_name = cur.identifier()
         cur.end()

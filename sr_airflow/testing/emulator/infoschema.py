@@ -1,147 +1,223 @@
-"""information_schema tables the product reads, served from the catalog through an in-memory DuckDB."""
+"""information_schema tables that the product and ordinary StarRocks clients read, served from the catalog through an
+in-memory DuckDB.
+
+Every table has every column of StarRocks' system-table definition (`catalog/system/information/*SystemTable.java`)
+for the emulator's release line (`versions.py`), filled as StarRocks fills it: the FE builds thrift rows
+(`service/InformationSchemaDataSource`, `FrontendServiceImpl.describeTable` / `setColumnDesc`) and the BE's schema
+scanners (`be/src/exec/schema_scanner/schema_*_scanner.cpp`) turn them into columns, NULL where a scanner writes
+NULL (an unset time, -1 "empty" numbers) and "" where it copies an unset thrift string. Read at the 3.5 point
+e223275f78 unless a function says otherwise; the 3.3 / 3.4 / 4.0 differences come from `versions`.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 from sqlglot import exp
 
+from . import sqltypes, versions
 from .errors import EmulatorError
 from .query import INFO_SCHEMA, to_duckdb
-from .show import byte_size, mv_row
+from .show import byte_size, mv_row, range_text
 
 S, INT, T, BOOL, DOUBLE = "VARCHAR", "BIGINT", "TIMESTAMP", "BOOLEAN", "DOUBLE"
 
-PARTITIONS_META = [
-    ("DB_NAME", S), ("TABLE_NAME", S), ("PARTITION_NAME", S), ("PARTITION_ID", INT), ("COMPACT_VERSION", INT),
-    ("VISIBLE_VERSION", INT), ("VISIBLE_VERSION_TIME", T), ("NEXT_VERSION", INT), ("DATA_VERSION", INT),
-    ("VERSION_EPOCH", INT), ("VERSION_TXN_TYPE", S), ("PARTITION_KEY", S), ("PARTITION_VALUE", S),
-    ("DISTRIBUTION_KEY", S), ("BUCKETS", INT), ("REPLICATION_NUM", INT), ("STORAGE_MEDIUM", S), ("COOLDOWN_TIME", T),
-    ("LAST_CONSISTENCY_CHECK_TIME", T), ("IS_IN_MEMORY", BOOL), ("IS_TEMP", BOOL), ("DATA_SIZE", S),
-    ("ROW_COUNT", INT), ("ENABLE_DATACACHE", BOOL), ("AVG_CS", DOUBLE), ("P50_CS", DOUBLE),
-    ("MAX_CS", DOUBLE), ("STORAGE_PATH", S)]
+# Column types of the system tables (the names per release line come from `versions` where they differ).
+_PARTITIONS_META_TYPES = {
+    "PARTITION_ID": INT, "COMPACT_VERSION": INT, "VISIBLE_VERSION": INT, "VISIBLE_VERSION_TIME": T,
+    "NEXT_VERSION": INT, "DATA_VERSION": INT, "VERSION_EPOCH": INT, "BUCKETS": INT, "REPLICATION_NUM": INT,
+    "COOLDOWN_TIME": T, "LAST_CONSISTENCY_CHECK_TIME": T, "IS_IN_MEMORY": BOOL, "IS_TEMP": BOOL, "ROW_COUNT": INT,
+    "ENABLE_DATACACHE": BOOL, "AVG_CS": DOUBLE, "P50_CS": DOUBLE, "MAX_CS": DOUBLE, "STORAGE_SIZE": INT,
+    "TABLET_BALANCED": BOOL, "METADATA_SWITCH_VERSION": INT}
 TABLES = [
     ("TABLE_CATALOG", S), ("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("TABLE_TYPE", S), ("ENGINE", S),
     ("VERSION", INT), ("ROW_FORMAT", S), ("TABLE_ROWS", INT), ("AVG_ROW_LENGTH", INT), ("DATA_LENGTH", INT),
     ("MAX_DATA_LENGTH", INT), ("INDEX_LENGTH", INT), ("DATA_FREE", INT), ("AUTO_INCREMENT", INT), ("CREATE_TIME", T),
     ("UPDATE_TIME", T), ("CHECK_TIME", T), ("TABLE_COLLATION", S), ("CHECKSUM", INT), ("CREATE_OPTIONS", S),
     ("TABLE_COMMENT", S)]
-MATERIALIZED_VIEWS = [(name, INT if name == "TABLE_ROWS" else S) for name in [
-    "MATERIALIZED_VIEW_ID", "TABLE_SCHEMA", "TABLE_NAME", "REFRESH_TYPE", "IS_ACTIVE", "INACTIVE_REASON",
-    "PARTITION_TYPE", "TASK_ID", "TASK_NAME", "LAST_REFRESH_START_TIME", "LAST_REFRESH_FINISHED_TIME",
-    "LAST_REFRESH_DURATION", "LAST_REFRESH_STATE", "LAST_REFRESH_FORCE_REFRESH", "LAST_REFRESH_START_PARTITION",
-    "LAST_REFRESH_END_PARTITION", "LAST_REFRESH_BASE_REFRESH_PARTITIONS", "LAST_REFRESH_MV_REFRESH_PARTITIONS",
-    "LAST_REFRESH_ERROR_CODE", "LAST_REFRESH_ERROR_MESSAGE", "TABLE_ROWS", "MATERIALIZED_VIEW_DEFINITION",
-    "EXTRA_MESSAGE", "QUERY_REWRITE_STATUS", "CREATOR"]]
 SCHEMATA = [("CATALOG_NAME", S), ("SCHEMA_NAME", S), ("DEFAULT_CHARACTER_SET_NAME", S),
             ("DEFAULT_COLLATION_NAME", S), ("SQL_PATH", S)]
 COLUMNS = [("TABLE_CATALOG", S), ("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("COLUMN_NAME", S),
            ("ORDINAL_POSITION", INT), ("COLUMN_DEFAULT", S), ("IS_NULLABLE", S), ("DATA_TYPE", S),
-           ("COLUMN_TYPE", S), ("COLUMN_KEY", S), ("COLUMN_COMMENT", S)]
-
-
-def _ts(epoch: float | None):
-    return dt.datetime.fromtimestamp(int(epoch)) if epoch else None
-
-
-def _partitions_meta(cluster) -> list[list]:
-    rows = []
-    for db in cluster.catalog.databases.values():
-        for table in db.tables.values():
-            if not table.has_data:
-                continue
-            for p in table.partitions:
-                rows.append([db.name, table.name, p.name, p.id, 0, p.visible_version, _ts(p.visible_version_time),
-                             p.visible_version + 1, p.visible_version, 0, "TXN_NORMAL",
-                             ", ".join(table.partition_columns), _value(table, p),
-                             ", ".join(table.distribution_columns), len(p.tablet_ids),
-                             int(table.properties.get("replication_num", "3")), "HDD",
-                             dt.datetime(9999, 12, 31, 23, 59, 59), None, False, p.is_temp, byte_size(p.data_size),
-                             p.row_count, False, 0.0, 0.0, 0.0, ""])
-    return rows
-
-
-def _value(table, p) -> str:
-    from .show import range_text
-    return range_text(table, p)
-
-
-def _tables(cluster) -> list[list]:
-    rows = []
-    for db in cluster.catalog.databases.values():
-        for t in db.tables.values():
-            if t.kind == "MATERIALIZED_VIEW" and t.refresh == "ROLLUP":
-                continue
-            kind = "VIEW" if t.kind == "VIEW" else "BASE TABLE"
-            count = sum(p.row_count for p in t.partitions)
-            size = sum(p.data_size for p in t.partitions)
-            rows.append(["def", db.name, t.name, kind, "StarRocks" if kind != "VIEW" else None, None, None, count,
-                         size // count if count else 0, size, None, None, None, None, _ts(t.create_time), None,
-                         None, "utf8_general_ci", None, None, t.comment])
-    return rows
-
-
-def _mvs(cluster) -> list[list]:
-    rows = []
-    for db in cluster.catalog.databases.values():
-        for t in db.tables.values():
-            if t.kind == "MATERIALIZED_VIEW":
-                row = mv_row(db.name, t, sum(p.row_count for p in t.partitions))
-                row[20] = int(row[20])
-                rows.append(row)
-    return rows
-
-
-def _schemata(cluster) -> list[list]:
-    names = ["information_schema", *sorted(cluster.catalog.databases)]
-    return [["def", n, "utf8", "utf8_general_ci", None] for n in names]
-
-
-def _columns(cluster) -> list[list]:
-    rows = []
-    for db in cluster.catalog.databases.values():
-        for t in db.tables.values():
-            for i, c in enumerate(t.columns, start=1):
-                rows.append(["def", db.name, t.name, c.name, i, c.default, "YES" if c.nullable else "NO",
-                             c.sr_type.split("(")[0].lower(), c.sr_type.lower(),
-                             "PRI" if c.name in t.key_columns else "", c.comment])
-    return rows
-
-
+           ("CHARACTER_MAXIMUM_LENGTH", INT), ("CHARACTER_OCTET_LENGTH", INT), ("NUMERIC_PRECISION", INT),
+           ("NUMERIC_SCALE", INT), ("DATETIME_PRECISION", INT), ("CHARACTER_SET_NAME", S), ("COLLATION_NAME", S),
+           ("COLUMN_TYPE", S), ("COLUMN_KEY", S), ("EXTRA", S), ("PRIVILEGES", S), ("COLUMN_COMMENT", S),
+           ("COLUMN_SIZE", INT), ("DECIMAL_DIGITS", INT), ("GENERATION_EXPRESSION", S), ("SRS_ID", INT)]
 TABLES_CONFIG = [("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("TABLE_ENGINE", S), ("TABLE_MODEL", S),
                  ("PRIMARY_KEY", S), ("PARTITION_KEY", S), ("DISTRIBUTE_KEY", S), ("DISTRIBUTE_TYPE", S),
-                 ("DISTRIBUTE_BUCKET", INT), ("SORT_KEY", S), ("PROPERTIES", S), ("TABLE_ID", INT)]
+                 ("DISTRIBUTE_BUCKET", "INTEGER"), ("SORT_KEY", S), ("PROPERTIES", S), ("TABLE_ID", INT)]
 VIEWS = [("TABLE_CATALOG", S), ("TABLE_SCHEMA", S), ("TABLE_NAME", S), ("VIEW_DEFINITION", S),
          ("CHECK_OPTION", S), ("IS_UPDATABLE", S), ("DEFINER", S), ("SECURITY_TYPE", S),
          ("CHARACTER_SET_CLIENT", S), ("COLLATION_CONNECTION", S)]
 
 
-def _tables_config(cluster) -> list[list]:
-    import json
+def _line(cluster) -> tuple[int, int]:
+    return versions.release_line(cluster.options.version)
 
+
+def _ts(epoch: float | None):
+    """An epoch-seconds thrift time as the BE scanners show it: NULL when not positive."""
+    return dt.datetime.fromtimestamp(int(epoch)) if epoch and epoch > 0 else None
+
+
+def _tables_in_order(cluster):
+    """(db, table) of every table StarRocks lists: synchronous MVs are indexes of their base table, not tables."""
+    for db in cluster.catalog.databases.values():
+        for table in db.tables.values():
+            if table.kind == "MATERIALIZED_VIEW" and table.refresh == "ROLLUP":
+                continue
+            yield db, table
+
+
+def column_sql(column) -> str:
+    """`Column.toSql(null)` (= `Column.toString()`), which 3.4+ partitions_meta.PARTITION_KEY joins: the column's
+    name, type, explicit aggregate, nullability, default and comment."""
+    parts = [f"`{column.name}`", sqltypes.type_sql(sqltypes.parse_type(column.sr_type, column.agg))]
+    if column.agg:
+        parts.append(column.agg.upper())
+    parts.append("NULL" if column.nullable else "NOT NULL")
+    if column.auto_increment and column.default is None:
+        parts.append("AUTO_INCREMENT")
+    elif column.default is not None and column.default.upper() == "CURRENT_TIMESTAMP":
+        parts.append("DEFAULT CURRENT_TIMESTAMP")
+    elif column.default is not None:
+        escaped = column.default.replace("\\", "\\\\").replace('"', '\\"')
+        parts.append(f'DEFAULT "{escaped}"')
+    return " ".join(parts) + f' COMMENT "{column.comment or ""}"'
+
+
+def _partitions_meta(cluster) -> tuple[list[tuple[str, str]], list[list]]:
+    """`InformationSchemaDataSource.generatePartitionsMetaResponse` / `genPartitionMetaInfo` and
+    `schema_partitions_meta_scanner.cpp`: tables in table-id order, per table its partitions then its temporary
+    partitions, one row per physical partition; PARTITION_ID is the physical partition's id."""
+    line = _line(cluster)
+    names = versions.partitions_meta_columns(line)
+    bytes_size = versions.partitions_meta_data_size_is_bytes(line)
+    schema = [(n, INT if n == "DATA_SIZE" and bytes_size else _PARTITIONS_META_TYPES.get(n, S)) for n in names]
+    rows = []
+    tables = sorted((t.id, db.name, t) for db, t in _tables_in_order(cluster) if t.has_data)
+    for _, db_name, table in tables:
+        if line >= (3, 4):  # Joiner over Column objects: Column.toString
+            key = ", ".join(column_sql(table.column(c)) for c in table.partition_columns if table.column(c))
+        else:  # 3.3: PartitionsProcDir.findPartitionColNames
+            key = ", ".join(table.partition_columns)
+        distribution = ", ".join(table.distribution_columns) if table.distribution == "HASH" else "ALL KEY"
+        for p in [q for q in table.partitions if not q.is_temp] + [q for q in table.partitions if q.is_temp]:
+            size = p.data_size if bytes_size else byte_size(p.data_size)
+            values = {
+                "DB_NAME": db_name, "TABLE_NAME": table.name, "PARTITION_NAME": p.name,
+                "PARTITION_ID": getattr(p, "physical_id", 0) or p.id, "COMPACT_VERSION": 0,
+                "VISIBLE_VERSION": p.visible_version, "VISIBLE_VERSION_TIME": _ts(p.visible_version_time),
+                "NEXT_VERSION": p.visible_version + 1, "DATA_VERSION": p.visible_version, "VERSION_EPOCH": 0,
+                "VERSION_TXN_TYPE": "TXN_NORMAL", "PARTITION_KEY": key, "PARTITION_VALUE": range_text(table, p),
+                "DISTRIBUTION_KEY": distribution, "BUCKETS": len(p.tablet_ids),
+                "REPLICATION_NUM": int(table.properties.get("replication_num", "3")), "STORAGE_MEDIUM": "HDD",
+                # DataProperty.MAX_COOLDOWN_TIME_MS; getLastCheckTime() is 0 until a consistency check: NULL
+                "COOLDOWN_TIME": dt.datetime(9999, 12, 31, 23, 59, 59), "LAST_CONSISTENCY_CHECK_TIME": None,
+                "IS_IN_MEMORY": False, "IS_TEMP": p.is_temp, "DATA_SIZE": size, "ROW_COUNT": p.row_count,
+                # shared-nothing: the cloud-native fields are left unset (thrift defaults 0 / false / "")
+                "ENABLE_DATACACHE": False, "AVG_CS": 0.0, "P50_CS": 0.0, "MAX_CS": 0.0, "STORAGE_PATH": "",
+                "STORAGE_SIZE": p.data_size, "TABLET_BALANCED": True, "METADATA_SWITCH_VERSION": 0}
+            rows.append([values[n] for n in names])
+    return schema, rows
+
+
+def _tables(cluster) -> tuple[list, list[list]]:
+    """`InformationSchemaDataSource.generateTablesInfoResponse` (+ `genNormalTableInfo` / `genDefaultConfigInfo`) and
+    `schema_tables_scanner.cpp` (-1 -> NULL, times <= 0 -> NULL, unset strings -> "")."""
+    base_type = versions.base_table_type(_line(cluster))
+    rows = []
+    for db, t in _tables_in_order(cluster):
+        is_view = t.kind == "VIEW"
+        kind = "VIEW" if t.kind in ("VIEW", "MATERIALIZED_VIEW") else base_type  # Table.getMysqlType
+        if is_view:  # genDefaultConfigInfo
+            count = avg = size = update = None
+        else:
+            count = sum(p.row_count for p in t.partitions)
+            size = sum(p.data_size for p in t.partitions)
+            avg = size // count if count else 0
+            update = _ts(max((p.visible_version_time for p in t.partitions), default=0))
+        rows.append(["def", db.name, t.name, kind, "" if is_view else "StarRocks", None, "", count, avg, size,
+                     None, None, None, None, _ts(t.create_time), update, None, "utf8_general_ci", None, "",
+                     t.comment or ""])
+    return TABLES, rows
+
+
+def _mvs(cluster) -> tuple[list, list[list]]:
+    """`ShowMaterializedViewStatus.toThrift` rows, async and synchronous MVs, with the release line's columns."""
+    names = versions.materialized_views_columns(_line(cluster))
     rows = []
     for db in cluster.catalog.databases.values():
         for t in db.tables.values():
-            if not t.has_data:
-                continue
-            keys = ", ".join(f"`{k}`" for k in t.key_columns)
-            rows.append([db.name, t.name, "StarRocks" if t.kind == "OLAP" else "MATERIALIZED_VIEW", t.keys_type,
-                         keys, ", ".join(f"`{c}`" for c in t.partition_columns),
-                         ", ".join(f"`{c}`" for c in t.distribution_columns), t.distribution, t.buckets, keys,
-                         json.dumps({"replication_num": "3", **t.properties}), t.id])
-    return rows
+            if t.kind == "MATERIALIZED_VIEW":
+                row = mv_row(db.name, t, sum(p.row_count for p in t.partitions))
+                extra = [row[9], ""]  # LAST_REFRESH_PROCESS_TIME (the refresh start), LAST_REFRESH_JOB_ID
+                rows.append((row + extra)[:len(names)])
+    return [(n, S) for n in names], rows
 
 
-def _views(cluster) -> list[list]:
-    return [["def", db.name, t.name, t.query_sql, "NONE", "NO", "root@%", "", "utf8", "utf8_general_ci"]
-            for db in cluster.catalog.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
+def _schemata(cluster) -> tuple[list, list[list]]:
+    """`schema_schemata_scanner.cpp`: CATALOG_NAME "def", utf8 / utf8_general_ci, SQL_PATH NULL."""
+    names = ["information_schema", *sorted(cluster.catalog.databases)]
+    return SCHEMATA, [["def", n, "utf8", "utf8_general_ci", None] for n in names]
 
 
-SOURCES = {"tables_config": (TABLES_CONFIG, _tables_config), "views": (VIEWS, _views),
-           "partitions_meta": (PARTITIONS_META, _partitions_meta), "tables": (TABLES, _tables),
-           "materialized_views": (MATERIALIZED_VIEWS, _mvs), "schemata": (SCHEMATA, _schemata),
-           "columns": (COLUMNS, _columns)}
+_KEY_PREFIX = {"DUP_KEYS": "DUP", "AGG_KEYS": "AGG", "UNIQUE_KEYS": "UNI", "PRIMARY_KEYS": "PRI"}
+
+
+def _columns(cluster) -> tuple[list, list[list]]:
+    """`FrontendServiceImpl.setColumnDesc` over `table.getBaseSchema()` (base-index columns only: no rollup or
+    synchronous-MV columns) and `schema_columns_scanner.cpp`: TABLE_CATALOG NULL, COLUMN_KEY the first three
+    letters of the keys type for key columns of native tables, DATA_TYPE / COLUMN_TYPE from
+    `toMysqlDataTypeString` / `toMysqlColumnTypeString`, the size columns from `Type.getPrecision` /
+    `getColumnSize` / `getDecimalDigits`."""
+    rows = []
+    for db, t in _tables_in_order(cluster):
+        native = t.kind in ("OLAP", "MATERIALIZED_VIEW")
+        for i, c in enumerate(t.columns, start=1):
+            try:
+                sr_type = sqltypes.parse_type(c.sr_type, c.agg)
+            except sqltypes.InvalidType:  # a type the emulator's own statements made (CTAS of a DuckDB type)
+                sr_type = sqltypes.ScalarType("VARCHAR", sqltypes.DEFAULT_STRING_LENGTH)
+            sizes = sqltypes.columns_sizes(sr_type)
+            key = _KEY_PREFIX.get(t.keys_type, "") if native and c.name in t.key_columns else ""
+            rows.append([None, db.name, t.name, c.name, i, c.default, "YES" if c.nullable else "NO",
+                         sqltypes.mysql_data_type(sr_type), sizes["CHARACTER_MAXIMUM_LENGTH"],
+                         sizes["CHARACTER_OCTET_LENGTH"], sizes["NUMERIC_PRECISION"], sizes["NUMERIC_SCALE"], None,
+                         None, None, sqltypes.mysql_column_type(sr_type), key, "", "", c.comment or "",
+                         sizes["COLUMN_SIZE"], sizes["DECIMAL_DIGITS"], None, None])
+    return COLUMNS, rows
+
+
+def _tables_config(cluster) -> tuple[list, list[list]]:
+    """`InformationSchemaDataSource.generateTablesConfigResponse` / `genNormalTableConfigInfo`: every table; only
+    native tables and MVs get more than schema and name (the others keep thrift's "" and 0). TABLE_ENGINE is the
+    TableType name, TABLE_MODEL the KeysType name, PRIMARY_KEY only for PRIMARY/UNIQUE KEY tables."""
+    rows = []
+    for db, t in _tables_in_order(cluster):
+        if not t.has_data:
+            rows.append([db.name, t.name, "", "", "", "", "", "", 0, "", "", 0])
+            continue
+        keys = ", ".join(f"`{k}`" for k in t.key_columns)
+        primary = keys if t.keys_type in ("PRIMARY_KEYS", "UNIQUE_KEYS") else ""
+        distribute_key = ", ".join(f"`{c}`" for c in t.distribution_columns) if t.distribution == "HASH" else ""
+        rows.append([db.name, t.name, "OLAP" if t.kind == "OLAP" else "MATERIALIZED_VIEW", t.keys_type, primary,
+                     ", ".join(f"`{c}`" for c in t.partition_columns), distribute_key, t.distribution, t.buckets,
+                     keys, json.dumps({"replication_num": "3", **t.properties}, separators=(",", ":")), t.id])
+    return TABLES_CONFIG, rows
+
+
+def _views(cluster) -> tuple[list, list[list]]:
+    """`FrontendServiceImpl.listTableStatus` (type VIEW: `db.getViews()`, `ddl_sql` = the view's definition) and
+    `schema_views_scanner.cpp` ("def", "NONE", "NO", DEFINER and SECURITY_TYPE "", utf8, utf8_general_ci)."""
+    return VIEWS, [["def", db.name, t.name, t.query_sql, "NONE", "NO", "", "", "utf8", "utf8_general_ci"]
+                   for db in cluster.catalog.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
+
+
+SOURCES = {"tables_config": _tables_config, "views": _views, "partitions_meta": _partitions_meta,
+           "tables": _tables, "materialized_views": _mvs, "schemata": _schemata, "columns": _columns}
 
 
 def query(cluster, tree: exp.Expression):
@@ -156,11 +232,11 @@ def query(cluster, tree: exp.Expression):
                 if name not in SOURCES:
                     raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table "
                                         f"'information_schema.{table.name}'.")
-                schema, build = SOURCES[name]
-                rows = build(cluster)
+                schema, rows = SOURCES[name](cluster)
                 local = f"is_{name}"
-                con.execute(f"CREATE TABLE {local} (" + ", ".join(f'"{c}" {t}' for c, t in schema) + ")")
-                if rows:
+                con.execute(f"CREATE TABLE IF NOT EXISTS {local} (" +
+                            ", ".join(f'"{c}" {t}' for c, t in schema) + ")")
+                if rows and not con.execute(f"SELECT 1 FROM {local} LIMIT 1").fetchall():
                     marks = ", ".join("?" for _ in schema)
                     con.executemany(f"INSERT INTO {local} VALUES ({marks})", rows)
                 table.replace(exp.Table(this=exp.to_identifier(local),

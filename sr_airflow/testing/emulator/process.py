@@ -8,12 +8,14 @@ from pathlib import Path
 
 from sr_airflow.testing.servers import ServerProcess, free_port
 
+from .versions import DEFAULT_VERSION
+
 
 class EmulatorServer(ServerProcess):
     """`python -m sr_airflow.testing.emulator` on 127.0.0.1 with its own data directory."""
 
     def __init__(self, data_dir: str | Path | None = None, *, port: int | None = None, password: str = "",
-                 version: str = "3.5.2", commit: str = "e5a1b2c", s3_endpoint: str | None = None,
+                 version: str = DEFAULT_VERSION, commit: str = "e5a1b2c", s3_endpoint: str | None = None,
                  min_phase_seconds: float = 0.3,
                  throughput_mbps: float = 200.0, query_log: str | Path | None = None,
                  gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None, **kwargs):

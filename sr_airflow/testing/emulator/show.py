@@ -5,7 +5,7 @@ from __future__ import annotations
 import fnmatch
 import re
 
-from . import ddl, sqltypes
+from . import ddl, sqltypes, versions
 from .catalog import Table
 from .dml import refresh_stats
 from .errors import EmulatorError
@@ -13,18 +13,15 @@ from .layout import format_time
 from .statements import parse_show_snapshot_where
 from .tokens import Cursor
 
-PARTITION_COLUMNS = ["PartitionId", "PartitionName", "VisibleVersion", "VisibleVersionTime", "VisibleVersionHash",
-                     "State", "PartitionKey", "Range", "DistributionKey", "Buckets", "ReplicationNum",
-                     "StorageMedium", "CooldownTime", "LastConsistencyCheckTime", "DataSize", "IsInMemory",
-                     "RowCount", "DataVersion", "VersionEpoch", "VersionTxnType"]
+# The newest release line's titles (`versions` has every line's); kept as names for callers of this module.
+PARTITION_COLUMNS = versions.partitions_titles(versions.NEWEST, list_partitioned=False)
 MV_COLUMNS = ["id", "database_name", "name", "refresh_type", "is_active", "inactive_reason", "partition_type",
               "task_id", "task_name", "last_refresh_start_time", "last_refresh_finished_time",
               "last_refresh_duration", "last_refresh_state", "last_refresh_force_refresh",
               "last_refresh_start_partition", "last_refresh_end_partition", "last_refresh_base_refresh_partitions",
               "last_refresh_mv_refresh_partitions", "last_refresh_error_code", "last_refresh_error_message", "rows",
               "text", "extra_message", "query_rewrite_status", "creator"]
-FRONTEND_COLUMNS = ["Name", "IP", "EditLogPort", "HttpPort", "QueryPort", "RpcPort", "Role", "ClusterId", "Join",
-                    "Alive", "ReplayedJournalId", "LastHeartbeat", "IsHelper", "ErrMsg", "StartTime", "Version"]
+FRONTEND_COLUMNS = versions.frontends_titles(versions.NEWEST)
 BACKEND_COLUMNS = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime",
                    "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum",
                    "DataUsedCapacity", "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg",
@@ -86,6 +83,19 @@ def mv_row(db_name: str, mv: Table, rows: int) -> list:
             "VALID" if mv.is_active else "INVALID", "'root'@'%'"]
 
 
+def _partition_order(table: Table, partition) -> tuple:
+    """`PartitionsProcDir.getPartitionInfos`: range partitions in ascending range order
+    (`RangePartitionInfo.getSortedRangeMap`), the others in the table's partition order (by id)."""
+    if table.partition_type in ("RANGE", "EXPR") and table.partition_function and partition.lower is not None:
+        col = table.column(table.partition_columns[0])
+        return (1, sqltypes.python_value(partition.lower[0], col.sr_type), partition.id)
+    if table.partition_type == "RANGE" and table.partition_columns:
+        col = table.column(table.partition_columns[0])
+        lower = (1, sqltypes.python_value(partition.lower[0], col.sr_type)) if partition.lower else (0, 0)
+        return (*lower, partition.id)
+    return (0, 0, partition.id)
+
+
 class Show:
     def __init__(self, frontend):
         self.fe = frontend
@@ -104,7 +114,9 @@ class Show:
             for table in sorted(db.tables.values(), key=lambda t: t.name):
                 if table.kind == "MATERIALIZED_VIEW" and table.refresh == "ROLLUP":
                     continue
-                rows.append([table.name, "VIEW" if table.kind == "VIEW" else "BASE TABLE"])
+                # Table.getMysqlType (VIEW for views and MVs; a base table's word depends on the release line)
+                rows.append([table.name, "VIEW" if table.kind in ("VIEW", "MATERIALIZED_VIEW") else
+                             versions.base_table_type(versions.release_line(self.cluster.options.version))])
             rows = self._like(cur, rows)
             title = f"Tables_in_{db.name}"
             return (rows, [title, "Table_type"]) if full else ([r[:1] for r in rows], [title])
@@ -139,7 +151,9 @@ class Show:
                      for c in sorted(self.catalog.catalogs.values(), key=lambda c: c.name)]
             return rows, ["Catalog", "Type", "Comment"]
         if cur.accept("FRONTENDS"):
-            return [self._frontend_row()], FRONTEND_COLUMNS
+            titles = versions.frontends_titles(versions.release_line(self.cluster.options.version))
+            row = self._frontend_row()
+            return [(["1"] + row) if titles[0] == "Id" else row], titles  # Id: Frontend.getFid
         if cur.accept("BACKENDS"):
             return [self._backend_row()], BACKEND_COLUMNS
         if cur.accept("REPOSITORIES"):
@@ -230,21 +244,30 @@ class Show:
         return [[table.name, ddl.create_table_sql(table)]], ["Table", "Create Table"]
 
     def _partitions(self, cur: Cursor, session, temporary: bool):
+        """`PartitionsProcDir.getOlapPartitionInfo` (shared-nothing): PartitionId is the physical partition's id,
+        titles and columns as the release line has them (`versions.partitions_titles`)."""
         db, table = self.fe._table(cur.qualified(), session, ("OLAP", "MATERIALIZED_VIEW"))
         with self.cluster.lock:
             refresh_stats(self.cluster.store, table)
+        line = versions.release_line(self.cluster.options.version)
+        is_list = table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function)
+        columns = versions.partitions_titles(line, is_list)
         rows = []
-        for p in sorted(table.partitions, key=lambda p: p.id):
+        for p in sorted(table.partitions, key=lambda p: _partition_order(table, p)):
             if p.is_temp != temporary:
                 continue
-            rows.append([str(p.id), p.name, str(p.visible_version), format_time(p.visible_version_time), "0",
-                         "NORMAL", ", ".join(table.partition_columns), range_text(table, p),
-                         ", ".join(table.distribution_columns) or "ALL", str(len(p.tablet_ids)),
-                         table.properties.get("replication_num", "3"), "HDD", "9999-12-31 23:59:59", None,
-                         byte_size(p.data_size), "false", str(p.row_count), str(p.visible_version), "0", "TXN_NORMAL"])
-        columns = list(PARTITION_COLUMNS)
-        if table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function):
-            columns[7] = "List"
+            values = {
+                "PartitionId": str(getattr(p, "physical_id", 0) or p.id), "PartitionName": p.name,
+                "VisibleVersion": str(p.visible_version), "VisibleVersionTime": format_time(p.visible_version_time),
+                "VisibleVersionHash": "0", "State": "NORMAL", "PartitionKey": ", ".join(table.partition_columns),
+                "Range": range_text(table, p), "List": range_text(table, p),
+                "DistributionKey": ", ".join(table.distribution_columns) if table.distribution == "HASH" else "ALL KEY",
+                "Buckets": str(len(p.tablet_ids)), "ReplicationNum": table.properties.get("replication_num", "3"),
+                "StorageMedium": "HDD", "CooldownTime": "9999-12-31 23:59:59", "LastConsistencyCheckTime": None,
+                "DataSize": byte_size(p.data_size), "StorageSize": byte_size(p.data_size), "IsInMemory": "false",
+                "RowCount": str(p.row_count), "DataVersion": str(p.visible_version), "VersionEpoch": "0",
+                "VersionTxnType": "TXN_NORMAL", "TabletBalanced": "true"}
+            rows.append([values[c] for c in columns])
         if cur.accept("WHERE"):
             cur.identifier()
             cur.expect("=")

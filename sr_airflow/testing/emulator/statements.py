@@ -131,19 +131,50 @@ def _catalogs(cur: Cursor) -> tuple[tuple[CatalogRef, ...], bool]:
     return (), False
 
 
-def _on_clause(cur: Cursor) -> tuple[tuple[ObjectRef, ...], bool]:
+# Reserved words of 3.3's StarRocks.g4 (1a2f1f5d75) that can start a 3.4+ object description; the other words
+# (TABLES, VIEW, VIEWS, FUNCTIONS, MATERIALIZED) are in its `nonReserved` list, so 3.3 reads them as a table name.
+_RESERVED_33 = {"ALL", "TABLE", "FUNCTION", "DATABASE"}
+
+
+def _legacy_object(cur: Cursor, is_backup: bool) -> ObjectRef:
+    """3.3's `tableDesc` (BACKUP: qualifiedName partitionNames?) and `restoreTableDesc` (RESTORE: ... (AS id)?)."""
+    token = cur.peek()
+    if token is not None and token.kind == "word" and token.upper in _RESERVED_33:
+        cur.fail("a legal identifier")
+    name = cur.qualified()[-1]
+    partitions: tuple[str, ...] = ()
+    temporary = False
+    if cur.at("PARTITION") or cur.at("PARTITIONS") or cur.at("TEMPORARY"):
+        partitions, temporary = _partition_names(cur)
+    alias = cur.identifier() if not is_backup and cur.accept("AS") else None
+    return ObjectRef("TABLE", name, partitions, temporary, alias)
+
+
+def _on_clause(cur: Cursor, legacy: bool = False, is_backup: bool = True) -> tuple[tuple[ObjectRef, ...], bool]:
     if not cur.accept("ON"):
         return (), False
     cur.expect("(")
-    objects = [_object(cur)]
+    read = (lambda: _legacy_object(cur, is_backup)) if legacy else (lambda: _object(cur))
+    objects = [read()]
     while cur.accept(","):
-        objects.append(_object(cur))
+        objects.append(read())
     cur.expect(")")
     return tuple(objects), True
 
 
-def parse_backup(cur: Cursor) -> BackupRestoreStmt:
-    """After BACKUP."""
+def parse_backup(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
+    """After BACKUP. `legacy`: the 3.3 grammar (`versions.has_object_backup_syntax`), where only
+    `BACKUP SNAPSHOT db.l TO r [ON (t [PARTITION (..)], ...)] [PROPERTIES (..)]` parses."""
+    if legacy:
+        cur.expect("SNAPSHOT")
+        parts = cur.qualified()
+        cur.expect("TO")
+        repo = cur.identifier()
+        objects, has_on = _on_clause(cur, legacy=True)
+        props = cur.properties() if cur.accept("PROPERTIES") else {}
+        cur.end()
+        return BackupRestoreStmt(True, parts[-2] if len(parts) > 1 else None, None, parts[-1], repo, objects,
+                                 has_on, props)
     catalogs, all_catalogs = _catalogs(cur)
     db = cur.identifier() if cur.accept("DATABASE") else None
     cur.expect("SNAPSHOT")
@@ -167,12 +198,19 @@ def parse_backup(cur: Cursor) -> BackupRestoreStmt:
                              catalogs, all_catalogs)
 
 
-def parse_restore(cur: Cursor) -> BackupRestoreStmt:
-    """After RESTORE."""
+def parse_restore(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
+    """After RESTORE. `legacy`: the 3.3 grammar, `RESTORE SNAPSHOT db.l FROM r [ON (t [PARTITION (..)] [AS a],
+    ...)] [PROPERTIES (..)]` only."""
     cur.expect("SNAPSHOT")
     parts = cur.qualified()
     cur.expect("FROM")
     repo = cur.identifier()
+    if legacy:
+        objects, has_on = _on_clause(cur, legacy=True, is_backup=False)
+        props = cur.properties() if cur.accept("PROPERTIES") else {}
+        cur.end()
+        return BackupRestoreStmt(False, parts[-2] if len(parts) > 1 else None, None, parts[-1], repo, objects,
+                                 has_on, props)
     catalogs, all_catalogs = _catalogs(cur)
     db = new_db = None
     if cur.accept("DATABASE"):
@@ -210,14 +248,16 @@ def parse_create_repository(cur: Cursor, read_only: bool) -> CreateRepositoryStm
     return CreateRepositoryStmt(name, read_only, broker, location, props)
 
 
-def parse_show_snapshot_where(cur: Cursor) -> tuple[list[str] | None, str | None]:
-    """(snapshot names or None, timestamp or None) from SHOW SNAPSHOT ON repo [WHERE ...]."""
+def parse_show_snapshot_where(cur: Cursor) -> tuple[str | list[str] | None, str | None]:
+    """(snapshot names or None, timestamp or None) from SHOW SNAPSHOT ON repo [WHERE ...]: `SNAPSHOT = 'x'` gives
+    the name as a str (StarRocks then reads that snapshot without listing the repository), `SNAPSHOT IN (..)` a
+    list (a filter on the listing)."""
     if cur.done():
         return None, None
     cur.expect("WHERE")
     error = EmulatorError("Getting analyzing error. Detail message: Where clause should looks like: SNAPSHOT = "
                           "'your_snapshot_name' [AND TIMESTAMP = '2018-04-18-19-19-10'].")
-    names: list[str] | None = None
+    names: str | list[str] | None = None
     timestamp = None
     try:
         while True:
@@ -230,7 +270,7 @@ def parse_show_snapshot_where(cur: Cursor) -> tuple[list[str] | None, str | None
                 cur.expect(")")
             elif key == "SNAPSHOT":
                 cur.expect("=")
-                names = [cur.string()]
+                names = cur.string()
             elif key == "TIMESTAMP":
                 cur.expect("=")
                 timestamp = cur.string()

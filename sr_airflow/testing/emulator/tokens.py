@@ -32,13 +32,35 @@ class Token:
         return self.text.upper() if self.kind == "word" else ""
 
 
+# AstBuilder.escapeBackSlash (identical at the 3.3, 3.4, 3.5 and 4.0 branch points): MySQL's escapes. `\%` and
+# `\_` keep their backslash (LIKE wildcards stay escaped); any other escaped character stands for itself.
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "b": "\b", "0": "\0", "Z": "\x1a", "%": "\\%", "_": "\\_"}
+
+
+def unescape_string(body: str, quote: str) -> str:
+    """The value of a quoted string literal's body, as `AstBuilder.visitString` computes it: the doubled quote of
+    the literal's own kind becomes one quote first, then `escapeBackSlash` decodes the backslash escapes."""
+    body = body.replace(quote * 2, quote)
+    out = []
+    i = 0
+    while i < len(body):
+        char = body[i]
+        if char == "\\" and i + 1 < len(body):
+            following = body[i + 1]
+            out.append(_ESCAPES.get(following, following))
+            i += 2
+        else:
+            out.append(char)
+            i += 1
+    return "".join(out)
+
+
 def _unquote(raw: str) -> str:
     quote = raw[0]
     body = raw[1:-1]
     if quote == "`":
         return body.replace("``", "`")
-    body = body.replace(quote * 2, quote)
-    return re.sub(r"\\(.)", lambda m: {"n": "\n", "t": "\t", "0": "\0"}.get(m.group(1), m.group(1)), body)
+    return unescape_string(body, quote)
 
 
 def tokenize(sql: str) -> list[Token]:
