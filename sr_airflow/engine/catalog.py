@@ -44,9 +44,15 @@ class EntryStatus(StrEnum):
         return self is EntryStatus.OK
 
 
+PhysicalPartitions = tuple[tuple[int | None, int | None], ...]
+
+
 @dataclass(frozen=True, slots=True)
 class PartitionRecord:
-    """A partition held by a snapshot; ``version`` is from the job info; rows and size from partitions_meta."""
+    """A partition held by a snapshot, as its job info records it: ``partition_id`` the logical id, ``version``
+    the default physical partition's visible version, ``physical_partitions`` the ``(physical id, version)`` of
+    each physical partition (``JobInfo``'s ``PartitionInfo.physical_partitions``; empty in entries written before
+    they were recorded). Rows and size come from partitions_meta."""
 
     table: str
     partition: str
@@ -55,6 +61,7 @@ class PartitionRecord:
     row_count: int | None = None
     data_size: int | None = None
     table_id: int | None = None
+    physical_partitions: PhysicalPartitions = ()
 
     @property
     def key(self) -> tuple[str, str]:
@@ -63,44 +70,61 @@ class PartitionRecord:
 
 NULL_INT = -(2**63)  # None in a PartitionRecords integer column (no partition id, version or size is this low)
 _INT_FIELDS = ("partition_id", "version", "row_count", "data_size", "table_id")
+# A held version that equals nothing: a partition recorded without its version is always backed up again.
+UNKNOWN_VERSION = object()
 
 
 class PartitionRecords(Sequence[PartitionRecord]):
     """The partitions one snapshot holds, kept by column: table and partition names dictionary-encoded, the
     integers in ``array('q')`` (``NULL_INT`` for None). A full snapshot of a million partitions takes about
-    50 MB this way instead of a Python object per partition. Reads as an immutable sequence of
-    ``PartitionRecord`` (built on access); ``tables`` and ``versions_of`` serve the planner without building any.
+    60 MB this way instead of a Python object per partition. Reads as an immutable sequence of
+    ``PartitionRecord`` (built on access); ``tables`` and ``match_keys_of`` serve the planner without building any.
+
+    Physical partitions: the common one, a partition with one physical partition at the partition's version, is
+    kept as one id in the ``physical_id`` column; any other (several physical partitions) in a small dict by
+    position; ``NULL_INT`` and no dict entry means none recorded.
     """
 
-    __slots__ = ("_tables", "_table_codes", "_names", "_name_codes", "_ints", "_spans")
+    __slots__ = ("_tables", "_table_codes", "_names", "_name_codes", "_ints", "_physical_id", "_physical_other",
+                 "_spans")
 
     def __init__(self, records: Iterable[PartitionRecord] = ()):
         tables: dict[str, int] = {}
         names: dict[str, int] = {}
-        table_codes, name_codes = array("i"), array("i")
+        table_codes, name_codes, physical_id = array("i"), array("i"), array("q")
+        other: dict[int, PhysicalPartitions] = {}
         ints = tuple(array("q") for _ in _INT_FIELDS)
-        for r in records:
+        for position, r in enumerate(records):
             table_codes.append(tables.setdefault(r.table, len(tables)))
             name_codes.append(names.setdefault(r.partition, len(names)))
             for column, value in zip(ints, (r.partition_id, r.version, r.row_count, r.data_size, r.table_id),
                                      strict=True):
                 column.append(NULL_INT if value is None else value)
-        self._set(tuple(tables), table_codes, tuple(names), name_codes, ints)
+            physical_id.append(_compact_physical_id(r.physical_partitions, r.version))
+            if physical_id[-1] == NULL_INT and r.physical_partitions:
+                other[position] = tuple(r.physical_partitions)
+        self._set(tuple(tables), table_codes, tuple(names), name_codes, ints, physical_id, other)
 
     @classmethod
     def from_columns(cls, tables: Sequence[str], table_codes: array, names: Sequence[str], name_codes: array,
-                     ints: Sequence[array]) -> PartitionRecords:
+                     ints: Sequence[array], physical_id: array | None = None,
+                     physical_other: Mapping[int, PhysicalPartitions] | None = None) -> PartitionRecords:
         """Built straight from columns (the catalog's Parquet reader): codes index ``tables`` / ``names``;
-        ``ints`` are the ``array('q')`` columns partition_id, version, row_count, data_size, table_id."""
-        if len(ints) != len(_INT_FIELDS) or any(len(c) != len(table_codes) for c in (name_codes, *ints)):
+        ``ints`` are the ``array('q')`` columns partition_id, version, row_count, data_size, table_id;
+        ``physical_id`` the single physical id of each partition (``NULL_INT``: see ``physical_other``, which
+        holds the partitions recorded otherwise by position; both None: no physical partitions recorded)."""
+        if physical_id is None:
+            physical_id = array("q", [NULL_INT]) * len(table_codes)
+        if len(ints) != len(_INT_FIELDS) or any(len(c) != len(table_codes) for c in (name_codes, physical_id, *ints)):
             raise InvalidArgumentError("partition columns must all have one value per partition.")
         self = cls.__new__(cls)
-        self._set(tuple(tables), table_codes, tuple(names), name_codes, tuple(ints))
+        self._set(tuple(tables), table_codes, tuple(names), name_codes, tuple(ints), physical_id,
+                  dict(physical_other or {}))
         return self
 
-    def _set(self, tables, table_codes, names, name_codes, ints) -> None:
+    def _set(self, tables, table_codes, names, name_codes, ints, physical_id, physical_other) -> None:
         self._tables, self._table_codes, self._names, self._name_codes = tables, table_codes, names, name_codes
-        self._ints = ints
+        self._ints, self._physical_id, self._physical_other = ints, physical_id, physical_other
         self._spans: dict[str, range | array] | None = None
 
     def __len__(self) -> int:
@@ -108,15 +132,23 @@ class PartitionRecords(Sequence[PartitionRecord]):
 
     def __iter__(self) -> Iterator[PartitionRecord]:
         tables, names = self._tables, self._names
-        for tc, nc, *ints in zip(self._table_codes, self._name_codes, *self._ints, strict=True):
-            yield PartitionRecord(tables[tc], names[nc], *[None if v == NULL_INT else v for v in ints])
+        for i, (tc, nc, *ints) in enumerate(zip(self._table_codes, self._name_codes, *self._ints, strict=True)):
+            ints = [None if v == NULL_INT else v for v in ints]
+            yield PartitionRecord(tables[tc], names[nc], *ints, physical_partitions=self._physical(i, ints[1]))
 
     def __getitem__(self, index):
         if isinstance(index, slice):
             return tuple(self)[index]
         i = range(len(self))[index]
         ints = [None if c[i] == NULL_INT else c[i] for c in self._ints]
-        return PartitionRecord(self._tables[self._table_codes[i]], self._names[self._name_codes[i]], *ints)
+        return PartitionRecord(self._tables[self._table_codes[i]], self._names[self._name_codes[i]], *ints,
+                               physical_partitions=self._physical(i, ints[1]))
+
+    def _physical(self, i: int, version: int | None) -> PhysicalPartitions:
+        single = self._physical_id[i]
+        if single != NULL_INT:
+            return ((single, version),)
+        return self._physical_other.get(i, ())
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PartitionRecords | tuple | list):
@@ -150,28 +182,55 @@ class PartitionRecords(Sequence[PartitionRecord]):
         """The tables this snapshot holds partitions of."""
         return set(self._table_spans())
 
-    def versions_of(self, table: str, missing_version: Any = None) -> Iterator[tuple[str, tuple[Any, Any]]]:
-        """``(partition, (partition_id, version))`` for each record of ``table``, in order; a version recorded
-        as None reads as ``missing_version``."""
+    def match_keys_of(self, table: str) -> Iterator[tuple[str, Any]]:
+        """``(partition, key)`` for each record of ``table``, in order, where ``key`` is what a partitions_meta
+        row of that partition must show for the partition to be unchanged (the planner's rule, docs/catalog.md):
+
+        - one physical partition: the pair ``(physical id, version)``, equal to a row's
+          ``(PARTITION_ID, VISIBLE_VERSION)``;
+        - several: a frozenset of such pairs, equal to the set of the partition's rows;
+        - none recorded (entries written before physical partitions were): ``(partition_id, version)``.
+
+        A version recorded as None reads as ``UNKNOWN_VERSION``, which equals nothing."""
         span = self._table_spans().get(table)
         if span is None:
             return iter(())
-        id_column, version_column = self._ints[0], self._ints[1]
+        columns = (self._name_codes, self._physical_id, self._ints[0], self._ints[1])
         if isinstance(span, range):
-            codes, ids, versions = (c[span.start:span.stop] for c in (self._name_codes, id_column, version_column))
+            codes, physical, ids, versions = (c[span.start:span.stop] for c in columns)
+            positions: Sequence[int] = span
         else:
-            codes, ids, versions = ([c[i] for i in span] for c in (self._name_codes, id_column, version_column))
-        if NULL_INT in ids:
-            ids = [None if v == NULL_INT else v for v in ids]
+            codes, physical, ids, versions = ([c[i] for i in span] for c in columns)
+            positions = span
         if NULL_INT in versions:
-            versions = [missing_version if v == NULL_INT else v for v in versions]
-        return zip(map(self._names.__getitem__, codes), zip(ids, versions, strict=True), strict=True)
+            versions = [UNKNOWN_VERSION if v == NULL_INT else v for v in versions]
+        names = map(self._names.__getitem__, codes)
+        if NULL_INT not in physical:
+            return zip(names, zip(physical, versions, strict=True), strict=True)
+        keys = []
+        for position, single, logical, version in zip(positions, physical, ids, versions, strict=True):
+            if single != NULL_INT:
+                keys.append((single, version))
+            elif position in self._physical_other:
+                keys.append(frozenset((p, UNKNOWN_VERSION if v is None else v)
+                                      for p, v in self._physical_other[position]))
+            else:
+                keys.append((None if logical == NULL_INT else logical, version))
+        return zip(names, keys, strict=True)
 
     def columns(self) -> dict[str, Any]:
-        """The raw columns (for the catalog's Parquet writer): ``tables``/``names`` with their code arrays, and
-        the integer arrays by field name (``NULL_INT`` for None)."""
+        """The raw columns (for the catalog's Parquet writer): ``tables``/``names`` with their code arrays, the
+        integer arrays by field name (``NULL_INT`` for None), ``physical_id`` and ``physical_other``."""
         return {"tables": self._tables, "table_codes": self._table_codes, "names": self._names,
-                "name_codes": self._name_codes, **dict(zip(_INT_FIELDS, self._ints, strict=True))}
+                "name_codes": self._name_codes, **dict(zip(_INT_FIELDS, self._ints, strict=True)),
+                "physical_id": self._physical_id, "physical_other": MappingProxyType(self._physical_other)}
+
+
+def _compact_physical_id(physical: PhysicalPartitions, version: int | None) -> int:
+    """The one physical id when ``physical`` is one partition at ``version`` (the common case), else NULL_INT."""
+    if len(physical) == 1 and physical[0][0] is not None and physical[0][1] == version:
+        return physical[0][0]
+    return NULL_INT
 
 
 @dataclass(frozen=True)
@@ -269,7 +328,8 @@ def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKin
         raise InvalidArgumentError(f"snapshot {job_info.label!r} backup_result is {job_info.backup_result!r}.")
     stats = partition_stats or {}
     records = PartitionRecords(
-        PartitionRecord(t.name, p.name, p.id, p.version, *stats.get((t.name, p.name), (None, None)), table_id=t.id)
+        PartitionRecord(t.name, p.name, p.id, p.version, *stats.get((t.name, p.name), (None, None)), table_id=t.id,
+                        physical_partitions=p.physical_partitions)
         for t in job_info.tables for p in t.partitions
     )
     moment = now or datetime.now(UTC)

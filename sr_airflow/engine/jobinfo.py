@@ -27,13 +27,30 @@ class IndexInfo:
 
 @dataclass(frozen=True)
 class PartitionInfo:
-    """One partition as the snapshot holds it: ``version`` is the visible version at backup time."""
+    """One partition as the snapshot holds it: ``id`` is the logical partition id and ``version`` the visible
+    version of its default physical partition at backup time; ``sub_partitions`` are its physical partitions
+    (``subPartitions``, keyed by physical id; each named here by that id)."""
 
     name: str
     id: int | None
     version: int | None
     indexes: tuple[IndexInfo, ...] = ()
     sub_partitions: tuple[PartitionInfo, ...] = ()
+
+    @property
+    def physical_partitions(self) -> tuple[tuple[int | None, int | None], ...]:
+        """``(physical id, visible version)`` of each physical partition, sorted by id.
+
+        ``BackupJobInfo.fromCatalog`` at 3.4 afccab88 / 3.5 e223275f78 writes every physical partition under
+        ``subPartitions`` (since #50598 the first one has its own id, ``LocalMetastore``: ``getNextId()``). At 3.3
+        1a2f1f5d75 a partition with one physical partition gets no ``subPartitions`` entry: the partition is its
+        own physical partition (``Partition implements PhysicalPartition``), with the logical id. Partitions
+        upgraded to 3.4 keep that id for their default physical partition (``Partition.gsonPostProcess``).
+        """
+        if self.sub_partitions:
+            return tuple(sorted(((p.id, p.version) for p in self.sub_partitions),
+                                key=lambda pair: (pair[0] is None, pair[0] or 0)))
+        return ((self.id, self.version),)
 
 
 @dataclass(frozen=True)
@@ -121,8 +138,7 @@ def _table(name: str, body: Any) -> TableInfo:
 
 def _partition(name: str, body: Any) -> PartitionInfo:
     body = body if isinstance(body, dict) else {}
-    subs = tuple(_partition(str(sb.get("name", sn)) if isinstance(sb, dict) else sn, sb)
-                 for sn, sb in _items(body.get("subPartitions") or {}))
+    subs = tuple(_partition(sn, sb) for sn, sb in _items(body.get("subPartitions") or {}))
     return PartitionInfo(name=name, id=_int(body.get("id")), version=_int(body.get("version")),
                          indexes=tuple(_index(n, b) for n, b in _items(body.get("indexes") or {})),
                          sub_partitions=subs)

@@ -1,7 +1,9 @@
 """Incremental planning: from the catalog and one ``information_schema.partitions_meta`` query, what to back up.
 
-A partition goes into the next incremental when its visible version (or its id) differs from the version recorded
-in the snapshot that last held it (read from that snapshot's job info, not from a clock), or when it is new.
+A partition goes into the next incremental when its physical partitions — the ``(PARTITION_ID, VISIBLE_VERSION)``
+rows partitions_meta shows for it — differ from the physical partitions recorded in the job info of the snapshot
+that last held it (``subPartitions``: physical id and version; read from the job info, not from a clock), or when
+it is new. The rule and why it matches physical ids, not the job info's logical ``id``: docs/catalog.md.
 Tables and partitions that the chain holds but the database no longer has become tombstones. A policy forces a
 full backup when there is no good base, after N incrementals, or when the chain's full is older than D days.
 """
@@ -148,8 +150,14 @@ class BackupPlan:
             ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables))
 
     def partition_stats(self) -> dict[tuple[str, str], tuple[int | None, int | None]]:
-        """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``."""
-        return {p.key: (p.row_count, p.data_size) for p in self.partitions}
+        """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``: summed over the partition's
+        physical partitions (partitions_meta has a row for each)."""
+        stats: dict[tuple[str, str], tuple[int | None, int | None]] = {}
+        for p in self.partitions:
+            rows, size = stats.get(p.key, (0, 0))
+            stats[p.key] = (None if rows is None or p.row_count is None else rows + p.row_count,
+                            None if size is None or p.data_size is None else size + p.data_size)
+        return stats
 
 
 def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]] |
@@ -197,11 +205,11 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
                                                 map(access.id_version, group))))
         else:
             suspects = group
-        table_changed = [s for s in access.states(suspects) if held.get(s.partition) != (s.partition_id, s.version)]
+        table_changed = _changed_rows(access.states(suspects), held, group, access, len(names))
         if table_changed:
             changed += table_changed
-            parts = [s.partition for s in table_changed]
-            plans.append(TablePlan(table, tuple(sorted(parts)), set(parts) == names))
+            parts = {s.partition for s in table_changed}
+            plans.append(TablePlan(table, tuple(sorted(parts)), parts == names))
         tombstones += (Tombstone(table, p) for p in held.keys() - names)
     dropped = sorted(t for t in chain.tables() if t not in current and in_scope(t) and chain.held(t))
     tombstones = [Tombstone(t) for t in dropped] + sorted(tombstones, key=lambda t: (t.table, t.partition or ""))
@@ -211,8 +219,29 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
                       tuple(tombstones), reason, tuple(changed), temp_tables, requested)
 
 
-# A held version that equals nothing: a partition recorded without its version is always backed up again.
-_UNKNOWN_VERSION = object()
+def _changed_rows(suspects: list[PartitionState], held: dict[str, Any], group: list, access: _RowAccess,
+                  partitions: int) -> list[PartitionState]:
+    """The rows of the partitions that changed, among a table's ``suspects`` (rows not equal to their partition's
+    held key). A partition held with several physical partitions is unchanged when its rows, as a set, equal the
+    held set; a partition that changed brings all its rows (one per physical partition)."""
+    names = set()
+    several: dict[str, list[PartitionState]] = {}
+    for state in suspects:
+        key = held.get(state.partition)
+        if isinstance(key, frozenset):
+            several.setdefault(state.partition, []).append(state)
+        elif key != (state.partition_id, state.version):
+            names.add(state.partition)
+    for name, states in several.items():
+        if {(s.partition_id, s.version) for s in states} != held[name] or len(states) != len(held[name]):
+            names.add(name)
+    if not names:
+        return []
+    if len(group) == partitions and not several:  # one row per partition: the changed suspects are the rows
+        return [s for s in suspects if s.partition in names]
+    return access.states([r for r in group if access.partition(r) in names])
+
+
 # IS_TEMP values that certainly mean "not temporary" (anything else goes through _truthy).
 _NOT_TEMP = frozenset({None, 0, "", "0", "false", "False", "FALSE"})
 
@@ -292,16 +321,17 @@ class _HeldChain:
                 by_table.setdefault(tomb.table, []).append(tomb.partition)
             self.tombstones.append(by_table)
 
-    def held(self, table: str) -> dict[str, tuple[Any, Any]]:
-        """Partition -> (partition_id, version) of ``table`` after applying the chain (tombstones included)."""
-        held: dict[str, tuple[Any, Any]] = {}
+    def held(self, table: str) -> dict[str, Any]:
+        """Partition -> its match key (``PartitionRecords.match_keys_of``) of ``table`` after applying the chain
+        (tombstones included)."""
+        held: dict[str, Any] = {}
         for entry, tombstones in zip(self.chain, self.tombstones, strict=True):
             for partition in tombstones.get(table, ()):
                 if partition is None:
                     held.clear()
                 else:
                     held.pop(partition, None)
-            held.update(entry.partitions.versions_of(table, missing_version=_UNKNOWN_VERSION))
+            held.update(entry.partitions.match_keys_of(table))
         return held
 
     def tables(self) -> set[str]:
@@ -325,9 +355,9 @@ def _full_reason(catalog: Catalog, base: Any, now: datetime, policy: PlanPolicy)
 
 
 def _table_plans(selected: list[PartitionState], current: list[PartitionState]) -> tuple[TablePlan, ...]:
-    by_table: dict[str, list[str]] = {}
+    by_table: dict[str, set[str]] = {}
     for s in selected:
-        by_table.setdefault(s.table, []).append(s.partition)
+        by_table.setdefault(s.table, set()).add(s.partition)
     all_parts: dict[str, set[str]] = {}
     for s in current:
         all_parts.setdefault(s.table, set()).add(s.partition)

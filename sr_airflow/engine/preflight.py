@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
-import json
-import struct
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
+from sr_airflow.engine import backup_meta
+from sr_airflow.engine.column_types import ColumnDef
 from sr_airflow.engine.errors import RestoreRefusedError, UnsupportedByServerError
+
+__all__ = ["COLUMNS_QUERY_COLUMNS", "SHOW_RUN_MODE", "ColumnDef", "check_restore_target", "check_run_mode",
+           "columns_query", "parse_backup_meta", "parse_columns", "schema_difference"]
 
 SHOW_RUN_MODE = "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'"
 COLUMNS_QUERY_COLUMNS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE")
@@ -28,16 +30,6 @@ def check_run_mode(columns: Sequence[str], rows: Sequence[Sequence[object]], *, 
             raise UnsupportedByServerError(
                 f"StarRocks at {server} runs in shared-data mode, which has no BACKUP or RESTORE; use its cluster "
                 "snapshots instead.")
-
-
-@dataclass(frozen=True)
-class ColumnDef:
-    name: str
-    type: str
-
-    @property
-    def normalised(self) -> tuple[str, str]:
-        return (self.name.lower(), "".join(self.type.lower().split()))
 
 
 def columns_query(database: str, tables: Sequence[str]) -> str:
@@ -58,52 +50,31 @@ def parse_columns(rows: Sequence[Sequence[object]]) -> dict[str, list[ColumnDef]
 
 
 def parse_backup_meta(data: bytes) -> dict[str, list[ColumnDef]]:
-    """The columns of each table in a snapshot's ``__meta`` file (4-byte big-endian length, then JSON).
+    """The base-index columns of each table in a ``__meta`` file (``engine.backup_meta``), as COLUMN_TYPE strings."""
+    return backup_meta.parse_backup_meta(data).schemas()
 
-    Reads ``columns`` entries with ``name`` and ``sr_type``/``type`` (the emulator), or StarRocks' GSON
-    ``fullSchema`` / ``baseSchema`` entries with ``name`` and ``type``.
+
+def schema_difference(existing: Sequence[ColumnDef], snapshot: Sequence[ColumnDef]) -> str | None:
+    """Why a target table's columns differ from the snapshot's base schema, or None when RESTORE would take them.
+
+    StarRocks' own check (``RestoreJob.checkAndPrepareMeta`` at 3.5 e223275f78, 3.4 afccab88 and 3.3 1a2f1f5d75)
+    refuses an existing table when the base schemas differ in size, or when column ``i`` of one differs from
+    column ``i`` of the other (``Column.equals``: name ignoring case, type with its length or precision and scale
+    — ``ScalarType.equals`` —, aggregation, key, nullability, default, comment). So column order counts and
+    name case does not. ``fullSchema``'s order is meaningless and rollup columns are not part of the base schema,
+    which is why the snapshot side is the base index (``parse_backup_meta``). Only names and types are compared
+    here (``information_schema.columns`` gives both); a difference in nullability, key, default or comment is
+    still found by StarRocks in the job.
     """
-    if len(data) >= 4:
-        (length,) = struct.unpack(">I", data[:4])
-        body = data[4:4 + length] if length <= len(data) - 4 else data
-    else:
-        body = data
-    try:
-        doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        doc = json.loads(data)
-    tables = doc.get("tblNameMap") or {}
-    return {name: _meta_columns(body) for name, body in tables.items() if isinstance(body, Mapping)}
-
-
-def _meta_columns(table: Mapping) -> list[ColumnDef]:
-    raw = table.get("columns") or table.get("fullSchema") or table.get("baseSchema") or []
-    out = []
-    for col in raw:
-        if not isinstance(col, Mapping):
-            continue
-        kind = col.get("sr_type") or col.get("type") or ""
-        if isinstance(kind, Mapping):
-            kind = kind.get("type") or kind.get("typeName") or json.dumps(kind, sort_keys=True)
-        out.append(ColumnDef(str(col.get("name")), str(kind)))
-    return out
-
-
-def _same_schema(mine: Sequence[ColumnDef], theirs: Sequence[ColumnDef]) -> bool:
-    if len(mine) != len(theirs):
-        return False
-    for a, b in zip(mine, theirs, strict=True):
-        name_a, type_a = a.normalised
-        name_b, type_b = b.normalised
+    if len(existing) != len(snapshot):
+        return f"{len(existing)} column(s) in the table, {len(snapshot)} in the snapshot"
+    for position, (mine, theirs) in enumerate(zip(existing, snapshot, strict=True), start=1):
+        (name_a, type_a), (name_b, type_b) = mine.normalised, theirs.normalised
         if name_a != name_b:
-            return False
-        # A StarRocks GSON type may carry only the base type name: compare what both sides state.
-        if "(" in type_a and "(" in type_b:
-            if type_a != type_b:
-                return False
-        elif type_a.split("(")[0] != type_b.split("(")[0]:
-            return False
-    return True
+            return f"column {position} is {mine.name!r} in the table, {theirs.name!r} in the snapshot"
+        if type_a != type_b:
+            return f"column {mine.name!r} is {mine.type} in the table, {theirs.type} in the snapshot"
+    return None
 
 
 def check_restore_target(*, target_database: str, targets: Mapping[str, str],
@@ -118,15 +89,14 @@ def check_restore_target(*, target_database: str, targets: Mapping[str, str],
     """
     present = sorted(t for t in targets.values() if t in existing)
     if snapshot_columns is not None:
-        different = sorted(
-            target for source, target in targets.items()
-            if target in existing and source in snapshot_columns
-            and not _same_schema(existing[target], snapshot_columns[source])
-        )
+        reasons = {target: schema_difference(existing[target], snapshot_columns[source])
+                   for source, target in targets.items() if target in existing and source in snapshot_columns}
+        different = sorted(t for t, why in reasons.items() if why)
         if different:
             raise RestoreRefusedError(
                 f"Restore into database {target_database!r} refused before submission: table(s) "
-                f"{', '.join(different)} exist with a different schema than the snapshot holds.")
+                f"{', '.join(different)} exist with a different schema than the snapshot holds "
+                f"({'; '.join(f'{t}: {reasons[t]}' for t in different)}).")
     if present and not allow_overwrite:
         raise RestoreRefusedError(
             f"Restore into database {target_database!r} refused: table(s) {', '.join(present)} already exist; "

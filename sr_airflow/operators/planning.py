@@ -30,12 +30,13 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
               and s.table not in exclude_tables
               and not s.is_temp]
     todo = [s for s in wanted if s.key in changed]
-    by_table: dict[str, list[str]] = {}
+    by_table: dict[str, set[str]] = {}
     for s in todo:
-        by_table.setdefault(s.table, []).append(s.partition)
+        by_table.setdefault(s.table, set()).add(s.partition)
     tables = tuple(TablePlan(t, tuple(sorted(ps)), False) for t, ps in sorted(by_table.items()))
-    held = len(wanted) - len(todo)
-    reason = (f"{len(todo)} partition(s) of the data interval to back up, {held} already held at their version"
+    todo_keys = {s.key for s in todo}
+    held = len({s.key for s in wanted}) - len(todo_keys)
+    reason = (f"{len(todo_keys)} partition(s) of the data interval to back up, {held} already held at their version"
               if wanted else f"no partition named {', '.join(partitions)} in database {database}")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
                       reason, tuple(todo), requested_tables=base_plan.requested_tables)
@@ -53,20 +54,31 @@ def plan_against_target(database: str, source: list[PartitionState], target: lis
     def keep(s: PartitionState) -> bool:
         return not s.is_temp and s.table not in exclude_tables and (wanted is None or s.table in wanted)
 
-    theirs = {s.key: s for s in target if keep(s)}
+    theirs = _versions_by_key(s for s in target if keep(s))  # ids differ between clusters: versions only
     mine = [s for s in source if keep(s)]
-    todo = [s for s in mine if s.key not in theirs or theirs[s.key].version != s.version]
-    by_table: dict[str, list[str]] = {}
+    my_versions = _versions_by_key(mine)
+    todo = [s for s in mine if theirs.get(s.key) != my_versions[s.key]]
+    by_table: dict[str, set[str]] = {}
     for s in todo:
-        by_table.setdefault(s.table, []).append(s.partition)
+        by_table.setdefault(s.table, set()).add(s.partition)
     target_tables = {t for t, _ in theirs}
     plans = tuple(TablePlan(t, tuple(sorted(ps)), t not in target_tables) for t, ps in sorted(by_table.items()))
     gone = sorted(set(theirs) - {s.key for s in mine})
     tombstones = tuple(Tombstone(t, p) for t, p in gone)
-    reason = (f"{len(todo)} partition(s) differ from the target" if todo
+    reason = (f"{len({s.key for s in todo})} partition(s) differ from the target" if todo
               else "the target holds every partition at the source's version")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, None, plans, tombstones, reason, tuple(todo),
                       requested_tables=tuple(sorted(wanted)) if wanted else None)
+
+
+def _versions_by_key(states) -> dict[tuple[str, str], list]:
+    """(table, partition) -> the sorted visible versions of its physical partitions (a row each)."""
+    out: dict[tuple[str, str], list] = {}
+    for s in states:
+        out.setdefault(s.key, []).append(s.version)
+    for versions in out.values():
+        versions.sort(key=lambda v: (v is None, v or 0))
+    return out
 
 
 def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None) -> dict[str, Any]:
@@ -84,7 +96,7 @@ def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None
         "parent_label": plan.parent_label,
         "tables": tables,
         "tombstones": [{"table": t.table, "partition": t.partition} for t in plan.tombstones],
-        "partition_stats": [[p.table, p.partition, p.row_count, p.data_size] for p in plan.partitions],
+        "partition_stats": [[t, p, rows, size] for (t, p), (rows, size) in plan.partition_stats().items()],
         "partitions": sum(len(t.partitions) for t in plan.tables),
         "catalog_scope": {"database": plan.database, **({"tables": sorted(group)} if group else {})},
         "reason": plan.reason,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from sr_airflow.engine.errors import JobFailedError, SnapshotNotFoundError
+from sr_airflow.engine.errors import JobFailedError, RestoreRefusedError, SnapshotNotFoundError
 from sr_airflow.operators.backup import check_server
 from sr_airflow.operators.base import StarRocksBaseOperator
 
@@ -35,18 +35,21 @@ def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
 
 
 def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label: str) -> dict[str, list[ColumnDef]]:
-    """The snapshot's table columns, from its ``__meta`` file in the repository's storage."""
+    """The base-index columns of each table of the snapshot, from its ``__meta`` file in the repository's storage
+    (under the repository's root, legacy or not, with the file's md5 checked)."""
     from sr_airflow.engine.preflight import parse_backup_meta
     from sr_airflow.operators.repository_storage import repository_storage
-    from sr_airflow.storage.layout import META_NAME, snapshot_dir_name
-    from sr_airflow.storage.location import join_key, repository_root
 
     storage = repository_storage(hook, repository, storage_conn_id)
-    folder = join_key(repository_root(repository), snapshot_dir_name(label))
-    metas = [o for o in storage.list(folder, recursive=False) if o.name.startswith(META_NAME + ".")]
-    if not metas:
-        raise SnapshotNotFoundError(f"Snapshot {label!r} has no __meta file in repository {repository!r}.")
-    return parse_backup_meta(storage.read(metas[0].key))
+    try:
+        data = storage.read_meta_bytes(repository, label)
+    except FileNotFoundError as exc:
+        raise SnapshotNotFoundError(f"Snapshot {label!r} has no readable __meta file in repository {repository!r}: "
+                                    f"{str(exc).rstrip('.')}.") from None
+    except ValueError as exc:  # StarRocks' download would fail the same way (BAD_FILE), later, in the job
+        raise RestoreRefusedError(f"Restore of snapshot {label!r} refused before submission: its __meta file in "
+                                  f"repository {repository!r} is unusable: {str(exc).rstrip('.')}.") from None
+    return parse_backup_meta(data)
 
 
 class StarRocksRestoreOperator(StarRocksBaseOperator):

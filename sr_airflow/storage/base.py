@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING, ClassVar, TypeVar
 from sr_airflow.storage import layout
 from sr_airflow.storage.layout import StoredSnapshot
 from sr_airflow.storage.location import (
-    LEGACY_ROOT_PREFIX,
     RepositoryLocation,
+    choose_repository_root,
     join_key,
+    legacy_repository_root,
     normalise_key,
     repository_root,
 )
@@ -176,9 +177,8 @@ class RepositoryStorage(ABC):
         """``__starrocks_repository_<repo>``, or the legacy ``__palo_repository_<repo>`` if its ``__repo_info``
         exists (StarRocks tries the legacy prefix first)."""
         if repo not in self._roots:
-            legacy = LEGACY_ROOT_PREFIX + repo
-            root = repository_root(repo)
-            self._roots[repo] = legacy if self.exists(join_key(legacy, layout.REPO_INFO_NAME)) else root
+            legacy_info = join_key(legacy_repository_root(repo), layout.REPO_INFO_NAME)
+            self._roots[repo] = choose_repository_root(repo, legacy_repo_info_exists=self.exists(legacy_info))
         return self._roots[repo]
 
     def list_snapshots(self, repo: str) -> list[StoredSnapshot]:
@@ -214,10 +214,21 @@ class RepositoryStorage(ABC):
         chosen = max(candidates, key=lambda f: f.timestamp or "")
         key = join_key(self.repository_root(repo), layout.snapshot_dir_name(label), chosen.name)
         data = self.read(key)
-        actual = layout.md5_hex(data)
-        if actual.lower() != (chosen.md5 or "").lower():
-            raise ValueError(f"md5sum does not equal for {key}: file name says {chosen.md5}, content is {actual}.")
+        layout.check_md5(key, data)
         return chosen.timestamp or "", data
+
+    def read_meta_bytes(self, repo: str, label: str) -> bytes:
+        """The bytes of snapshot ``label``'s ``__meta.<md5>`` file, found as StarRocks finds it (exactly one file
+        named ``__meta*`` in the snapshot folder of the repository's root) and its md5 checked."""
+        folder = join_key(self.repository_root(repo), self._snapshot_dir(label))
+        try:
+            listed = [o.name for o in self.list(folder, recursive=False) if not o.is_dir]
+        except FileNotFoundError:
+            listed = []
+        key = join_key(folder, layout.one_stored_file(folder, layout.META_NAME, listed))
+        data = self.read(key)
+        layout.check_md5(key, data)
+        return data
 
     def read_job_info(self, repo: str, label: str, timestamp: str | None = None) -> JobInfo:
         """The parsed job info of snapshot ``label`` (md5 checked)."""

@@ -41,10 +41,11 @@ def entry_schema():
     import pyarrow as pa
 
     ts = pa.timestamp("us", tz="UTC")
+    physical = pa.struct([("id", pa.int64()), ("version", pa.int64())])
     partition = pa.struct([
         ("table", pa.string()), ("table_id", pa.int64()), ("partition", pa.string()),
         ("partition_id", pa.int64()), ("version", pa.int64()), ("row_count", pa.int64()),
-        ("data_size", pa.int64()),
+        ("data_size", pa.int64()), ("physical_partitions", pa.list_(physical)),
     ])
     tombstone = pa.struct([("table", pa.string()), ("partition", pa.string())])
     return pa.schema([
@@ -114,7 +115,29 @@ def _partitions_array(records: PartitionRecords, struct_type):
     fields = {"table": names(columns["tables"], columns["table_codes"]),
               "partition": names(columns["names"], columns["name_codes"]),
               **{name: ints(columns[name]) for name in PARTITION_INT_FIELDS}}
+    fields["physical_partitions"] = _physical_array(columns, fields["version"],
+                                                    struct_type.field("physical_partitions").type)
     return pa.StructArray.from_arrays([fields[f.name] for f in struct_type], fields=list(struct_type))
+
+
+def _physical_array(columns: dict[str, Any], versions, list_type):
+    """The ``physical_partitions`` column: built from the id column when every partition has one physical
+    partition (offsets 0, 1, 2, ...: no Python object per partition), else row by row."""
+    import pyarrow as pa
+
+    single, other = columns["physical_id"], columns["physical_other"]
+    if not other and NULL_INT not in single:
+        ids = pa.Array.from_buffers(pa.int64(), len(single), [None, pa.py_buffer(single)])
+        values = pa.StructArray.from_arrays([ids, versions], fields=list(list_type.value_type))
+        return pa.ListArray.from_arrays(pa.array(range(len(single) + 1), pa.int32()), values, type=list_type)
+    version_list = versions.to_pylist()
+    rows = []
+    for position, (physical_id, version) in enumerate(zip(single, version_list, strict=True)):
+        if physical_id != NULL_INT:
+            rows.append([{"id": physical_id, "version": version}])
+        else:
+            rows.append([{"id": i, "version": v} for i, v in other.get(position, ())])
+    return pa.array(rows, type=list_type)
 
 
 def _partitions_from_arrow(struct) -> PartitionRecords:
@@ -136,8 +159,38 @@ def _partitions_from_arrow(struct) -> PartitionRecords:
         return PartitionRecords()
     table_codes, tables = codes_and_names(struct.field("table"))
     name_codes, names = codes_and_names(struct.field("partition"))
-    return PartitionRecords.from_columns(tables, table_codes, names, name_codes,
-                                         [ints(struct.field(name)) for name in PARTITION_INT_FIELDS])
+    int_columns = [ints(struct.field(name)) for name in PARTITION_INT_FIELDS]
+    physical_id, physical_other = _physical_from_arrow(struct, int_columns[1], ints)
+    return PartitionRecords.from_columns(tables, table_codes, names, name_codes, int_columns, physical_id,
+                                         physical_other)
+
+
+def _physical_from_arrow(struct, versions: array, ints) -> tuple[array | None, dict[int, tuple]]:
+    """The physical partitions column as ``PartitionRecords`` keeps it. Files written before the column existed
+    have none (None: nothing recorded). The common case (one physical partition at the partition's version) is
+    read column-wise; the rest row by row."""
+    import pyarrow.compute as pc
+
+    if struct.type.get_field_index("physical_partitions") < 0:
+        return None, {}
+    lists = struct.field("physical_partitions")
+    lengths = pc.list_value_length(lists).fill_null(0)
+    flat = lists.flatten()
+    if len(flat) == len(lists) and pc.all(pc.equal(lengths, 1)).as_py() and not flat.field("id").null_count:
+        flat_versions = ints(flat.field("version"))
+        if flat_versions == versions:
+            return ints(flat.field("id")), {}
+    single, other = array("q"), {}
+    for position, pairs in enumerate(lists.to_pylist()):
+        pairs = tuple((p["id"], p["version"]) for p in pairs or ())
+        version = None if versions[position] == NULL_INT else versions[position]
+        if len(pairs) == 1 and pairs[0][0] is not None and pairs[0][1] == version:
+            single.append(pairs[0][0])
+        else:
+            single.append(NULL_INT)
+            if pairs:
+                other[position] = pairs
+    return single, other
 
 
 def _array_of(typecode: str, column) -> array:

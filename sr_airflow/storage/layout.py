@@ -39,6 +39,35 @@ def split_md5(name: str) -> tuple[str, str] | None:
     return base, checksum
 
 
+def check_md5(key: str, data: bytes) -> None:
+    """StarRocks' download check (``Repository.download``, 3.5 e223275f78): the stored name ends in ``.<md5>``
+    (32 hex digits after the last ``.``) and that equals the md5 of the bytes; ValueError otherwise."""
+    split = split_md5(key.rsplit("/", 1)[-1])
+    if split is None:
+        raise ValueError(f"file name should contains checksum: {key}.")
+    actual = md5_hex(data)
+    if actual != split[1]:  # DigestUtils.md5Hex is lower-case and compared with String.equals
+        raise ValueError(f"md5sum does not equal for {key}: the name says {split[1]}, the content is {actual}.")
+
+
+def one_stored_file(folder: str, name: str, listed: list[str]) -> str:
+    """The stored name of file ``name`` among the names ``listed`` in ``folder``: as ``Repository.download`` does,
+    every name starting with ``name`` counts (a leftover ``<name>.part`` too) and there must be exactly one, whose
+    part before the checksum is ``name``; ValueError or FileNotFoundError otherwise."""
+    path = f"{folder}/{name}"
+    matches = [n for n in listed if n.startswith(name)]
+    if not matches:
+        raise FileNotFoundError(f"Expected one file with path: {path}. get: 0.")
+    if len(matches) != 1:
+        raise ValueError(f"Expected one file with path: {path}. get: {len(matches)} ({', '.join(sorted(matches))}).")
+    split = split_md5(matches[0])
+    if split is None:
+        raise ValueError(f"file name should contains checksum: {folder}/{matches[0]}.")
+    if split[0] != name:
+        raise FileNotFoundError(f"File does not exist: {path}.")
+    return matches[0]
+
+
 def snapshot_dir_name(label: str) -> str:
     return SNAPSHOT_DIR_PREFIX + label
 

@@ -44,9 +44,24 @@ def join_key(*parts: str) -> str:
 
 
 def repository_root(repo: str) -> str:
-    """The folder StarRocks owns for repository ``repo``, relative to the location."""
+    """The folder StarRocks creates for a new repository ``repo``, relative to the location. Use
+    ``choose_repository_root`` (or ``RepositoryStorage.repository_root``) to find the folder an existing
+    repository uses: it may be the legacy one."""
     _check_repo_name(repo)
     return STARROCKS_ROOT_PREFIX + repo
+
+
+def legacy_repository_root(repo: str) -> str:
+    """``__palo_repository_<repo>``: the folder of repositories made by Palo / early StarRocks."""
+    _check_repo_name(repo)
+    return LEGACY_ROOT_PREFIX + repo
+
+
+def choose_repository_root(repo: str, *, legacy_repo_info_exists: bool) -> str:
+    """The one rule for a repository's folder (``Repository.initRepository`` at 3.3 1a2f1f5d75, 3.4 afccab88,
+    3.5 e223275f78): the legacy ``__palo_repository_<repo>`` is tried first and used when its ``__repo_info``
+    exists; otherwise ``__starrocks_repository_<repo>``."""
+    return legacy_repository_root(repo) if legacy_repo_info_exists else repository_root(repo)
 
 
 def catalog_root(repo: str) -> str:

@@ -32,8 +32,8 @@ def test_entry_from_job_info_takes_versions_from_the_snapshot():
                                 partition_stats={("t", "p1"): (100, 2048)}, tombstones=[Tombstone("gone")],
                                 now=NOW, dag_id="dag", run_id="run", source_version="3.5.2-abc")
     assert entry.status is EntryStatus.OK and entry.backup_timestamp == "2024-12-09-10-25-58-842"
-    assert entry.partitions == (PartitionRecord("t", "p1", 11, 7, 100, 2048, 20000),
-                                PartitionRecord("t", "p2", 12, 1, None, None, 20000))
+    assert entry.partitions == (PartitionRecord("t", "p1", 11, 7, 100, 2048, 20000, ((11, 7),)),
+                                PartitionRecord("t", "p2", 12, 1, None, None, 20000, ((12, 1),)))
     assert (entry.dag_id, entry.run_id, entry.source_version, entry.created_at) == ("dag", "run", "3.5.2-abc", NOW)
     with pytest.raises(ValueError, match="has no timestamp"):
         entry_from_job_info(parse_job_info(job_info_doc("s", "d", {})), repository="r", kind="full")
@@ -97,7 +97,7 @@ def test_parquet_schema_is_one_dataset(tmp_path):
 
 
 def test_partition_records_keep_order_values_and_equality_in_columns():
-    from sr_airflow.engine.catalog import PartitionRecords
+    from sr_airflow.engine.catalog import UNKNOWN_VERSION, PartitionRecords
 
     records = [PartitionRecord("t", "p1", 1, 2, 3, 4, 5), PartitionRecord("u", "p1", None, None),
                PartitionRecord("t", "p2", 7, 8, table_id=5)]
@@ -106,8 +106,49 @@ def test_partition_records_keep_order_values_and_equality_in_columns():
     assert (len(columns), columns[1], columns[-1], columns[1:]) == (3, records[1], records[2], tuple(records[1:]))
     assert columns != tuple(records[:2]) and columns == PartitionRecords(records)
     assert columns.tables() == {"t", "u"}  # not grouped by table: positions are found all the same
-    assert list(columns.versions_of("t")) == [("p1", (1, 2)), ("p2", (7, 8))]
-    assert list(columns.versions_of("u", missing_version="?")) == [("p1", (None, "?"))]
-    assert list(columns.versions_of("nope")) == []
+    assert list(columns.match_keys_of("t")) == [("p1", (1, 2)), ("p2", (7, 8))]  # no physical ids: logical
+    assert list(columns.match_keys_of("u")) == [("p1", (None, UNKNOWN_VERSION))]
+    assert list(columns.match_keys_of("nope")) == []
     entry = make_entry("full", START, partitions=records)
     assert entry.partitions == columns and CatalogEntry.__eq__(entry, make_entry("full", START, partitions=columns))
+
+
+def test_physical_partitions_round_trip_through_parquet():
+    from sr_airflow.storage.catalog_store import entries_from_parquet, entry_to_parquet
+
+    records = [PartitionRecord("t", "p1", 10, 5, 1, 2, 7, ((11, 5),)),  # the common case: one id column
+               PartitionRecord("t", "p2", 20, 5, 1, 2, 7, ((21, 5), (22, 3))),  # several physical partitions
+               PartitionRecord("t", "p3", 30, 6, 1, 2, 7, ((31, 4),)),  # one, at another version
+               PartitionRecord("u", "p1", 40, 1)]  # none recorded
+    for partitions in (records, records[:1], records[3:]):
+        entry = make_entry("full", START, partitions=partitions)
+        (back,) = entries_from_parquet(entry_to_parquet(entry))
+        assert list(back.partitions) == list(partitions)
+    assert list(back.partitions.match_keys_of("u")) == [("p1", (40, 1))]
+    (back,) = entries_from_parquet(entry_to_parquet(make_entry("full", START, partitions=records)))
+    assert list(back.partitions.match_keys_of("t")) == [("p1", (11, 5)), ("p2", frozenset({(21, 5), (22, 3)})),
+                                                       ("p3", frozenset({(31, 4)}))]
+
+
+def test_entries_written_before_physical_partitions_are_read():
+    """A file of the schema before ``physical_partitions`` existed (the same columns, less that one) reads with
+    no physical partitions recorded."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sr_airflow.storage.catalog_store import entries_from_parquet, entry_to_parquet
+
+    entry = make_entry("full", START, partitions=[PartitionRecord("t", "p1", 10, 5, 1, 2, 7, ((11, 5),))])
+    table = pq.read_table(pa.BufferReader(entry_to_parquet(entry)))
+    partitions = table.column("partitions").combine_chunks()
+    old_struct = pa.struct([f for f in partitions.type.value_type if f.name != "physical_partitions"])
+    values = partitions.values
+    old_values = pa.StructArray.from_arrays([values.field(f.name) for f in old_struct], fields=list(old_struct))
+    old = pa.ListArray.from_arrays(partitions.offsets, old_values)
+    table = table.set_column(table.schema.get_field_index("partitions"), "partitions", old)
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    (back,) = entries_from_parquet(buf.getvalue())
+    assert list(back.partitions) == [PartitionRecord("t", "p1", 10, 5, 1, 2, 7)]

@@ -152,12 +152,10 @@ class TestPreflight:
                                  snapshot_columns={"t": [ColumnDef("id", "int"), ColumnDef("note", "varchar(30)")]},
                                  allow_overwrite=True)
 
-    def test_meta_files_of_the_emulator_and_of_starrocks_are_read(self):
-        body = b'{"tblNameMap": {"t": {"columns": [{"name": "id", "sr_type": "INT"}]}}}'
-        assert parse_backup_meta(struct.pack(">I", len(body)) + body) == {"t": [ColumnDef("id", "INT")]}
-        gson = (b'{"tblNameMap": {"t": {"fullSchema": '
-                b'[{"name": "id", "type": {"clazz": "ScalarType", "type": "INT"}}]}}}')
-        assert parse_backup_meta(struct.pack(">I", len(gson)) + gson) == {"t": [ColumnDef("id", "INT")]}
+    def test_meta_files_of_starrocks_are_read(self):
+        gson = (b'{"tblNameMap": {"t": {"clazz": "OlapTable", "baseIndexId": 2, "fullSchema": [], "indexIdToMeta": '
+                b'{"2": {"schema": [{"name": "id", "type": {"clazz": "ScalarType", "type": "INT"}}]}}}}}')
+        assert parse_backup_meta(struct.pack(">I", len(gson)) + gson) == {"t": [ColumnDef("id", "int(11)")]}
 
 
 def test_materialized_views_are_activated_bases_first():
