@@ -4,10 +4,32 @@ from __future__ import annotations
 
 import pytest
 
-from sr_airflow.testing.emulator.show import BACKEND_COLUMNS, FRONTEND_COLUMNS, MV_COLUMNS, PARTITION_COLUMNS
-
 from .conftest import as_dicts, error_of, run
 
+# SHOW titles as StarRocks 4.0 (the emulator's default version) writes them, copied from its source at the 4.0
+# branch point 312b0d9e46 (fe/fe-core/src/main/java/com/starrocks/...), not from the emulator:
+# common/proc/PartitionsProcDir.createTitleNames (shared-nothing branch; "Range" or "List" after PartitionKey)
+PARTITIONS_4_0 = ["PartitionId", "PartitionName", "VisibleVersion", "VisibleVersionTime", "VisibleVersionHash",
+                  "State", "PartitionKey", "Range", "DistributionKey", "Buckets", "ReplicationNum", "StorageMedium",
+                  "CooldownTime", "LastConsistencyCheckTime", "DataSize", "StorageSize", "IsInMemory", "RowCount",
+                  "DataVersion", "VersionEpoch", "VersionTxnType", "TabletBalanced"]
+# qe/ShowResultMetaFactory.visitShowMaterializedViewStatement (= sql/ast/ShowMaterializedViewsStmt.META_DATA)
+MATERIALIZED_VIEWS_4_0 = [
+    "id", "database_name", "name", "refresh_type", "is_active", "inactive_reason", "partition_type", "task_id",
+    "task_name", "last_refresh_start_time", "last_refresh_finished_time", "last_refresh_duration",
+    "last_refresh_state", "last_refresh_force_refresh", "last_refresh_start_partition", "last_refresh_end_partition",
+    "last_refresh_base_refresh_partitions", "last_refresh_mv_refresh_partitions", "last_refresh_error_code",
+    "last_refresh_error_message", "rows", "text", "extra_message", "query_rewrite_status", "creator",
+    "last_refresh_process_time", "last_refresh_job_id"]
+# common/proc/FrontendsProcNode.TITLE_NAMES (ShowResultMetaFactory.visitShowFrontendsStatement)
+FRONTENDS_4_0 = ["Id", "Name", "IP", "EditLogPort", "HttpPort", "QueryPort", "RpcPort", "Role", "ClusterId", "Join",
+                 "Alive", "ReplayedJournalId", "LastHeartbeat", "IsHelper", "ErrMsg", "StartTime", "Version"]
+# common/proc/BackendsProcDir.TITLE_NAMES (shared-nothing; ShowResultMetaFactory.visitShowBackendsStatement)
+BACKENDS_4_0 = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime",
+                "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum",
+                "DataUsedCapacity", "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg", "Version",
+                "Status", "DataTotalCapacity", "DataUsedPct", "CpuCores", "MemLimit", "NumRunningQueries",
+                "MemUsedPct", "CpuUsedPct", "DataCacheMetrics", "Location", "StatusCode"]
 
 @pytest.fixture()
 def db(cur):
@@ -68,7 +90,7 @@ def test_range_partitions_versions_and_partitions_meta(cur, db):
     # 3.4+ genPartitionMetaInfo joins the partition Column objects: Column.toString() = Column.toSql(null)
     assert meta["PARTITION_KEY"] == '`d` date NOT NULL COMMENT ""' and meta["IS_TEMP"] == 0
     rows = as_dicts(cur, "SHOW PARTITIONS FROM sales")
-    assert list(rows[0]) == PARTITION_COLUMNS
+    assert list(rows[0]) == PARTITIONS_4_0
     assert [(r["PartitionName"], r["VisibleVersion"], r["RowCount"]) for r in rows] == [
         ("p2023", "3", "0"), ("p2024", "4", "2")]
     assert rows[1]["Range"] == "[types: [DATE]; keys: [2024-01-01]; ..types: [DATE]; keys: [2025-01-01]; )"
@@ -110,7 +132,7 @@ def test_list_and_expression_partitions(cur, db):
                 DISTRIBUTED BY RANDOM""")
     run(cur, "INSERT INTO city VALUES (1, 'north'), (2, 'south'), (3, 'n2')")
     assert versions(cur, "city") == {"pn": (2, 2), "ps": (2, 1)}
-    assert list(as_dicts(cur, "SHOW PARTITIONS FROM city")[0])[7] == "List"
+    assert list(as_dicts(cur, "SHOW PARTITIONS FROM city")[0]) == [*PARTITIONS_4_0[:7], "List", *PARTITIONS_4_0[8:]]
     run(cur, """CREATE TABLE logs (ts DATETIME NOT NULL, id BIGINT, msg STRING) PRIMARY KEY(ts, id)
                 PARTITION BY date_trunc('day', ts) DISTRIBUTED BY HASH(id) BUCKETS 2""")
     run(cur, "INSERT INTO logs VALUES ('2024-01-01 10:00:00', 1, 'a'), ('2024-01-02 11:00:00', 2, 'b')")
@@ -138,7 +160,7 @@ def test_views_mvs_functions_catalogs(cur, db):
     run(cur, "REFRESH MATERIALIZED VIEW amv")
     assert run(cur, "SELECT * FROM amv ORDER BY g") == [("a", 2), ("b", 2)]
     rows = as_dicts(cur, "SHOW MATERIALIZED VIEWS")
-    assert list(rows[0]) == MV_COLUMNS
+    assert list(rows[0]) == MATERIALIZED_VIEWS_4_0
     assert [(r["name"], r["refresh_type"], r["is_active"]) for r in rows] == [("amv", "ASYNC", "true"),
                                                                              ("smv", "ROLLUP", "true")]
     run(cur, "ALTER MATERIALIZED VIEW amv INACTIVE")
@@ -186,10 +208,10 @@ def test_checksum_function(cur, db):
 
 def test_frontends_backends(cur):
     frontends = as_dicts(cur, "SHOW FRONTENDS")
-    assert list(frontends[0]) == FRONTEND_COLUMNS
+    assert list(frontends[0]) == FRONTENDS_4_0
     assert frontends[0]["Version"] == "4.0.0-e5a1b2c" and frontends[0]["Role"] == "LEADER"
     backends = as_dicts(cur, "SHOW BACKENDS")
-    assert list(backends[0]) == BACKEND_COLUMNS and backends[0]["Alive"] == "true"
+    assert list(backends[0]) == BACKENDS_4_0 and backends[0]["Alive"] == "true"
 
 
 def test_ids_are_unique_and_increasing(cur, db):

@@ -133,6 +133,12 @@ class Show:
                 if mv.kind == "MATERIALIZED_VIEW":
                     rows.append(mv_row(db.name, mv, sum(p.row_count for p in mv.partitions)))
             rows = self._where_name(cur, rows, 2)
+            if versions.release_line(self.cluster.options.version) >= (4, 0):
+                # 4.0 (312b0d9e46) adds last_refresh_process_time and last_refresh_job_id
+                # (ShowResultMetaFactory.visitShowMaterializedViewStatement, ShowMaterializedViewStatus.toResultSet);
+                # the emulator keeps no refresh job, so the job id is empty as for a null field (addField)
+                return [[*row, row[10], ""] for row in rows], [*MV_COLUMNS, "last_refresh_process_time",
+                                                                "last_refresh_job_id"]
             return rows, MV_COLUMNS
         if cur.accept("FUNCTIONS"):
             db = self._from_db(cur, session)
