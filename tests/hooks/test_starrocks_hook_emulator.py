@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sr_airflow.engine.jobs import parse_show_backup
+from sr_airflow.engine.jobs import BackupJobState, parse_show_backup
 from sr_airflow.engine.quoting import quote_identifier, quote_string
 from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.testing.emulator.process import EmulatorServer
@@ -41,10 +42,38 @@ def test_server_version_comes_from_current_version(hook):
     assert version.has_object_backup_syntax
 
 
-def test_fetch_returns_columns_for_show_parsing(hook):
-    columns, rows = hook.fetch("SHOW BACKUP")
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """An S3 API server with one bucket: a BACKUP needs a repository that really takes the snapshot."""
+    import boto3
+
+    from sr_airflow.testing.servers import S3Server
+
+    server = S3Server()
+    server.start()
+    try:
+        boto3.client("s3", endpoint_url=server.endpoint_url, aws_access_key_id="k", aws_secret_access_key="s",
+                     region_name="us-east-1").create_bucket(Bucket="hook-bucket")
+        yield server.endpoint_url
+    finally:
+        server.stop()
+
+
+def test_fetch_returns_columns_for_show_parsing(hook, s3_endpoint):
+    hook.execute("CREATE DATABASE hook_bk")
+    hook.execute("CREATE TABLE hook_bk.t (id INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 1")
+    hook.execute("INSERT INTO hook_bk.t VALUES (1)")
+    hook.execute('CREATE REPOSITORY hook_repo WITH BROKER ON LOCATION "s3://hook-bucket/hook" PROPERTIES '
+                 f'("aws.s3.access_key"="k","aws.s3.secret_key"="s","aws.s3.endpoint"="{s3_endpoint}")')
+    hook.execute("BACKUP SNAPSHOT hook_bk.snap_h TO hook_repo ON (TABLE t)")
+    deadline = time.monotonic() + 60
+    while (rows := hook.fetch("SHOW BACKUP FROM hook_bk")[1])[-1][3] != "FINISHED" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    columns, rows = hook.fetch("SHOW BACKUP FROM hook_bk")
     assert columns[:4] == ["JobId", "SnapshotName", "DbName", "State"] and len(columns) == 14
-    assert parse_show_backup(columns, rows) == []
+    jobs = parse_show_backup(columns, rows)
+    assert [(j.label, j.database, j.state) for j in jobs] == [("snap_h", "hook_bk", BackupJobState.FINISHED)]
+    assert jobs[0].job_id == rows[0][0] and jobs[0].job_id.isdigit()
 
 
 def test_common_sql_api_works(hook):
