@@ -78,7 +78,9 @@ def test_parse_time_errors(cur, setup, sql, message):
      "'allow_load' = 'maybe')", ANALYZING + "Invalid allow load value: maybe."),
     ("RESTORE SNAPSHOT done_label FROM erepo DATABASE edb PROPERTIES ('backup_timestamp' = 't', "
      "'meta_version' = 'x')", ANALYZING + "Invalid meta version format: x."),
-    ("CANCEL BACKUP FROM edb", "No backup job is currently running"),
+    # BackupHandler.cancel: the database's latest job (a finished backup here) answers its own cancel() status
+    ("CANCEL BACKUP FROM edb", "Failed to cancel job: Job with label done_label can not be cancelled. "
+                               "state: FINISHED"),
     ("CANCEL RESTORE FROM edb", "No restore is currently running"),
     ("DROP REPOSITORY nope", "Repository does not exist"),
     ("SHOW SNAPSHOT ON nope", ANALYZING + "Repository [nope] does not exist."),

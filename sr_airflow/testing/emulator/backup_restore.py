@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 
+from .backupmeta import read_meta
 from .catalog import Database, Repository
 from .errors import EmulatorError
+from .jobinfo import brief_of, brief_text
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
-from .layout import format_time, unpack_meta
+from .layout import format_time
 from .statements import BackupRestoreStmt, CreateRepositoryStmt
 from .storage import StorageError
 
@@ -21,6 +23,7 @@ RESTORE_COLUMNS = ["JobId", "Label", "Timestamp", "DbName", "State", "AllowLoad"
 REPO_COLUMNS = ["RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "Broker", "ErrMsg"]
 DEFAULT_TIMEOUT = 86400
 CATALOG_DB_KEY = "-1"
+NULL_STRING = "\\N"  # FeConstants.NULL_STRING
 
 
 def _analyzing(message: str) -> EmulatorError:
@@ -131,7 +134,7 @@ class BackupRestore:
         base = layout.snapshot_dir(stmt.label)
         try:
             info = json.loads(layout.download(f"{base}/__info_{stamp}"))
-            meta = unpack_meta(layout.download(f"{base}/__meta"))
+            meta = read_meta(layout.download(f"{base}/__meta"))
         except StorageError as err:
             raise EmulatorError(f"Failed to get info of snapshot '{stmt.label}' because: {err}. Maybe specified "
                                 "wrong backup timestamp") from err
@@ -187,13 +190,16 @@ class BackupRestore:
                 raise _analyzing(f"Unknown database '{db_name}'")
             db_key = str(db.id)
         job = cluster.jobs.get(db_key)
+        record = job.record if job is not None else cluster.catalog.jobs.get(db_key)
         kind = "BACKUP" if is_backup else "RESTORE"
-        if job is None or job.kind != kind or job.is_done:
+        # BackupHandler.cancel (3.5 e223275f): the database's latest job of the other kind, or none, is "not
+        # running"; a finished one answers the job's own cancel() status (BackupJob/RestoreJob.cancel: isDone()).
+        if record is None or record["type"] != kind:
             raise EmulatorError("No backup job is currently running" if is_backup
                                 else "No restore is currently running")
-        if not is_backup and job.state == "COMMITTING":
-            raise EmulatorError(f"Failed to cancel job: Job with label {job.record['label']} can not be "
-                                f"cancelled. state: {job.state}")
+        if job is None or job.is_done or (not is_backup and job.state == "COMMITTING"):
+            raise EmulatorError(f"Failed to cancel job: Job with label {record['label']} can not be "
+                                f"cancelled. state: {record['state']}")
         if check is not None:
             check(job.record)
         job.cancel("user cancelled" if is_backup else f"user cancelled, current state: {job.state}")
@@ -217,34 +223,40 @@ class BackupRestore:
                 rows.append(show_backup_row(record) if is_backup else show_restore_row(record))
         return rows, BACKUP_COLUMNS if is_backup else RESTORE_COLUMNS
 
-    def show_snapshot(self, repo_name: str, names: list[str] | None, timestamp: str | None):
+    def show_snapshot(self, repo_name: str, names: str | list[str] | None, timestamp: str | None):
+        """`Repository.getSnapshotInfos` (3.5 e223275f): `SNAPSHOT = 'x'` reads that snapshot's `__info_*` files
+        without listing the repository (a missing one is the row `x | <empty> | ERROR: no snapshot`); no name or
+        `SNAPSHOT IN (..)` lists the snapshots; with a TIMESTAMP the job info's brief form
+        (`BackupJobInfo.getBrief`) is the Details. Failures show `\\N` (`FeConstants.NULL_STRING`)."""
         cluster = self.cluster
         repo = cluster.catalog.repositories.get(repo_name)
         if repo is None:
             raise _analyzing(f"Repository [{repo_name}] does not exist")
         layout = cluster.layout(repo)
         if timestamp is not None:
-            label = names[0]
+            label = names if isinstance(names, str) else (names or [""])[0]
+            titles = ["Snapshot", "Timestamp", "Database", "Details", "Status"]
             try:
                 info = json.loads(layout.download(f"{layout.snapshot_dir(label)}/__info_{timestamp}"))
             except StorageError as err:
-                return [[label, timestamp, None, None, f"Failed to get info: {err}"]], \
-                    ["Snapshot", "Timestamp", "Database", "Details", "Status"]
-            return [[label, timestamp, info["database"], json.dumps(_brief(info), indent=1), "OK"]], \
-                ["Snapshot", "Timestamp", "Database", "Details", "Status"]
-        try:
-            labels = layout.snapshot_names()
-        except StorageError as err:
-            cluster.mark_repo_error(repo, err)
-            raise EmulatorError(f"Failed to list snapshot in repo: {repo_name}, err: {err}") from err
-        if names is not None:
-            labels = [n for n in labels if n in names]
+                return [[label, timestamp, NULL_STRING, NULL_STRING, f"Failed to get info: {err}"]], titles
+            return [[label, timestamp, info["database"], brief_text(brief_of(info)), "OK"]], titles
+        if isinstance(names, str):
+            labels = [names]
+        else:
+            try:
+                labels = layout.snapshot_names()
+            except StorageError as err:
+                cluster.mark_repo_error(repo, err)
+                raise EmulatorError(f"Failed to list snapshot in repo: {repo_name}, err: {err}") from err
+            if names:
+                labels = [n for n in labels if n in names]
         rows = []
         for label in labels:
             try:
                 stamps = layout.info_timestamps(label)
             except StorageError as err:
-                rows.append([label, None, f"ERROR: Failed to get info: {err}"])
+                rows.append([label, NULL_STRING, f"ERROR: Failed to get info: {err}"])
                 continue
             rows.append([label, "\n".join(stamps), "OK" if stamps else "ERROR: no snapshot"])
         return rows, ["Snapshot", "Timestamp", "Status"]
@@ -366,9 +378,9 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
     plan = JobPlan()
     tables = meta["tblNameMap"]
     objects = info["backup_objects"]
-    functions = [f["name"] for f in meta.get("functions", [])]
-    data_names = [n for n in objects]
-    view_names = [n for n, t in tables.items() if t["kind"] == "VIEW"]
+    functions = [f["name"]["fn"] for f in meta.get("functions", [])]
+    view_names = [n for n, t in tables.items() if t["clazz"] == "View"]
+    data_names = [n for n in objects if n not in view_names]
     targets: set[str] = set()
 
     def add(name: str, alias: str | None, partitions: tuple[str, ...], view: bool = False) -> None:
@@ -402,13 +414,13 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
                     raise EmulatorError(f"Table {name} does not exist in snapshot {stmt.label}")
                 add(name, obj.alias if obj.name else None, (), view=True)
             continue
-        wanted = "OLAP" if obj.kind == "TABLE" else "MATERIALIZED_VIEW"
+        wanted = "OlapTable" if obj.kind == "TABLE" else "MaterializedView"
         if obj.name is None:
             for name in data_names:
-                if tables[name]["kind"] == wanted:
+                if tables[name]["clazz"] == wanted:
                     add(name, None, ())
             continue
-        if obj.name not in objects:
+        if obj.name not in data_names:
             raise EmulatorError(f"Table {obj.name} does not exist in snapshot {stmt.label}")
         for partition in obj.partitions:
             if partition not in objects[obj.name]["partitions"]:
@@ -416,11 +428,3 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
                                     f"{stmt.label}")
         add(obj.name, obj.alias, obj.partitions)
     return plan
-
-
-def _brief(info: dict) -> dict:
-    return {"name": info["name"], "database": info["database"], "backup_time": info["backup_time"],
-            "backup_objects": {t: {"partitions": {p: {} for p in o["partitions"]}}
-                               for t, o in info["backup_objects"].items()},
-            "meta_version": info["meta_version"], "starrocks_meta_version": info["starrocks_meta_version"],
-            "backup_result": info["backup_result"]}

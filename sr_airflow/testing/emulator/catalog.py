@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import EmulatorError
+from .javajson import hashmap_order, long_hash
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Column:
     agg: str | None = None
     comment: str = ""
     auto_increment: bool = False
+    unique_id: int = -1  # Column.uniqueId
 
 
 @dataclass
@@ -43,6 +45,32 @@ class Partition:
     row_count: int = 0
     data_size: int = 0
     is_temp: bool = False
+    # The partition's (default) physical partition: since StarRocks #50598 (3.4+) `LocalMetastore.createPartition`
+    # gives it its own id from the id counter (`physicalPartitionId = getNextId()`); on 3.3 it is the logical id.
+    # SHOW PARTITIONS' PartitionId, partitions_meta's PARTITION_ID and the `__part_<id>` content paths show it.
+    physical_id: int = 0
+    rollup_tablets: dict[str, list[int]] = field(default_factory=dict)  # rollup index id -> its tablets here
+
+    def __post_init__(self) -> None:
+        if not self.physical_id:
+            self.physical_id = self.id
+
+
+@dataclass
+class Index:
+    """A rollup or synchronous-MV index of an OLAP table (`MaterializedIndexMeta`): its own id, schema and tablets
+    in every partition."""
+    id: int
+    name: str
+    columns: list[Column]
+    keys_type: str = "DUP_KEYS"
+    define_stmt: str = ""  # synchronous MVs: the CREATE MATERIALIZED VIEW statement (`OriginStatement`)
+    view_define_sql: str = ""  # synchronous MVs: the SELECT (`MaterializedIndexMeta.viewDefineSql`)
+    schema_hash: int = 0
+
+    @property
+    def is_mv(self) -> bool:
+        return bool(self.define_stmt)
 
 
 @dataclass
@@ -71,6 +99,15 @@ class Table:
     inactive_reason: str = ""
     sync_base: str = ""  # synchronous MVs: the base table name
     auto_increment_id: int = 0
+    rollups: list[Index] = field(default_factory=list)  # OLAP tables: rollup and synchronous-MV indexes
+    max_col_unique_id: int = -1  # OlapTable.maxColUniqueId: each column's uniqueId comes from it
+
+    def rollup(self, name: str) -> Index | None:
+        return next((r for r in self.rollups if r.name == name), None)
+
+    @property
+    def replication_num(self) -> int:
+        return int(self.properties.get("replication_num", "3"))
 
     def partition(self, name: str) -> Partition | None:
         return next((p for p in self.partitions if p.name == name), None)
@@ -109,6 +146,7 @@ class ExternalCatalog:
     type: str
     properties: dict[str, str]
     comment: str = ""
+    id: int = 0
 
 
 @dataclass
@@ -128,7 +166,8 @@ def _fields(cls) -> tuple[str, ...]:
 
 
 _COLUMN_FIELDS, _PARTITION_FIELDS = _fields(Column), _fields(Partition)
-_TABLE_FIELDS = tuple(f for f in _fields(Table) if f not in ("columns", "partitions"))
+_INDEX_FIELDS = tuple(f for f in _fields(Index) if f != "columns")
+_TABLE_FIELDS = tuple(f for f in _fields(Table) if f not in ("columns", "partitions", "rollups"))
 
 
 def plain(obj) -> dict:
@@ -141,6 +180,9 @@ def table_plain(table: Table) -> dict:
     data = {name: getattr(table, name) for name in _TABLE_FIELDS}
     data["columns"] = [{name: getattr(c, name) for name in _COLUMN_FIELDS} for c in table.columns]
     data["partitions"] = [{name: getattr(p, name) for name in _PARTITION_FIELDS} for p in table.partitions]
+    data["rollups"] = [{**{name: getattr(r, name) for name in _INDEX_FIELDS},
+                        "columns": [{name: getattr(c, name) for name in _COLUMN_FIELDS} for c in r.columns]}
+                       for r in table.rollups]
     return data
 
 
@@ -153,6 +195,7 @@ def _table_from(data: dict) -> Table:
     data = dict(data)
     data["columns"] = [Column(**c) for c in data.get("columns", [])]
     data["partitions"] = [Partition(**p) for p in data.get("partitions", [])]
+    data["rollups"] = [Index(**{**r, "columns": [Column(**c) for c in r["columns"]]}) for r in data.get("rollups", [])]
     return Table(**data)
 
 
@@ -171,8 +214,9 @@ def _database_from(data: dict) -> Database:
 class Catalog:
     """All metadata of one emulated cluster, guarded by one re-entrant lock."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, physical_ids: bool = True):
         self.path = path
+        self.physical_ids = physical_ids  # 3.4+: a partition's physical partition has its own id (see Partition)
         self.lock = threading.RLock()
         self.next_id = 10001
         self.databases: dict[str, Database] = {}
@@ -202,10 +246,38 @@ class Catalog:
     def database_by_id(self, db_id: int) -> Database | None:
         return next((d for d in self.databases.values() if d.id == db_id), None)
 
-    def new_partition(self, name: str, buckets: int, **bounds) -> Partition:
-        tablets = [self.new_id() for _ in range(max(buckets, 1))]
-        return Partition(id=self.new_id(), name=name, tablet_ids=tablets, visible_version_time=time.time(),
-                         **bounds)
+    def new_partition(self, name: str, buckets: int, table: Table | None = None, partition_id: int | None = None,
+                      **bounds) -> Partition:
+        """A partition with its ids drawn in StarRocks' order (`LocalMetastore.createPartitionMap` then
+        `createPartition`, 3.4 afccab88 / 3.5 e223275f): the logical id (unless the caller drew it earlier, as
+        `OlapTableFactory` does for CREATE TABLE), on 3.4+ the physical partition's id, then for each index of
+        the table (a `HashMap<Long, MaterializedIndex>`: hash order of the index ids) its tablets, each tablet
+        followed by one id per replica (`createOlapTablets`: `new LocalTablet(getNextId())`, then
+        `replicaId = getNextId()` per backend chosen). 3.3 (1a2f1f5d75) draws no physical id."""
+        with self.lock:
+            logical = partition_id if partition_id is not None else self.new_id()
+            physical = self.new_id() if self.physical_ids else logical
+            partition = Partition(id=logical, name=name, tablet_ids=[], visible_version_time=time.time(),
+                                  physical_id=physical, **bounds)
+            base = table.base_index_id if table is not None else 0
+            replicas = table.replication_num if table is not None else 3
+            index_ids = [base] + [r.id for r in table.rollups] if table is not None else [base]
+            for index_id in hashmap_order(index_ids, long_hash):
+                tablets = self.new_tablets(max(buckets, 1), replicas)
+                if index_id == base:
+                    partition.tablet_ids = tablets
+                else:
+                    partition.rollup_tablets[str(index_id)] = tablets
+            return partition
+
+    def new_tablets(self, count: int, replicas: int) -> list[int]:
+        """`count` tablet ids, each followed by `replicas` replica ids (`LocalMetastore.createOlapTablets`)."""
+        tablets = []
+        for _ in range(count):
+            tablets.append(self.new_id())
+            for _ in range(replicas):
+                self.new_id()
+        return tablets
 
     # -- persistence
     @property

@@ -10,25 +10,21 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import ddl
-from .catalog import Catalog, Database, ExternalCatalog, Function, Repository, Table
+from . import backupmeta, ddl, versions
+from .catalog import Catalog, Column, Database, ExternalCatalog, Function, Repository, Table
 from .datastore import DataStore, physical
 from .dml import refresh_stats
 from .errors import EmulatorError
 from .faults import KEYS as FAULT_KEYS
 from .faults import Faults
-from .jobs import (
-    BackupJob,
-    JobPlan,
-    RestoreJob,
-    catalog_from,
-    function_from,
-    load_table,
-    plan_from,
-)
+from .javajson import hashmap_order, long_hash
+from .jobinfo import physical_partitions
+from .jobs import MV_BACKUP_REASON, BackupJob, JobPlan, RestoreJob, plan_from
 from .layout import RepoLayout, md5
 from .query import Rewriter
+from .schema_statements import column_from_duck
 from .storage import Redirects, StorageError, open_store
+from .versions import DEFAULT_VERSION
 
 
 @dataclass
@@ -41,7 +37,7 @@ class Knobs:
 @dataclass(frozen=True)
 class ClusterOptions:
     data_dir: Path
-    version: str = "3.5.2"
+    version: str = DEFAULT_VERSION
     commit: str = "e5a1b2c"
     password: str = ""
     s3_redirect: Redirects | str | None = None  # a Redirects (s3, gcs, webhdfs) or an S3 endpoint
@@ -53,7 +49,9 @@ class Cluster:
         self.options = options
         self.data_dir = Path(options.data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.catalog = Catalog(self.data_dir / "catalog.json")
+        self.line = versions.release_line(options.version)
+        self.physical_ids = versions.distinct_physical_partition_ids(self.line)
+        self.catalog = Catalog(self.data_dir / "catalog.json", physical_ids=self.physical_ids)
         self.store = DataStore(self.data_dir / "data.duckdb")
         self.knobs = options.knobs
         self.faults = Faults()
@@ -159,9 +157,11 @@ class Cluster:
 
     # -- snapshot (BACKUP at SNAPSHOTING)
     def take_snapshot(self, record: dict, plan: JobPlan, work_dir: Path) -> dict:
-        """Copy the rows (Parquet per tablet) and versions of the planned objects, as of now."""
+        """Copy the rows (Parquet per tablet of every visible index) and versions of the planned objects, and
+        their metadata in `__meta`'s form, as of now (`BackupJob.prepareAndSendSnapshotTask`: snapshot tasks per
+        physical partition, index and tablet; then "copy all related schema at this moment")."""
         work_dir.mkdir(parents=True, exist_ok=True)
-        result: dict = {"tables": {}, "others": {}, "functions": []}
+        result: dict = {"tables": {}, "views": {}, "functions": []}
         with self.lock, self.store.lock:
             db = self.catalog.databases.get(record["db_name"])
             if db is None:
@@ -171,38 +171,60 @@ class Cluster:
                 if table is None:
                     raise EmulatorError(f"Unknown table '{item.name}'")
                 refresh_stats(self.store, table)
-                entry = {"table": dataclasses.asdict(table), "schema_hash": _schema_hash(table), "partitions": []}
                 planned = [p for p in table.partitions if item.partitions is None or p.name in item.partitions]
                 self.store.export_partitions(
                     table, [(p.name, p.tablet_ids, [work_dir / f"{t}_0.dat" for t in p.tablet_ids]) for p in planned],
                     table.distribution_columns)
+                base_hash = schema_hash(table.columns)
+                entry = {"id": table.id, "name": table.name, "base_index_id": table.base_index_id,
+                         "auto_increment_id": self._auto_increment_id(table), "partitions": []}
                 for part in planned:
-                    paths = [work_dir / f"{t}_0.dat" for t in part.tablet_ids]
-                    for tablet, path in zip(part.tablet_ids, paths, strict=False):
-                        header = {"tablet_id": tablet, "partition_id": part.id, "version": part.visible_version,
-                                  "schema_hash": _schema_hash(table), "data_md5": md5(path.read_bytes())}
-                        (work_dir / f"{tablet}.hdr").write_text(json.dumps(header))
-                    entry["partitions"].append({"id": part.id, "name": part.name, "version": part.visible_version,
-                                                "tablets": list(part.tablet_ids)})
-                entry["table"]["partitions"] = [p for p in entry["table"]["partitions"]
-                                                if item.partitions is None or p["name"] in item.partitions]
+                    indexes = [{"name": table.name, "id": table.base_index_id, "schema_hash": base_hash,
+                                "tablets": list(part.tablet_ids)}]
+                    for rollup in visible_rollups(table):
+                        tablets = part.rollup_tablets.get(str(rollup.id), [])
+                        self.store.export_index(table, part.name, [c.name for c in rollup.columns
+                                                                   if table.column(c.name) is not None],
+                                                [work_dir / f"{t}_0.dat" for t in tablets])
+                        indexes.append({"name": rollup.name, "id": rollup.id,
+                                        "schema_hash": rollup.schema_hash or schema_hash(rollup.columns),
+                                        "tablets": list(tablets)})
+                    for index in indexes:
+                        for tablet in index["tablets"]:
+                            path = work_dir / f"{tablet}_0.dat"
+                            header = {"tablet_id": tablet, "partition_id": part.physical_id, "index_id": index["id"],
+                                      "version": part.visible_version, "schema_hash": index["schema_hash"],
+                                      "data_md5": md5(path.read_bytes())}
+                            (work_dir / f"{tablet}.hdr").write_text(json.dumps(header))
+                    entry["partitions"].append({"id": part.id, "physical_id": part.physical_id, "name": part.name,
+                                                "version": part.visible_version, "indexes": indexes})
+                if table.kind == "MATERIALIZED_VIEW":
+                    entry["gson"] = backupmeta.mv_gson(table, planned, db.id, schema_hash, MV_BACKUP_REASON,
+                                                       self.physical_ids)
+                else:
+                    entry["gson"] = backupmeta.olap_table_gson(table, planned, db.id, schema_hash, self.physical_ids)
                 result["tables"][item.name] = entry
-                for other in db.tables.values():
-                    if other.sync_base == item.name:
-                        result["others"][other.name] = dataclasses.asdict(other)
             for item in plan.views:
                 table = db.table(item.name)
                 if table is not None:
-                    result["others"][item.name] = dataclasses.asdict(table)
+                    result["views"][item.name] = {"id": table.id, "name": table.name,
+                                                  "gson": backupmeta.view_gson(table)}
             for name in plan.functions:
                 function = db.functions.get(name)
                 if function is not None:
-                    result["functions"].append(dataclasses.asdict(function))
+                    result["functions"].append(backupmeta.function_gson(function, db.name, self.catalog.new_id()))
         return result
+
+    def _auto_increment_id(self, table: Table) -> int | None:
+        """`BackupJobInfo.fromCatalog`: the table's current auto-increment id when a base column is
+        AUTO_INCREMENT, else null (and then left out of the job info)."""
+        if not any(c.auto_increment for c in table.columns):
+            return None
+        return table.auto_increment_id or None
 
     def catalog_dicts(self, names: list[str]) -> list[dict]:
         with self.lock:
-            return [dataclasses.asdict(self.catalog.catalogs[n]) for n in names if n in self.catalog.catalogs]
+            return [backupmeta.catalog_gson(self.catalog.catalogs[n]) for n in names if n in self.catalog.catalogs]
 
     # -- restore
     def prepare_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict) -> list[tuple[str, str]]:
@@ -212,7 +234,7 @@ class Cluster:
         with self.lock, self.store.lock:
             db = self.catalog.databases.get(record["db_name"])
             for item in list(plan.tables):
-                source = load_table(tables[item.name])
+                source = backupmeta.table_from_gson(tables[item.name])
                 existing = db.table(item.target) if db else None
                 if existing is None:
                     continue
@@ -240,7 +262,7 @@ class Cluster:
                 db = Database(id=self.catalog.new_id(), name=record["db_name"])
                 self.catalog.databases[db.name] = db
             for item in plan.tables:
-                source = load_table(tables[item.name])
+                source = backupmeta.table_from_gson(tables[item.name])
                 existing = db.table(item.target)
                 if existing is None:
                     table = self._new_table_like(source, item.target, item.partitions)
@@ -252,7 +274,7 @@ class Cluster:
                         if (item.partitions is None or part.name in item.partitions) and \
                                 existing.partition(part.name) is None:
                             existing.partitions.append(self.catalog.new_partition(
-                                part.name, existing.buckets, lower=part.lower, upper=part.upper,
+                                part.name, existing.buckets, table=existing, lower=part.lower, upper=part.upper,
                                 values=part.values))
                     existing.state = "RESTORE"
                 db.tables[item.target].state = "RESTORE"
@@ -260,14 +282,21 @@ class Cluster:
         return created
 
     def _new_table_like(self, source: Table, name: str, partitions: list[str] | None) -> Table:
+        """A table created by RESTORE from the snapshot's copy: new ids for the table, its indexes, partitions and
+        tablets (`RestoreJob` resets the ids of the copy, `OlapTable.resetIdsForRestore`); the restored
+        partitions only, formal ones (a snapshot never holds temporary partitions)."""
         table = copy.deepcopy(source)
         table.id = self.catalog.new_id()
         table.name = name
         table.base_index_id = self.catalog.new_id()
+        for rollup in table.rollups:
+            rollup.id = self.catalog.new_id()
         table.create_time = time.time()
-        table.partitions = [self.catalog.new_partition(p.name, table.buckets, lower=p.lower, upper=p.upper,
-                                                       values=p.values)
-                            for p in source.partitions if partitions is None or p.name in partitions]
+        table.state = "NORMAL"
+        table.partitions = [self.catalog.new_partition(p.name, table.buckets, table=table, lower=p.lower,
+                                                       upper=p.upper, values=p.values)
+                            for p in source.partitions
+                            if not p.is_temp and (partitions is None or p.name in partitions)]
         return table
 
     def commit_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict, work_dir: Path) -> None:
@@ -281,8 +310,11 @@ class Cluster:
                 for pname, part in obj["partitions"].items():
                     if item.partitions is not None and pname not in item.partitions:
                         continue
-                    files = [work_dir / f"{t}_0.dat" for index in part["indexes"].values()
-                             for t in index["tablets_order"]]
+                    files = []
+                    for _, _, indexes in physical_partitions(part):
+                        base = indexes.get(item.name) or next(iter(indexes.values()), None)
+                        if base is not None:  # the base index: rollups are computed from its rows
+                            files += [work_dir / f"{t}_0.dat" for t in base["tablets_order"]]
                     self.store.replace_partition(table, pname, files)
                     mine = table.partition(pname)
                     mine.visible_version = part["version"]
@@ -291,30 +323,35 @@ class Cluster:
                 table.state = "NORMAL"
                 if table.kind == "MATERIALIZED_VIEW":
                     table.is_active = False
-                    table.inactive_reason = tables[item.name].get("inactive_reason", "")
-            restored_names = {t.name for t in plan.tables}
-            for _name, data in tables.items():
-                if data.get("sync_base") and data["sync_base"] in restored_names:
-                    target = next(t.target for t in plan.tables if t.name == data["sync_base"])
-                    mv = load_table(data)
-                    mv.id = self.catalog.new_id()
-                    mv.sync_base = target
-                    mv.is_active = True
-                    mv.inactive_reason = ""
-                    db.tables[mv.name] = mv
+                    table.inactive_reason = tables[item.name].get("inactiveReason", "")
+                for rollup in table.rollups:  # synchronous MVs are indexes of their base table
+                    if rollup.is_mv and db.table(rollup.name) is None:
+                        db.tables[rollup.name] = self.sync_mv_table(db, table, rollup)
             for item in plan.views:
-                view = load_table(tables[item.name])
+                view = backupmeta.table_from_gson(tables[item.name])
                 view.id = self.catalog.new_id()
                 view.name = item.target
                 db.tables[view.name] = view
             for data in meta.get("functions", []):
-                if data["name"] in plan.functions:
-                    db.functions[data["name"]] = function_from(data)
+                if data["name"]["fn"] in plan.functions:
+                    db.functions[data["name"]["fn"]] = backupmeta.function_from_gson(data)
             for item in plan.tables:
                 table = db.table(item.target)
                 if table.kind == "MATERIALIZED_VIEW" and table.refresh != "ROLLUP":
                     self.activate_after_restore(db, table)
             self.save()
+
+    def sync_mv_table(self, db: Database, base: Table, rollup) -> Table:
+        """The catalog entry of a synchronous MV (an index of `base`): queried through its SELECT."""
+        columns = [Column(name=c.name, sr_type=c.sr_type, nullable=c.nullable) for c in rollup.columns]
+        try:
+            duck = Rewriter(self.catalog, db.name).select_sql(rollup.view_define_sql)
+            columns = [column_from_duck(name, typ) for name, typ, *_ in self.store.fetchall(f"DESCRIBE {duck}")]
+        except EmulatorError:
+            pass  # its SELECT names a table restored under another name: keep the index columns
+        return Table(id=rollup.id, name=rollup.name, kind="MATERIALIZED_VIEW", columns=columns,
+                     query_sql=rollup.view_define_sql, refresh="ROLLUP", create_time=time.time(),
+                     base_index_id=rollup.id, sync_base=base.name)
 
     def activate_after_restore(self, db: Database, mv: Table) -> None:
         rewriter = Rewriter(self.catalog, db.name)
@@ -354,8 +391,9 @@ class Cluster:
             for data in meta.get("catalogs", []):
                 for name, target in plan.catalogs:
                     if data["name"] == name:
-                        catalog = catalog_from(data)
+                        catalog = backupmeta.catalog_from_gson(data)
                         catalog.name = target
+                        catalog.id = self.catalog.new_id()
                         self.catalog.catalogs[target] = catalog
             self.save()
 
@@ -378,9 +416,19 @@ class _BadReplace(EmulatorError):
     status_code = "BAD_REPLACE"
 
 
-def _schema_hash(table: Table) -> int:
-    digest = md5(json.dumps(ddl.schema_signature(table)).encode())
+def schema_hash(columns: list[Column]) -> int:
+    """An index's schema hash (the emulator's own digest of the columns, not StarRocks' `Util.schemaHash`)."""
+    digest = md5(json.dumps(ddl.schema_signature(Table(0, "", "OLAP", columns=list(columns)))).encode())
     return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def visible_rollups(table: Table) -> list:
+    """The rollup indexes in `PhysicalPartition.getMaterializedIndices(VISIBLE)` order after the base index:
+    `idToVisibleRollupIndex.values()`, a `HashMap<Long, MaterializedIndex>`."""
+    by_id = {r.id: r for r in table.rollups}
+    return [by_id[i] for i in hashmap_order(by_id, long_hash)]
+
+
 
 
 def _check_schema(name: str, existing: Table, source: Table) -> None:

@@ -94,6 +94,19 @@ class DataStore:
                                          f"__bucket = {index}) TO '{path}' (FORMAT parquet)", [name])
                 self.con.execute("DROP TABLE __export")
 
+    def export_index(self, table: Table, partition: str, columns: list[str], paths: list[Path]) -> None:
+        """The tablets of a rollup / synchronous-MV index: the partition's rows of the index's base columns in the
+        first tablet's Parquet file, the other tablets empty (a restore recomputes these indexes from the base
+        index, so only their files, names and checksums matter)."""
+        if not paths:
+            return
+        cols = ", ".join(q(c) for c in columns) or "1 AS __none"
+        with self.lock:
+            for index, path in enumerate(paths):
+                limit = "" if index == 0 else " LIMIT 0"
+                self.con.execute(f"COPY (SELECT {cols} FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?"
+                                 f"{limit}) TO '{path}' (FORMAT parquet)", [partition])
+
     def replace_partition(self, table: Table, partition: str, files: list[Path]) -> int:
         """Replace a partition's rows with the rows of Parquet files; returns the row count."""
         cols = self.user_columns(table)

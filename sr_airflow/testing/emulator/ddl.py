@@ -375,4 +375,4 @@ def schema_signature(table: Table) -> list[tuple]:
 
 
 def new_partition_from_def(catalog, table: Table, d: PartitionDef) -> Partition:
-    return catalog.new_partition(d.name, table.buckets, lower=d.lower, upper=d.upper, values=d.values)
+    return catalog.new_partition(d.name, table.buckets, table=table, lower=d.lower, upper=d.upper, values=d.values)

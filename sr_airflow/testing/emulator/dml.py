@@ -244,7 +244,8 @@ class TableWriter:
                 is_date = sqltypes.base_name(col.sr_type) == "DATE"
                 fmt = "%Y-%m-%d" if is_date else "%Y-%m-%d %H:%M:%S"
                 table.partitions.append(self.catalog.new_partition(
-                    name, table.buckets, lower=[moment.strftime(fmt)], upper=[add_unit(moment, unit).strftime(fmt)]))
+                    name, table.buckets, table=table, lower=[moment.strftime(fmt)],
+                    upper=[add_unit(moment, unit).strftime(fmt)]))
                 existing.add(name)
         else:
             cols = ", ".join(f"CAST({q(c)} AS VARCHAR)" for c in table.partition_columns)
@@ -252,7 +253,8 @@ class TableWriter:
                 name, values = row[0], [v for v in row[1:]]
                 if name is None or name in existing:
                     continue
-                table.partitions.append(self.catalog.new_partition(name, table.buckets, values=[values]))
+                table.partitions.append(self.catalog.new_partition(name, table.buckets, table=table,
+                                                                   values=[values]))
                 existing.add(name)
 
     def delete(self, rewriter: Rewriter, where: exp.Expression | None, partitions: list[str] | None = None) -> int:
@@ -302,7 +304,7 @@ class TableWriter:
                 raise EmulatorError(f"Getting analyzing error. Detail message: Partition '{name}' does not "
                                     f"exist in table '{table.name}'.")
             self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [name])
-            fresh = self.catalog.new_partition(name, table.buckets, lower=old.lower, upper=old.upper,
+            fresh = self.catalog.new_partition(name, table.buckets, table=table, lower=old.lower, upper=old.upper,
                                                values=old.values)
             table.partitions[table.partitions.index(old)] = fresh
 

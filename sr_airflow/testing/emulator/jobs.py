@@ -11,16 +11,15 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import ExternalCatalog, Function, Table, table_from_dict
+from . import backupmeta, jobinfo
 from .errors import EmulatorError
 from .faults import JOB_STATES
-from .layout import ChecksumError, RepoLayout, format_time, format_timestamp, pack_meta, unpack_meta
+from .jobinfo import physical_partitions
+from .layout import ChecksumError, RepoLayout, format_time, format_timestamp
 from .storage import StorageError
 
 MV_BACKUP_REASON = "it's in backup and will be activated after restore if possible"
 BACKEND_ID = 10001
-META_VERSION = 92
-STARROCKS_META_VERSION = 4
 TRANSFER_THREADS = 4
 
 
@@ -274,17 +273,21 @@ class BackupJob(Job):
             return None
 
     def _upload(self, snapshot: dict) -> None:
+        """One upload task per physical partition: every tablet of every visible index, under
+        `__part_<physicalPartitionId>/__idx_<indexId>/__<tabletId>` (`BackupJob.prepareSnapshotTask`,
+        `Repository.getRepoTabletPathBySnapshotInfo`)."""
         rec = self.record
         self.pause()
         tasks: dict[int, list] = {}
         for table in snapshot["tables"].values():
             for part in table["partitions"]:
                 files = []
-                for tablet in part["tablets"]:
-                    directory = self.layout.content_dir(rec["label"], rec["db_id"], table["table"]["id"],
-                                                        part["id"], table["table"]["base_index_id"], tablet)
-                    files.append((f"{directory}/{tablet}.hdr", self.work_dir / f"{tablet}.hdr"))
-                    files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
+                for index in part["indexes"]:
+                    for tablet in index["tablets"]:
+                        directory = self.layout.content_dir(rec["label"], rec["db_id"], table["id"],
+                                                            part["physical_id"], index["id"], tablet)
+                        files.append((f"{directory}/{tablet}.hdr", self.work_dir / f"{tablet}.hdr"))
+                        files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
                 tasks[self.cluster.catalog.new_id()] = files
 
         self.announce(tasks)
@@ -300,38 +303,21 @@ class BackupJob(Job):
         self.record["upload_finished_time"] = time.time()
 
     def build_meta(self, snapshot: dict) -> dict:
-        tables = {}
-        for name, entry in snapshot.get("tables", {}).items():
-            tables[name] = entry["table"]
-        for name, entry in snapshot.get("others", {}).items():
-            tables[name] = entry
-        for entry in tables.values():
-            if entry["kind"] == "MATERIALIZED_VIEW":
-                entry["is_active"] = False
-                entry["inactive_reason"] = MV_BACKUP_REASON
-        return {"tblNameMap": tables, "functions": snapshot.get("functions", []),
-                "catalogs": self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs])}
+        """`BackupMeta` of the copied tables, MVs and views, the functions and the external catalogs."""
+        tables = [entry["gson"] for entry in snapshot.get("tables", {}).values()]
+        tables += [entry["gson"] for entry in snapshot.get("views", {}).values()]
+        return backupmeta.backup_meta(tables, snapshot.get("functions", []),
+                                      self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs]))
 
     def build_info(self, snapshot: dict) -> dict:
+        """`BackupJobInfo.fromCatalog` + `toJson(true)`: tables, then views (3.4+, `"partitions": {}`)."""
         rec = self.record
-        objects = {}
-        for name, entry in snapshot.get("tables", {}).items():
-            table = entry["table"]
-            partitions = {}
-            for part in entry["partitions"]:
-                index = {table["name"]: {"id": table["base_index_id"], "schema_hash": entry["schema_hash"],
-                                         "tablets": {str(t): [] for t in part["tablets"]},
-                                         "tablets_order": [str(t) for t in part["tablets"]]}}
-                partitions[part["name"]] = {
-                    "id": part["id"], "version": part["version"], "version_hash": 0, "indexes": index,
-                    "subPartitions": {part["name"]: {"id": part["id"], "version": part["version"],
-                                                     "indexes": index}}}
-            objects[name] = {"id": table["id"], "autoIncrementId": table.get("auto_increment_id", 0),
-                             "partitions": partitions}
-        return {"name": rec["label"], "database": rec["db_name"], "id": rec["db_id"],
-                "backup_time": int(rec["create_time"] * 1000), "backup_objects": objects,
-                "meta_version": META_VERSION, "starrocks_meta_version": STARROCKS_META_VERSION,
-                "backup_result": "succeed"}
+        tables = list(snapshot.get("tables", {}).values())
+        if self.cluster.physical_ids:  # 3.4+ backs up views; 3.3 has no views in a backup
+            tables += [{"id": v["id"], "name": v["name"], "partitions": []}
+                       for v in snapshot.get("views", {}).values()]
+        return jobinfo.job_info(rec["label"], rec["db_name"], rec["db_id"], int(rec["create_time"] * 1000), tables,
+                                True, self.cluster.physical_ids)
 
     def upload_info(self, meta: dict, info: dict) -> None:
         """Errors in UPLOAD_INFO are retried until the job times out or is cancelled (as StarRocks does)."""
@@ -349,10 +335,10 @@ class BackupJob(Job):
 
     def _upload_info(self, meta: dict, info: dict) -> None:
         base = self.layout.snapshot_dir(self.record["label"])
-        self.layout.upload(f"{base}/__meta", pack_meta(meta))
+        self.layout.upload(f"{base}/__meta", backupmeta.meta_bytes(meta))
         self.check()
         stamp = format_timestamp(self.record["create_time"])
-        self.layout.upload(f"{base}/__info_{stamp}", json.dumps(info, indent=1).encode())
+        self.layout.upload(f"{base}/__info_{stamp}", jobinfo.info_text(info).encode("utf-8"))
 
 
 class RestoreJob(Job):
@@ -371,7 +357,7 @@ class RestoreJob(Job):
         """A resumed restore reads the snapshot's info and meta from the repository again."""
         base = self.layout.snapshot_dir(self.record["label"])
         self.info = json.loads(self.layout.download(f"{base}/__info_{self.record['backup_timestamp']}"))
-        self.meta = unpack_meta(self.layout.download(f"{base}/__meta"))
+        self.meta = backupmeta.read_meta(self.layout.download(f"{base}/__meta"))
 
     def run(self) -> None:
         rec = self.record
@@ -406,12 +392,13 @@ class RestoreJob(Job):
                 if plan.partitions is not None and pname not in plan.partitions:
                     continue
                 files = []
-                for index in part["indexes"].values():
-                    for tablet in index["tablets_order"]:
-                        directory = self.layout.content_dir(rec["label"], src_db_id, obj["id"], part["id"],
-                                                            index["id"], int(tablet))
-                        files.append((f"{directory}/{tablet}.hdr", None))
-                        files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
+                for physical_id, _, indexes in physical_partitions(part):
+                    for index in indexes.values():
+                        for tablet in index["tablets_order"]:
+                            directory = self.layout.content_dir(rec["label"], src_db_id, obj["id"], physical_id,
+                                                                index["id"], int(tablet))
+                            files.append((f"{directory}/{tablet}.hdr", None))
+                            files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
                 tasks[self.cluster.catalog.new_id()] = files
 
         self.announce(tasks)
@@ -453,22 +440,6 @@ def restore_objs(info: dict, meta: dict, plan: JobPlan) -> str:
     return ", ".join(entries)
 
 
-def table_dict(table: Table) -> dict:
-    return dataclasses.asdict(table)
-
-
-def function_from(data: dict) -> Function:
-    return Function(**data)
-
-
-def catalog_from(data: dict) -> ExternalCatalog:
-    return ExternalCatalog(**data)
-
-
-def load_table(data: dict) -> Table:
-    return table_from_dict(data)
-
-
 def show_backup_row(rec: dict) -> list:
     return [str(rec["id"]), rec["label"], rec["db_name"], rec["state"], rec["objects"],
             format_time(rec["create_time"]), format_time(rec.get("snapshot_finished_time")),
@@ -499,5 +470,4 @@ def _task_errors(entries: dict) -> str:
     return ", ".join(f"[{k}: {v}]" for k, v in entries.items())
 
 
-def unpack(data: bytes) -> dict:
-    return unpack_meta(data)
+

@@ -6,12 +6,13 @@ import copy
 import re
 import time
 
-from . import ddl, statements
-from .catalog import Column, Database, ExternalCatalog, Function, Table
+from . import ddl, sqltypes, statements
+from .catalog import Column, Database, ExternalCatalog, Function, Index, Table
 from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, refresh_stats
 from .errors import EmulatorError
+from .javajson import hashmap_order, long_hash, string_hash
 from .query import Rewriter
 from .sqltypes import python_value
 from .tokens import Cursor
@@ -26,8 +27,107 @@ def column_from_duck(name: str, duck_type: str) -> Column:
     return Column(name=name, sr_type=mapping.get(duck_type, duck_type))
 
 
-def p_buckets(partition) -> int:
-    return len(partition.tablet_ids)
+def add_rollup_index(catalog, table: Table, name: str, columns: list[Column], keys_type: str, define_stmt: str = "",
+                     view_define_sql: str = "") -> Index:
+    """A rollup or synchronous-MV index of `table`, finished at once (StarRocks runs a `RollupJobV2` through
+    PENDING, WAITING_TXN and RUNNING; the emulator's index is complete when the statement returns). Ids as
+    `MaterializedViewHandler.createMaterializedViewJob` draws them (3.5 e223275f): the job id, the index id, then
+    per partition (`getPartitions()`: `idToPartition` hash order) one tablet per base tablet, each followed by
+    its replicas (`OlapTableRollupJobBuilder`)."""
+    catalog.new_id()  # the RollupJobV2's id
+    index = Index(id=catalog.new_id(), name=name, columns=columns, keys_type=keys_type, define_stmt=define_stmt,
+                  view_define_sql=view_define_sql)
+    by_id = {p.id: p for p in table.partitions}
+    for partition_id in hashmap_order(by_id, long_hash):
+        partition = by_id[partition_id]
+        partition.rollup_tablets[str(index.id)] = catalog.new_tablets(len(partition.tablet_ids),
+                                                                      table.replication_num)
+    table.rollups.append(index)
+    return index
+
+
+def rollup_columns(table: Table, names: list[str]) -> list[Column]:
+    """`ALTER TABLE t ADD ROLLUP r (c1, c2)`: copies of the base columns (same uniqueId)."""
+    columns = []
+    for name in names:
+        column = table.column(name)
+        if column is None:
+            raise _analyzing(f"Column does not exist: {name}")
+        columns.append(copy.deepcopy(column))
+    return columns
+
+
+_SUM_WIDER = {"TINYINT": "BIGINT", "SMALLINT": "BIGINT", "INT": "BIGINT", "FLOAT": "DOUBLE"}
+
+
+def sync_mv_columns(table: Table, query: str) -> tuple[list[Column], str]:
+    """The index schema of `CREATE MATERIALIZED VIEW mv AS SELECT k, SUM(v) FROM t GROUP BY k`
+    (`CreateMaterializedViewStmt.buildNonAggColumnItem` / `buildAggColumnItemWithPattern`, 3.5 e223275f): a
+    plain column keeps its name and type; `fn(col)` becomes `mv_<fn>_<col>` (`MVUtils.getMVAggColumnName`) with
+    the aggregate `FN` and SUM's widened type (TINYINT/SMALLINT/INT to BIGINT, FLOAT to DOUBLE), COUNT a BIGINT.
+    With an aggregate the index is AGG_KEYS, else the base table's key type."""
+    from sqlglot import exp
+
+    from .query import parse
+
+    tree = parse(query)
+    columns: list[Column] = []
+    has_agg = False
+    for item in tree.expressions:
+        node = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(node, exp.Column):
+            base = table.column(node.name)
+            if base is None:
+                raise _analyzing(f"Unknown column '{node.name}' in '{table.name}'")
+            columns.append(copy.deepcopy(base))
+            continue
+        if isinstance(node, exp.AggFunc) and isinstance(node.this, exp.Column):
+            base = table.column(node.this.name)
+            if base is None:
+                raise _analyzing(f"Unknown column '{node.this.name}' in '{table.name}'")
+            fn = (node.key if not isinstance(node, exp.Anonymous) else node.name).lower()
+            fn = {"count": "count", "sum": "sum", "min": "min", "max": "max"}.get(fn, fn)
+            sr_type = base.sr_type
+            if fn == "sum":
+                sr_type = _SUM_WIDER.get(sqltypes.base_name(base.sr_type), base.sr_type)
+            elif fn == "count":
+                sr_type = "BIGINT"
+            has_agg = True
+            table.max_col_unique_id += 1
+            columns.append(Column(name=f"mv_{fn}_{base.name}", sr_type=sr_type, nullable=base.nullable,
+                                  agg=fn.upper(), unique_id=table.max_col_unique_id))
+            continue
+        raise _analyzing(f"Create materialized view non-slot ref expression should have an alias:{item.sql()}")
+    return columns, ("AGG_KEYS" if has_agg else table.keys_type)
+
+
+def create_partitions(catalog, table: Table, defs: list[ddl.PartitionDef], resolve: bool = True) -> None:
+    """Ids of a new table in the order `OlapTableFactory.createTable` draws them (3.5 e223275f, 3.4 afccab88,
+    3.3 1a2f1f5d75): one per partition in definition order (`partitionNameToId`; an unpartitioned table's one
+    partition is named like the table; an automatic-partition table also draws the id of its hidden shadow
+    partition), then the table id, the base index id, and then the partitions are created (`createPartition`:
+    physical id, tablets, replicas) in the iteration order of `partitionNameToId`, a `HashMap<String, Long>`.
+    Every column gets its `uniqueId` from `incAndGetMaxColUniqueId` (0, 1, 2, ...)."""
+    if table.partition_type == "UNPARTITIONED":
+        defs = [ddl.PartitionDef(table.name)]
+    elif resolve:
+        defs = ddl.resolve_partitions(table, defs)
+    ids = {d.name: catalog.new_id() for d in defs}
+    if table.partition_type == "EXPR":
+        catalog.new_id()  # createAutomaticShadowPartition: the hidden `$shadow_automatic_partition`
+    table.id = catalog.new_id()
+    table.base_index_id = catalog.new_id()
+    table.create_time = time.time()
+    for unique_id, column in enumerate(table.columns):
+        column.unique_id = unique_id
+    table.max_col_unique_id = len(table.columns) - 1
+    by_name = {d.name: d for d in defs}
+    created = {}
+    for name in hashmap_order(ids, string_hash):
+        d = by_name[name]
+        created[name] = catalog.new_partition(name, table.buckets, table=table, partition_id=ids[name],
+                                              lower=d.lower, upper=d.upper, values=d.values)
+    table.partitions = [created[d.name] for d in defs]
 
 
 def _create_like(cur: Cursor) -> tuple[bool, list[str], list[str]] | None:
@@ -84,7 +184,7 @@ class SchemaStatements:
         if cur.accept("VIEW"):
             return self._create_view(cur, session, or_replace)
         if cur.accept("MATERIALIZED", "VIEW"):
-            return self._create_mv(cur, session)
+            return self._create_mv(cur, session, sql)
         cur.accept("GLOBAL")
         cur.accept("AGGREGATE") or cur.accept("TABLE")
         if cur.accept("FUNCTION"):
@@ -115,14 +215,7 @@ class SchemaStatements:
             for column in table.partition_columns:
                 if table.column(column) is None:
                     raise _analyzing(f"Partition column '{column}' does not exist in table '{table.name}'")
-            table.id = self.catalog.new_id()
-            table.base_index_id = self.catalog.new_id()
-            table.create_time = time.time()
-            if table.partition_type == "UNPARTITIONED":
-                table.partitions = [self.catalog.new_partition(table.name, table.buckets)]
-            else:
-                for d in ddl.resolve_partitions(table, definition.partitions):
-                    table.partitions.append(ddl.new_partition_from_def(self.catalog, table, d))
+            create_partitions(self.catalog, table, definition.partitions)
             self.store.create(table)
             db.tables[table.name] = table
             if select_sql:
@@ -140,12 +233,10 @@ class SchemaStatements:
                     return None
                 raise EmulatorError(f"Getting analyzing error. Detail message: Table '{name}' already exists.", 1050)
             table = copy.deepcopy(original)
-            table.id, table.name, table.base_index_id = self.catalog.new_id(), name, self.catalog.new_id()
-            table.create_time, table.state = time.time(), "NORMAL"
-            table.partitions = [self.catalog.new_partition(p.name if p.name != original.name else name, p_buckets(p),
-                                                           lower=p.lower, upper=p.upper, values=p.values)
-                                for p in original.partitions if not p.is_temp and
-                                original.partition_type != "EXPR"]
+            table.name, table.state, table.partitions, table.rollups = name, "NORMAL", [], []
+            defs = [ddl.PartitionDef(p.name if p.name != original.name else name, p.lower, p.upper, p.values)
+                    for p in original.partitions if not p.is_temp and original.partition_type != "EXPR"]
+            create_partitions(self.catalog, table, defs, resolve=False)
             self.store.create(table)
             db.tables[name] = table
             self.cluster.save()
@@ -177,7 +268,7 @@ class SchemaStatements:
         duck = Rewriter(self.catalog, db_name).select_sql(query)
         return [column_from_duck(name, typ) for name, typ, *_ in self.store.fetchall(f"DESCRIBE {duck}")]
 
-    def _create_mv(self, cur: Cursor, session: SessionState) -> Result:
+    def _create_mv(self, cur: Cursor, session: SessionState, sql: str) -> Result:
         if_not_exists = cur.accept("IF", "NOT", "EXISTS")
         db, name = self._split(cur.qualified(), session)
         refresh = ""
@@ -202,22 +293,36 @@ class SchemaStatements:
                 raise _analyzing(f"Table '{name}' already exists")
             rewriter = Rewriter(self.catalog, db.name)
             duck = rewriter.select_sql(query)
-            mv = Table(id=self.catalog.new_id(), name=name, kind="MATERIALIZED_VIEW", query_sql=query,
-                       refresh=refresh, create_time=time.time(), base_index_id=self.catalog.new_id())
             if refresh == "ROLLUP":
                 bases = rewriter.referenced_tables(query)
                 if len(bases) != 1:
                     raise _analyzing("The materialized view only supports one table in from clause")
-                mv.sync_base = bases[0][1]
-                mv.columns = self._query_columns(db.name, query)
-            else:
-                cols = self.store.create_like_query(mv.id, duck, name)
-                mv.columns = [column_from_duck(c, t) for c, t in cols]
-                mv.key_columns = [mv.columns[0].name]
-                mv.distribution = "RANDOM"
-                mv.partitions = [self.catalog.new_partition(name, 1)]
-                mv.partitions[0].visible_version = 2 if "DEFERRED" not in refresh.upper() else 1
-                refresh_stats(self.store, mv)
+                base = self.catalog.database(bases[0][0]).table(bases[0][1])
+                if base is None or base.kind != "OLAP":
+                    raise _analyzing(f"Materialized view does not support this kind of table: {bases[0][1]}")
+                if base.rollup(name) is not None:
+                    raise _analyzing(f"Table '{name}' already exists")
+                columns, keys_type = sync_mv_columns(base, query)
+                index = add_rollup_index(self.catalog, base, name, columns, keys_type, define_stmt=sql.strip(),
+                                         view_define_sql=query)
+                mv = Table(id=index.id, name=name, kind="MATERIALIZED_VIEW", query_sql=query, refresh=refresh,
+                           create_time=time.time(), base_index_id=index.id, sync_base=base.name,
+                           columns=self._query_columns(db.name, query))
+                db.tables[name] = mv
+                self.cluster.save()
+                return None
+            mv = Table(id=self.catalog.new_id(), name=name, kind="MATERIALIZED_VIEW", query_sql=query,
+                       refresh=refresh, create_time=time.time(), base_index_id=self.catalog.new_id())
+            cols = self.store.create_like_query(mv.id, duck, name)
+            mv.columns = [column_from_duck(c, t) for c, t in cols]
+            for unique_id, column in enumerate(mv.columns):
+                column.unique_id = unique_id
+            mv.max_col_unique_id = len(mv.columns) - 1
+            mv.key_columns = [mv.columns[0].name]
+            mv.distribution = "RANDOM"
+            mv.partitions = [self.catalog.new_partition(name, 1, table=mv)]
+            mv.partitions[0].visible_version = 2 if "DEFERRED" not in refresh.upper() else 1
+            refresh_stats(self.store, mv)
             db.tables[name] = mv
             self.cluster.save()
         return None
@@ -311,6 +416,11 @@ class SchemaStatements:
                 raise EmulatorError(f"Table {name}'s state is not NORMAL: {table.state}")
             self.cluster.drop_table_data(table)
             del db.tables[name]
+            base = db.table(table.sync_base) if table.sync_base else None
+            if base is not None:  # a synchronous MV is an index of its base table
+                base.rollups = [r for r in base.rollups if r.name != name]
+                for partition in base.partitions:
+                    partition.rollup_tablets.pop(str(table.id), None)
             for other in list(db.tables.values()):
                 if other.sync_base == name:
                     del db.tables[other.name]
@@ -362,7 +472,9 @@ class SchemaStatements:
             db, table = self._table(cur.qualified(), session, ("OLAP",))
             if table.state != "NORMAL":
                 raise EmulatorError(f"Table {table.name}'s state is not NORMAL: {table.state}")
-            if cur.accept("ADD"):
+            if cur.accept("ADD", "ROLLUP"):
+                self._add_rollup(cur, table)
+            elif cur.accept("ADD"):
                 self._add_partitions(cur, table)
             elif cur.accept("DROP"):
                 temporary = cur.accept("TEMPORARY")
@@ -384,6 +496,9 @@ class SchemaStatements:
                 db.tables[new] = db.tables.pop(table.name)
                 old = table.name
                 table.name = new
+                for other in db.tables.values():
+                    if other.sync_base == old:
+                        other.sync_base = new
                 for p in table.partitions:
                     if table.partition_type == "UNPARTITIONED" and p.name == old:
                         self.store.execute(f"UPDATE {physical(table.id)} SET __sr_partition = ?", [new])
@@ -404,6 +519,25 @@ class SchemaStatements:
                 cur.fail("ADD PARTITION, DROP PARTITION, RENAME, SWAP WITH")
             self.cluster.save()
         return None
+
+    def _add_rollup(self, cur: Cursor, table: Table) -> None:
+        """`ADD ROLLUP r (c1, c2) [DUPLICATE KEY (..)] [FROM base] [PROPERTIES (..)]` (one rollup per clause)."""
+        name = cur.identifier()
+        cur.expect("(")
+        names = [cur.identifier()]
+        while cur.accept(","):
+            names.append(cur.identifier())
+        cur.expect(")")
+        while not cur.done():
+            if cur.accept("PROPERTIES"):
+                cur.properties()
+            elif cur.at("("):
+                cur.balanced()
+            else:
+                cur.next()
+        if table.rollup(name) is not None or name == table.name:
+            raise EmulatorError(f"Rollup index[{name}] already exists")
+        add_rollup_index(self.catalog, table, name, rollup_columns(table, names), table.keys_type)
 
     def _add_partitions(self, cur: Cursor, table: Table) -> None:
         if table.partition_type not in ("RANGE", "LIST"):

@@ -281,6 +281,7 @@ def parse_show_snapshot_where(cur: Cursor) -> tuple[str | list[str] | None, str 
             cur.expect("AND")
     except EmulatorError as err:
         raise error from err
-    if names is None or (timestamp is not None and len(names) != 1) or any(not n for n in names):
+    listed = [names] if isinstance(names, str) else names
+    if listed is None or (timestamp is not None and len(listed) != 1) or any(not n for n in listed):
         raise error
     return names, timestamp

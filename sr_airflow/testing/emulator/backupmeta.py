@@ -1,0 +1,576 @@
+"""`__meta` as StarRocks writes it, and read back by the emulator's RESTORE.
+
+`BackupMeta.write` (the `Writable` default, `Text.writeString`): a 4-byte big-endian length, then the UTF-8 GSON
+text of `BackupMeta` (`GsonUtils.GSON`): `tblNameMap` (a `HashMap<String, Table>` of the copied tables, views and
+MVs, each with its `clazz` tag from `TABLE_TYPE_ADAPTER_FACTORY`), `functions` (`clazz` from
+`FUNCTION_TYPE_RUNTIME_ADAPTER_FACTORY`) and `catalogs`. Read at the 3.5 point e223275f (the 3.4 point afccab88 has
+the same classes; 4.0 312b0d9e too), and at the 3.3 point 1a2f1f5d75 for the partition shape.
+
+Field names and order follow the `@SerializedName` fields of each class (a class's own fields, then its
+superclass's); `HashMap` fields in Java's hash order (`javajson`). What is left out (written by StarRocks, not
+needed by a restore and not modelled here): `bfColumns`/`colocateGroup`/`sessionId` when unset (GSON leaves nulls
+out anyway), the deprecated `partitionColumns`/`distributionColumns` column copies, `TableIndexes`' index
+definitions, and a materialized view's refresh context and base-table version maps beyond their ids.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from . import sqltypes
+from .catalog import Column, ExternalCatalog, Function, Index, Partition, Table
+from .javajson import drop_nulls, gson_text, long_keys, string_keys
+
+BACKEND_ID = 10001
+INVALID_SHARD_GROUP_ID = -1  # PhysicalPartition.INVALID_SHARD_GROUP_ID
+CLAZZ = {"OLAP": "OlapTable", "VIEW": "View", "MATERIALIZED_VIEW": "MaterializedView"}
+TABLE_TYPE = {"OLAP": "OLAP", "VIEW": "VIEW", "MATERIALIZED_VIEW": "MATERIALIZED_VIEW"}  # Table.TableType names
+_RANGE_INFO = {"RANGE": "RangePartitionInfo", "EXPR": "ExpressionRangePartitionInfo",
+               "LIST": "ListPartitionInfo", "UNPARTITIONED": "SinglePartitionInfo"}
+
+
+# -- writing
+def meta_bytes(meta: dict) -> bytes:
+    """`Text.writeString(out, GSON.toJson(this))`: the length (an int, big-endian) and the UTF-8 text."""
+    body = gson_text(drop_nulls(meta)).encode("utf-8")
+    return struct.pack(">i", len(body)) + body
+
+
+def read_meta(data: bytes) -> dict:
+    import json
+
+    (length,) = struct.unpack(">i", data[:4])
+    return json.loads(data[4:4 + length].decode("utf-8"))
+
+
+def backup_meta(tables: list[dict], functions: list[dict], catalogs: list[dict]) -> dict:
+    """`BackupMeta`: `tblNameMap` (HashMap<String, Table>), `functions`, `catalogs`."""
+    return {"tblNameMap": string_keys({t["name"]: t for t in tables}), "functions": functions,
+            "catalogs": catalogs}
+
+
+def column_gson(column: Column, is_key: bool, keys_type: str) -> dict:
+    """`Column` (Column.java @SerializedName fields in order). A value column's aggregate is what
+    `CreateTableAnalyzer` sets: NONE in duplicate-key tables, REPLACE in unique/primary-key tables, the declared one
+    in aggregate tables; key columns have none."""
+    aggregate = None
+    if not is_key:
+        aggregate = {"DUP_KEYS": "NONE", "UNIQUE_KEYS": "REPLACE", "PRIMARY_KEYS": "REPLACE"}.get(
+            keys_type, (column.agg or "NONE").upper())
+    default_expr = None
+    default = column.default
+    if default is not None and default.upper() in ("CURRENT_TIMESTAMP", "NOW()"):
+        default_expr, default = {"expr": "now()"}, None
+    return {
+        "name": column.name,
+        "columnId": column.name,  # ColumnIdAdapter writes a ColumnId as its text: the column name at creation
+        "uniqueId": column.unique_id,
+        "type": sqltypes.gson_type(sqltypes.parse_type(column.sr_type, column.agg)),
+        "aggregationType": aggregate,
+        "isAggregationTypeImplicit": False,
+        "isKey": is_key,
+        "isAllowNull": column.nullable,
+        "isAutoIncrement": column.auto_increment,
+        "defaultValue": default,
+        "defaultExpr": default_expr,
+        "comment": column.comment,
+        "stats": {"avgSerializedSize": -1.0, "maxSize": -1, "numDistinctValues": -1, "numNulls": -1},
+    }
+
+
+def _index_meta(index_id: int, columns: list[dict], schema_hash: int, keys_type: str, db_id: int,
+                short_keys: int, define_stmt: str = "", view_sql: str = "") -> dict:
+    """`MaterializedIndexMeta`."""
+    return {"indexId": index_id, "schema": columns, "sortKeyUniqueIds": None, "schemaVersion": 0,
+            "schemaHash": schema_hash, "schemaId": index_id, "shortKeyColumnCount": short_keys,
+            "storageType": "COLUMN", "keysType": keys_type,
+            "defineStmt": {"originStmt": define_stmt, "idx": 0} if define_stmt else None,
+            "dbId": db_id, "viewDefineSql": view_sql or None, "isColocateMVIndex": False}
+
+
+def _distribution(table: Table, buckets: int) -> dict:
+    """`HashDistributionInfo` (colIds, bucketNum) or `RandomDistributionInfo` (b), then DistributionInfo's
+    typeStr, type."""
+    if table.distribution == "RANDOM":
+        return {"clazz": "RandomDistributionInfo", "b": buckets, "typeStr": "RANDOM", "type": "RANDOM"}
+    return {"clazz": "HashDistributionInfo", "colIds": list(table.distribution_columns), "bucketNum": buckets,
+            "typeStr": "HASH", "type": "HASH"}
+
+
+def _tablets(tablet_ids: list[int], version: int, replicas: int, row_count: int) -> list[dict]:
+    """`LocalTablet` (replicas, checkedVersion, isConsistent, then Tablet.id); each replica's id follows its
+    tablet's (`createOlapTablets` draws them right after the tablet id)."""
+    return [{"clazz": "LocalTablet",
+             "replicas": [{"id": t + 1 + i, "backendId": BACKEND_ID, "version": version, "minReadableVersion": 0,
+                           "dataSize": 0, "rowCount": row_count if i == 0 else 0, "state": "NORMAL",
+                           "lastFailedVersion": -1, "lastSuccessVersion": version} for i in range(replicas)],
+             "checkedVersion": -1, "isConsistent": True, "id": t} for t in tablet_ids]
+
+
+def _materialized_index(index_id: int, tablets: list[int], version: int, replicas: int, rows: int) -> dict:
+    """`MaterializedIndex`: id, state, rowCount, tablets, shardGroupId."""
+    return {"id": index_id, "state": "NORMAL", "rowCount": rows,
+            "tablets": _tablets(tablets, version, replicas, rows), "shardGroupId": INVALID_SHARD_GROUP_ID}
+
+
+def _version_fields(version: int, time_ms: int) -> dict:
+    return {"visibleVersion": version, "visibleVersionTime": time_ms, "nextVersion": version + 1,
+            "dataVersion": version, "nextDataVersion": version + 1, "versionEpoch": 0,
+            "versionTxnType": "TXN_NORMAL"}
+
+
+def _rollup_indexes(table: Table, partition: Partition, replicas: int) -> dict:
+    return long_keys({str(r.id): _materialized_index(r.id, partition.rollup_tablets.get(str(r.id), []),
+                                                     partition.visible_version, replicas, partition.row_count)
+                      for r in table.rollups})
+
+
+def partition_gson(table: Table, partition: Partition, physical_ids: bool) -> dict:
+    """`Partition`. 3.4+ (#50598): the logical partition (id, name, state, dpid, idToSubPartition, distributionInfo)
+    holding its `PhysicalPartition` (id, name `<partition>_<physicalId>`, parentId, shardGroupId, isImmutable,
+    baseIndex, idToVisibleRollupIndex, idToShadowIndex, versions); the old physical fields of `Partition` stay at
+    their defaults. 3.3: the partition is itself the physical one (its own baseIndex and versions,
+    idToSubPartition empty)."""
+    replicas = table.replication_num
+    time_ms = int(partition.visible_version_time * 1000)
+    base = _materialized_index(table.base_index_id, partition.tablet_ids, partition.visible_version, replicas,
+                               partition.row_count)
+    rollups = _rollup_indexes(table, partition, replicas)
+    distribution = _distribution(table, len(partition.tablet_ids))
+    if not physical_ids:
+        return {"id": partition.id, "name": partition.name, "state": "NORMAL", "idToSubPartition": {},
+                "distributionInfo": distribution, "shardGroupId": 0, "isImmutable": False, "baseIndex": base,
+                "idToVisibleRollupIndex": rollups, "idToShadowIndex": {},
+                **{k: v for k, v in _version_fields(partition.visible_version, time_ms).items()
+                   if k in ("visibleVersion", "visibleVersionTime", "nextVersion")}}
+    physical = {"id": partition.physical_id, "name": f"{partition.name}_{partition.physical_id}",
+                "parentId": partition.id, "shardGroupId": INVALID_SHARD_GROUP_ID, "isImmutable": False,
+                "baseIndex": base, "idToVisibleRollupIndex": rollups, "idToShadowIndex": {},
+                **_version_fields(partition.visible_version, time_ms)}
+    return {"id": partition.id, "name": partition.name, "state": "NORMAL", "dpid": partition.physical_id,
+            "idToSubPartition": {str(partition.physical_id): physical}, "distributionInfo": distribution,
+            "shardGroupId": INVALID_SHARD_GROUP_ID, "isImmutable": False, "idToVisibleRollupIndex": {},
+            "idToShadowIndex": {}, "visibleVersion": 0, "visibleVersionTime": 0, "nextVersion": 0, "dataVersion": 0,
+            "nextDataVersion": 0, "versionEpoch": 0}
+
+
+def _partition_info(table: Table, partitions: list[Partition]) -> dict:
+    """`PartitionInfo` subclasses: RangePartitionInfo (colIds, serializedIdToRange: each range as the bytes
+    `RangeUtils.writeRange` writes, `gsonPreProcess`), ExpressionRangePartitionInfo (its partitionExprs, then
+    the range fields), ListPartitionInfo (colIds, idToMultiValues, idToValues, idToTemp, automaticPartition),
+    SinglePartitionInfo; then PartitionInfo's type, idToDataProperty, idToReplicationNum,
+    isMultiColumnPartition, idToInMemory, idToStorageCacheInfo (maps keyed by the logical partition id)."""
+    ids = [str(p.id) for p in partitions]
+    replicas = table.replication_num
+    common = {
+        "type": {"RANGE": "RANGE", "EXPR": "EXPR_RANGE" if table.partition_function else "LIST",
+                 "LIST": "LIST", "UNPARTITIONED": "UNPARTITIONED"}[table.partition_type],
+        "idToDataProperty": long_keys({i: {"storageMedium": "HDD", "cooldownTimeMs": 253402271999000}
+                                       for i in ids}),
+        "idToReplicationNum": long_keys({i: replicas for i in ids}),
+        "isMultiColumnPartition": len(table.partition_columns) > 1,
+        "idToInMemory": long_keys({i: False for i in ids}),
+        "idToStorageCacheInfo": long_keys({i: {"enableCache": False, "asyncWriteBack": False} for i in ids}),
+    }
+    if table.partition_type == "UNPARTITIONED":
+        return {"clazz": "SinglePartitionInfo", **common}
+    columns = [table.column(c) for c in table.partition_columns]
+    if table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function):
+        single = len(columns) == 1
+        own = {"colIds": list(table.partition_columns),
+               "idToMultiValues": long_keys({str(p.id): p.values for p in partitions} if not single else {}),
+               "idToValues": long_keys({str(p.id): [v[0] for v in p.values] for p in partitions} if single else {}),
+               "idToTemp": long_keys({str(p.id): p.is_temp for p in partitions}),
+               "automaticPartition": table.partition_type == "EXPR"}
+        return {"clazz": "ListPartitionInfo", **own, **common}
+    ranges = long_keys({str(p.id): list(serialize_range(columns, p.lower, p.upper)) for p in partitions
+                        if not p.is_temp})
+    temp = long_keys({str(p.id): list(serialize_range(columns, p.lower, p.upper)) for p in partitions if p.is_temp})
+    own = {"colIds": list(table.partition_columns), "serializedIdToRange": ranges, "serializedIdToTempRange": temp}
+    if table.partition_type == "EXPR":
+        expr = f"date_trunc('{table.partition_function}', `{table.partition_columns[0]}`)"
+        return {"clazz": "ExpressionRangePartitionInfo", "partitionExprs": [{"expressionSql": expr}], **own,
+                **common}
+    return {"clazz": "RangePartitionInfo", **own, **common}
+
+
+def _olap_fields(table: Table, partitions: list[Partition], db_id: int, schema_hash, physical_ids: bool) -> dict:
+    """OlapTable's own fields, in order."""
+    keys = set(table.key_columns)
+    base_columns = [column_gson(c, c.name in keys, table.keys_type) for c in table.columns]
+    metas = {str(table.base_index_id): _index_meta(table.base_index_id, base_columns, schema_hash(table.columns),
+                                                   table.keys_type, db_id, len(table.key_columns))}
+    names = {table.name: table.base_index_id}
+    for rollup in table.rollups:
+        rollup_keys = set(rollup_key_columns(table, rollup))
+        schema = [column_gson(c, c.name in rollup_keys, rollup.keys_type) for c in rollup.columns]
+        metas[str(rollup.id)] = _index_meta(rollup.id, schema, rollup.schema_hash or schema_hash(rollup.columns),
+                                            rollup.keys_type, db_id, len(rollup_keys), rollup.define_stmt,
+                                            rollup.view_define_sql)
+        names[rollup.name] = rollup.id
+    formal = [p for p in partitions if not p.is_temp]
+    temp = [p for p in partitions if p.is_temp]
+    buckets = len(formal[0].tablet_ids) if formal else table.buckets
+    return {
+        "state": "NORMAL",
+        "indexIdToMeta": long_keys(metas),
+        "indexNameToId": string_keys(names),
+        "keysType": table.keys_type,
+        "partitionInfo": _partition_info(table, partitions),
+        "idToPartition": long_keys({str(p.id): partition_gson(table, p, physical_ids) for p in formal}),
+        "defaultDistributionInfo": _distribution(table, table.buckets if table.buckets else buckets),
+        "tempPartitions": {"idToPartition": long_keys({str(p.id): partition_gson(table, p, physical_ids)
+                                                       for p in temp})},
+        "bfFpp": 0.0,
+        "indexes": {"indexes": []},
+        "baseIndexId": table.base_index_id,
+        "tableProperty": {"properties": string_keys({"replication_num": str(table.replication_num),
+                                                     **table.properties})},
+        "maxColUniqueId": table.max_col_unique_id,
+        "maxIndexId": max([table.base_index_id] + [r.id for r in table.rollups]),
+    }
+
+
+def _table_fields(table: Table, full_schema: list[dict]) -> dict:
+    """Table's own fields: id, name, type, createTime (epoch seconds), fullSchema, comment, mvs."""
+    return {"id": table.id, "name": table.name, "type": TABLE_TYPE[table.kind], "createTime": int(table.create_time),
+            "fullSchema": full_schema, "comment": table.comment, "mvs": []}
+
+
+def full_schema(table: Table) -> list[dict]:
+    """`OlapTable.rebuildFullSchema`: the base index's columns, then each other index's columns not already there
+    (by name)."""
+    keys = set(table.key_columns)
+    columns = [column_gson(c, c.name in keys, table.keys_type) for c in table.columns]
+    seen = {c.name.lower() for c in table.columns}
+    for rollup in table.rollups:
+        rollup_keys = set(rollup_key_columns(table, rollup))
+        for column in rollup.columns:
+            if column.name.lower() not in seen:
+                seen.add(column.name.lower())
+                columns.append(column_gson(column, column.name in rollup_keys, rollup.keys_type))
+    return columns
+
+
+def rollup_key_columns(table: Table, rollup: Index) -> list[str]:
+    """The key columns of a rollup / MV index: the base table's keys it contains (for an MV, its group-by columns,
+    which keep the base column names), or its first column."""
+    names = [c.name for c in rollup.columns]
+    keys = [n for n in names if n in table.key_columns or (rollup.is_mv and not _is_mv_agg(n, rollup))]
+    return keys or names[:1]
+
+
+def _is_mv_agg(name: str, rollup: Index) -> bool:
+    column = next((c for c in rollup.columns if c.name == name), None)
+    return column is not None and column.agg is not None
+
+
+def olap_table_gson(table: Table, partitions: list[Partition], db_id: int, schema_hash,
+                    physical_ids: bool = True) -> dict:
+    """`OlapTable` as `BackupJob` copies it (`selectiveCopy` of the backed-up partitions, visible indexes)."""
+    return {"clazz": "OlapTable", **_olap_fields(table, partitions, db_id, schema_hash, physical_ids),
+            **_table_fields(table, full_schema(table))}
+
+
+def view_gson(view: Table) -> dict:
+    """`View`: i (inlineViewDef), m (sqlMode), s (security), then Table's fields."""
+    schema = [column_gson(c, False, "DUP_KEYS") for c in view.columns]
+    for column in schema:
+        column["aggregationType"] = None
+    return {"clazz": "View", "i": view.query_sql, "m": 0, "s": False, **_table_fields(view, schema)}
+
+
+def mv_gson(mv: Table, partitions: list[Partition], db_id: int, schema_hash, reason: str,
+            physical_ids: bool = True) -> dict:
+    """`MaterializedView`: its own fields (dbId, refreshScheme, baseTableInfos, active, inactiveReason,
+    viewDefineSql, simpleDefineSql, originalViewDefineSql, maxMVRewriteStaleness, queryOutputIndices,
+    warehouseId), then OlapTable's, then Table's. `BackupJob` stores MVs inactive with the backup reason."""
+    refresh = mv.refresh.upper()
+    kind = "MANUAL" if "MANUAL" in refresh else ("INCREMENTAL" if "INCREMENTAL" in refresh else "ASYNC")
+    own = {"dbId": db_id,
+           "refreshScheme": {"moment": "DEFERRED" if "DEFERRED" in refresh else "IMMEDIATE", "type": kind,
+                             "asyncRefreshContext": {"baseTableVisibleVersionMap": {},
+                                                     "baseTableInfoVisibleVersionMap": {},
+                                                     "mvPartitionNameRefBaseTablePartitionMap": {},
+                                                     "defineStartTime": False, "starTime": 0, "step": 0},
+                             "lastRefreshTime": 0},
+           "baseTableInfos": [], "active": False, "inactiveReason": reason, "viewDefineSql": mv.query_sql,
+           "simpleDefineSql": mv.query_sql, "originalViewDefineSql": mv.query_sql, "maxMVRewriteStaleness": 0,
+           "queryOutputIndices": [], "warehouseId": 0}
+    return {"clazz": "MaterializedView", **own, **_olap_fields(mv, partitions, db_id, schema_hash, physical_ids),
+            **_table_fields(mv, full_schema(mv))}
+
+
+def function_gson(function: Function, db_name: str, function_id: int) -> dict:
+    """`ScalarFunction` (symbolName, prepareFnSymbol, closeFnSymbol, isolated, inputType, content) or
+    `AggregateFunction`, then Function's fid, name (FunctionName: db, fn), retType, argTypes, argNames,
+    hasVarArgs, userVisible, binaryType, location, checksum."""
+    props = {k.lower(): v for k, v in function.properties.items()}
+    args = [a.strip() for a in function.signature[function.signature.index("(") + 1:-1].split(",") if a.strip()]
+    var_args = bool(args) and args[-1].endswith("...")
+    args = [a.removesuffix("...").strip() for a in args]
+    binary = {"STARROCKSJAR": "SRCJAR", "PYTHON": "PYTHON"}.get(props.get("type", "StarrocksJar").upper(), "SRCJAR")
+    common = {"fid": function_id, "name": {"db": db_name, "fn": function.name},
+              "retType": sqltypes.gson_type(function.return_type), "argTypes": [sqltypes.gson_type(a) for a in args],
+              "hasVarArgs": var_args, "userVisible": True, "binaryType": binary,
+              "location": {"location": props["file"]} if "file" in props else None,
+              "checksum": props.get("md5", "")}
+    if "AGGREGATE" in function.create_sql.upper().split("FUNCTION")[0]:
+        return {"clazz": "AggregateFunction", "symbolName": props.get("symbol"), "ignoresDistinct": False,
+                "isAnalyticFn": False, "isAggregateFn": True, "returnsNonNullOnEmpty": False, **common}
+    return {"clazz": "ScalarFunction", "symbolName": props.get("symbol"), "isolated": True,
+            "inputType": props.get("input", "scalar"), "content": None, **common}
+
+
+def catalog_gson(catalog: ExternalCatalog) -> dict:
+    """`Catalog` (ExternalCatalog adds no serialized field): id, name, comment, config."""
+    return {"id": catalog.id, "name": catalog.name, "comment": catalog.comment,
+            "config": string_keys(dict(catalog.properties))}
+
+
+# -- partition ranges: RangeUtils.writeRange / PartitionKey.write
+def _text(out: bytearray, text: str) -> None:
+    data = text.encode("utf-8")
+    out += struct.pack(">i", len(data)) + data
+
+
+def _primitive(column: Column) -> str:
+    t = sqltypes.parse_type(column.sr_type)
+    return t.primitive if isinstance(t, sqltypes.ScalarType) else "VARCHAR"
+
+
+def _packed_datetime(text: str) -> int:
+    """`DateLiteral.makePackedDatetime`: ((ymd << 17) | hms) << (24 + microsecond), ymd = (year*13+month)<<5|day
+    (Java's shift of a long takes the count modulo 64)."""
+    day_part, _, time_part = text.strip().partition(" ")
+    year, month, day = (int(x) for x in day_part.split("-"))
+    clock, _, fraction = time_part.partition(".")
+    hour, minute, second = (int(x) for x in clock.split(":")) if clock else (0, 0, 0)
+    micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
+    ymd = ((year * 13 + month) << 5) | day
+    hms = (hour << 12) | (minute << 6) | second
+    return (((ymd << 17) | hms) << ((24 + micro) & 63)) & 0xFFFFFFFFFFFFFFFF
+
+
+def _key(out: bytearray, columns: list[Column], values: list[str] | None, is_max: bool) -> None:
+    """`PartitionKey.write`: the key count, then per key its PrimitiveType name, an isMax flag and the literal
+    (IntLiteral: long; LargeIntLiteral, StringLiteral: text; DateLiteral: short 0 DATETIME / 1 DATE, packed long).
+    A missing lower bound is the type's minimum (`createInfinityPartitionKey(columns, false)`)."""
+    out += struct.pack(">i", len(columns))
+    for i, column in enumerate(columns):
+        primitive = _primitive(column)
+        _text(out, primitive)
+        if is_max:
+            out += b"\x01"
+            continue
+        out += b"\x00"
+        value = values[i] if values is not None and i < len(values) else sqltypes.min_value(column.sr_type)
+        if primitive in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
+            out += struct.pack(">q", int(value))
+        elif primitive in ("DATE", "DATETIME"):
+            out += struct.pack(">h", 1 if primitive == "DATE" else 0)
+            out += struct.pack(">Q", _packed_datetime(value))
+        else:
+            _text(out, value)
+
+
+def serialize_range(columns: list[Column], lower: list[str] | None, upper: list[str] | None) -> list[int]:
+    """`RangeUtils.writeRange` of `[lower, upper)` as GSON writes a `byte[]`: signed bytes."""
+    out = bytearray()
+    out += b"\x01\x01"  # has a lower bound, closed
+    _key(out, columns, lower, False)
+    out += b"\x01\x00"  # has an upper bound, open
+    _key(out, columns, upper, upper is None)
+    return [b - 256 if b > 127 else b for b in out]
+
+
+def deserialize_range(data: list[int]) -> tuple[list[str] | None, list[str] | None]:
+    """The (lower, upper) bound texts of serialized range bytes (None: the type's minimum / MAXVALUE)."""
+    raw = bytes(b & 0xFF for b in data)
+    pos = 0
+
+    def take(n: int) -> bytes:
+        nonlocal pos
+        chunk = raw[pos:pos + n]
+        pos += n
+        return chunk
+
+    def text() -> str:
+        (length,) = struct.unpack(">i", take(4))
+        return take(length).decode("utf-8")
+
+    def key() -> tuple[list[str], bool]:
+        (count,) = struct.unpack(">i", take(4))
+        values, is_max = [], False
+        for _ in range(count):
+            primitive = text()
+            if take(1) == b"\x01":
+                is_max = True
+                continue
+            if primitive in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
+                values.append(str(struct.unpack(">q", take(8))[0]))
+            elif primitive in ("DATE", "DATETIME"):
+                (kind,) = struct.unpack(">h", take(2))
+                (packed,) = struct.unpack(">Q", take(8))
+                values.append(_unpack_datetime(packed, kind == 1))
+            else:
+                values.append(text())
+        return values, is_max
+
+    bounds: list[list[str] | None] = []
+    for _ in range(2):
+        if take(1) == b"\x01":
+            take(1)
+            values, is_max = key()
+            bounds.append(None if is_max else values)
+        else:
+            bounds.append(None)
+    return bounds[0], bounds[1]
+
+
+def _unpack_datetime(packed: int, is_date: bool) -> str:
+    value = packed >> 24
+    hms, ymd = value & ((1 << 17) - 1), value >> 17
+    day, year_month = ymd & 31, ymd >> 5
+    year, month = divmod(year_month, 13)
+    hour, minute, second = hms >> 12, (hms >> 6) & 63, hms & 63
+    if is_date:
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
+
+
+# -- reading (the emulator's RESTORE)
+def declared_type(gson: dict) -> str:
+    """A declared column type that `sqltypes.gson_type` maps back to this GSON type object."""
+    clazz = gson["clazz"]
+    if clazz == "ArrayType":
+        return f"ARRAY<{declared_type(gson['itemType'])}>"
+    if clazz == "MapType":
+        return f"MAP<{declared_type(gson['keyType'])},{declared_type(gson['valueType'])}>"
+    if clazz == "StructType":
+        return "STRUCT<" + ", ".join(f"{f['name']} {declared_type(f['type'])}" for f in gson["fields"]) + ">"
+    primitive = gson["type"]
+    if primitive in ("DECIMALV2", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
+        return f"{primitive}({gson['precision']},{gson['scale']})"
+    if primitive in ("CHAR", "VARCHAR", "VARBINARY") and gson.get("len", -1) not in (-1, None):
+        return f"{primitive}({gson['len']})"
+    return primitive
+
+
+def column_from_gson(data: dict) -> Column:
+    """A Column of the emulator (its aggregate is set by the caller: only aggregate-key indexes keep one)."""
+    default = "CURRENT_TIMESTAMP" if data.get("defaultExpr") else data.get("defaultValue")
+    return Column(name=data["name"], sr_type=declared_type(data["type"]), nullable=data.get("isAllowNull", True),
+                  default=default, comment=data.get("comment", ""), auto_increment=data.get("isAutoIncrement", False),
+                  unique_id=data.get("uniqueId", -1))
+
+
+def table_from_gson(data: dict) -> Table:
+    """The emulator's Table of a `tblNameMap` entry (ids are those of the backed-up cluster)."""
+    clazz = data["clazz"]
+    kind = {"OlapTable": "OLAP", "View": "VIEW", "MaterializedView": "MATERIALIZED_VIEW"}[clazz]
+    table = Table(id=data["id"], name=data["name"], kind=kind, comment=data.get("comment", ""),
+                  create_time=float(data.get("createTime", 0)))
+    if clazz == "View":
+        table.query_sql = data["i"]
+        table.columns = [column_from_gson(c) for c in data.get("fullSchema", [])]
+        return table
+    metas = data["indexIdToMeta"]
+    base = metas[str(data["baseIndexId"])]
+    table.base_index_id = data["baseIndexId"]
+    table.keys_type = data["keysType"]
+    table.columns = [column_from_gson(c) for c in base["schema"]]
+    keys_type = data["keysType"]
+    for column, raw in zip(table.columns, base["schema"], strict=True):
+        if keys_type == "AGG_KEYS" and raw.get("aggregationType") not in (None, "NONE"):
+            column.agg = raw["aggregationType"]
+        else:
+            column.agg = None
+    table.key_columns = [c["name"] for c in base["schema"] if c.get("isKey")]
+    table.max_col_unique_id = data.get("maxColUniqueId", -1)
+    table.properties = {k: v for k, v in data.get("tableProperty", {}).get("properties", {}).items()
+                        if k != "replication_num" or v != "3"}
+    dist = data["defaultDistributionInfo"]
+    if dist["clazz"] == "RandomDistributionInfo":
+        table.distribution, table.buckets = "RANDOM", dist["b"]
+    else:
+        table.distribution, table.buckets = "HASH", dist["bucketNum"]
+        table.distribution_columns = list(dist["colIds"])
+    info = data["partitionInfo"]
+    table.partition_type = {"RangePartitionInfo": "RANGE", "ExpressionRangePartitionInfo": "EXPR",
+                            "ExpressionRangePartitionInfoV2": "EXPR", "ListPartitionInfo": "LIST",
+                            "SinglePartitionInfo": "UNPARTITIONED"}[info["clazz"]]
+    table.partition_columns = list(info.get("colIds", []))
+    if info["clazz"] == "ListPartitionInfo" and info.get("automaticPartition"):
+        table.partition_type = "EXPR"
+    if info["clazz"].startswith("ExpressionRange"):
+        sql = (info.get("partitionExprs") or [{"expressionSql": ""}])[0].get("expressionSql", "")
+        table.partition_function = sql.split("'")[1] if "'" in sql else ""
+    ranges = {**info.get("serializedIdToRange", {}), **info.get("serializedIdToTempRange", {})}
+    partitions = list(data.get("idToPartition", {}).values())
+    temps = list(data.get("tempPartitions", {}).get("idToPartition", {}).values())
+    for raw, is_temp in [(p, False) for p in partitions] + [(p, True) for p in temps]:
+        pid = str(raw["id"])
+        physical = next(iter(raw.get("idToSubPartition", {}).values()), raw)
+        base_index = physical["baseIndex"]
+        part = Partition(id=raw["id"], name=raw["name"], tablet_ids=[t["id"] for t in base_index["tablets"]],
+                         visible_version=physical.get("visibleVersion", 1),
+                         visible_version_time=physical.get("visibleVersionTime", 0) / 1000,
+                         physical_id=physical["id"], is_temp=is_temp,
+                         rollup_tablets={k: [t["id"] for t in v["tablets"]]
+                                         for k, v in physical.get("idToVisibleRollupIndex", {}).items()})
+        if pid in ranges:
+            part.lower, part.upper = deserialize_range(ranges[pid])
+            first = table.column(table.partition_columns[0])
+            if part.lower is not None and part.lower[0] == sqltypes.min_value(first.sr_type):
+                part.lower = None
+        if pid in info.get("idToValues", {}):
+            part.values = [[v] for v in info["idToValues"][pid]]
+        if pid in info.get("idToMultiValues", {}):
+            part.values = [list(v) for v in info["idToMultiValues"][pid]]
+        table.partitions.append(part)
+    table.partitions.sort(key=lambda p: p.id)
+    for index_id, meta in metas.items():
+        if int(index_id) == table.base_index_id:
+            continue
+        name = next(n for n, i in data["indexNameToId"].items() if i == int(index_id))
+        define = (meta.get("defineStmt") or {}).get("originStmt", "")
+        columns = [column_from_gson(c) for c in meta["schema"]]
+        for column, raw in zip(columns, meta["schema"], strict=True):
+            column.agg = raw.get("aggregationType") if raw.get("aggregationType") not in (None, "NONE") else None
+            if meta["keysType"] != "AGG_KEYS":
+                column.agg = None
+        table.rollups.append(Index(id=int(index_id), name=name, columns=columns, keys_type=meta["keysType"],
+                                   define_stmt=define, view_define_sql=meta.get("viewDefineSql") or "",
+                                   schema_hash=meta.get("schemaHash", 0)))
+    if clazz == "MaterializedView":
+        scheme = data.get("refreshScheme", {})
+        moment = "DEFERRED " if scheme.get("moment") == "DEFERRED" else ""
+        table.refresh = moment + scheme.get("type", "ASYNC")
+        table.query_sql = data.get("viewDefineSql", "")
+        table.is_active = data.get("active", False)
+        table.inactive_reason = data.get("inactiveReason", "")
+    return table
+
+
+def function_from_gson(data: dict) -> Function:
+    args = [declared_type(t) for t in data.get("argTypes", [])]
+    if data.get("hasVarArgs") and args:
+        args[-1] += "..."
+    name = data["name"]["fn"]
+    returns = declared_type(data["retType"])
+    props = {"symbol": data.get("symbolName") or "",
+             "type": {"SRCJAR": "StarrocksJar", "PYTHON": "Python"}.get(data.get("binaryType", ""), "StarrocksJar")}
+    if data.get("location"):
+        props["file"] = data["location"]["location"]
+    kind = "AGGREGATE " if data["clazz"] == "AggregateFunction" else ""
+    signature = f"{name}({', '.join(args)})"
+    prop_sql = ", ".join(f'"{k}" = "{v}"' for k, v in props.items())
+    create = f"CREATE {kind}FUNCTION {signature} RETURNS {returns} PROPERTIES ({prop_sql})"
+    return Function(name=name, signature=signature, return_type=returns, create_sql=create, properties=props)
+
+
+def catalog_from_gson(data: dict) -> ExternalCatalog:
+    config = dict(data.get("config", {}))
+    return ExternalCatalog(name=data["name"], type=config.get("type", ""), properties=config,
+                           comment=data.get("comment") or "", id=data.get("id", 0))
