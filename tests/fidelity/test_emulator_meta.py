@@ -126,6 +126,10 @@ def test_partitions_hold_physical_partitions(snap):
 
 def test_meta_and_job_info_agree_on_ids(snap):
     tables = snap.meta["tblNameMap"]
+    sales = snap.info["backup_objects"]["sales"]["partitions"]
+    assert all(set(sub["indexes"]) == {"sales", "r1", "mv_sales_k1"}
+               for part in sales.values() for sub in part["subPartitions"].values()), \
+        "the rollup and the synchronous MV are indexes of the table's physical partitions"
     for name, obj in snap.info["backup_objects"].items():
         table = tables[name]
         assert obj["id"] == table["id"], name
