@@ -1,6 +1,6 @@
-"""Emulators started as other release lines write those lines' formats: 3.3 (`1a2f1f5d75`) and 3.4 (`afccab88fd`)
-against `fixtures/job_info_3.3.json`, `meta_3.3.json`, `meta_3.5.json` (the 3.4 differences named in the README),
-`partitions_meta.json` and `show_titles.json`."""
+"""Emulators started as other release lines write those lines' formats: 3.3 (`1a2f1f5d75`), 3.4 (`afccab88fd`) and
+4.0 (`312b0d9e46`) against `fixtures/job_info_3.3.json`, `meta_3.3.json`, `meta_3.5.json` (with the 3.4 and 4.0
+differences named in the README), `partitions_meta.json` and `show_titles.json`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ META_33 = load_fixture("meta_3.3.json")
 META_35 = load_fixture("meta_3.5.json")
 
 
-@pytest.fixture(scope="module", params=["3.3.9", "3.4.3"])
+@pytest.fixture(scope="module", params=["3.3.9", "3.4.3", "4.0.0"])
 def line(request, tmp_path_factory, s3_server, s3, bucket):
     """(release line, session on an emulator of that line, snapshot of sales + view where views back up)."""
     version = request.param
@@ -74,7 +74,15 @@ def test_meta_shape(line):
         assert set(snap.meta) == set(META_33), "3.3's BackupMeta has no functions or catalogs"
         column = snap.meta["tblNameMap"]["sales"]["fullSchema"][0]
         assert set(column) == set(META_33["tblNameMap"]["t33"]["fullSchema"][0]), "3.3's Column has no columnId"
-    else:
-        assert set(snap.meta) == set(META_35)
-        view = snap.meta["tblNameMap"]["v_sales"]
-        assert set(view) == set(META_35["tblNameMap"]["v_sales"]) - {"s"}, "View.security (s) is new in 3.5"
+        return
+    assert set(snap.meta) == set(META_35)
+    view = snap.meta["tblNameMap"]["v_sales"]
+    fixture_view = set(META_35["tblNameMap"]["v_sales"])
+    assert set(view) == (fixture_view - {"s"} if version == "3.4" else fixture_view), "View.security (s): 3.5+"
+    physical = {k for p in snap.meta["tblNameMap"]["sales"]["idToPartition"].values()
+                for sub in p["idToSubPartition"].values() for k in sub}
+    fixture_physical = {k for p in META_35["tblNameMap"]["sales"]["idToPartition"].values()
+                        for sub in p["idToSubPartition"].values() for k in sub}
+    added_in_40 = {"metadataSwitchVersion", "bucketNum"}
+    assert physical == (fixture_physical | added_in_40 if version == "4.0" else fixture_physical), \
+        "PhysicalPartition gains metadataSwitchVersion and bucketNum at 4.0"
