@@ -202,6 +202,30 @@ PROPERTIES (
                     ("server_ip", "varchar", None, "", "", "varchar(150)"),
                     ("id", "int", 0, None, "", "int(11)"),
                     ("device_type", "tinyint", 0, None, "", "tinyint(4)")]
+    assert run(typed, "show full columns from test_column_default") == [
+        ("date", "date", "", "NO", "YES", "1970-01-01", "", "", ""),
+        ("device_id", "varchar(150)", "", "NO", "YES", "", "", "", ""),
+        ("server_ip", "varchar(150)", "", "NO", "NO", "", "", "", ""),
+        ("id", "int", "", "NO", "NO", None, "", "", ""),
+        ("device_type", "tinyint", "", "NO", "NO", None, "", "", "")]
+
+
+def test_desc_and_show_columns(typed):
+    """DESC: IndexSchemaProcNode.fetchResult (Key "true"/"false"); SHOW COLUMNS: visitShowColumnStatement (Key
+    "YES"/"NO"); Type `canonicalName().toLowerCase()` in both (decimals `decimal(p,s)` without a space)."""
+    assert run(typed, "DESC base") == [("k", "int", "NO", "true", None, ""),
+                                       ("g", "varchar(8)", "YES", "false", None, ""),
+                                       ("v", "bigint", "YES", "false", None, "")]
+    shown = {r[0]: r[1:4] for r in run(typed, "SHOW COLUMNS FROM all_types")}
+    assert shown["c8"] == ("decimal(18,4)", "YES", "NO") and shown["c0"] == ("int", "NO", "YES")
+    assert shown["c22"] == ("array<int>", "YES", "NO") and shown["c18"] == ("varchar(65533)", "YES", "NO")
+
+
+def test_run_mode_config(typed):
+    """The product's shared-data check reads Config.run_mode (default "shared_nothing", not mutable), a row as
+    ConfigBase.getConfigInfo writes it: Key, AliasNames, Value, Type (simple class name), IsMutable, Comment."""
+    assert run(typed, "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'") == [
+        ("run_mode", "[]", "shared_nothing", "String", "false", "")]
 
 
 @pytest.mark.parametrize("table", sorted(SYSTEM_TABLE_COLUMNS))

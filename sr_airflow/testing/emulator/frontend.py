@@ -297,6 +297,8 @@ class Frontend(SchemaStatements):
                     ["max_upload_task_per_be", "[]", "0", "int", "true", ""],
                     ["max_download_task_per_be", "[]", "0", "int", "true", ""],
                     ["mysql_server_version", "[]", "8.0.33", "String", "true", ""],
+                    # Config.run_mode (@ConfField, not mutable); rows as ConfigBase.getConfigInfo writes them
+                    ["run_mode", "[]", "shared_nothing", "String", "false", ""],
                     *self.cluster.faults.rows()]
             regex = re.compile("^" + re.escape(pattern).replace("%", ".*").replace("_", ".") + "$", re.IGNORECASE)
             return [r for r in rows if regex.match(r[0])], ["Key", "AliasNames", "Value", "Type", "IsMutable",

@@ -181,16 +181,19 @@ class Show:
         if cur.accept("COLUMNS") or cur.accept("FIELDS"):
             if not (cur.accept("FROM") or cur.accept("IN")):
                 cur.fail("FROM")
-            return self._columns(cur, session)
+            return self._columns(cur, session, full=full)
         if cur.accept("PROCESSLIST"):
             return [], ["Id", "User", "Host", "Db", "Command", "Time", "State", "Info"]
         cur.fail("a SHOW statement the emulator knows")
         return None
 
     def describe(self, cur: Cursor, session):
-        return self._columns(cur, session)
+        return self._columns(cur, session, describe=True)
 
-    def _columns(self, cur: Cursor, session):
+    def _columns(self, cur: Cursor, session, describe: bool = False, full: bool = False):
+        """SHOW [FULL] COLUMNS (`ShowExecutor.visitShowColumnStatement`: Key "YES"/"NO"; FULL adds Collation,
+        Privileges and Comment) and DESC of the base index (`IndexSchemaProcNode.fetchResult`: Key "true"/"false");
+        Type is `canonicalName().toLowerCase()` in both."""
         parts = cur.qualified()
         if cur.accept("FROM") or cur.accept("IN"):
             parts = [cur.identifier(), parts[-1]]
@@ -200,9 +203,20 @@ class Show:
             raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db.name}.{name}'.")
         rows = []
         for column in table.columns:
-            key = "true" if column.name in table.key_columns and table.kind == "OLAP" else "false"
-            rows.append([column.name, column.sr_type.lower() if "(" not in column.sr_type else column.sr_type,
-                         "YES" if column.nullable else "NO", key, column.default, column.agg or ""])
+            is_key = column.name in table.key_columns and table.kind == "OLAP"
+            key = str(is_key).lower() if describe else ("YES" if is_key else "NO")
+            try:
+                shown = sqltypes.canonical_name(sqltypes.parse_type(column.sr_type, column.agg)).lower()
+            except sqltypes.InvalidType:
+                shown = column.sr_type.lower()
+            null = "YES" if column.nullable else "NO"
+            if full:
+                rows.append([column.name, shown, "", null, key, column.default, column.agg or "", "",
+                             column.comment or ""])
+            else:
+                rows.append([column.name, shown, null, key, column.default, column.agg or ""])
+        if full:
+            return rows, ["Field", "Type", "Collation", "Null", "Key", "Default", "Extra", "Privileges", "Comment"]
         return rows, ["Field", "Type", "Null", "Key", "Default", "Extra"]
 
     def _from_db(self, cur: Cursor, session):

@@ -444,3 +444,22 @@ def gson_type(t: SrType | str, aggregate: str | None = None) -> dict:
                 "named": True}
     return {"clazz": "ScalarType", "type": t.primitive, "len": t.length, "precision": t.precision,
             "scale": t.scale}
+
+
+def type_string(t: SrType) -> str:
+    """Type.toString: ScalarType.toString, `ARRAY<..>` / `MAP<..,..>` of their parts' toString, StructType's toSql."""
+    if isinstance(t, ArrayType):
+        return f"ARRAY<{type_string(t.item)}>"
+    if isinstance(t, MapType):
+        return f"MAP<{type_string(t.key)},{type_string(t.value)}>"
+    if isinstance(t, StructType):
+        return type_sql(t)
+    return _scalar_to_string(t)
+
+
+def canonical_name(t: SrType) -> str:
+    """Type.canonicalName (SHOW COLUMNS and DESC lower-case it): `DECIMAL(p,s)` for every decimal kind
+    (ScalarType.canonicalName), else Type.toString."""
+    if isinstance(t, ScalarType) and t.primitive in DECIMALS:
+        return f"DECIMAL({t.precision},{t.scale})"
+    return type_string(t)
