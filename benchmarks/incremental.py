@@ -2,9 +2,10 @@
 
 On an emulator backed by a local S3 API server: a database with a 365-partition daily table (5 million rows,
 loaded day after day) and 20 other tables. A full BACKUP is taken and recorded as a catalog entry from its job
-info; one partition then gets new rows; the planner (one ``information_schema.partitions_meta`` query,
-``plan_backup``) picks what changed and an incremental BACKUP of just that is taken. Bytes are the objects under
-each snapshot's folder in the bucket.
+info, whose physical partition ids (``subPartitions``) must all differ from the logical ids, as StarRocks 3.4+
+makes them (partitions_meta shows the physical ones); one partition then gets new rows; the planner (one
+``information_schema.partitions_meta`` query, ``plan_backup``) picks what changed and an incremental BACKUP of
+just that is taken. Bytes are the objects under each snapshot's folder in the bucket.
 
 Round trips: on a second emulator, beside that, databases of 10, 100 and 1,000 tables (two partitions each); the
 statements reaching the frontend (its query log) to read every partition's version: the planner's one metadata
@@ -156,6 +157,12 @@ def run(quick: bool = False) -> Section:
         info = storage.read_job_info(REPO, full_label)
         entry = entry_from_job_info(info, repository=REPO, kind=SnapshotKind.FULL,
                                     partition_stats=plan.partition_stats())
+        partitions = [p for t in info.tables for p in t.partitions]
+        distinct = sum(all(pid != p.id for pid, _ in p.physical_partitions) for p in partitions)
+        print(f"   job info of {full_label}: {distinct:,} of {len(partitions):,} partitions have physical ids distinct "
+              f"from their logical id (e.g. {partitions[0].name}: logical {partitions[0].id}, physical "
+              f"{[pid for pid, _ in partitions[0].physical_partitions]})", flush=True)
+        assert distinct == len(partitions), "the emulator gave some partitions their logical id as physical id"
         full = storage.snapshot_size(REPO, full_label)
 
         cursor.execute(f"INSERT INTO {DB}.events SELECT date '{changed_day}', 10000000000 + generate_series, 1, "
@@ -181,6 +188,9 @@ def run(quick: bool = False) -> Section:
         section.add("objects written by the incremental", incr.objects, "objects", "full backup", full.objects)
         section.notes.append(f"Of the incremental's {incr.bytes:,} bytes, {incr_data:,} are tablet data and "
                              f"{incr.bytes - incr_data:,} meta and job-info files.")
+        row = section.add("partitions whose physical ids differ from their logical id (the full's job info)",
+                          distinct, "partitions", "partitions in the job info", len(partitions), target="all")
+        row.met = distinct == len(partitions)
         row = section.add("statements to plan the incremental of this database", planning_statements, "statements",
                           target="1 metadata query per database")
         row.met = planning_statements == 1

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
-from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+from tests.support.dags import run_dag
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 
 
 def _backup(emu, label: str) -> None:
@@ -153,3 +157,55 @@ def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s
     versions = dict(source.sql("SELECT PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
                                "WHERE DB_NAME = 'sales_pitr' AND TABLE_NAME = 'orders'"))
     assert versions["p2"] == {p.partition: p.version for p in incremental.partitions}["p2"]
+
+
+COLUMN_TYPES = json.loads((Path(__file__).parents[1] / "fidelity" / "fixtures" / "column_types.json").read_text())
+
+
+def _typed_tables(database: str, *changes: tuple[str, str]) -> tuple[str, ...]:
+    """The golden CREATE TABLEs of every column type (tests/fidelity/fixtures/column_types.json) in ``database``,
+    with ``changes`` (old text, new text) applied."""
+    statements = []
+    for name, ddl in COLUMN_TYPES["tables"].items():
+        for old, new in changes:
+            ddl = ddl.replace(old, new)
+        statements.append(ddl.replace(f"CREATE TABLE {name}", f"CREATE TABLE {database}.{name}", 1))
+    return tuple(statements)
+
+
+@pytest.fixture(scope="module")
+def typed_snapshot(clusters):
+    source, target = clusters
+    source.sql("CREATE DATABASE typed", *_typed_tables("typed"), "INSERT INTO typed.all_types (k1) VALUES (1)")
+    source.sql("BACKUP DATABASE typed SNAPSHOT snap_types TO repo_r")
+    source.wait_state("BACKUP", "typed", ("FINISHED",))
+    return source, target
+
+
+def test_restore_into_existing_tables_of_every_column_type_of_the_same_schema(typed_snapshot, aws_conn):
+    _, target = typed_snapshot
+    target.sql("CREATE DATABASE typed", *_typed_tables("typed"))
+    before = _restores(target)
+    states, _ = run_dag(dags.restore_types)
+    assert states["restore"] == "success"
+    assert _restores(target) == before + 1
+    assert target.sql("SELECT count(*) FROM typed.all_types")[0][0] == 1
+
+
+@pytest.mark.parametrize("change,reason", [
+    (("c_varchar VARCHAR(100)", "c_varchar VARCHAR(101)"),
+     "all_types: column 'c_varchar' is varchar(101) in the table, varchar(100) in the snapshot"),
+    (("c_decimal64 DECIMAL64(18, 4)", "c_decimal64 DECIMAL64(18, 5)"),
+     "all_types: column 'c_decimal64' is decimal(18, 5) in the table, decimal(18, 4) in the snapshot"),
+])
+def test_a_length_or_scale_change_in_any_typed_table_is_refused_before_restore(typed_snapshot, aws_conn, capsys,
+                                                                               change, reason):
+    _, target = typed_snapshot
+    target.sql("DROP DATABASE IF EXISTS typed_changed", "CREATE DATABASE typed_changed",
+               *_typed_tables("typed_changed", change))
+    before = _restores(target)
+    states, _ = run_dag(dags.restore_types_changed)
+    assert states["restore"] == "failed"
+    assert _restores(target) == before  # refused before RESTORE was sent
+    out = capsys.readouterr().out
+    assert "table(s) all_types exist with a different schema than the snapshot holds" in out and reason in out

@@ -86,6 +86,11 @@ restore_overwrite = restore_dag("restore_overwrite", "sr_target", snapshot_label
 restore_other_schema = restore_dag("restore_other_schema", "sr_target", snapshot_label="snap_full",
                                    target_database="other", allow_overwrite=True, storage_conn_id="s3_test",
                                    tables=["orders"])
+restore_types = restore_dag("restore_types", "sr_target", snapshot_label="snap_types", database="typed",
+                            allow_overwrite=True, storage_conn_id="s3_test")
+restore_types_changed = restore_dag("restore_types_changed", "sr_target", snapshot_label="snap_types",
+                                    database="typed", target_database="typed_changed", allow_overwrite=True,
+                                    storage_conn_id="s3_test")
 restore_mv_then_base = restore_dag(
     "restore_mv_then_base", "sr_target", snapshot_label="snap_full", database="sales", target_database="mvdb",
     tasks=({"task_id": "mv_first", "materialized_views": ["mv1"]},
