@@ -16,6 +16,7 @@ TYPES = load_fixture("column_types.json")
 COLUMNS = load_fixture("information_schema_columns.json")
 PARTITIONS = load_fixture("partitions_meta.json")
 TITLES = load_fixture("show_titles.json")["3.5"]
+SYSTEM_TABLES = load_fixture("information_schema_tables.json")["columns"]
 TEMP_PARTITION = "ALTER TABLE sales ADD TEMPORARY PARTITION tp_mar VALUES [('2024-03-01'), ('2024-04-01'))"
 DATA_SIZE = re.compile(r"^\d+(\.\d)?(B|KB|MB|GB|TB|PB)$")
 
@@ -35,6 +36,12 @@ def columns_of(sess: Session, table: str) -> list[dict]:
 
 def test_columns_titles(sess):
     assert sess.titles("SELECT * FROM information_schema.columns WHERE TABLE_NAME = 'none'") == COLUMNS["columns"]
+
+
+@pytest.mark.parametrize("table", sorted(SYSTEM_TABLES))
+def test_other_system_table_titles(sess, table):
+    """Every column of the `*SystemTable.java` definitions, in order."""
+    assert sess.titles(f"SELECT * FROM information_schema.{table} LIMIT 0") == SYSTEM_TABLES[table]["3.5"]
 
 
 @pytest.mark.parametrize("column", TYPES["columns"], ids=lambda c: c["declared"])

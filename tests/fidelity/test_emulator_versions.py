@@ -13,6 +13,7 @@ TITLES = load_fixture("show_titles.json")
 JOB_33 = load_fixture("job_info_3.3.json")
 META_33 = load_fixture("meta_3.3.json")
 META_35 = load_fixture("meta_3.5.json")
+SYSTEM_TABLES = load_fixture("information_schema_tables.json")["columns"]
 
 
 @pytest.fixture(scope="module", params=["3.3.9", "3.4.3", "4.0.0"])
@@ -36,6 +37,12 @@ def test_partitions_meta_columns(line):
     version, sess, _ = line
     titles = sess.titles("SELECT * FROM information_schema.partitions_meta WHERE TABLE_NAME = 'none'")
     assert titles == PARTITIONS["columns"][version]
+
+
+def test_materialized_views_columns(line):
+    version, sess, _ = line
+    titles = sess.titles("SELECT * FROM information_schema.materialized_views LIMIT 0")
+    assert titles == SYSTEM_TABLES["materialized_views"][version]
 
 
 def test_show_partitions_titles(line):
