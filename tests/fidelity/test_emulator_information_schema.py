@@ -29,9 +29,15 @@ def sess(emulator, s3, bucket):
     session.close()
 
 
-def columns_of(sess: Session, table: str) -> list[dict]:
-    return sess.dicts(f"SELECT * FROM information_schema.columns WHERE TABLE_SCHEMA = '{sess.db}' "
-                      f"AND TABLE_NAME = '{table}' ORDER BY ORDINAL_POSITION")
+@pytest.fixture(scope="module")
+def columns(sess) -> dict[str, list[dict]]:
+    """The information_schema.columns rows of the scenario's tables, read once, by table."""
+    rows = sess.dicts(f"SELECT * FROM information_schema.columns WHERE TABLE_SCHEMA = '{sess.db}' "
+                      "ORDER BY TABLE_NAME, ORDINAL_POSITION")
+    by_table: dict[str, list[dict]] = {}
+    for row in rows:
+        by_table.setdefault(row["TABLE_NAME"], []).append(row)
+    return by_table
 
 
 def test_columns_titles(sess):
@@ -45,16 +51,16 @@ def test_other_system_table_titles(sess, table):
 
 
 @pytest.mark.parametrize("column", TYPES["columns"], ids=lambda c: c["declared"])
-def test_column_type_and_sizes_per_declared_type(sess, column):
-    rows = {r["COLUMN_NAME"]: r for r in columns_of(sess, column["table"])}
+def test_column_type_and_sizes_per_declared_type(columns, column):
+    rows = {r["COLUMN_NAME"]: r for r in columns[column["table"]]}
     assert column["column"] in rows, f"{column['declared']} column not listed"
     row = rows[column["column"]]
     assert {k: row[k] for k in column["information_schema"]} == column["information_schema"]
 
 
-def test_key_nullable_and_positions(sess):
+def test_key_nullable_and_positions(columns):
     for table, key in (("all_types", "DUP"), ("agg_types", "AGG")):
-        rows = columns_of(sess, table)
+        rows = columns[table]
         assert [r["ORDINAL_POSITION"] for r in rows] == list(range(1, len(rows) + 1))
         assert rows[0]["COLUMN_NAME"] == "k1" and rows[0]["COLUMN_KEY"] == key and rows[0]["IS_NULLABLE"] == "NO"
         assert all(r["COLUMN_KEY"] == "" for r in rows[1:])
@@ -62,9 +68,9 @@ def test_key_nullable_and_positions(sess):
         assert all(r["IS_NULLABLE"] == expected_null for r in rows[1:-1])
 
 
-def test_sales_rows_whole_and_no_index_columns(sess):
+def test_sales_rows_whole_and_no_index_columns(sess, columns):
     """Every column of the three rows; rollup and synchronous-MV columns are not listed (`getBaseSchema()`)."""
-    rows = columns_of(sess, "sales")
+    rows = columns["sales"]
     expected = [{**r, "TABLE_SCHEMA": sess.db} for r in COLUMNS["sales_rows"]]
     assert rows == expected
 
