@@ -20,7 +20,7 @@ from sqlglot import exp
 from . import sqltypes, versions
 from .errors import EmulatorError
 from .query import INFO_SCHEMA, to_duckdb
-from .show import byte_size, mv_row, range_text
+from .show import byte_size, in_map_order, mv_row, range_text
 
 S, INT, T, BOOL, DOUBLE = "VARCHAR", "BIGINT", "TIMESTAMP", "BOOLEAN", "DOUBLE"
 
@@ -104,7 +104,8 @@ def _partitions_meta(cluster) -> tuple[list[tuple[str, str]], list[list]]:
         else:  # 3.3: PartitionsProcDir.findPartitionColNames
             key = ", ".join(table.partition_columns)
         distribution = ", ".join(table.distribution_columns) if table.distribution == "HASH" else "ALL KEY"
-        for p in [q for q in table.partitions if not q.is_temp] + [q for q in table.partitions if q.is_temp]:
+        formal = in_map_order([q for q in table.partitions if not q.is_temp])
+        for p in formal + in_map_order([q for q in table.partitions if q.is_temp]):
             size = p.data_size if bytes_size else byte_size(p.data_size)
             values = {
                 "DB_NAME": db_name, "TABLE_NAME": table.name, "PARTITION_NAME": p.name,

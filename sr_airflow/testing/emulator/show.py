@@ -9,6 +9,7 @@ from . import ddl, sqltypes, versions
 from .catalog import Table
 from .dml import refresh_stats
 from .errors import EmulatorError
+from .javajson import hashmap_order, long_hash
 from .layout import format_time
 from .statements import parse_show_snapshot_where
 from .tokens import Cursor
@@ -83,17 +84,24 @@ def mv_row(db_name: str, mv: Table, rows: int) -> list:
             "VALID" if mv.is_active else "INVALID", "'root'@'%'"]
 
 
-def _partition_order(table: Table, partition) -> tuple:
+def in_map_order(partitions: list) -> list:
+    """Partitions as `OlapTable.idToPartition` / `TempPartitions.idToPartition` (a `HashMap<Long, Partition>` keyed
+    by the logical id) iterates them: `getPartitions()` / `getAllPartitions()`."""
+    by_id = {p.id: p for p in partitions}
+    return [by_id[i] for i in hashmap_order(by_id, long_hash)]
+
+
+def shown_partitions(table: Table, temporary: bool) -> list:
     """`PartitionsProcDir.getPartitionInfos`: range partitions in ascending range order
-    (`RangePartitionInfo.getSortedRangeMap`), the others in the table's partition order (by id)."""
-    if table.partition_type in ("RANGE", "EXPR") and table.partition_function and partition.lower is not None:
-        col = table.column(table.partition_columns[0])
-        return (1, sqltypes.python_value(partition.lower[0], col.sr_type), partition.id)
-    if table.partition_type == "RANGE" and table.partition_columns:
-        col = table.column(table.partition_columns[0])
-        lower = (1, sqltypes.python_value(partition.lower[0], col.sr_type)) if partition.lower else (0, 0)
-        return (*lower, partition.id)
-    return (0, 0, partition.id)
+    (`RangePartitionInfo.getSortedRangeMap(isTemp)`), the others in the partition map's order."""
+    chosen = [p for p in table.partitions if p.is_temp == temporary]
+    if table.partition_type == "RANGE" or (table.partition_type == "EXPR" and table.partition_function):
+        column = table.column(table.partition_columns[0])
+
+        def lower(p) -> tuple:
+            return (1, sqltypes.python_value(p.lower[0], column.sr_type)) if p.lower else (0, 0)
+        return sorted(chosen, key=lambda p: (*lower(p), p.id))
+    return in_map_order(chosen)
 
 
 class Show:
@@ -273,9 +281,7 @@ class Show:
         is_list = table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function)
         columns = versions.partitions_titles(line, is_list)
         rows = []
-        for p in sorted(table.partitions, key=lambda p: _partition_order(table, p)):
-            if p.is_temp != temporary:
-                continue
+        for p in shown_partitions(table, temporary):
             values = {
                 "PartitionId": str(getattr(p, "physical_id", 0) or p.id), "PartitionName": p.name,
                 "VisibleVersion": str(p.visible_version), "VisibleVersionTime": format_time(p.visible_version_time),
