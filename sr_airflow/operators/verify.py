@@ -13,10 +13,35 @@ if TYPE_CHECKING:
 
 
 def partition_states(hook: Any, database: str, tables: Sequence[str] | None):
+    """(table, partition) -> its partitions_meta rows (one per physical partition), temporary partitions left out."""
     from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
 
     _, rows = hook.fetch(partitions_meta_query(database, tables))
-    return {s.key: s for s in parse_partitions_meta(rows) if not s.is_temp}
+    states: dict[Key, list] = {}
+    for state in parse_partitions_meta(rows):
+        if not state.is_temp:
+            states.setdefault(state.key, []).append(state)
+    return states
+
+
+def physical_versions(versions: Sequence[int | None]) -> int | tuple[int | None, ...] | None:
+    """A partition's version as verify compares it: the one version of its one physical partition (the common
+    case), else the sorted versions of its physical partitions (partitions_meta has a row for each)."""
+    if len(versions) == 1:
+        return versions[0]
+    return tuple(sorted(versions, key=lambda v: (v is None, v or 0)))
+
+
+def _rows(states: list) -> int | None:
+    counts = [s.row_count for s in states]
+    return None if None in counts else sum(counts)
+
+
+def _recorded(record: Any) -> int | tuple[int | None, ...] | None:
+    """The version a catalog record expects (entries without physical partitions: the recorded version)."""
+    if not record.physical_partitions:
+        return record.version
+    return physical_versions([v for _, v in record.physical_partitions])
 
 
 class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
@@ -75,12 +100,14 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
                 chain = resolve_chain(store.load(), entry.database, label=entry.label)
                 self.log.info("Versions of %r come from its chain %s.", entry.label,
                               " -> ".join(map(repr, chain.labels)))
-                return {key: held.record.version for key, held in chain.final_state.items()}
+                return {key: _recorded(held.record) for key, held in chain.final_state.items()}
             self.log.info("Versions of %r come from its catalog entry.", self.snapshot_label)
-            return {p.key: p.version for p in entry.partitions}
+            return {p.key: _recorded(p) for p in entry.partitions}
         except FileNotFoundError:
             self.log.info("No catalog entry for %r: reading its job-info file.", self.snapshot_label)
-            return storage.read_job_info(self.repository, self.snapshot_label).partition_versions()
+            info = storage.read_job_info(self.repository, self.snapshot_label)
+            return {(t.name, p.name): physical_versions([v for _, v in p.physical_partitions])
+                    for t in info.tables for p in t.partitions}
 
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.verify import compare_checksums, compare_row_counts, compare_versions
@@ -95,7 +122,8 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
         keys: list[Key] = sorted(target)
         if self.storage_conn_id:
             expected = {k: v for k, v in self.recorded_versions().items() if tables is None or k[0] in tables}
-            mismatches += compare_versions(expected, {k: s.version for k, s in target.items()})
+            mismatches += compare_versions(expected, {k: physical_versions([s.version for s in states])
+                                                      for k, states in target.items()})
             keys = sorted(expected)
         if self.source_conn_id:
             from sr_airflow.hooks.starrocks import StarRocksHook
@@ -103,8 +131,8 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
             source_hook = StarRocksHook(starrocks_conn_id=self.source_conn_id)
             source_db = self.source_database or self.database
             source = partition_states(source_hook, source_db, tables)
-            mismatches += compare_row_counts({k: s.row_count for k, s in source.items()},
-                                             {k: s.row_count for k, s in target.items()},
+            mismatches += compare_row_counts({k: _rows(states) for k, states in source.items()},
+                                             {k: _rows(states) for k, states in target.items()},
                                              [k for k in keys if k in source] if self.storage_conn_id else None)
             if self.checksums:
                 names = sorted({t for t, _ in keys})

@@ -91,3 +91,21 @@ def test_starrocks_own_new_sample_with_its_trailing_comma_is_refused_by_name():
     (``toJson``) never writes one, and Python's json refuses it: the parser says so."""
     with pytest.raises(ValueError, match="job info is not valid JSON"):
         parse_job_info(load_fixture("BackupJobInfoTest_new_sample.txt"))
+
+
+def test_verify_compares_every_physical_partition_version():
+    """The verify operator's comparison: a partition's versions are its physical partitions' (p2 has two)."""
+    from sr_airflow.engine.verify import compare_versions
+    from sr_airflow.operators.verify import physical_versions
+
+    expected = {(t.name, p.name): physical_versions([v for _, v in p.physical_partitions])
+                for t in job_info().tables for p in t.partitions if t.name == "sales"}
+    assert expected == {("sales", "p1"): 3, ("sales", "p2"): (1, 2)}
+    actual: dict = {}
+    for state in parse_partitions_meta(meta_rows()):
+        if not state.is_temp:
+            actual.setdefault(state.key, []).append(state.version)
+    assert compare_versions(expected, {k: physical_versions(v) for k, v in actual.items()}) == []
+    actual[("sales", "p2")] = [2, 2]
+    assert [m.partition for m in compare_versions(expected, {k: physical_versions(v) for k, v in actual.items()})] \
+        == ["p2"]
