@@ -173,6 +173,29 @@ def test_materialized_views_columns(lines, line, names):
     assert list(rows[0]) == names and rows[0]["TABLE_NAME"] == "mv"
 
 
+SHOW_MVS_33 = ["id", "database_name", "name", "refresh_type", "is_active", "inactive_reason", "partition_type",
+               "task_id", "task_name", "last_refresh_start_time", "last_refresh_finished_time", "last_refresh_duration",
+               "last_refresh_state", "last_refresh_force_refresh", "last_refresh_start_partition",
+               "last_refresh_end_partition", "last_refresh_base_refresh_partitions",
+               "last_refresh_mv_refresh_partitions", "last_refresh_error_code", "last_refresh_error_message", "rows",
+               "text", "extra_message", "query_rewrite_status"]
+
+
+@pytest.mark.parametrize(("line", "titles"), [("3.3", SHOW_MVS_33), ("3.5", [*SHOW_MVS_33, "creator"]),
+                                               ("4.0", [*SHOW_MVS_33, "creator", "last_refresh_process_time",
+                                                        "last_refresh_job_id"])])
+def test_show_materialized_views_titles(lines, line, titles):
+    """sql/ast/ShowMaterializedViewsStmt at 3.3 and 3.5 (`creator` from 3.4), qe/ShowResultMetaFactory at 4.0."""
+    rows = as_dicts(lines[line], "SHOW MATERIALIZED VIEWS FROM vdb")
+    assert list(rows[0]) == titles and rows[0]["name"] == "mv"
+
+
+def test_run_mode_config_on_every_line(lines):
+    """Config.run_mode exists on every line (the product's shared-data check)."""
+    for cur in lines.values():
+        assert run(cur, "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'")[0][2] == "shared_nothing"
+
+
 @pytest.mark.parametrize(("line", "word"), [("3.3", "BASE TABLE"), ("3.5", "TABLE"), ("4.0", "BASE TABLE")])
 def test_base_table_type(lines, line, word):
     """Table.getMysqlType: at the 3.5 point getTableTypeForMysql() ("TABLE" for mysql_server_version 8.0.33, #57259),

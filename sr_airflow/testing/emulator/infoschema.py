@@ -109,7 +109,7 @@ def _partitions_meta(cluster) -> tuple[list[tuple[str, str]], list[list]]:
             size = p.data_size if bytes_size else byte_size(p.data_size)
             values = {
                 "DB_NAME": db_name, "TABLE_NAME": table.name, "PARTITION_NAME": p.name,
-                "PARTITION_ID": getattr(p, "physical_id", 0) or p.id, "COMPACT_VERSION": 0,
+                "PARTITION_ID": p.physical_id, "COMPACT_VERSION": 0,
                 "VISIBLE_VERSION": p.visible_version, "VISIBLE_VERSION_TIME": _ts(p.visible_version_time),
                 "NEXT_VERSION": p.visible_version + 1, "DATA_VERSION": p.visible_version, "VERSION_EPOCH": 0,
                 "VERSION_TXN_TYPE": "TXN_NORMAL", "PARTITION_KEY": key, "PARTITION_VALUE": range_text(table, p),

@@ -141,6 +141,9 @@ class Show:
                 if mv.kind == "MATERIALIZED_VIEW":
                     rows.append(mv_row(db.name, mv, sum(p.row_count for p in mv.partitions)))
             rows = self._where_name(cur, rows, 2)
+            if versions.release_line(self.cluster.options.version) < (3, 4):
+                # ShowMaterializedViewsStmt at 3.3 (1a2f1f5d75) has no `creator` (added by 3.4 afccab88fd)
+                return [row[:-1] for row in rows], MV_COLUMNS[:-1]
             if versions.release_line(self.cluster.options.version) >= (4, 0):
                 # 4.0 (312b0d9e46) adds last_refresh_process_time and last_refresh_job_id
                 # (ShowResultMetaFactory.visitShowMaterializedViewStatement, ShowMaterializedViewStatus.toResultSet);
@@ -283,7 +286,7 @@ class Show:
         rows = []
         for p in shown_partitions(table, temporary):
             values = {
-                "PartitionId": str(getattr(p, "physical_id", 0) or p.id), "PartitionName": p.name,
+                "PartitionId": str(p.physical_id), "PartitionName": p.name,
                 "VisibleVersion": str(p.visible_version), "VisibleVersionTime": format_time(p.visible_version_time),
                 "VisibleVersionHash": "0", "State": "NORMAL", "PartitionKey": ", ".join(table.partition_columns),
                 "Range": range_text(table, p), "List": range_text(table, p),
