@@ -5,7 +5,8 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.dags.conftest import BUCKET, S3_KEY, S3_SECRET, states
+from tests.support.dags import states
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 
 
 def seed(emu, database: str) -> None:

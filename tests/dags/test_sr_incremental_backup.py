@@ -5,34 +5,9 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from tests.dags.conftest import BUCKET, states
-
-
-def seed_daily(emu, database: str) -> None:
-    emu.sql(f"CREATE DATABASE IF NOT EXISTS {database}",
-            f"CREATE TABLE {database}.events (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) ("
-            "PARTITION p20240101 VALUES LESS THAN ('2024-01-02'), PARTITION p20240102 VALUES LESS THAN ('2024-01-03'),"
-            " PARTITION p20240103 VALUES LESS THAN ('2024-01-04'), PARTITION p20240104 VALUES LESS THAN "
-            "('2024-01-05')) DISTRIBUTED BY HASH(k) BUCKETS 1",
-            f"CREATE TABLE {database}.dims (k INT, v VARCHAR(8)) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) BUCKETS 1",
-            f"INSERT INTO {database}.events VALUES (1, '2024-01-01'), (2, '2024-01-02'), (3, '2024-01-03'), "
-            "(4, '2024-01-04')",
-            f"INSERT INTO {database}.dims VALUES (1, 'a')",
-            f"CREATE MATERIALIZED VIEW {database}.per_day REFRESH ASYNC AS SELECT d, count(*) AS n "
-            f"FROM {database}.events GROUP BY d")
-
-
-def config(emu, aws_conn, prefix: str, database: str, mode: str) -> str:
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{prefix}_repo"
-location = "s3://{BUCKET}/{prefix}"
-storage_conn_id = "{aws_conn}"
-databases = ["{database}"]
-[sr_incremental_backup]
-mode = "{mode}"
-"""
+from tests.support.dags import states
+from tests.support.seeds import incremental_config as config
+from tests.support.seeds import seed_daily
 
 
 def plan_of(dag_run) -> dict:

@@ -7,8 +7,10 @@ import time
 import pendulum
 import pytest
 
-from tests.dags.conftest import BUCKET, states
-from tests.dags.test_sr_incremental_backup import config, seed_daily
+from tests.support.dags import states
+from tests.support.s3 import BUCKET
+from tests.support.seeds import incremental_config as config
+from tests.support.seeds import seed_daily
 
 pytestmark = pytest.mark.slow
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.dags.conftest import BUCKET, S3_KEY, S3_SECRET, states
-from tests.dags.test_sr_incremental_backup import config, seed_daily
+from tests.support.dags import states
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
+from tests.support.seeds import incremental_config as config
+from tests.support.seeds import seed_daily
 
 pytestmark = pytest.mark.slow
 

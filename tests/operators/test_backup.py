@@ -8,8 +8,9 @@ import threading
 import pendulum
 import pytest
 
-from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+from tests.support.dags import run_dag
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 
 
 @pytest.fixture(scope="module")

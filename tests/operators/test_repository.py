@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operators.conftest import S3_SECRET, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+from tests.support.dags import run_dag
+from tests.support.s3 import S3_SECRET
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.operators.dags import sr_operator_test_dags as dags
-from tests.operators.conftest import BUCKET, S3_KEY, S3_SECRET, run_dag
+from tests.support.dags import run_dag
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 
 
 def _backup(emu, label: str) -> None:

@@ -10,8 +10,9 @@ import pytest
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
-from tests.operators.conftest import FAST_PHASE, run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+from tests.support.dags import run_dag
+from tests.support.emulators import FAST_PHASE
 
 
 @pytest.fixture(scope="module")

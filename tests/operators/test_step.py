@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.operators.conftest import run_dag
 from tests.operators.dags import sr_operator_test_dags as dags
+from tests.support.dags import run_dag
 
 
 @pytest.fixture(autouse=True)

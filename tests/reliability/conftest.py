@@ -1,331 +1,36 @@
-"""Reliability fixtures: the operator tests' Airflow home, S3 server and emulators, plus two real network faults
-written here: a TCP proxy in front of the emulator (refuses or drops connections) and an HTTP proxy in front of
-a storage server (S3, the GCS emulator or the WebHDFS server) that answers chosen requests with that API's own
-500 / 503 / 429 error or drops the connection."""
+"""Reliability fixtures: an emulator per module (connection ``sr_rel``), the shipped DAG files parsed with a given
+sr_airflow.toml, and an HTTP fault proxy in front of the S3 server. The Airflow home, the metadata database and the
+S3 server come from tests/conftest.py; the network fault helpers from tests/support/."""
 
 from __future__ import annotations
 
-import http.client
-import json
-import socket
-import threading
-import time
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
-from sr_airflow.testing.servers import free_port
-from tests.operators.conftest import (  # noqa: F401 - fixtures re-exported for this package
-    BUCKET,
-    S3_KEY,
-    S3_SECRET,
-    Emulator,
-    airflow_db,
-    aws_conn,
-    s3_server,
-)
-
-# Figures every test adds to; test_zz_figures.py prints them (and docs/reliability.md quotes one run).
-FIGURES: dict[str, int] = {}
-
-
-def count(name: str, n: int = 1) -> None:
-    FIGURES[name] = FIGURES.get(name, 0) + n
-
-
-def start_emulator(conn_id: str, s3, *, min_phase_seconds: float = 0.1, **kwargs) -> Emulator:
-    """An emulator process (its own data dir) registered as Airflow connection ``conn_id``."""
-    from sr_airflow.testing.emulator.process import EmulatorServer
-
-    server = EmulatorServer(min_phase_seconds=min_phase_seconds, s3_endpoint=s3.endpoint_url, **kwargs)
-    server.start()
-    return Emulator(server, conn_id)
+from tests.support.dags import load_shipped_dag
+from tests.support.emulators import start_emulator
+from tests.support.http_faults import S3FaultProxy
 
 
 @pytest.fixture(scope="module")
-def emu(airflow_db, s3_server):  # noqa: F811
+def emu(airflow_db, s3_server):
     with start_emulator("sr_rel", s3_server) as e:
         yield e
 
 
-from tests.reliability.context import task_context  # noqa: E402,F401 - re-exported
-
-
 @pytest.fixture
 def load_shipped(tmp_path, monkeypatch):
-    """Parse a shipped DAG file with a given sr_airflow.toml, as Airflow's DAG processor would."""
-    import runpy
-
-    from tests.dags.conftest import DAGS
+    """``load_shipped(dag_id, config)``: parse a shipped DAG file as Airflow's DAG processor would."""
 
     def load(dag_id: str, config: str):
-        path = tmp_path / "sr_airflow.toml"
-        path.write_text(config)
-        monkeypatch.setenv("SR_AIRFLOW_CONFIG", str(path))
-        monkeypatch.setenv("AIRFLOW__CORE__DAGS_FOLDER", str(DAGS))
-        import airflow.settings
-
-        monkeypatch.setattr(airflow.settings, "DAGS_FOLDER", str(DAGS))
-        return runpy.run_path(str(DAGS / f"{dag_id}.py"))["dag"]
+        return load_shipped_dag(dag_id, config, tmp_path, monkeypatch)
 
     return load
 
 
-
-def new_queries(emu: Emulator, before: int) -> list[str]:
-    return emu.queries()[before:]
-
-
-# ---------------------------------------------------------------- a TCP proxy in front of the emulator
-class TcpProxy:
-    """Forwards 127.0.0.1:<port> to a target port. ``refuse()`` closes the listening socket (connections are
-    refused by the kernel), ``drop()`` resets every open connection, ``drop_new = True`` accepts and closes."""
-
-    def __init__(self, target_port: int):
-        self.target_port = target_port
-        self.port = free_port()
-        self.drop_new = False
-        self.accepted = self.dropped = 0
-        self._conns: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self._listener: socket.socket | None = None
-        self._stop = threading.Event()
-
-    def start(self) -> TcpProxy:
-        listener = socket.socket()
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(("127.0.0.1", self.port))
-        listener.listen(64)
-        listener.settimeout(0.1)
-        self._listener = listener
-        self._stop.clear()
-        threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
-        return self
-
-    def _accept(self, listener: socket.socket) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.accepted += 1
-            if self.drop_new:
-                self.dropped += 1
-                _reset(client)
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=5)
-            except OSError:
-                _reset(client)
-                continue
-            with self._lock:
-                self._conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
-
-    def refuse(self) -> None:
-        """Stop listening: new connections are refused (ECONNREFUSED), open ones are reset."""
-        self._stop.set()
-        if self._listener is not None:
-            self._listener.close()
-            self._listener = None
-        self.drop()
-        time.sleep(0.15)
-
-    def drop(self) -> None:
-        with self._lock:
-            conns, self._conns = self._conns, []
-        for sock in conns:
-            self.dropped += 1
-            _reset(sock)
-
-    def stop(self) -> None:
-        self.refuse()
-
-
-def _reset(sock: socket.socket) -> None:
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-        sock.close()
-    except OSError:
-        pass
-
-
-def _pipe(src: socket.socket, dst: socket.socket) -> None:
-    try:
-        while True:
-            data = src.recv(65536)
-            if not data:
-                break
-            dst.sendall(data)
-    except OSError:
-        pass
-    finally:
-        for sock in (src, dst):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-
-# ---------------------------------------------------------------- an HTTP proxy in front of a storage server
-FAULTS = {  # name: (HTTP status, the S3 error code, message)
-    "500": (500, "InternalError", "We encountered an internal error. Please try again."),
-    "503-slowdown": (503, "SlowDown", "Please reduce your request rate."),
-    "503": (503, "ServiceUnavailable", "Service is unable to handle request."),
-    "429": (429, "TooManyRequests", "Too many requests, please slow down."),
-    # WebHDFS: what a NameNode answers during a failover and in safe mode
-    "503-standby": (503, "StandbyException", "Operation category READ is not supported in state standby."),
-    "503-retriable": (503, "RetriableException", "NameNode still not started / in safe mode."),
-}
-_GCS_REASONS = {500: "backendError", 503: "backendError", 429: "rateLimitExceeded"}
-
-
-def error_body(flavour: str, fault: str) -> tuple[str, bytes]:
-    """The content type and body a server of ``flavour`` (s3, gcs, webhdfs) sends with ``fault``."""
-    status, code, message = FAULTS[fault]
-    if flavour == "gcs":
-        return "application/json", json.dumps({"error": {"code": status, "message": message, "errors": [
-            {"reason": _GCS_REASONS[status], "message": message, "domain": "global"}]}}).encode()
-    if flavour == "webhdfs":
-        if fault.startswith("503-"):
-            return "application/json", json.dumps({"RemoteException": {
-                "exception": code, "javaClassName": f"org.apache.hadoop.ipc.{code}", "message": message}}).encode()
-        return "text/html", f"<html><body><h1>{status} {message}</h1></body></html>".encode()  # a gateway's page
-    return "application/xml", (f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code>'
-                               f"<Message>{message}</Message></Error>").encode()
-
-
-@dataclass
-class FaultRule:
-    """Answer the next ``times`` requests matching ``method`` and ``path_contains`` with ``fault`` (a key of
-    FAULTS, or ``drop``: close the connection without an answer)."""
-
-    fault: str
-    method: str | None = None
-    path_contains: str = ""
-    query_contains: str = ""
-    times: int = 1
-    after: int = 0  # let this many matching requests through first
-    seen: int = 0
-
-
-@dataclass
-class S3FaultProxy:
-    """Forwards HTTP to ``target``; requests matching a rule get its fault instead. Redirects the server sends
-    to its own address (WebHDFS sends the data step to a "datanode") are rewritten to come back through here."""
-
-    target: str
-    flavour: str = "s3"
-    rules: list[FaultRule] = field(default_factory=list)
-    injected: dict[str, int] = field(default_factory=dict)
-    requests: list[tuple[str, str]] = field(default_factory=list)
-
-    def start(self) -> S3FaultProxy:
-        proxy = self
-        host, port = self.target.rsplit("//", 1)[1].rstrip("/").split(":")
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args):
-                pass
-
-            def _handle(self):
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-                    body = _read_chunked(self.rfile)
-                proxy.requests.append((self.command, self.path))
-                fault = proxy._fault_for(self.command, self.path)
-                if fault == "drop":
-                    self.close_connection = True
-                    _reset(self.connection)
-                    return
-                if fault:
-                    content_type, payload = error_body(proxy.flavour, fault)
-                    self.send_response(FAULTS[fault][0])
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    return
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("transfer-encoding",)}
-                headers["Content-Length"] = str(len(body))
-                conn = http.client.HTTPConnection(host, int(port), timeout=30)
-                try:
-                    conn.request(self.command, self.path, body=body, headers=headers)
-                    answer = conn.getresponse()
-                    data = answer.read()
-                finally:
-                    conn.close()
-                self.send_response(answer.status)
-                for key, value in answer.getheaders():
-                    if key.lower() == "location":
-                        value = value.replace(f"//{host}:{port}", f"//127.0.0.1:{proxy.server.server_address[1]}")
-                    if key.lower() not in ("transfer-encoding", "content-length", "connection", "server", "date"):
-                        self.send_header(key, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                if self.command != "HEAD":
-                    self.wfile.write(data)
-
-            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = do_PATCH = _handle
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def endpoint_url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
-
-    def _fault_for(self, method: str, path: str) -> str | None:
-        route, _, query = path.partition("?")
-        for rule in self.rules:
-            if rule.method and rule.method != method:
-                continue
-            if rule.path_contains not in route or rule.query_contains not in query:
-                continue
-            rule.seen += 1
-            if rule.seen <= rule.after or rule.seen > rule.after + rule.times:
-                continue
-            self.injected[rule.fault] = self.injected.get(rule.fault, 0) + 1
-            return rule.fault
-        return None
-
-    def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-
-
-def _read_chunked(rfile) -> bytes:
-    out = b""
-    while True:
-        size = int(rfile.readline().split(b";")[0].strip() or b"0", 16)
-        if size == 0:
-            while rfile.readline() not in (b"\r\n", b"\n", b""):
-                pass
-            return out
-        out += rfile.read(size)
-        rfile.readline()
-
-
 @pytest.fixture
-def s3_proxy(s3_server):  # noqa: F811
+def s3_proxy(s3_server):
     proxy = S3FaultProxy(s3_server.endpoint_url).start()
     try:
         yield proxy
     finally:
         proxy.stop()
-
-
-def pytest_terminal_summary(terminalreporter):
-    if FIGURES:
-        terminalreporter.write_sep("-", "reliability figures")
-        for name in sorted(FIGURES):
-            terminalreporter.write_line(f"{name}: {FIGURES[name]}")

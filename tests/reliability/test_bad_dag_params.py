@@ -13,9 +13,13 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.exceptions import ParamValidationError
 
-from tests.dags.conftest import states
-from tests.reliability.conftest import BUCKET, count, start_emulator
-from tests.reliability.test_bad_input import HOSTILE, _decoded, _one_statement
+from tests.support.dags import states
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
+from tests.support.hostile import HOSTILE
+from tests.support.hostile import decoded as _decoded
+from tests.support.hostile import one_statement as _one_statement
+from tests.support.s3 import BUCKET
 
 DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
 # Statement kinds a shipped DAG may send (the client library's SET chatter aside).

@@ -13,7 +13,10 @@ import pytest
 
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from tests.reliability.conftest import TcpProxy, count, start_emulator, task_context
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
+from tests.support.task_context import task_context
+from tests.support.tcp_proxy import TcpProxy
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,10 @@ from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
-from tests.reliability.conftest import BUCKET, count, start_emulator, task_context
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
+from tests.support.s3 import BUCKET
+from tests.support.task_context import task_context
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ import pytest
 
 from sr_airflow.engine.errors import SrAirflowError
 from sr_airflow.operators.restore import StarRocksRestoreOperator
-from tests.reliability.conftest import count, start_emulator, task_context
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
+from tests.support.task_context import task_context
 
 SCHEMA_A = "(id INT, v INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2"
 SCHEMA_B = "(id INT, v VARCHAR(20), extra INT) DUPLICATE KEY(id) DISTRIBUTED BY HASH(id) BUCKETS 2"

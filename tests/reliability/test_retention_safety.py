@@ -14,8 +14,8 @@ from sr_airflow.engine.retention import RetentionExecutor
 from sr_airflow.storage import RepositoryLocation, get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.engine.strategies_catalog import histories, retention_policies
-from tests.reliability.conftest import count
 from tests.storage.layouts import write_snapshot
+from tests.support.figures import count
 
 _bucket_ids = itertools.count()
 

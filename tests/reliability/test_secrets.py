@@ -13,8 +13,10 @@ from urllib.parse import quote
 import boto3
 import pytest
 
-from tests.dags.conftest import states
-from tests.reliability.conftest import BUCKET, count, start_emulator
+from tests.support.dags import states
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
+from tests.support.s3 import BUCKET
 
 PASSWORD = f"SRPW{uuid.uuid4().hex[:12]}"
 ACCESS_KEY = f"AKIA{uuid.uuid4().hex[:16].upper()}"
@@ -123,7 +125,7 @@ def test_exception_texts_do_not_carry_credentials(secret_emu, s3_server, capfd):
     """A CREATE REPOSITORY the frontend refuses, and a storage call that S3 refuses: the errors name no secret."""
     from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
     from sr_airflow.storage import get_storage
-    from tests.reliability.context import task_context
+    from tests.support.task_context import task_context
 
     op = StarRocksCreateRepositoryOperator(task_id="repo", starrocks_conn_id="sr_secret", repository="sec_bad",
                                            location="s3://no-such-bucket-here/x", storage_conn_id="s3_secret")

@@ -15,8 +15,10 @@ from sr_airflow.storage.location import RepositoryLocation
 from sr_airflow.storage.retry import RetryPolicy
 from sr_airflow.storage.s3 import S3RepositoryStorage
 from tests.engine.strategies_catalog import START, make_entry
-from tests.reliability.conftest import BUCKET, S3_KEY, S3_SECRET, FaultRule, count
 from tests.storage.layouts import write_snapshot
+from tests.support.figures import count
+from tests.support.http_faults import FaultRule
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 
 FAST = RetryPolicy(attempts=5, base_delay=0.02, max_delay=0.2)
 _prefixes = itertools.count()

@@ -19,8 +19,9 @@ from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.storage.retry import RetryPolicy
 from tests.engine.strategies_catalog import START, make_entry
-from tests.reliability.conftest import FaultRule, S3FaultProxy, count
 from tests.storage.layouts import write_snapshot
+from tests.support.figures import count
+from tests.support.http_faults import FaultRule, S3FaultProxy
 
 FAST = RetryPolicy(attempts=5, base_delay=0.02, max_delay=0.2)
 D = timedelta(days=1)

@@ -14,7 +14,8 @@ import time
 import pytest
 
 from sr_airflow.triggers.job import StarRocksJobTrigger
-from tests.reliability.conftest import count, start_emulator
+from tests.support.emulators import start_emulator
+from tests.support.figures import count
 
 FAST = {"poll_interval": 0.1, "max_poll_interval": 0.8, "max_connection_errors": 5}
 _labels = itertools.count()

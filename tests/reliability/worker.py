@@ -11,7 +11,7 @@ import sys
 def main() -> None:
     from sr_airflow.operators.backup import StarRocksBackupOperator
     from sr_airflow.operators.restore import StarRocksRestoreOperator
-    from tests.reliability.context import task_context
+    from tests.support.task_context import task_context
 
     print("ready", flush=True)
     order = json.loads(sys.stdin.readline())
