@@ -118,6 +118,22 @@ def test_show_frontends_titles(lines, line, titles):
     assert list(rows[0]) == titles
 
 
+BACKENDS_34 = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime", "LastHeartbeat",
+               "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum", "DataUsedCapacity",
+               "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg", "Version", "Status",
+               "DataTotalCapacity", "DataUsedPct", "CpuCores", "MemLimit", "NumRunningQueries", "MemUsedPct",
+               "CpuUsedPct", "DataCacheMetrics", "Location", "StatusCode"]
+
+
+@pytest.mark.parametrize(("line", "titles"), [
+    ("3.3", [t for t in BACKENDS_34 if t not in ("MemLimit", "StatusCode")]), ("3.5", BACKENDS_34),
+    ("4.0", BACKENDS_34)])
+def test_show_backends_titles(lines, line, titles):
+    """BackendsProcDir.TITLE_NAMES (shared-nothing): MemLimit and StatusCode from 3.4."""
+    rows = as_dicts(lines[line], "SHOW BACKENDS")
+    assert list(rows[0]) == titles and rows[0]["Alive"] == "true"
+
+
 PARTITIONS_33 = ["PartitionId", "PartitionName", "VisibleVersion", "VisibleVersionTime", "VisibleVersionHash",
                  "State", "PartitionKey", "Range", "DistributionKey", "Buckets", "ReplicationNum", "StorageMedium",
                  "CooldownTime", "LastConsistencyCheckTime", "DataSize", "IsInMemory", "RowCount"]

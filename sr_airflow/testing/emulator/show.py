@@ -23,11 +23,7 @@ MV_COLUMNS = ["id", "database_name", "name", "refresh_type", "is_active", "inact
               "last_refresh_mv_refresh_partitions", "last_refresh_error_code", "last_refresh_error_message", "rows",
               "text", "extra_message", "query_rewrite_status", "creator"]
 FRONTEND_COLUMNS = versions.frontends_titles(versions.NEWEST)
-BACKEND_COLUMNS = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime",
-                   "LastHeartbeat", "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum",
-                   "DataUsedCapacity", "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg",
-                   "Version", "Status", "DataTotalCapacity", "DataUsedPct", "CpuCores", "MemLimit",
-                   "NumRunningQueries", "MemUsedPct", "CpuUsedPct", "DataCacheMetrics", "Location", "StatusCode"]
+BACKEND_COLUMNS = versions.backends_titles(versions.NEWEST)
 
 
 _PLAIN_SHOW_JOBS = re.compile(r"SHOW\s+(BACKUP|RESTORE)(?:\s+(?:FROM|IN)\s+(?:`([^`]+)`|([A-Za-z_$][A-Za-z0-9_$]*)))?",
@@ -172,7 +168,9 @@ class Show:
             row = self._frontend_row()
             return [(["1"] + row) if titles[0] == "Id" else row], titles  # Id: Frontend.getFid
         if cur.accept("BACKENDS"):
-            return [self._backend_row()], BACKEND_COLUMNS
+            titles = versions.backends_titles(versions.release_line(self.cluster.options.version))
+            row = dict(zip(BACKEND_COLUMNS, self._backend_row(), strict=True))
+            return [[row[t] for t in titles]], titles
         if cur.accept("REPOSITORIES"):
             return self.fe.br.show_repositories()
         if cur.accept("BACKUP") or cur.accept("RESTORE"):

@@ -63,6 +63,16 @@ def frontends_titles(line: tuple[int, int]) -> list[str]:
     return ["Id", *titles] if line >= (4, 0) else titles
 
 
+def backends_titles(line: tuple[int, int]) -> list[str]:
+    """`BackendsProcDir.TITLE_NAMES` (shared-nothing): MemLimit (after CpuCores) and StatusCode (last) from 3.4."""
+    titles = ["BackendId", "IP", "HeartbeatPort", "BePort", "HttpPort", "BrpcPort", "LastStartTime", "LastHeartbeat",
+              "Alive", "SystemDecommissioned", "ClusterDecommissioned", "TabletNum", "DataUsedCapacity",
+              "AvailCapacity", "TotalCapacity", "UsedPct", "MaxDiskUsedPct", "ErrMsg", "Version", "Status",
+              "DataTotalCapacity", "DataUsedPct", "CpuCores", "MemLimit", "NumRunningQueries", "MemUsedPct",
+              "CpuUsedPct", "DataCacheMetrics", "Location", "StatusCode"]
+    return titles if line >= (3, 4) else [t for t in titles if t not in ("MemLimit", "StatusCode")]
+
+
 def partitions_titles(line: tuple[int, int], list_partitioned: bool) -> list[str]:
     """`PartitionsProcDir` shared-nothing titles (`Range` or `List` after PartitionKey, as `findRangeOrListValues`
     fills it). 3.4 adds DataVersion, VersionEpoch, VersionTxnType; 4.0 adds StorageSize after DataSize and
