@@ -20,7 +20,7 @@ def _label_and_timestamp(item: Any) -> tuple[str, str | None]:
 
 def check_snapshot(storage: Any, repository: str, label: str, timestamp: str | None, *, deep: bool) -> dict:
     """Check one snapshot straight from storage; raises SrAirflowError naming the snapshot and the fault."""
-    from sr_airflow.storage.layout import md5_hex, split_md5
+    from sr_airflow.storage.layout import check_md5, split_md5
 
     listing = storage.snapshot(repository, label)
     if listing.error is not None or not listing.timestamps:
@@ -33,6 +33,10 @@ def check_snapshot(storage: Any, repository: str, label: str, timestamp: str | N
         info_timestamp, _ = storage.read_job_info_bytes(repository, label, timestamp)
     except (OSError, ValueError) as exc:
         raise SrAirflowError(f"Snapshot {label!r} job info is unreadable: {exc}") from None
+    try:  # RESTORE downloads it as it downloads the job info: one __meta.<md5> file, its md5 right
+        storage.read_meta_bytes(repository, label)
+    except (OSError, ValueError) as exc:
+        raise SrAirflowError(f"Snapshot {label!r} __meta is unreadable: {exc}") from None
     files = checked = size = 0
     for obj in storage.iter_snapshot_objects(repository, label):
         files += 1
@@ -41,8 +45,10 @@ def check_snapshot(storage: Any, repository: str, label: str, timestamp: str | N
         if parts is None:
             raise SrAirflowError(f"Snapshot {label!r} holds {obj.key!r} without an md5 suffix.")
         if deep:
-            if md5_hex(storage.read(obj.key)) != parts[1].lower():
-                raise SrAirflowError(f"Snapshot {label!r} file {obj.key!r} does not match its md5.")
+            try:
+                check_md5(obj.key, storage.read(obj.key))
+            except ValueError:
+                raise SrAirflowError(f"Snapshot {label!r} file {obj.key!r} does not match its md5.") from None
             checked += 1
     return {"snapshot_label": label, "backup_timestamp": info_timestamp, "files": files,
             "files_md5_checked": checked, "size_bytes": size}
@@ -51,8 +57,9 @@ def check_snapshot(storage: Any, repository: str, label: str, timestamp: str | N
 class StarRocksCheckSnapshotOperator(BaseOperator):
     """Check snapshots straight from the repository's storage, as a restore would need them.
 
-    Each snapshot must be listed with status OK (a valid ``__info_<timestamp>.<md5>``), its job info must match its
-    md5, and every file must carry an md5 suffix; with ``deep=True`` every file is read and its md5 recomputed.
+    Each snapshot must be listed with status OK (a valid ``__info_<timestamp>.<md5>``), its job info and its one
+    ``__meta`` file must match their md5s, and every file must carry an md5 suffix; with ``deep=True`` every file is
+    read and its md5 recomputed.
 
     :param repository: the repository name.
     :param location: the repository location, e.g. ``s3://bucket/backups``.

@@ -93,3 +93,19 @@ def test_a_meta_whose_md5_does_not_match_is_refused():
     storage.write(join_key(root, "__ss_bad", with_md5("__info_2024-12-09-10-25-58-842", b"other")), INFO)
     with pytest.raises(ValueError, match="md5sum does not equal for .*__ss_bad/__info_2024"):
         storage.read_job_info("repo", "bad")
+
+
+def test_the_snapshot_check_refuses_a_meta_a_restore_could_not_download():
+    from sr_airflow.engine.errors import SrAirflowError
+    from sr_airflow.operators.snapshot_check import check_snapshot
+
+    storage = _storage()
+    root = choose_repository_root("repo", legacy_repo_info_exists=False)
+    _snapshot(storage, root, "good", b"\x00\x00\x00\x02{}", INFO)
+    assert check_snapshot(storage, "repo", "good", None, deep=True)["files_md5_checked"] == 2
+    _snapshot(storage, root, "bad", b"\x00\x00\x00\x02{}", INFO, meta_name=with_md5("__meta", b"other"))
+    with pytest.raises(SrAirflowError, match="Snapshot 'bad' __meta is unreadable: md5sum does not equal"):
+        check_snapshot(storage, "repo", "bad", None, deep=False)
+    storage.write(join_key(root, "__ss_good", "__meta.part"), b"x")  # a leftover upload: two __meta* files
+    with pytest.raises(SrAirflowError, match="Snapshot 'good' __meta is unreadable: Expected one file .* get: 2"):
+        check_snapshot(storage, "repo", "good", None, deep=False)
