@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 
 from sr_airflow.testing.emulator import sqltypes
+from sr_airflow.testing.emulator.show import byte_size
 
 from .conftest import as_dicts, run
 
@@ -295,6 +296,15 @@ def test_partitions_meta_physical_ids_and_temp_partitions(typed):
     assert (first["PARTITION_KEY"], first["DISTRIBUTION_KEY"], first["VERSION_TXN_TYPE"],
             first["LAST_CONSISTENCY_CHECK_TIME"], first["STORAGE_PATH"], first["COMPACT_VERSION"]) == (
         '`k` int(11) NOT NULL COMMENT "the key"', "k", "TXN_NORMAL", None, "", 0)
+
+
+@pytest.mark.parametrize(("size", "text"), [(0, "0B"), (1023, "1023B"), (1024, "1KB"), (1535, "1.4KB"),
+                                             (2047, "1.9KB"), (2048, "2KB"), (5 * 2**20 + 900 * 2**10, "5.8MB"),
+                                             (3 * 2**30, "3GB")])
+def test_data_size_text(size, text):
+    """partitions_meta.DATA_SIZE before 4.0 and SHOW PARTITIONS' DataSize: ByteSizeValue.toString, whose
+    Strings.format1Decimals keeps the first decimal of String.valueOf(double) (truncated, not rounded) and drops a 0."""
+    assert byte_size(size) == text
 
 
 def test_partitions_meta_sql_tester_case(typed):

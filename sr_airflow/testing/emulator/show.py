@@ -43,16 +43,16 @@ def show_jobs_quickly(frontend, sql: str, session):
 
 
 def byte_size(value: int) -> str:
-    """ByteSizeValue-like text: 0B, 512B, 1.2KB, 3.4MB."""
-    size = float(value)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if size < 1024 or unit == "TB":
-            if unit == "B":
-                return f"{int(size)}B"
-            text = f"{size:.1f}".rstrip("0").rstrip(".")
-            return f"{text}{unit}"
-        size /= 1024
-    return f"{value}B"
+    """`ByteSizeValue.toString` (monitor/unit, 3.5): the largest unit of B, KB, MB, GB, TB, PB (powers of 1024) the
+    value reaches, then `Strings.format1Decimals`: one decimal **truncated**, dropped when it is 0 ("0B", "1.2KB",
+    "2KB")."""
+    number, suffix = float(value), "B"
+    for size, unit in ((1 << 50, "PB"), (1 << 40, "TB"), (1 << 30, "GB"), (1 << 20, "MB"), (1 << 10, "KB")):
+        if value >= size:
+            number, suffix = value / size, unit
+            break
+    whole, _, fraction = repr(number).partition(".")
+    return f"{whole}{suffix}" if fraction[:1] in ("", "0") else f"{whole}.{fraction[0]}{suffix}"
 
 
 def range_text(table: Table, partition) -> str:
