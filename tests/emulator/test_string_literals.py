@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import run
+from tests.support.emulator_client import run
 
 # (literal as written in the statement, its value) - the value spelled with Python escapes, from the table above.
 LITERALS = [

@@ -11,8 +11,7 @@ import pytest
 
 from sr_airflow.testing.emulator import sqltypes
 from sr_airflow.testing.emulator.show import byte_size
-
-from .conftest import as_dicts, run
+from tests.support.emulator_client import as_dicts, run
 
 # catalog/TypeTest.testMysqlColumnType (3.5 point): the types StarRocks' own test builds, and what it asserts.
 TYPE_TEST_SAMPLES = [("BOOLEAN", "tinyint(1)"), ("LARGEINT", "bigint(20) unsigned"), ("DECIMAL(18, 4)",

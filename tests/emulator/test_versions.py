@@ -14,19 +14,19 @@ import re
 
 import pytest
 
-from .conftest import as_dicts, error_of, run, start_emulator
+from tests.support.emulator_client import as_dicts, error_of, run, start_server
 
 
 @pytest.fixture(scope="module")
 def v33(tmp_path_factory, s3_server):
-    server = start_emulator(tmp_path_factory, s3_server, version="3.3.9")
+    server = start_server(tmp_path_factory, s3_server, version="3.3.9")
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def v35(tmp_path_factory, s3_server):
-    server = start_emulator(tmp_path_factory, s3_server, version="3.5.2")
+    server = start_server(tmp_path_factory, s3_server, version="3.5.2")
     yield server
     server.stop()
 
