@@ -98,6 +98,15 @@ def test_34_forms_parse_from_34(lines, line):
 
 
 @pytest.mark.parametrize("line", ["3.3", "3.5", "4.0"])
+def test_show_backup_has_no_where(lines, line):
+    """StarRocks.g4 `showBackupStatement : SHOW BACKUP ((FROM | IN) identifier)?` on every line, while
+    `showRestoreStatement` ends in `(WHERE where=expression)?`."""
+    code, message = error_of(lines[line], "SHOW BACKUP FROM vdb WHERE SnapshotName = 'x'")
+    assert code == 1064 and re.match(syntax_error(21, "WHERE"), message), message
+    run(lines[line], "SHOW RESTORE FROM vdb WHERE Label = 'x'")
+
+
+@pytest.mark.parametrize("line", ["3.3", "3.5", "4.0"])
 def test_drop_snapshot_is_no_statement_of_these_lines(lines, line):
     """No `dropSnapshotStatement` in StarRocks.g4 up to the fork's main: the prediction fails on SNAPSHOT, reported by
     StarRocksDefaultErrorStrategy.reportNoViableAlternative as ParserErrorMsg.noViableStatement."""

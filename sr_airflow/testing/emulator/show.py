@@ -177,7 +177,7 @@ class Show:
             self.fe.privileges.require(session, "REPOSITORY", "SYSTEM")
             is_backup = cur.tokens[cur.pos - 1].upper == "BACKUP"
             db_name = cur.identifier() if (cur.accept("FROM") or cur.accept("IN")) else None
-            if cur.accept("WHERE"):
+            if not is_backup and cur.accept("WHERE"):  # StarRocks.g4: showRestoreStatement only has a WHERE
                 cur.rest_text()
             cur.end()
             return self.fe.br.show_jobs(is_backup, db_name,
