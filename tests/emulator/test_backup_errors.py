@@ -78,10 +78,6 @@ def test_parse_time_errors(cur, setup, sql, message):
      "'allow_load' = 'maybe')", ANALYZING + "Invalid allow load value: maybe."),
     ("RESTORE SNAPSHOT done_label FROM erepo DATABASE edb PROPERTIES ('backup_timestamp' = 't', "
      "'meta_version' = 'x')", ANALYZING + "Invalid meta version format: x."),
-    # BackupHandler.cancel: the database's latest job (a finished backup here) answers its own cancel() status
-    ("CANCEL BACKUP FROM edb", "Failed to cancel job: Job with label done_label can not be cancelled. "
-                               "state: FINISHED"),
-    ("CANCEL RESTORE FROM edb", "No restore is currently running"),
     ("DROP REPOSITORY nope", "Repository does not exist"),
     ("SHOW SNAPSHOT ON nope", ANALYZING + "Repository [nope] does not exist."),
     ("SHOW SNAPSHOT ON erepo WHERE SNAPSHOT = 'a' OR TIMESTAMP = 'b'",
@@ -98,6 +94,15 @@ def test_parse_time_errors(cur, setup, sql, message):
 ])
 def test_submit_time_errors(cur, setup, sql, message):
     assert error_of(cur, sql) == (1064, message)
+
+
+def test_cancel_refusals(cur, setup):
+    """BackupHandler.cancel (3.5 e223275f): the database's latest job answers; a finished one its own cancel()
+    status (BackupJob.cancel: isDone()), one of the other kind "not running". Both are reported with
+    ERR_COMMON_ERROR, whose code (5064) the reply carries."""
+    assert error_of(cur, "CANCEL BACKUP FROM edb") == (
+        5064, "Failed to cancel job: Job with label done_label can not be cancelled. state: FINISHED")
+    assert error_of(cur, "CANCEL RESTORE FROM edb") == (5064, "No restore is currently running")
 
 
 def test_restore_snapshot_checks(cur, setup):
@@ -118,7 +123,7 @@ def test_restore_snapshot_checks(cur, setup):
     assert error_of(cur, f"RESTORE SNAPSHOT done_label FROM erepo DATABASE edb ON (TABLE t AS x, TABLE t AS x) "
                          f"{props}") == (1064, "Duplicated alias name: x")
     assert error_of(cur, f"RESTORE SNAPSHOT done_label FROM erepo DATABASE edb ON (TABLE t TEMPORARY PARTITION "
-                         f"(p1)) {props}") == (1064, "Do not support restoring temporary partitions")
+                         f"(p1)) {props}") == (5064, "Do not support restoring temporary partitions")
     assert error_of(cur, f"RESTORE SNAPSHOT done_label FROM nope DATABASE edb {props}") == (
         1064, ANALYZING + "Repository [nope] does not exist.")
 

@@ -92,12 +92,12 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
             continue
         if stmt.startswith("CANCEL BACKUP"):  # the latest job has finished: BackupJob.cancel's isDone() status
             code, message = error_of(a, stmt)
-            assert code == 1064 and re.fullmatch(r"Failed to cancel job: Job with label \w+ can not be cancelled. "
+            assert code == 5064 and re.fullmatch(r"Failed to cancel job: Job with label \w+ can not be cancelled. "
                                                  r"state: FINISHED", message), message
             continue
         if stmt.startswith("CANCEL RESTORE"):  # no restore yet on that database, or a finished one
             code, message = error_of(b, stmt)
-            assert code == 1064 and re.fullmatch(r"No restore is currently running|Failed to cancel job: Job with "
+            assert code == 5064 and re.fullmatch(r"No restore is currently running|Failed to cancel job: Job with "
                                                  r"label \w+ can not be cancelled. state: FINISHED", message), message
             continue
         assert stmt.startswith("RESTORE"), stmt

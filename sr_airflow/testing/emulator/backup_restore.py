@@ -24,6 +24,7 @@ REPO_COLUMNS = ["RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "B
 DEFAULT_TIMEOUT = 86400
 CATALOG_DB_KEY = "-1"
 NULL_STRING = "\\N"  # FeConstants.NULL_STRING
+COMMON_ERROR = 5064  # ErrorCode.ERR_COMMON_ERROR
 
 
 def _analyzing(message: str) -> EmulatorError:
@@ -46,7 +47,7 @@ class BackupRestore:
                           read_only=stmt.read_only, location=stmt.location, broker=stmt.broker,
                           properties=dict(stmt.properties))
         try:
-            cluster.layout(repo).init_repository(stmt.name)
+            repo.prefix = cluster.layout(repo).init_repository(stmt.name)
         except StorageError as err:
             raise EmulatorError(f"Failed to create repository: {err}") from err
         with cluster.lock:
@@ -194,12 +195,13 @@ class BackupRestore:
         kind = "BACKUP" if is_backup else "RESTORE"
         # BackupHandler.cancel (3.5 e223275f): the database's latest job of the other kind, or none, is "not
         # running"; a finished one answers the job's own cancel() status (BackupJob/RestoreJob.cancel: isDone()).
+        # Both refusals are ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..): ERROR 5064 (42000).
         if record is None or record["type"] != kind:
             raise EmulatorError("No backup job is currently running" if is_backup
-                                else "No restore is currently running")
+                                else "No restore is currently running", COMMON_ERROR)
         if job is None or job.is_done or (not is_backup and job.state == "COMMITTING"):
             raise EmulatorError(f"Failed to cancel job: Job with label {record['label']} can not be "
-                                f"cancelled. state: {record['state']}")
+                                f"cancelled. state: {record['state']}", COMMON_ERROR)
         if check is not None:
             check(job.record)
         job.cancel("user cancelled" if is_backup else f"user cancelled, current state: {job.state}")
@@ -320,8 +322,12 @@ def _backup_plan(stmt: BackupRestoreStmt, db) -> tuple[JobPlan, str]:
     views = [t for t in db.tables.values() if t.kind == "VIEW"]
 
     def add_table(table, partitions: tuple[str, ...] = (), temporary: bool = False) -> None:
+        # BackupHandler.backup (3.5 e223275f): ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..), which sets the
+        # error code of the reply: ERROR 5064 (42000)
         if any(p.is_temp for p in table.partitions):
-            raise _analyzing("Do not support backing up table with temp partitions")
+            raise EmulatorError("Do not support backing up table with temp partitions", COMMON_ERROR)
+        if temporary:
+            raise EmulatorError("Do not support backing up temp partitions", COMMON_ERROR)
         for name in partitions:
             if table.partition(name) is None:
                 raise _analyzing(f"Unknown partition {name} in table{table.name}")
@@ -398,8 +404,8 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
         plan.functions = functions
         return plan
     for obj in stmt.objects:
-        if obj.temporary:
-            raise EmulatorError("Do not support restoring temporary partitions")
+        if obj.temporary:  # BackupHandler.restore: ERR_COMMON_ERROR, as for the backup refusals above
+            raise EmulatorError("Do not support restoring temporary partitions", COMMON_ERROR)
         if obj.kind == "FUNCTION":
             names = functions if obj.name is None else [obj.name]
             for name in names:

@@ -43,44 +43,65 @@ def read_meta(data: bytes) -> dict:
     return json.loads(data[4:4 + length].decode("utf-8"))
 
 
-def backup_meta(tables: list[dict], functions: list[dict], catalogs: list[dict]) -> dict:
-    """`BackupMeta`: `tblNameMap` (HashMap<String, Table>), `functions`, `catalogs`."""
-    return {"tblNameMap": string_keys({t["name"]: t for t in tables}), "functions": functions,
-            "catalogs": catalogs}
+def backup_meta(tables: list[dict], functions: list[dict], catalogs: list[dict],
+                line: tuple[int, int] = (3, 5)) -> dict:
+    """`BackupMeta`: `tblNameMap` (HashMap<String, Table>), `functions`, `catalogs` (the last two since 3.4)."""
+    meta = {"tblNameMap": string_keys({t["name"]: t for t in tables}), "functions": functions, "catalogs": catalogs}
+    if line < (3, 4):
+        del meta["functions"], meta["catalogs"]
+    return meta
 
 
-def column_gson(column: Column, is_key: bool, keys_type: str) -> dict:
+def column_gson(column: Column, is_key: bool, keys_type: str, line: tuple[int, int] = (3, 5),
+                implicit: bool | None = None) -> dict:
     """`Column` (Column.java @SerializedName fields in order). A value column's aggregate is what
-    `CreateTableAnalyzer` sets: NONE in duplicate-key tables, REPLACE in unique/primary-key tables, the declared one
-    in aggregate tables; key columns have none."""
+    `CreateTableAnalyzer` sets: NONE in duplicate-key tables, REPLACE in unique/primary-key tables (both marked
+    `isAggregationTypeImplicit`), the declared one in aggregate tables; key columns have none. 3.3 (1a2f1f5d75)
+    has no `columnId` and declares `uniqueId` last; 3.4 (afccab88) declares it after `type`."""
     aggregate = None
     if not is_key:
         aggregate = {"DUP_KEYS": "NONE", "UNIQUE_KEYS": "REPLACE", "PRIMARY_KEYS": "REPLACE"}.get(
             keys_type, (column.agg or "NONE").upper())
+    if implicit is None:
+        implicit = not is_key and keys_type in ("DUP_KEYS", "UNIQUE_KEYS", "PRIMARY_KEYS")
     default_expr = None
     default = column.default
     if default is not None and default.upper() in ("CURRENT_TIMESTAMP", "NOW()"):
         default_expr, default = {"expr": "now()"}, None
-    return {
-        "name": column.name,
-        "columnId": column.name,  # ColumnIdAdapter writes a ColumnId as its text: the column name at creation
-        "uniqueId": column.unique_id,
-        "type": sqltypes.gson_type(sqltypes.parse_type(column.sr_type, column.agg)),
-        "aggregationType": aggregate,
-        "isAggregationTypeImplicit": False,
-        "isKey": is_key,
-        "isAllowNull": column.nullable,
-        "isAutoIncrement": column.auto_increment,
-        "defaultValue": default,
-        "defaultExpr": default_expr,
-        "comment": column.comment,
-        "stats": {"avgSerializedSize": -1.0, "maxSize": -1, "numDistinctValues": -1, "numNulls": -1},
-    }
+    gson_type = sqltypes.gson_type(sqltypes.parse_type(column.sr_type, column.agg))
+    if line < (3, 4):
+        gson_type = _without_struct_field_ids(gson_type)
+    head = {"name": column.name, "columnId": column.name}  # ColumnIdAdapter: a ColumnId is written as its text
+    if line < (3, 4):
+        head = {"name": column.name}
+    body = {"type": gson_type, "aggregationType": aggregate, "isAggregationTypeImplicit": implicit,
+            "isKey": is_key, "isAllowNull": column.nullable, "isAutoIncrement": column.auto_increment,
+            "defaultValue": default, "defaultExpr": default_expr, "comment": column.comment,
+            "stats": {"avgSerializedSize": -1.0, "maxSize": -1, "numDistinctValues": -1, "numNulls": -1}}
+    if line < (3, 4):
+        return {**head, **body, "uniqueId": column.unique_id}
+    if line < (3, 5):
+        return {**head, "type": gson_type, "uniqueId": column.unique_id, **body}
+    return {**head, "uniqueId": column.unique_id, **body}
+
+
+def _without_struct_field_ids(gson: dict) -> dict:
+    """3.3's StructField has no fieldId / fieldPhysicalName."""
+    if gson.get("clazz") == "StructType":
+        return {**gson, "fields": [{k: (_without_struct_field_ids(v) if k == "type" else v) for k, v in f.items()
+                                    if k not in ("fieldId", "fieldPhysicalName")} for f in gson["fields"]]}
+    if gson.get("clazz") == "ArrayType":
+        return {**gson, "itemType": _without_struct_field_ids(gson["itemType"])}
+    if gson.get("clazz") == "MapType":
+        return {**gson, "keyType": _without_struct_field_ids(gson["keyType"]),
+                "valueType": _without_struct_field_ids(gson["valueType"])}
+    return gson
 
 
 def _index_meta(index_id: int, columns: list[dict], schema_hash: int, keys_type: str, db_id: int,
                 short_keys: int, define_stmt: str = "", view_sql: str = "") -> dict:
-    """`MaterializedIndexMeta`."""
+    """`MaterializedIndexMeta`. `dbId` is set by `RollupJobV2` only (rollups and synchronous MVs); the base index
+    keeps 0."""
     return {"indexId": index_id, "schema": columns, "sortKeyUniqueIds": None, "schemaVersion": 0,
             "schemaHash": schema_hash, "schemaId": index_id, "shortKeyColumnCount": short_keys,
             "storageType": "COLUMN", "keysType": keys_type,
@@ -88,13 +109,20 @@ def _index_meta(index_id: int, columns: list[dict], schema_hash: int, keys_type:
             "dbId": db_id, "viewDefineSql": view_sql or None, "isColocateMVIndex": False}
 
 
-def _distribution(table: Table, buckets: int) -> dict:
-    """`HashDistributionInfo` (colIds, bucketNum) or `RandomDistributionInfo` (b), then DistributionInfo's
-    typeStr, type."""
+def _distribution(table: Table, buckets: int, line: tuple[int, int]) -> dict:
+    """`HashDistributionInfo` (colIds, the deprecated distributionColumns left empty, bucketNum; 3.3:
+    distributionColumns holds the Column objects and there is no colIds) or `RandomDistributionInfo` (b), then
+    DistributionInfo's typeStr, type."""
     if table.distribution == "RANDOM":
         return {"clazz": "RandomDistributionInfo", "b": buckets, "typeStr": "RANDOM", "type": "RANDOM"}
-    return {"clazz": "HashDistributionInfo", "colIds": list(table.distribution_columns), "bucketNum": buckets,
-            "typeStr": "HASH", "type": "HASH"}
+    if line < (3, 4):
+        keys = set(table.key_columns)
+        columns = [column_gson(table.column(c), c in keys, table.keys_type, line)
+                   for c in table.distribution_columns if table.column(c) is not None]
+        return {"clazz": "HashDistributionInfo", "distributionColumns": columns, "bucketNum": buckets,
+                "typeStr": "HASH", "type": "HASH"}
+    return {"clazz": "HashDistributionInfo", "colIds": list(table.distribution_columns), "distributionColumns": [],
+            "bucketNum": buckets, "typeStr": "HASH", "type": "HASH"}
 
 
 def _tablets(tablet_ids: list[int], version: int, replicas: int, row_count: int) -> list[dict]:
@@ -125,28 +153,30 @@ def _rollup_indexes(table: Table, partition: Partition, replicas: int) -> dict:
                       for r in table.rollups})
 
 
-def partition_gson(table: Table, partition: Partition, physical_ids: bool) -> dict:
+def partition_gson(table: Table, partition: Partition, line: tuple[int, int]) -> dict:
     """`Partition`. 3.4+ (#50598): the logical partition (id, name, state, dpid, idToSubPartition, distributionInfo)
     holding its `PhysicalPartition` (id, name `<partition>_<physicalId>`, parentId, shardGroupId, isImmutable,
     baseIndex, idToVisibleRollupIndex, idToShadowIndex, versions); the old physical fields of `Partition` stay at
-    their defaults. 3.3: the partition is itself the physical one (its own baseIndex and versions,
-    idToSubPartition empty)."""
+    their defaults (`new Partition(id, name, distributionInfo)`). 3.3 (1a2f1f5d75): the partition is itself the
+    physical one (its own baseIndex and versions, idToSubPartition empty, shardGroupId 0 from `createPartition`)."""
     replicas = table.replication_num
     time_ms = int(partition.visible_version_time * 1000)
     base = _materialized_index(table.base_index_id, partition.tablet_ids, partition.visible_version, replicas,
                                partition.row_count)
     rollups = _rollup_indexes(table, partition, replicas)
-    distribution = _distribution(table, len(partition.tablet_ids))
-    if not physical_ids:
+    distribution = _distribution(table, len(partition.tablet_ids), line)
+    if line < (3, 4):
+        versions = _version_fields(partition.visible_version, time_ms)
         return {"id": partition.id, "name": partition.name, "state": "NORMAL", "idToSubPartition": {},
                 "distributionInfo": distribution, "shardGroupId": 0, "isImmutable": False, "baseIndex": base,
                 "idToVisibleRollupIndex": rollups, "idToShadowIndex": {},
-                **{k: v for k, v in _version_fields(partition.visible_version, time_ms).items()
-                   if k in ("visibleVersion", "visibleVersionTime", "nextVersion")}}
+                **{k: versions[k] for k in ("visibleVersion", "visibleVersionTime", "nextVersion")}}
     physical = {"id": partition.physical_id, "name": f"{partition.name}_{partition.physical_id}",
                 "parentId": partition.id, "shardGroupId": INVALID_SHARD_GROUP_ID, "isImmutable": False,
                 "baseIndex": base, "idToVisibleRollupIndex": rollups, "idToShadowIndex": {},
                 **_version_fields(partition.visible_version, time_ms)}
+    if line >= (4, 0):  # 4.0 (312b0d9e): metadataSwitchVersion; bucketNum set by createPartition
+        physical.update(metadataSwitchVersion=0, bucketNum=len(partition.tablet_ids))
     return {"id": partition.id, "name": partition.name, "state": "NORMAL", "dpid": partition.physical_id,
             "idToSubPartition": {str(partition.physical_id): physical}, "distributionInfo": distribution,
             "shardGroupId": INVALID_SHARD_GROUP_ID, "isImmutable": False, "idToVisibleRollupIndex": {},
@@ -155,10 +185,10 @@ def partition_gson(table: Table, partition: Partition, physical_ids: bool) -> di
 
 
 def _partition_info(table: Table, partitions: list[Partition]) -> dict:
-    """`PartitionInfo` subclasses: RangePartitionInfo (colIds, serializedIdToRange: each range as the bytes
-    `RangeUtils.writeRange` writes, `gsonPreProcess`), ExpressionRangePartitionInfo (its partitionExprs, then
-    the range fields), ListPartitionInfo (colIds, idToMultiValues, idToValues, idToTemp, automaticPartition),
-    SinglePartitionInfo; then PartitionInfo's type, idToDataProperty, idToReplicationNum,
+    """`PartitionInfo` subclasses: RangePartitionInfo (colIds, serializedIdToRange / serializedIdToTempRange: each
+    range as the bytes `RangeUtils.writeRange` writes, `gsonPreProcess`), ExpressionRangePartitionInfo (its
+    partitionExprs, then the range fields), ListPartitionInfo (colIds, idToMultiValues, idToValues, idToTemp,
+    automaticPartition), SinglePartitionInfo; then PartitionInfo's type, idToDataProperty, idToReplicationNum,
     isMultiColumnPartition, idToInMemory, idToStorageCacheInfo (maps keyed by the logical partition id)."""
     ids = [str(p.id) for p in partitions]
     replicas = table.replication_num
@@ -183,9 +213,8 @@ def _partition_info(table: Table, partitions: list[Partition]) -> dict:
                "idToTemp": long_keys({str(p.id): p.is_temp for p in partitions}),
                "automaticPartition": table.partition_type == "EXPR"}
         return {"clazz": "ListPartitionInfo", **own, **common}
-    ranges = long_keys({str(p.id): list(serialize_range(columns, p.lower, p.upper)) for p in partitions
-                        if not p.is_temp})
-    temp = long_keys({str(p.id): list(serialize_range(columns, p.lower, p.upper)) for p in partitions if p.is_temp})
+    ranges = long_keys({str(p.id): serialize_range(columns, p.lower, p.upper) for p in partitions if not p.is_temp})
+    temp = long_keys({str(p.id): serialize_range(columns, p.lower, p.upper) for p in partitions if p.is_temp})
     own = {"colIds": list(table.partition_columns), "serializedIdToRange": ranges, "serializedIdToTempRange": temp}
     if table.partition_type == "EXPR":
         expr = f"date_trunc('{table.partition_function}', `{table.partition_columns[0]}`)"
@@ -194,97 +223,117 @@ def _partition_info(table: Table, partitions: list[Partition]) -> dict:
     return {"clazz": "RangePartitionInfo", **own, **common}
 
 
-def _olap_fields(table: Table, partitions: list[Partition], db_id: int, schema_hash, physical_ids: bool) -> dict:
-    """OlapTable's own fields, in order."""
+def _index_columns(table: Table, rollup: Index, line: tuple[int, int]) -> list[dict]:
+    """A rollup / MV index's schema: keys first (`MaterializedViewHandler.checkAndPrepareMaterializedView`); a
+    duplicate-key rollup's value columns get NONE, marked implicit; a synchronous MV's aggregate columns keep their
+    function."""
+    keys = set(rollup_key_columns(table, rollup))
+    result = []
+    for column in rollup.columns:
+        is_key = column.name in keys
+        if rollup.is_mv:
+            kind = "AGG_KEYS" if column.agg else rollup.keys_type
+            result.append(column_gson(column, is_key, kind, line, implicit=False if column.agg else None))
+        else:
+            result.append(column_gson(column, is_key, rollup.keys_type, line))
+    return result
+
+
+def _olap_fields(table: Table, partitions: list[Partition], db_id: int, schema_hash, line: tuple[int, int]) -> dict:
+    """OlapTable's own fields, in order (3.3 has no maxIndexId)."""
     keys = set(table.key_columns)
-    base_columns = [column_gson(c, c.name in keys, table.keys_type) for c in table.columns]
+    base_columns = [column_gson(c, c.name in keys, table.keys_type, line) for c in table.columns]
     metas = {str(table.base_index_id): _index_meta(table.base_index_id, base_columns, schema_hash(table.columns),
-                                                   table.keys_type, db_id, len(table.key_columns))}
+                                                   table.keys_type, 0, len(table.key_columns))}
     names = {table.name: table.base_index_id}
     for rollup in table.rollups:
-        rollup_keys = set(rollup_key_columns(table, rollup))
-        schema = [column_gson(c, c.name in rollup_keys, rollup.keys_type) for c in rollup.columns]
-        metas[str(rollup.id)] = _index_meta(rollup.id, schema, rollup.schema_hash or schema_hash(rollup.columns),
-                                            rollup.keys_type, db_id, len(rollup_keys), rollup.define_stmt,
+        metas[str(rollup.id)] = _index_meta(rollup.id, _index_columns(table, rollup, line),
+                                            rollup.schema_hash or schema_hash(rollup.columns), rollup.keys_type,
+                                            db_id, len(rollup_key_columns(table, rollup)), rollup.define_stmt,
                                             rollup.view_define_sql)
         names[rollup.name] = rollup.id
     formal = [p for p in partitions if not p.is_temp]
     temp = [p for p in partitions if p.is_temp]
-    buckets = len(formal[0].tablet_ids) if formal else table.buckets
-    return {
+    fields = {
         "state": "NORMAL",
         "indexIdToMeta": long_keys(metas),
         "indexNameToId": string_keys(names),
         "keysType": table.keys_type,
         "partitionInfo": _partition_info(table, partitions),
-        "idToPartition": long_keys({str(p.id): partition_gson(table, p, physical_ids) for p in formal}),
-        "defaultDistributionInfo": _distribution(table, table.buckets if table.buckets else buckets),
-        "tempPartitions": {"idToPartition": long_keys({str(p.id): partition_gson(table, p, physical_ids)
-                                                       for p in temp})},
+        "idToPartition": long_keys({str(p.id): partition_gson(table, p, line) for p in formal}),
+        "defaultDistributionInfo": _distribution(table, table.buckets, line),
+        "tempPartitions": {"idToPartition": long_keys({str(p.id): partition_gson(table, p, line) for p in temp})},
         "bfFpp": 0.0,
-        "indexes": {"indexes": []},
         "baseIndexId": table.base_index_id,
         "tableProperty": {"properties": string_keys({"replication_num": str(table.replication_num),
-                                                     **table.properties})},
+                                                     **table.properties}),
+                          "hasDelete": False, "hasForbitGlobalDict": False},
         "maxColUniqueId": table.max_col_unique_id,
         "maxIndexId": max([table.base_index_id] + [r.id for r in table.rollups]),
     }
+    if line < (3, 4):
+        del fields["maxIndexId"]
+    return fields
 
 
-def _table_fields(table: Table, full_schema: list[dict]) -> dict:
-    """Table's own fields: id, name, type, createTime (epoch seconds), fullSchema, comment, mvs."""
+def _table_fields(table: Table, full_schema: list[dict], mvs: list[dict]) -> dict:
+    """Table's own fields: id, name, type, createTime (epoch seconds), fullSchema, comment, mvs (the ids of the
+    asynchronous MVs over this table, `MvId`: dbId, id)."""
     return {"id": table.id, "name": table.name, "type": TABLE_TYPE[table.kind], "createTime": int(table.create_time),
-            "fullSchema": full_schema, "comment": table.comment, "mvs": []}
+            "fullSchema": full_schema, "comment": table.comment, "mvs": mvs}
 
 
-def full_schema(table: Table) -> list[dict]:
+def full_schema(table: Table, line: tuple[int, int] = (3, 5)) -> list[dict]:
     """`OlapTable.rebuildFullSchema`: the base index's columns, then each other index's columns not already there
     (by name)."""
     keys = set(table.key_columns)
-    columns = [column_gson(c, c.name in keys, table.keys_type) for c in table.columns]
+    columns = [column_gson(c, c.name in keys, table.keys_type, line) for c in table.columns]
     seen = {c.name.lower() for c in table.columns}
     for rollup in table.rollups:
-        rollup_keys = set(rollup_key_columns(table, rollup))
-        for column in rollup.columns:
+        for column, data in zip(rollup.columns, _index_columns(table, rollup, line), strict=True):
             if column.name.lower() not in seen:
                 seen.add(column.name.lower())
-                columns.append(column_gson(column, column.name in rollup_keys, rollup.keys_type))
+                columns.append(data)
     return columns
 
 
 def rollup_key_columns(table: Table, rollup: Index) -> list[str]:
-    """The key columns of a rollup / MV index: the base table's keys it contains (for an MV, its group-by columns,
-    which keep the base column names), or its first column."""
-    names = [c.name for c in rollup.columns]
-    keys = [n for n in names if n in table.key_columns or (rollup.is_mv and not _is_mv_agg(n, rollup))]
-    return keys or names[:1]
-
-
-def _is_mv_agg(name: str, rollup: Index) -> bool:
-    column = next((c for c in rollup.columns if c.name == name), None)
-    return column is not None and column.agg is not None
+    """The key columns of a rollup / MV index: as recorded when it was made, else (a synchronous MV) its
+    non-aggregate columns, else its first column."""
+    if rollup.key_columns:
+        return list(rollup.key_columns)
+    names = [c.name for c in rollup.columns if not c.agg] if rollup.is_mv else []
+    return names or [c.name for c in rollup.columns[:1]]
 
 
 def olap_table_gson(table: Table, partitions: list[Partition], db_id: int, schema_hash,
-                    physical_ids: bool = True) -> dict:
+                    line: tuple[int, int] = (3, 5), mvs: list[dict] | None = None) -> dict:
     """`OlapTable` as `BackupJob` copies it (`selectiveCopy` of the backed-up partitions, visible indexes)."""
-    return {"clazz": "OlapTable", **_olap_fields(table, partitions, db_id, schema_hash, physical_ids),
-            **_table_fields(table, full_schema(table))}
+    return {"clazz": "OlapTable", **_olap_fields(table, partitions, db_id, schema_hash, line),
+            **_table_fields(table, full_schema(table, line), mvs or [])}
 
 
-def view_gson(view: Table) -> dict:
-    """`View`: i (inlineViewDef), m (sqlMode), s (security), then Table's fields."""
-    schema = [column_gson(c, False, "DUP_KEYS") for c in view.columns]
-    for column in schema:
-        column["aggregationType"] = None
-    return {"clazz": "View", "i": view.query_sql, "m": 0, "s": False, **_table_fields(view, schema)}
+def view_gson(view: Table, line: tuple[int, int] = (3, 5)) -> dict:
+    """`View`: i (inlineViewDef), m (sqlMode: 32, ONLY_FULL_GROUP_BY, the session default), s (security, 3.5+),
+    then Table's fields. A view's columns have no uniqueId (-1) and no key."""
+    schema = []
+    for column in view.columns:
+        data = column_gson(column, False, "DUP_KEYS", line, implicit=False)
+        data["aggregationType"] = None
+        data["uniqueId"] = -1
+        schema.append(data)
+    own = {"i": view.query_sql, "m": 32, "s": False}
+    if line < (3, 5):
+        del own["s"]
+    return {"clazz": "View", **own, **_table_fields(view, schema, [])}
 
 
 def mv_gson(mv: Table, partitions: list[Partition], db_id: int, schema_hash, reason: str,
-            physical_ids: bool = True) -> dict:
+            line: tuple[int, int] = (3, 5), bases: list[dict] | None = None) -> dict:
     """`MaterializedView`: its own fields (dbId, refreshScheme, baseTableInfos, active, inactiveReason,
     viewDefineSql, simpleDefineSql, originalViewDefineSql, maxMVRewriteStaleness, queryOutputIndices,
-    warehouseId), then OlapTable's, then Table's. `BackupJob` stores MVs inactive with the backup reason."""
+    warehouseId), then OlapTable's, then Table's. `BackupJob` stores MVs inactive with the backup reason.
+    `bases`: `BaseTableInfo`s (catalogName, dbId, tableId, dbName, tableName) of the tables the MV reads."""
     refresh = mv.refresh.upper()
     kind = "MANUAL" if "MANUAL" in refresh else ("INCREMENTAL" if "INCREMENTAL" in refresh else "ASYNC")
     own = {"dbId": db_id,
@@ -294,32 +343,35 @@ def mv_gson(mv: Table, partitions: list[Partition], db_id: int, schema_hash, rea
                                                      "mvPartitionNameRefBaseTablePartitionMap": {},
                                                      "defineStartTime": False, "starTime": 0, "step": 0},
                              "lastRefreshTime": 0},
-           "baseTableInfos": [], "active": False, "inactiveReason": reason, "viewDefineSql": mv.query_sql,
+           "baseTableInfos": bases or [], "active": False, "inactiveReason": reason, "viewDefineSql": mv.query_sql,
            "simpleDefineSql": mv.query_sql, "originalViewDefineSql": mv.query_sql, "maxMVRewriteStaleness": 0,
            "queryOutputIndices": [], "warehouseId": 0}
-    return {"clazz": "MaterializedView", **own, **_olap_fields(mv, partitions, db_id, schema_hash, physical_ids),
-            **_table_fields(mv, full_schema(mv))}
+    return {"clazz": "MaterializedView", **own, **_olap_fields(mv, partitions, db_id, schema_hash, line),
+            **_table_fields(mv, full_schema(mv, line), [])}
 
 
 def function_gson(function: Function, db_name: str, function_id: int) -> dict:
-    """`ScalarFunction` (symbolName, prepareFnSymbol, closeFnSymbol, isolated, inputType, content) or
+    """A Java UDF as `CreateFunctionAnalyzer.analyzeStarrocksJarUdf` makes it (`ScalarFunction.createUdf`:
+    symbolName, prepareFnSymbol and closeFnSymbol "", isolated; `inputType` only for Python UDFs) or an
     `AggregateFunction`, then Function's fid, name (FunctionName: db, fn), retType, argTypes, argNames,
-    hasVarArgs, userVisible, binaryType, location, checksum."""
+    hasVarArgs, userVisible, binaryType (SRJAR / PYTHON), location (HdfsURI: the file URL), checksum (the md5 the
+    frontend computes of the file; the emulator does not fetch it: the `md5` property or "")."""
     props = {k.lower(): v for k, v in function.properties.items()}
     args = [a.strip() for a in function.signature[function.signature.index("(") + 1:-1].split(",") if a.strip()]
     var_args = bool(args) and args[-1].endswith("...")
     args = [a.removesuffix("...").strip() for a in args]
-    binary = {"STARROCKSJAR": "SRCJAR", "PYTHON": "PYTHON"}.get(props.get("type", "StarrocksJar").upper(), "SRCJAR")
+    python = props.get("type", "StarrocksJar").upper() == "PYTHON"
     common = {"fid": function_id, "name": {"db": db_name, "fn": function.name},
               "retType": sqltypes.gson_type(function.return_type), "argTypes": [sqltypes.gson_type(a) for a in args],
-              "hasVarArgs": var_args, "userVisible": True, "binaryType": binary,
+              "hasVarArgs": var_args, "userVisible": True, "binaryType": "PYTHON" if python else "SRJAR",
               "location": {"location": props["file"]} if "file" in props else None,
               "checksum": props.get("md5", "")}
     if "AGGREGATE" in function.create_sql.upper().split("FUNCTION")[0]:
         return {"clazz": "AggregateFunction", "symbolName": props.get("symbol"), "ignoresDistinct": False,
                 "isAnalyticFn": False, "isAggregateFn": True, "returnsNonNullOnEmpty": False, **common}
-    return {"clazz": "ScalarFunction", "symbolName": props.get("symbol"), "isolated": True,
-            "inputType": props.get("input", "scalar"), "content": None, **common}
+    return {"clazz": "ScalarFunction", "symbolName": props.get("symbol"), "prepareFnSymbol": "",
+            "closeFnSymbol": "", "isolated": True, "inputType": props.get("input", "scalar") if python else None,
+            **common}
 
 
 def catalog_gson(catalog: ExternalCatalog) -> dict:

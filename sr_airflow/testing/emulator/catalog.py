@@ -67,6 +67,7 @@ class Index:
     define_stmt: str = ""  # synchronous MVs: the CREATE MATERIALIZED VIEW statement (`OriginStatement`)
     view_define_sql: str = ""  # synchronous MVs: the SELECT (`MaterializedIndexMeta.viewDefineSql`)
     schema_hash: int = 0
+    key_columns: list[str] = field(default_factory=list)
 
     @property
     def is_mv(self) -> bool:
@@ -159,6 +160,7 @@ class Repository:
     broker: str
     properties: dict[str, str]
     err_msg: str | None = None
+    prefix: str = "__starrocks_repository_"  # or the legacy "__palo_repository_" (Repository.prefixRepo)
 
 
 def _fields(cls) -> tuple[str, ...]:

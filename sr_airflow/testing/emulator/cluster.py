@@ -143,7 +143,7 @@ class Cluster:
         return repo
 
     def layout(self, repo: Repository) -> RepoLayout:
-        return RepoLayout(open_store(repo.location, repo.properties, self.options.s3_redirect), repo.name)
+        return RepoLayout(open_store(repo.location, repo.properties, self.options.s3_redirect), repo.name, repo.prefix)
 
     def mark_repo_error(self, repo: Repository, err: Exception) -> None:
         with self.lock:
@@ -199,21 +199,53 @@ class Cluster:
                     entry["partitions"].append({"id": part.id, "physical_id": part.physical_id, "name": part.name,
                                                 "version": part.visible_version, "indexes": indexes})
                 if table.kind == "MATERIALIZED_VIEW":
-                    entry["gson"] = backupmeta.mv_gson(table, planned, db.id, schema_hash, MV_BACKUP_REASON,
-                                                       self.physical_ids)
+                    # BackupJob.prepareAndSendSnapshotTask: the copy is set inactive with this reason
+                    reason = f"Set the materialized view {table.name} inactive in backup because {MV_BACKUP_REASON}"
+                    entry["gson"] = backupmeta.mv_gson(table, planned, db.id, schema_hash, reason, self.line,
+                                                       self._base_table_infos(db, table))
                 else:
-                    entry["gson"] = backupmeta.olap_table_gson(table, planned, db.id, schema_hash, self.physical_ids)
+                    entry["gson"] = backupmeta.olap_table_gson(table, planned, db.id, schema_hash, self.line,
+                                                               self._related_mvs(db, table))
                 result["tables"][item.name] = entry
             for item in plan.views:
                 table = db.table(item.name)
                 if table is not None:
                     result["views"][item.name] = {"id": table.id, "name": table.name,
-                                                  "gson": backupmeta.view_gson(table)}
+                                                  "gson": backupmeta.view_gson(table, self.line)}
             for name in plan.functions:
                 function = db.functions.get(name)
                 if function is not None:
                     result["functions"].append(backupmeta.function_gson(function, db.name, self.catalog.new_id()))
         return result
+
+    def _base_table_infos(self, db: Database, mv: Table) -> list[dict]:
+        """`MaterializedView.baseTableInfos`: `BaseTableInfo` (catalogName, dbId, tableId, dbName, tableName)."""
+        found = []
+        try:
+            bases = Rewriter(self.catalog, db.name).referenced_tables(mv.query_sql)
+        except EmulatorError:
+            return found
+        for db_name, name in bases:
+            base_db = self.catalog.databases.get(db_name)
+            base = base_db.table(name) if base_db is not None else None
+            if base is not None:
+                found.append({"catalogName": "default_catalog", "dbId": base_db.id, "tableId": base.id,
+                              "dbName": db_name, "tableName": name})
+        return found
+
+    def _related_mvs(self, db: Database, table: Table) -> list[dict]:
+        """`Table.relatedMaterializedViews` (`mvs`): the asynchronous MVs of this database reading the table."""
+        found = []
+        for other in db.tables.values():
+            if other.kind != "MATERIALIZED_VIEW" or other.refresh == "ROLLUP":
+                continue
+            try:
+                bases = Rewriter(self.catalog, db.name).referenced_tables(other.query_sql)
+            except EmulatorError:
+                continue
+            if (db.name, table.name) in [(d, n) for d, n in bases]:
+                found.append({"dbId": db.id, "id": other.id})
+        return found
 
     def _auto_increment_id(self, table: Table) -> int | None:
         """`BackupJobInfo.fromCatalog`: the table's current auto-increment id when a base column is

@@ -13,6 +13,19 @@ from .catalog import Table
 PARTITION_COLUMN = "__sr_partition"
 
 
+# HLL, BITMAP and PERCENTILE columns are stored as BLOBs: the functions that make their values for a load give the
+# value's text as bytes (the emulator keeps no sketch; a count of them is not StarRocks' estimate).
+_SKETCH_MACROS = [
+    "CREATE OR REPLACE TEMP MACRO hll_hash(x) AS CAST(CAST(x AS VARCHAR) AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO hll_empty() AS CAST('' AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO to_bitmap(x) AS CAST(CAST(x AS VARCHAR) AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO bitmap_empty() AS CAST('' AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO bitmap_hash(x) AS CAST(CAST(hash(x) AS VARCHAR) AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO percentile_hash(x) AS CAST(CAST(x AS VARCHAR) AS BLOB)",
+    "CREATE OR REPLACE TEMP MACRO percentile_empty() AS CAST('' AS BLOB)",
+]
+
+
 def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -28,6 +41,8 @@ class DataStore:
         self.lock = threading.RLock()
         self.con = duckdb.connect(str(path))
         self.con.execute("SET preserve_insertion_order = false")
+        for macro in _SKETCH_MACROS:
+            self.con.execute(macro)
 
     def execute(self, sql: str, params: list | None = None):
         with self.lock:
@@ -62,6 +77,13 @@ class DataStore:
     def user_columns(self, table: Table) -> str:
         return ", ".join(q(c.name) for c in table.columns)
 
+    @staticmethod
+    def parquet_columns(table: Table) -> str:
+        """The columns as written to a tablet's Parquet file: Parquet has no 128-bit integer (DuckDB would write a
+        HUGEINT as a DOUBLE, losing digits), so LARGEINT goes as its decimal text (read back by an INSERT's cast)."""
+        return ", ".join(f"CAST({q(c.name)} AS VARCHAR) AS {q(c.name)}"
+                         if sqltypes.to_duckdb(c.sr_type) == "HUGEINT" else q(c.name) for c in table.columns)
+
     def partition_stats(self, table: Table) -> dict[str, int]:
         rows = self.fetchall(f"SELECT {PARTITION_COLUMN}, count(*) FROM {physical(table.id)} GROUP BY 1")
         return {name: count for name, count in rows}
@@ -90,7 +112,8 @@ class DataStore:
                                  f"({marks}) ORDER BY {PARTITION_COLUMN}, __bucket", names)
                 for name, _, paths in group:
                     for index, path in enumerate(paths):
-                        self.con.execute(f"COPY (SELECT {cols} FROM __export WHERE {PARTITION_COLUMN} = ? AND "
+                        self.con.execute(f"COPY (SELECT {self.parquet_columns(table)} FROM __export WHERE "
+                                         f"{PARTITION_COLUMN} = ? AND "
                                          f"__bucket = {index}) TO '{path}' (FORMAT parquet)", [name])
                 self.con.execute("DROP TABLE __export")
 

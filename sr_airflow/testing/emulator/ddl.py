@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 
 from . import sqltypes
@@ -370,8 +371,15 @@ def create_table_sql(table: Table) -> str:
 
 
 def schema_signature(table: Table) -> list[tuple]:
-    """What must match for a restore to overwrite an existing table."""
-    return [(c.name, c.sr_type.upper().replace(" ", ""), c.agg) for c in table.columns]
+    """What must match for a restore to overwrite an existing table: names, StarRocks types (`DECIMAL(10,2)` and
+    `DECIMAL64(10,2)` are one type; a VARCHAR length or decimal scale is not) and aggregates."""
+    def type_key(column) -> str:
+        try:
+            return json.dumps(sqltypes.gson_type(sqltypes.parse_type(column.sr_type, column.agg)), sort_keys=True)
+        except ValueError:
+            return column.sr_type.upper().replace(" ", "")
+
+    return [(c.name, type_key(c), (c.agg or "").upper() or None) for c in table.columns]
 
 
 def new_partition_from_def(catalog, table: Table, d: PartitionDef) -> Partition:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 import time
 
 from sqlglot import exp
@@ -21,10 +22,27 @@ def _lit(value: str, sr_type: str) -> str:
     return f"CAST('{text}' AS {sqltypes.to_duckdb(sr_type)})"
 
 
-def route_expression(table: Table) -> str:
-    """A DuckDB expression giving each row's partition name (NULL when no partition takes it)."""
-    if table.partition_type == "UNPARTITIONED":
+_INSERT_PARTITIONS = re.compile(r"^(\s*INSERT\s+(?:INTO|OVERWRITE)\s+(?:TABLE\s+)?[`\w.]+)\s+(TEMPORARY\s+)?"
+                                r"PARTITIONS?\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def split_insert_partitions(sql: str) -> tuple[str, list[str] | None, bool]:
+    """`INSERT INTO t [TEMPORARY] PARTITION (p1, p2) ...` without its partition list, the list, and whether the
+    partitions are temporary (StarRocks.g4 `insertStatement`: `partitionNames` after the table)."""
+    match = _INSERT_PARTITIONS.match(sql)
+    if match is None:
+        return sql, None, False
+    names = [n.strip().strip("`'\"") for n in match.group(3).split(",") if n.strip()]
+    return match.group(1) + sql[match.end():], names, bool(match.group(2))
+
+
+def route_expression(table: Table, candidates: list | None = None) -> str:
+    """A DuckDB expression giving each row's partition name (NULL when no partition takes it); `candidates`: only
+    these partitions (formal or temporary) take rows."""
+    if table.partition_type == "UNPARTITIONED" and candidates is None:
         return f"'{table.partitions[0].name}'"
+    if candidates is not None:
+        return _case(table, candidates)
     cols = [table.column(c) for c in table.partition_columns]
     if table.partition_type == "EXPR":
         if table.partition_function:
@@ -37,10 +55,20 @@ def route_expression(table: Table) -> str:
         tree = _range_tree(table, cols[0])
         if tree is not None:
             return tree
+    return _case(table, [p for p in table.partitions if not p.is_temp])
+
+
+def _case(table: Table, partitions: list) -> str:
+    """A flat CASE over `partitions` (first match wins)."""
+    if table.partition_type in ("UNPARTITIONED", "EXPR") and partitions:
+        if table.partition_type == "UNPARTITIONED":
+            return f"'{partitions[0].name}'"
+        names = ", ".join("'" + p.name.replace("'", "''") + "'" for p in partitions)
+        route = route_expression(table)
+        return f"CASE WHEN {route} IN ({names}) THEN {route} END"
+    cols = [table.column(c) for c in table.partition_columns]
     branches = []
-    for p in table.partitions:
-        if p.is_temp:
-            continue
+    for p in partitions:
         if table.partition_type == "RANGE":
             col = cols[0]
             cond = []
@@ -117,10 +145,22 @@ class TableWriter:
             raise EmulatorError(f"Getting analyzing error. Detail message: The data of '{self.table.name}' "
                                 "cannot be inserted because it is not an OLAP table.")
 
-    def insert(self, select_sql: str, columns: list[str] | None, overwrite: bool = False) -> int:
-        """`select_sql` is DuckDB SQL producing the rows in the order of `columns` (or all columns)."""
+    def insert(self, select_sql: str, columns: list[str] | None, overwrite: bool = False,
+               partitions: list[str] | None = None, temporary: bool = False) -> int:
+        """`select_sql` is DuckDB SQL producing the rows in the order of `columns` (or all columns); `partitions`:
+        the statement's `[TEMPORARY] PARTITION (..)` list, the only partitions rows may go to."""
         self._check_writable()
         table = self.table
+        self.targets = None
+        if partitions is not None:
+            self.targets = []
+            for name in partitions:
+                partition = table.partition(name)
+                if partition is None or partition.is_temp != temporary:
+                    kind = "temp partition" if temporary else "partition"
+                    raise EmulatorError(f"Getting analyzing error. Detail message: Unknown {kind} '{name}' in "
+                                        f"table '{table.name}'.")
+                self.targets.append(partition)
         targets = columns or [c.name for c in table.columns]
         for name in targets:
             if table.column(name) is None:
@@ -141,6 +181,11 @@ class TableWriter:
                 if column.name in targets or column.name.lower() in [t.lower() for t in targets]:
                     index = [t.lower() for t in targets].index(column.name.lower())
                     projection.append(f"CAST(c{index} AS {duck}) AS {q(column.name)}")
+                elif column.auto_increment:  # ids from the table's counter (LocalMetastore's tableIdToIncrementId)
+                    start = max(table.auto_increment_id, 1)
+                    rows = con.fetchall("SELECT count(*) FROM __src")[0][0]
+                    table.auto_increment_id = start + rows
+                    projection.append(f"CAST({start - 1} + row_number() OVER () AS {duck}) AS {q(column.name)}")
                 elif column.default == "CURRENT_TIMESTAMP":
                     projection.append(f"CAST(now() AS {duck}) AS {q(column.name)}")
                 elif column.default is not None:
@@ -163,9 +208,9 @@ class TableWriter:
                 if nulls:
                     raise EmulatorError("Insert has filtered data in strict mode. The column "
                                         f"'{column.name}' is NOT NULL but got NULL values.")
-        if table.partition_type == "EXPR":
+        if table.partition_type == "EXPR" and getattr(self, "targets", None) is None:
             self._create_expression_partitions()
-        route = route_expression(table)
+        route = route_expression(table, getattr(self, "targets", None))
         con.execute(f"CREATE OR REPLACE TEMP TABLE __routed AS SELECT *, {route} AS {PARTITION_COLUMN} "
                     "FROM __stage")
         try:
@@ -176,8 +221,10 @@ class TableWriter:
             touched = {name for (name,) in con.fetchall(f"SELECT DISTINCT {PARTITION_COLUMN} FROM __routed")}
             target = physical(table.id)
             if overwrite:
-                con.execute(f"DELETE FROM {target}")
-                touched |= {p.name for p in table.partitions}
+                replaced = getattr(self, "targets", None) or [p for p in table.partitions if not p.is_temp]
+                names = ", ".join("'" + p.name.replace("'", "''") + "'" for p in replaced)
+                con.execute(f"DELETE FROM {target} WHERE {PARTITION_COLUMN} IN ({names})")
+                touched |= {p.name for p in replaced}
             elif table.keys_type in ("PRIMARY_KEYS", "UNIQUE_KEYS"):
                 keys = [q(k) for k in table.key_columns]
                 part = ", ".join(keys)

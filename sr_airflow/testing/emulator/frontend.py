@@ -12,7 +12,7 @@ from .catalog import Database, Table
 from .cluster import Cluster
 from .context import Result, SessionState
 from .datastore import physical
-from .dml import TableWriter, insert_statement, refresh_stats
+from .dml import TableWriter, insert_statement, refresh_stats, split_insert_partitions
 from .errors import EmulatorError
 from .privileges import DEFAULT_CATALOG, Privileges
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
@@ -96,14 +96,16 @@ class Frontend(SchemaStatements):
 
     # -- DML
     def _do_insert(self, cur: Cursor, sql: str, session: SessionState) -> Result:
-        tree = parse(_WITH_LABEL.sub(" ", sql, count=1))
+        sql, partitions, temporary = split_insert_partitions(_WITH_LABEL.sub(" ", sql, count=1))
+        tree = parse(sql)
         if not isinstance(tree, exp.Insert):
             cur.fail("INSERT INTO")
         with self.cluster.lock:
             rewriter = Rewriter(self.catalog, session.database)
             db_name, name, columns, select_sql, overwrite = insert_statement(rewriter, tree)
             db, table = self._table([db_name, name] if db_name else [name], session)
-            TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, columns, overwrite)
+            TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, columns, overwrite,
+                                                                         partitions, temporary)
             self.catalog.save_table(db, table)
         return None
 

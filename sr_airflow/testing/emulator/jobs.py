@@ -307,7 +307,7 @@ class BackupJob(Job):
         tables = [entry["gson"] for entry in snapshot.get("tables", {}).values()]
         tables += [entry["gson"] for entry in snapshot.get("views", {}).values()]
         return backupmeta.backup_meta(tables, snapshot.get("functions", []),
-                                      self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs]))
+                                      self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs]), self.cluster.line)
 
     def build_info(self, snapshot: dict) -> dict:
         """`BackupJobInfo.fromCatalog` + `toJson(true)`: tables, then views (3.4+, `"partitions": {}`)."""

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
-import struct
 import time
 
+from .javajson import org_json, string_keys
 from .storage import StorageError
 
 PREFIX = "__starrocks_repository_"
+LEGACY_PREFIX = "__palo_repository_"
 
 
 def md5(data: bytes) -> str:
@@ -31,9 +31,9 @@ def format_time(epoch: float | None) -> str | None:
 class RepoLayout:
     """Paths relative to the repository location, and the checksum-suffixed upload and download."""
 
-    def __init__(self, store, repo_name: str):
+    def __init__(self, store, repo_name: str, prefix: str = PREFIX):
         self.store = store
-        self.root = PREFIX + repo_name
+        self.root = (prefix or PREFIX) + repo_name
 
     def snapshot_dir(self, label: str) -> str:
         return f"{self.root}/__ss_{label}"
@@ -77,15 +77,25 @@ class RepoLayout:
             raise ChecksumError(f"md5sum does not equal. local: {actual}, remote: {checksum}")
         return data
 
-    def init_repository(self, name: str) -> None:
-        """Read `__repo_info` if present, else write it (as `initRepository` does)."""
+    def init_repository(self, name: str) -> str:
+        """`Repository.initRepository` (3.5 e223275f): `__palo_repository_<name>/__repo_info` is tried first and
+        kept when it exists; else `__starrocks_repository_<name>/__repo_info` is read if present or written
+        (`JSONObject` of name and create_time, `toString()`). Returns the prefix the repository uses."""
+        repo_name = self.root[len(PREFIX):] if self.root.startswith(PREFIX) else self.root[len(LEGACY_PREFIX):]
+        legacy = f"{LEGACY_PREFIX}{repo_name}/__repo_info"
+        if legacy in self.store.list(legacy):
+            self.store.get(legacy)
+            self.root = LEGACY_PREFIX + repo_name
+            return LEGACY_PREFIX
+        self.root = PREFIX + repo_name
         info = f"{self.root}/__repo_info"
         existing = self.store.list(info)
         if info in existing:
             self.store.get(info)
-            return
-        body = {"name": name, "create_time": time.strftime("%Y-%m-%d %H:%M:%S")}
-        self.store.put(info, json.dumps(body).encode())
+            return PREFIX
+        body = string_keys({"name": name, "create_time": time.strftime("%Y-%m-%d %H:%M:%S")})
+        self.store.put(info, org_json(body).encode())
+        return PREFIX
 
     def snapshot_names(self) -> list[str]:
         return [d[len("__ss_"):] for d in self.store.dirs(f"{self.root}/__ss_")]
@@ -111,13 +121,3 @@ class RepoLayout:
 
 class ChecksumError(StorageError):
     """A downloaded file whose md5 does not match its name (StarRocks' BAD_FILE)."""
-
-
-def pack_meta(meta: dict) -> bytes:
-    body = json.dumps(meta).encode()
-    return struct.pack(">i", len(body)) + body
-
-
-def unpack_meta(data: bytes) -> dict:
-    (length,) = struct.unpack(">i", data[:4])
-    return json.loads(data[4:4 + length])

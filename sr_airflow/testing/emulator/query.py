@@ -68,6 +68,9 @@ class Rewriter:
                                             f"in table '{table.name}'.")
                 names = ", ".join("'" + n.replace("'", "''") + "'" for n in partitions)
                 where = f" WHERE {PARTITION_COLUMN} IN ({names})"
+            elif any(p.is_temp for p in table.partitions):  # a temporary partition's rows are not the table's
+                names = ", ".join("'" + p.name.replace("'", "''") + "'" for p in table.partitions if p.is_temp)
+                where = f" WHERE {PARTITION_COLUMN} NOT IN ({names})"
             return parse(f"SELECT {cols} FROM {physical(table.id)}{where}")
         if depth > 10:
             raise EmulatorError(f"Getting analyzing error. Detail message: View {table.name} is recursive.")

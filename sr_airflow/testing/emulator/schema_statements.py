@@ -46,15 +46,42 @@ def add_rollup_index(catalog, table: Table, name: str, columns: list[Column], ke
     return index
 
 
-def rollup_columns(table: Table, names: list[str]) -> list[Column]:
-    """`ALTER TABLE t ADD ROLLUP r (c1, c2)`: copies of the base columns (same uniqueId)."""
+_INDEX_SIZE = {"BOOLEAN": 1, "TINYINT": 1, "SMALLINT": 2, "INT": 4, "BIGINT": 8, "LARGEINT": 16, "DATE": 3,
+               "DATETIME": 8, "DECIMALV2": 12, "DECIMAL32": 4, "DECIMAL64": 8, "DECIMAL128": 16}
+
+
+def rollup_columns(table: Table, names: list[str]) -> tuple[list[Column], list[str]]:
+    """`ALTER TABLE t ADD ROLLUP r (c1, c2)`: copies of the base columns (same uniqueId) and the rollup's keys
+    (`MaterializedViewHandler.checkAndPrepareMaterializedView`, 3.5 e223275f): in aggregate / unique / primary
+    tables the base keys it holds; in duplicate tables without DUPLICATE KEY the leading columns up to 3 columns
+    and 36 bytes of index (`FeConstants.SHORTKEY_MAX_COLUMN_COUNT`, `SHORTKEY_MAXSIZE_BYTES`), stopping before a
+    FLOAT/DOUBLE or complex column and after a VARCHAR."""
     columns = []
     for name in names:
         column = table.column(name)
         if column is None:
-            raise _analyzing(f"Column does not exist: {name}")
+            raise EmulatorError(f"Column[{name}] does not exist")
         columns.append(copy.deepcopy(column))
-    return columns
+    if table.keys_type != "DUP_KEYS":
+        return columns, [c.name for c in columns if c.name in table.key_columns]
+    keys: list[str] = []
+    size = 0
+    for column in columns:
+        t = sqltypes.parse_type(column.sr_type)
+        primitive = t.primitive if isinstance(t, sqltypes.ScalarType) else "COMPLEX"
+        size += t.length if primitive == "CHAR" else _INDEX_SIZE.get(primitive, 20)
+        if len(keys) + 1 > 3 or size > 36:
+            if not keys and primitive in ("CHAR", "VARCHAR"):
+                keys.append(column.name)
+            break
+        if primitive in ("FLOAT", "DOUBLE", "COMPLEX"):
+            break
+        keys.append(column.name)
+        if primitive == "VARCHAR":
+            break
+    if not keys:
+        raise EmulatorError(f"Data type of first column cannot be {columns[0].sr_type}")
+    return columns, keys
 
 
 _SUM_WIDER = {"TINYINT": "BIGINT", "SMALLINT": "BIGINT", "INT": "BIGINT", "FLOAT": "DOUBLE"}
@@ -513,12 +540,71 @@ class SchemaStatements:
                     if t.partition_type == "UNPARTITIONED" and t.partitions[0].name == old:
                         self.store.execute(f"UPDATE {physical(t.id)} SET __sr_partition = ?", [t.name])
                         t.partitions[0].name = t.name
+            elif cur.accept("REPLACE"):
+                self._replace_partitions(cur, table)
             elif cur.accept("SET"):
                 table.properties.update(cur.properties())
             else:
                 cur.fail("ADD PARTITION, DROP PARTITION, RENAME, SWAP WITH")
             self.cluster.save()
         return None
+
+    def _replace_partitions(self, cur: Cursor, table: Table) -> None:
+        """`REPLACE PARTITION (p, ..) WITH TEMPORARY PARTITION (tp, ..) [PROPERTIES ("strict_range",
+        "use_temp_partition_name")]` (`OlapTable.replaceTempPartitions`, 3.5 e223275f): the formal partitions go,
+        the temporary ones become formal with their own ids, versions and rows, and take the replaced names when
+        as many are replaced and `use_temp_partition_name` is false (the default)."""
+        def names() -> list[str]:
+            cur.accept("PARTITION") or cur.expect("PARTITIONS")
+            cur.expect("(")
+            found = [cur.identifier()]
+            while cur.accept(","):
+                found.append(cur.identifier())
+            cur.expect(")")
+            return found
+
+        formal_names = names()
+        cur.expect("WITH")
+        cur.expect("TEMPORARY")
+        temp_names = names()
+        props = {k.lower(): v.lower() for k, v in (cur.properties() if cur.accept("PROPERTIES") else {}).items()}
+        formal = []
+        for name in formal_names:
+            partition = table.partition(name)
+            if partition is None or partition.is_temp:
+                raise EmulatorError(f"Partition[{name}] does not exist")
+            formal.append(partition)
+        temps = []
+        for name in temp_names:
+            partition = table.partition(name)
+            if partition is None or not partition.is_temp:
+                raise EmulatorError(f"Temp partition[{name}] does not exist")
+            temps.append(partition)
+        if props.get("strict_range", "true") == "true" and table.partition_type == "RANGE":
+            col = table.column(table.partition_columns[0]).sr_type
+
+            def span(parts) -> tuple:
+                lows = [python_value(p.lower[0], col) if p.lower else None for p in parts]
+                highs = [python_value(p.upper[0], col) if p.upper else None for p in parts]
+                low = None if None in lows else min(lows)
+                high = None if None in highs else max(highs)
+                return low, high
+
+            if span(formal) != span(temps):
+                raise EmulatorError("Range of partitions to be replaced is not equal to range of temp partitions")
+        keep_names = props.get("use_temp_partition_name", "false") != "true" and len(formal) == len(temps)
+        target = physical(table.id)
+        for partition in formal:
+            self.store.execute(f"DELETE FROM {target} WHERE __sr_partition = ?", [partition.name])
+            table.partitions.remove(partition)
+        for index, partition in enumerate(temps):
+            partition.is_temp = False
+            if keep_names:
+                new_name = formal[index].name
+                self.store.execute(f"UPDATE {target} SET __sr_partition = ? WHERE __sr_partition = ?",
+                                   [new_name, partition.name])
+                partition.name = new_name
+        refresh_stats(self.store, table)
 
     def _add_rollup(self, cur: Cursor, table: Table) -> None:
         """`ADD ROLLUP r (c1, c2) [DUPLICATE KEY (..)] [FROM base] [PROPERTIES (..)]` (one rollup per clause)."""
@@ -537,7 +623,9 @@ class SchemaStatements:
                 cur.next()
         if table.rollup(name) is not None or name == table.name:
             raise EmulatorError(f"Rollup index[{name}] already exists")
-        add_rollup_index(self.catalog, table, name, rollup_columns(table, names), table.keys_type)
+        columns, keys = rollup_columns(table, names)
+        index = add_rollup_index(self.catalog, table, name, columns, table.keys_type)
+        index.key_columns = keys
 
     def _add_partitions(self, cur: Cursor, table: Table) -> None:
         if table.partition_type not in ("RANGE", "LIST"):
@@ -551,8 +639,8 @@ class SchemaStatements:
         cur.accept("DISTRIBUTED", "BY") and cur.next() and cur.at("(") and cur.balanced()
         existing = [ddl.PartitionDef(p.name, p.lower, p.upper, p.values) for p in table.partitions]
         for d in defs:
-            if table.partition(d.name) is not None:
-                raise _analyzing(f"Duplicate partition name {d.name}")
+            if table.partition(d.name) is not None:  # CatalogUtils: formal and temporary names share one space
+                raise EmulatorError(f"Duplicate partition name {d.name}", 1517)  # ERR_SAME_NAME_PARTITION
             if d.less_than:
                 col_type = table.column(table.partition_columns[0]).sr_type
                 uppers = [p.upper for p in existing if p.upper is not None and

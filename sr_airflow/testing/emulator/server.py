@@ -31,6 +31,9 @@ from .wire import HeaderCachingConnection
 
 # StarRocks sends every statement error as `ERROR <code> (HY000)`.
 mimic_errors.SQLSTATES.pop(mimic_errors.ErrorCode.PARSE_ERROR, None)
+# ...except errors StarRocks reports with ErrorCode.ERR_COMMON_ERROR (5064, SQL state 42000: ErrorReport.reportCommon
+# sets the code on the session's QueryState, which MysqlErrPacket sends)
+mimic_errors.SQLSTATES[5064] = b"42000"
 
 log = logging.getLogger(__name__)
 
