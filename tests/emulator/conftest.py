@@ -1,25 +1,14 @@
-"""Fixtures: a real S3 API server process and emulator processes, driven through real MySQL clients."""
+"""Emulator tests: two emulator processes shared by the package (a fresh bucket or database per test), cursors on
+them through a real MySQL client, and a fresh bucket on the session's S3 server (tests/conftest.py)."""
 
 from __future__ import annotations
 
 import uuid
 
 import boto3
-import pymysql
 import pytest
 
-from sr_airflow.testing.emulator import client
-from sr_airflow.testing.emulator.client import repository_sql, rows_as_dicts
-from sr_airflow.testing.emulator.process import EmulatorServer
-from sr_airflow.testing.servers import S3Server
-
-PHASE = 0.02
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    with S3Server() as server:
-        yield server
+from tests.support.emulator_client import start_server
 
 
 @pytest.fixture(scope="session")
@@ -36,22 +25,16 @@ def bucket(s3_client) -> str:
     return name
 
 
-def start_emulator(tmp_path_factory, s3_server, **kwargs) -> EmulatorServer:
-    data_dir = tmp_path_factory.mktemp("emulator")
-    kwargs.setdefault("min_phase_seconds", PHASE)
-    return EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, **kwargs).start()
-
-
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory, s3_server):
-    server = start_emulator(tmp_path_factory, s3_server)
+    server = start_server(tmp_path_factory, s3_server)
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def emulator_b(tmp_path_factory, s3_server):
-    server = start_emulator(tmp_path_factory, s3_server)
+    server = start_server(tmp_path_factory, s3_server)
     yield server
     server.stop()
 
@@ -68,28 +51,3 @@ def cur_b(emulator_b):
     conn = emulator_b.connect()
     yield conn.cursor()
     conn.close()
-
-
-def run(cursor, sql: str) -> list[tuple]:
-    cursor.execute(sql)
-    return list(cursor.fetchall())
-
-
-def as_dicts(cursor, sql: str) -> list[dict]:
-    return rows_as_dicts(cursor, sql)
-
-
-def wait_job(cursor, kind: str, db: str, timeout: float = 60.0) -> dict:
-    return client.wait_job(cursor, kind, db, timeout)
-
-
-def repo_sql(name: str, bucket: str, path: str = "backup", read_only: bool = False) -> str:
-    return repository_sql(name, bucket, path, read_only=read_only)
-
-
-def error_of(cursor, sql: str) -> tuple[int, str]:
-    try:
-        cursor.execute(sql)
-    except pymysql.MySQLError as err:
-        return err.args[0], err.args[1]
-    raise AssertionError(f"Expected an error from: {sql}")

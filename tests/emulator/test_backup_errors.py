@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import error_of, repo_sql, run, wait_job
+from tests.support.emulator_client import error_of, repo_sql, run, wait_job
 
 ANALYZING = "Getting analyzing error. Detail message: "
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import as_dicts, error_of, repo_sql, run, wait_job
+from tests.support.emulator_client import as_dicts, error_of, repo_sql, run, wait_job
 
 PROGRESS = re.compile(r"^(\[\d+: \d+/\d+\](, )?)+$")
 

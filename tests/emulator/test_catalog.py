@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .conftest import as_dicts, error_of, run
+from tests.support.emulator_client import as_dicts, error_of, run
 
 # SHOW titles as StarRocks 4.0 (the emulator's default version) writes them, copied from its source at the 4.0
 # branch point 312b0d9e46 (fe/fe-core/src/main/java/com/starrocks/...), not from the emulator:

@@ -12,8 +12,7 @@ import pymysql
 import pytest
 
 from sr_airflow.testing.emulator.process import EmulatorServer
-
-from .conftest import error_of, run
+from tests.support.emulator_client import error_of, run
 
 
 def test_version_functions_and_variables(cur):

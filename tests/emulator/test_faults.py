@@ -7,7 +7,8 @@ import time
 import pymysql
 import pytest
 
-from .conftest import as_dicts, repo_sql, run, start_emulator, wait_job
+from tests.support.emulator_client import as_dicts, repo_sql, run, wait_job
+from tests.support.emulator_client import start_server as start_emulator
 
 
 @pytest.fixture(scope="module")

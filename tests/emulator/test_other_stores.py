@@ -10,8 +10,7 @@ import pytest
 from sr_airflow.testing.emulator.process import EmulatorServer
 from sr_airflow.testing.servers import GcsServer
 from sr_airflow.testing.webhdfs import WebHdfsServer
-
-from .conftest import PHASE, as_dicts, run, wait_job
+from tests.support.emulator_client import PHASE, as_dicts, run, wait_job
 
 MD5 = r"[0-9a-f]{32}"
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pymysql
 import pytest
 
-from .conftest import as_dicts, error_of, repo_sql, run, start_emulator, wait_job
+from tests.support.emulator_client import as_dicts, error_of, repo_sql, run, wait_job
+from tests.support.emulator_client import start_server as start_emulator
 
 HINT = ("for this operation. Please ask the admin to grant permission(s) or try activating existing roles using "
         "<set [default] role>.")

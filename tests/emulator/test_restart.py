@@ -9,8 +9,7 @@ import time
 import pytest
 
 from sr_airflow.testing.emulator.process import EmulatorServer
-
-from .conftest import PHASE, as_dicts, repo_sql, run, wait_job
+from tests.support.emulator_client import PHASE, as_dicts, repo_sql, run, wait_job
 
 
 def test_restart_keeps_everything(tmp_path, s3_server, bucket):

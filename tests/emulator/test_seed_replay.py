@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import as_dicts, error_of, run, wait_job
+from tests.support.emulator_client import as_dicts, error_of, run, wait_job
 
 SEED = Path(__file__).with_name("seed_statements.sql")
 KEY = re.compile(

@@ -1,29 +1,15 @@
-"""Storage fixtures: real test servers started as processes (moto S3, the GCS emulator, the WebHDFS test double),
-and one fresh storage location per test on each backend. A backend joins the conformance suite by adding a case
-to ``BACKENDS`` and a branch in ``storage``."""
+"""Storage fixtures: real test servers started as processes (the GCS emulator and the WebHDFS test double here; moto
+S3 is tests/conftest.py's ``s3_server``), and one fresh storage location per test on each backend. A backend joins
+the conformance suite by adding a case to ``BACKENDS`` and a branch in ``storage``."""
 
 from __future__ import annotations
 
-import itertools
-import logging
-import os
-
 import pytest
 
-from sr_airflow.storage import RepositoryLocation, RetryPolicy, get_storage
+from sr_airflow.storage import RepositoryLocation, get_storage
+from tests.support.storage import FAST_RETRY, boto_client, unique
 
-FAST_RETRY = RetryPolicy(attempts=4, base_delay=0.01, max_delay=0.05)
 BACKENDS = ["s3_aws", "s3_minio", "gcs", "hdfs", "memory"]
-_counter = itertools.count()
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    from sr_airflow.testing.servers import S3Server
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)
-    with S3Server() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +26,6 @@ def webhdfs_server():
 
     with WebHdfsServer() as server:
         yield server
-
-
-def boto_client(endpoint_url: str, **config):
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client("s3", endpoint_url=endpoint_url, region_name="us-east-1", aws_access_key_id="testing",
-                        aws_secret_access_key="testing", config=Config(**config) if config else None)
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{os.getpid()}-{next(_counter)}"
 
 
 @pytest.fixture(params=BACKENDS)

@@ -7,13 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sr_airflow.engine.catalog import CatalogEntry, EntryStatus, PartitionRecord, SnapshotKind, Tombstone
+from sr_airflow.engine.catalog import CatalogEntry, EntryStatus, SnapshotKind
 from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.storage.layout import with_md5
 from sr_airflow.storage.location import catalog_root, join_key, repository_root
 from tests.storage.layouts import write_repo_info, write_snapshot
+from tests.support.storage import SAMPLE_REPOSITORY as REPO
+from tests.support.storage import sample_entry as _entry
 
-REPO = "test_repo"
 pytestmark = pytest.mark.integration
 
 
@@ -96,16 +97,6 @@ def test_delete_snapshot_is_complete_and_confined(storage):
     assert storage.exists(join_key(repository_root(REPO), "__repo_info"))
     assert storage.exists(join_key(catalog_root(REPO), "entries", "doomed.parquet"))
     assert storage.exists("unrelated/file")
-
-
-def _entry(label: str, status: EntryStatus = EntryStatus.OK, **kw) -> CatalogEntry:
-    moment = datetime(2024, 12, 9, 10, 25, 58, 842000, tzinfo=UTC)
-    return CatalogEntry(label=label, repository=REPO, database="sr_hub", kind=kw.pop("kind", SnapshotKind.FULL),
-                        status=status, backup_timestamp="2024-12-09-10-25-58-842", backup_time=moment,
-                        partitions=(PartitionRecord("t1", "p1", 301, 7, 100, 2048, 20000),),
-                        tombstones=(Tombstone("old_table"),), scope={"database": "sr_hub"},
-                        verification={"rows": 100}, phase_seconds={"backup": 12.5}, dag_id="d", run_id="r",
-                        created_at=moment, updated_at=moment, **kw)
 
 
 def test_catalog_round_trip_beside_starrocks_folder(storage):

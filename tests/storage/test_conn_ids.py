@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sr_airflow.storage import get_storage
-from tests.storage.conftest import unique
+from tests.support.storage import unique
 
 pytestmark = pytest.mark.integration
 

@@ -8,8 +8,8 @@ from hdfs.util import HdfsError
 
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
-from tests.storage.conftest import unique
-from tests.storage.test_conformance import _entry
+from tests.support.storage import sample_entry as _entry
+from tests.support.storage import unique
 
 pytestmark = pytest.mark.integration
 

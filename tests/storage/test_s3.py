@@ -7,8 +7,8 @@ import json
 import pytest
 
 from sr_airflow.storage import RetryPolicy, get_storage
-from tests.storage.conftest import FAST_RETRY, boto_client, unique
 from tests.storage.layouts import write_snapshot
+from tests.support.storage import FAST_RETRY, boto_client, unique
 
 pytestmark = pytest.mark.integration
 REPO = "test_repo"

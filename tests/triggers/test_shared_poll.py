@@ -13,7 +13,7 @@ import pytest
 from sr_airflow.engine.jobwatch import Backoff
 from sr_airflow.triggers.job import StarRocksJobTrigger
 from sr_airflow.triggers.shared_poll import active_feeds
-from tests.triggers.conftest import CONN_ID
+from tests.support.trigger_frontend import CONN_ID
 
 FAST = {"poll_interval": 0.2, "max_poll_interval": 0.4}
 

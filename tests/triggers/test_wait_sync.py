@@ -7,7 +7,7 @@ import time
 from sr_airflow.engine.jobwatch import Backoff
 from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.triggers.job import JobWatch, wait_sync
-from tests.triggers.conftest import CONN_ID
+from tests.support.trigger_frontend import CONN_ID
 
 
 class Log:
