@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -48,11 +49,30 @@ def test_job_sensor_pokes_until_the_database_is_free(sales):
 
 
 def test_job_sensor_defers_until_the_labelled_job_finishes(sales):
-    _start_backup(sales, "sensed_1")
+    """The backup is submitted only after the sensor's first look found no job 'sensed_1': the sensor cannot have
+    succeeded on that look, so its success event comes from the trigger it deferred to."""
+    if sales.sql("SHOW BACKUP FROM sales"):
+        sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
+    before = len(sales.queries())
+
+    def submit_after_first_look():
+        deadline = time.monotonic() + 120
+        while not any(q.startswith("SHOW BACKUP") for q in sales.queries()[before:]):
+            assert time.monotonic() < deadline, "the sensor never looked"
+            time.sleep(0.05)
+        _start_backup(sales, "sensed_1")
+
+    thread = threading.Thread(target=submit_after_first_look, daemon=True)
+    thread.start()
     states, _ = run_dag(dags.sensor_label_deferred)
+    thread.join(5)
     assert states["wait"] == "success"
+    sent = sales.queries()[before:]
+    first_backup = next(i for i, q in enumerate(sent) if q.startswith("BACKUP DATABASE sales SNAPSHOT sensed_1"))
+    assert any(q.startswith("SHOW BACKUP") for q in sent[:first_backup])  # the sensor's own look came first
     assert sales.sql("SHOW BACKUP FROM sales")[-1][1:4:2] == ("sensed_1", "FINISHED")
-    assert dags.RESULTS["sensor_label_deferred"] is None or dags.RESULTS["sensor_label_deferred"]["label"] == "sensed_1"
+    event = dags.RESULTS["sensor_label_deferred"]
+    assert (event["status"], event["label"]) == ("success", "sensed_1"), event
 
 
 def test_job_sensor_fails_when_the_labelled_job_is_cancelled(sales, capsys):
@@ -73,14 +93,23 @@ def test_snapshot_sensor_waits_until_the_target_cluster_sees_the_snapshot(sales,
 
 
 def test_cancel_operator_cancels_the_running_backup(sales):
-    with sales.slow_jobs(3.0):
+    """The job is held in UPLOADING (the emulator's slow-state fault, which a CANCEL ends) until the cancel task
+    runs: however long the DAG run takes to start, there is a running job to cancel."""
+    hold = ('ADMIN SET FRONTEND CONFIG ("emulator_slow_state" = "UPLOADING")',
+            'ADMIN SET FRONTEND CONFIG ("emulator_slow_seconds" = "600")')
+    sales.sql(*hold)
+    try:
         _start_backup(sales, "to_cancel")
-        sales.wait_state("BACKUP", "sales", ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"))
+        sales.wait_state("BACKUP", "sales", ("UPLOADING",))
         states, _ = run_dag(dags.cancel_backup)
+    finally:
+        sales.sql('ADMIN SET FRONTEND CONFIG ("emulator_slow_state" = "")',
+                  'ADMIN SET FRONTEND CONFIG ("emulator_slow_seconds" = "0")')
     assert states["cancel"] == "success"
-    assert dags.RESULTS["cancel_backup"] == {"cancelled": True, "label": "to_cancel",
-                                             "job_id": dags.RESULTS["cancel_backup"]["job_id"]}
     assert sales.wait_state("BACKUP", "sales", ("CANCELLED",)) == "CANCELLED"
+    shown = sales.sql("SHOW BACKUP FROM sales")[-1]  # JobId, SnapshotName, ...: the job that was cancelled
+    assert shown[1] == "to_cancel"
+    assert dags.RESULTS["cancel_backup"] == {"cancelled": True, "label": "to_cancel", "job_id": shown[0]}
 
 
 def test_cancel_operator_with_nothing_running_is_a_no_op(sales):
