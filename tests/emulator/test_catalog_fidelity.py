@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.support.emulator_client import as_dicts, error_of, repo_sql, run, wait_job
+from .conftest import as_dicts, error_of, repo_sql, run, wait_job
 
 BUCKET = "fidelity-catalog"
 ALL_TYPES = """CREATE TABLE alltypes.t (
@@ -122,6 +122,11 @@ def test_rollup_and_synchronous_mv_are_indexes(pair, s3_client):
     assert restore(b, "idx1", "idx")["State"] == "FINISHED"
     assert run(b, "SELECT * FROM idx.mv_k1 ORDER BY 1") == run(a, "SELECT * FROM idx.mv_k1 ORDER BY 1") == [
         (1, 15), (2, 7)]
+    stamp = as_dicts(b, "SHOW SNAPSHOT ON fidrepo WHERE SNAPSHOT = 'idx1'")[0]["Timestamp"]
+    run(b, f"RESTORE SNAPSHOT idx1 FROM fidrepo DATABASE idx AS idx_b ON (TABLE t AS t2) "
+           f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+    assert wait_job(b, "RESTORE", "idx_b")["State"] == "FINISHED"
+    assert run(b, "SELECT * FROM idx_b.mv_k1 ORDER BY 1") == [(1, 15), (2, 7)]  # now over t2
     run(a, "DROP MATERIALIZED VIEW idx.mv_k1")
     run(a, "BACKUP DATABASE idx SNAPSHOT idx2 TO fidrepo")
     assert wait_job(a, "BACKUP", "idx")["State"] == "FINISHED"

@@ -357,6 +357,9 @@ class Cluster:
                     table.is_active = False
                     table.inactive_reason = tables[item.name].get("inactiveReason", "")
                 for rollup in table.rollups:  # synchronous MVs are indexes of their base table
+                    if rollup.is_mv:
+                        rollup.view_define_sql = renamed_table(rollup.view_define_sql, item.name, item.target,
+                                                               db.name)
                     if rollup.is_mv and db.table(rollup.name) is None:
                         db.tables[rollup.name] = self.sync_mv_table(db, table, rollup)
             for item in plan.views:
@@ -380,7 +383,7 @@ class Cluster:
             duck = Rewriter(self.catalog, db.name).select_sql(rollup.view_define_sql)
             columns = [column_from_duck(name, typ) for name, typ, *_ in self.store.fetchall(f"DESCRIBE {duck}")]
         except EmulatorError:
-            pass  # its SELECT names a table restored under another name: keep the index columns
+            pass  # its SELECT cannot be read here: keep the index columns
         return Table(id=rollup.id, name=rollup.name, kind="MATERIALIZED_VIEW", columns=columns,
                      query_sql=rollup.view_define_sql, refresh="ROLLUP", create_time=time.time(),
                      base_index_id=rollup.id, sync_base=base.name)
@@ -452,6 +455,22 @@ def schema_hash(columns: list[Column]) -> int:
     """An index's schema hash (the emulator's own digest of the columns, not StarRocks' `Util.schemaHash`)."""
     digest = md5(json.dumps(ddl.schema_signature(Table(0, "", "OLAP", columns=list(columns)))).encode())
     return int(digest[:8], 16) & 0x7FFFFFFF
+
+
+def renamed_table(query: str, old: str, new: str, db_name: str) -> str:
+    """A synchronous MV's SELECT over its base table restored as `db_name.new` (`RESTORE .. DATABASE a AS b ON
+    (TABLE t AS new)`)."""
+    from sqlglot import exp
+
+    from .query import parse
+
+    tree = parse(query)
+    for node in tree.find_all(exp.Table):
+        if node.name == old:
+            node.set("this", exp.to_identifier(new))
+            if node.db:
+                node.set("db", exp.to_identifier(db_name))
+    return tree.sql(dialect="starrocks")
 
 
 def visible_rollups(table: Table) -> list:
