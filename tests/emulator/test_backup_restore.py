@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 
 from tests.support.emulator_client import as_dicts, error_of, repo_sql, run, wait_job
+from tests.support.waiting import wait_until
 
 PROGRESS = re.compile(r"^(\[\d+: \d+/\d+\](, )?)+$")
 
@@ -38,13 +38,11 @@ def fast(cursor) -> None:
 
 
 def wait_state(cursor, kind: str, db: str, states: set[str], timeout: float = 60) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached() -> dict | None:
         rows = as_dicts(cursor, f"SHOW {kind} FROM {db}")
-        if rows and rows[0]["State"] in states:
-            return rows[0]
-        time.sleep(0.02)
-    raise TimeoutError(f"{kind} of {db} never reached {states}.")
+        return rows[0] if rows and rows[0]["State"] in states else None
+
+    return wait_until(reached, timeout, f"{kind} of {db} reaching {states}", interval=0.02)
 
 
 def timestamp(cursor, label: str) -> str:
@@ -320,10 +318,10 @@ def test_upload_info_errors_are_retried(emulator, s3_client, bucket):
         for item in s3_client.list_objects_v2(Bucket=bucket).get("Contents", []):
             s3_client.delete_object(Bucket=bucket, Key=item["Key"])
         s3_client.delete_bucket(Bucket=bucket)
-        job = wait_state(cursor, "BACKUP", "flaky_db", {"UPLOAD_INFO"})
-        deadline = time.monotonic() + 20
-        while "NoSuchBucket" not in job["TaskErrMsg"] and time.monotonic() < deadline:
-            job = as_dicts(cursor, "SHOW BACKUP FROM flaky_db")[0]
+        wait_state(cursor, "BACKUP", "flaky_db", {"UPLOAD_INFO"})
+        job = wait_until(lambda: next((j for j in as_dicts(cursor, "SHOW BACKUP FROM flaky_db")
+                                       if "NoSuchBucket" in j["TaskErrMsg"]), None), 20,
+                         "the upload error naming NoSuchBucket", interval=0.02)
         assert job["State"] == "UPLOAD_INFO" and job["TaskErrMsg"].startswith("[upload_info: ")
         s3_client.create_bucket(Bucket=bucket)
     finally:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.support.emulator_client import as_dicts, repo_sql, run, wait_job
 from tests.support.emulator_client import start_server as start_emulator
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +72,8 @@ def test_slow_state(fe, fcur):
     try:
         started = time.monotonic()
         run(fcur, "BACKUP DATABASE fdb SNAPSHOT slow_one TO faults_repo")
-        time.sleep(0.7)
-        assert as_dicts(fcur, "SHOW BACKUP FROM fdb")[0]["State"] == "UPLOADING"
+        wait_until(lambda: as_dicts(fcur, "SHOW BACKUP FROM fdb")[0]["State"] == "UPLOADING", 1.4,
+                   "the backup reaching its slowed state UPLOADING")
         assert wait_job(fcur, "BACKUP", "fdb")["State"] == "FINISHED"
         assert time.monotonic() - started >= 1.5
     finally:
@@ -115,9 +116,9 @@ def test_refuse_connections(fe, fcur):
     with pytest.raises(pymysql.err.OperationalError):
         fe.connect()
     assert run(fcur, "SELECT 1") == [(1,)]  # an open connection keeps working
-    while time.monotonic() - started < 1.1:
-        time.sleep(0.1)
-    conn = fe.connect()
+    conn = wait_until(fe.connect, 10, "a new connection accepted after the refusal window", interval=0.1,
+                      ignore=(pymysql.err.OperationalError,))
+    assert time.monotonic() - started >= 0.9  # refused for the configured second (0.1 s for timer granularity)
     assert run(conn.cursor(), "SELECT 1") == [(1,)]
     conn.close()
     refused = _faults(fe, "refuse_connection")

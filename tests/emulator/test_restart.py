@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
 from sr_airflow.testing.emulator.process import EmulatorServer
 from tests.support.emulator_client import PHASE, as_dicts, repo_sql, run, wait_job
+from tests.support.waiting import wait_until
 
 
 def test_restart_keeps_everything(tmp_path, s3_server, bucket):
@@ -53,13 +53,11 @@ def test_restart_keeps_everything(tmp_path, s3_server, bucket):
 
 
 def _wait_state(cur, kind: str, db: str, state: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def reached() -> bool:
         rows = as_dicts(cur, f"SHOW {kind} FROM {db}")
-        if rows and rows[0]["State"] == state:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"{kind} of {db} never reached {state}")
+        return bool(rows) and rows[0]["State"] == state
+
+    wait_until(reached, timeout, f"{kind} of {db} reaching {state}")
 
 
 def _stop(server: EmulatorServer, sig: int) -> None:
