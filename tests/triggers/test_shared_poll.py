@@ -14,6 +14,7 @@ from sr_airflow.engine.jobwatch import Backoff
 from sr_airflow.triggers.job import StarRocksJobTrigger
 from sr_airflow.triggers.shared_poll import active_feeds
 from tests.support.trigger_frontend import CONN_ID
+from tests.support.waiting import async_wait_until
 
 FAST = {"poll_interval": 0.2, "max_poll_interval": 0.4}
 
@@ -41,11 +42,8 @@ def polls_due(backoff: Backoff, seconds: float) -> int:
 async def polled(database: str) -> None:
     """Until the shared poll of ``SHOW BACKUP FROM database`` has ended one poll (it has a kept-open connection)."""
     key = (CONN_ID, f"SHOW BACKUP FROM `{database}`")
-    while True:
-        feed = active_feeds().get(key)
-        if feed is not None and feed.polls >= 2:
-            return
-        await asyncio.sleep(0.02)
+    await async_wait_until(lambda: (feed := active_feeds().get(key)) is not None and feed.polls >= 2, 30,
+                           f"a shared poll of {database}")
 
 
 def shows(entries: list[dict], statement: str) -> list[dict]:
@@ -66,7 +64,7 @@ def test_thirty_triggers_on_one_database_send_one_show_per_poll_on_one_connectio
 
     async def scenario():
         tasks = [asyncio.create_task(first_event(t)) for t in triggers]
-        await asyncio.sleep(window)
+        await asyncio.sleep(window)  # the behaviour under test: how many polls 30 waits send in this window
         assert not any(task.done() for task in tasks)  # absent="wait": nobody ends
         for task in tasks:
             task.cancel()
@@ -97,8 +95,8 @@ def test_triggers_that_start_at_different_times_fall_onto_the_same_polls(databas
         tasks = []
         for i in range(count):
             tasks.append(asyncio.create_task(first_event(trigger("stagger_db", f"late_{i}", absent="wait"))))
-            await asyncio.sleep(stagger)
-        await asyncio.sleep(window - count * stagger)
+            await asyncio.sleep(stagger)  # the behaviour under test: waits that defer one after another
+        await asyncio.sleep(window - count * stagger)  # ... and the polls they send over the window
         assert not any(task.done() for task in tasks)
         for task in tasks:
             task.cancel()
@@ -131,7 +129,7 @@ def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
 
         async def scenario():
             tasks = [asyncio.create_task(first_event(t)) for t in waits]
-            await asyncio.sleep(0.8)
+            await polled("ev_cx")  # the waits watch the running job before it is cancelled
             await asyncio.to_thread(frontend.sql, "CANCEL BACKUP FROM ev_cx")
             return await asyncio.wait_for(asyncio.gather(*tasks), 60)
 
@@ -222,7 +220,7 @@ def test_a_dead_kept_connection_is_replaced_at_once_without_costing_a_retry(data
         tasks = [asyncio.create_task(first_event(t)) for t in waits]
         await polled("dead_db")
         await asyncio.to_thread(frontend.set_fault, "emulator_drop_connections", "1")
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)  # the behaviour under test: no error event comes in this window
         assert not any(task.done() for task in tasks)  # no error event although no retry is allowed
         for task in tasks:
             task.cancel()
@@ -246,9 +244,8 @@ def test_the_feed_outlives_cancelled_subscribers_ends_with_the_last_and_runs_aga
         leave = [trigger("life_db", f"{label}_never", absent="wait") for _ in range(3)]
         staying = [asyncio.create_task(first_event(t)) for t in stay]
         leaving = [asyncio.create_task(first_event(t)) for t in leave]
-        await asyncio.sleep(0.4)
-        feed = active_feeds()[(CONN_ID, statement)]
-        assert feed.subscribers == 5
+        feed = await async_wait_until(lambda: (f := active_feeds().get((CONN_ID, statement))) is not None
+                                      and f.subscribers == 5 and f, 30, "five subscribers on the shared poll")
         for task in leaving:
             task.cancel()
         await asyncio.gather(*leaving, return_exceptions=True)

@@ -28,7 +28,7 @@ def test_wait_sync_polls_at_most_10_percent_of_the_elapsed_wait_apart(frontend):
 
     def sleep(seconds: float) -> None:
         sleeps.append((time.monotonic() - began, seconds))
-        time.sleep(seconds)
+        time.sleep(seconds)  # the behaviour under test: wait_sync's own sleeps, recorded
 
     try:
         frontend.backup("sync_db", "sync_1")
