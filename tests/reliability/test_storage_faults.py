@@ -56,8 +56,8 @@ def test_catalog_writes_are_retried_through_each_fault(s3_proxy, repo, fault):
     store.put(entry)
     assert s3_proxy.injected == {fault: 3}
     assert store.get("s05").status is EntryStatus.DELETING
-    count("item9 faults injected", 3)
-    count("item9 faults survived (retried to success)", 3)
+    count("item9 faults injected", s3_proxy.injected[fault])
+    count("item9 faults survived (retried to success)", s3_proxy.injected[fault])
 
 
 @pytest.mark.parametrize("fault", ["500", "503-slowdown", "drop"])
@@ -67,9 +67,9 @@ def test_catalog_reads_and_listings_are_retried(s3_proxy, repo, fault):
                       FaultRule(fault, method="GET", path_contains="/entries/", times=2)]
     catalog = store.load(threads=1)
     assert [e.label for e in catalog] == [f"s{i:02d}" for i in range(6)] and store.unreadable == []
-    assert sum(s3_proxy.injected.values()) == 4
-    count("item9 faults injected", 4)
-    count("item9 faults survived (retried to success)", 4)
+    assert [rule.hits for rule in s3_proxy.rules] == [2, 2]
+    count("item9 faults injected", s3_proxy.injected[fault])
+    count("item9 faults survived (retried to success)", s3_proxy.injected[fault])
 
 
 def test_a_write_that_never_gets_through_fails_clearly_and_leaves_the_previous_catalog_readable(s3_proxy, repo):
@@ -83,25 +83,28 @@ def test_a_write_that_never_gets_through_fails_clearly_and_leaves_the_previous_c
     s3_proxy.rules = []
     after = store.load()
     assert [(e.label, e.status) for e in after] == [(e.label, e.status) for e in before]
-    count("item9 faults injected", FAST.attempts)
+    count("item9 faults injected", s3_proxy.injected["drop"])
     count("item9 persistent faults ending in a clear error, previous catalog intact", 1)
 
 
 @pytest.mark.parametrize("fault", ["500", "503-slowdown", "503", "drop"])
 def test_retention_survives_faults_on_deletes_and_catalog_writes(s3_proxy, repo, fault):
     storage, store = repo
-    s3_proxy.rules = [FaultRule(fault, method="POST", query_contains="delete", times=2),
-                      FaultRule(fault, method="PUT", path_contains="/entries/", times=1),
-                      FaultRule(fault, method="DELETE", times=1)]
+    # S3 deletes are all DeleteObjects (POST ?delete), never DELETE: the snapshot's files of s03 first, then its
+    # catalog entry (the second POST the first rule lets through)
+    snapshot_files = FaultRule(fault, method="POST", query_contains="delete", times=1)
+    status_write = FaultRule(fault, method="PUT", path_contains="/entries/", times=1)
+    entry_removal = FaultRule(fault, method="POST", query_contains="delete", after=1, times=1)
+    s3_proxy.rules = [snapshot_files, status_write, entry_removal]
     report = RetentionExecutor(storage, store).run(RetentionPolicy(keep_last=1), now=START + 6 * D,
                                                    dry_run=False)
     assert report.failures == {} and report.deleted == ("s03", "s02", "s01", "s00")
     assert store.labels() == ["s04", "s05"]
     assert [s.label for s in storage.list_snapshots("repo")] == ["s04", "s05"]
-    injected = sum(s3_proxy.injected.values())
-    assert injected >= 3
-    count("item9 faults injected", injected)
-    count("item9 faults survived (retried to success)", injected)
+    assert [rule.hits for rule in s3_proxy.rules] == [1, 1, 1]  # each rule fired where it was aimed
+    assert s3_proxy.injected == {fault: 3}
+    count("item9 faults injected", s3_proxy.injected[fault])
+    count("item9 faults survived (retried to success)", s3_proxy.injected[fault])
 
 
 def test_a_deletion_cut_off_for_good_leaves_a_record_that_says_so_and_the_next_run_finishes(s3_proxy, repo):
@@ -114,8 +117,11 @@ def test_a_deletion_cut_off_for_good_leaves_a_record_that_says_so_and_the_next_r
     assert list(report.failures) == ["s02"] and "ServiceUnavailable" in report.failures["s02"]
     assert store.get("s02").status is EntryStatus.DELETING  # the record that says so
     assert set(store.labels()) == {"s02", "s04", "s05"}
+    assert s3_proxy.rules[0].hits == FAST.attempts  # every try of s02's DeleteObjects failed
     count("item9 faults injected", sum(s3_proxy.injected.values()))
-    count("item9 half-deleted snapshots left with a 'deleting' record", 1)
+    deleting = [e.label for e in store.load() if e.status is EntryStatus.DELETING]
+    assert deleting == ["s02"]
+    count("item9 half-deleted snapshots left with a 'deleting' record", len(deleting))
     s3_proxy.rules = []
     report = RetentionExecutor(storage, store).run(RetentionPolicy(keep_last=1), now=START + 6 * D,
                                                    dry_run=False)

@@ -51,6 +51,7 @@ class FaultRule:
     times: int = 1
     after: int = 0  # let this many matching requests through first
     seen: int = 0
+    hits: int = 0  # requests this rule answered with its fault
 
 
 @dataclass
@@ -134,6 +135,7 @@ class S3FaultProxy:
             rule.seen += 1
             if rule.seen <= rule.after or rule.seen > rule.after + rule.times:
                 continue
+            rule.hits += 1
             self.injected[rule.fault] = self.injected.get(rule.fault, 0) + 1
             return rule.fault
         return None
