@@ -14,7 +14,16 @@ import re
 
 import pytest
 
+from sr_airflow.testing.emulator.versions import release_line
 from tests.support.emulator_client import as_dicts, error_of, run, start_server
+
+
+@pytest.mark.parametrize(("version", "line"), [("3.3.9", (3, 3)), ("3.4.1", (3, 4)), ("3.5.2-e5a1b2c", (3, 5)),
+                                               ("4.0.0", (4, 0)), ("4.1.2", (4, 0)), ("2.5.0", (3, 3))])
+def test_release_line(version, line):
+    """A version behaves as the newest release line read at or below it (the fork has 3.3, 3.4, 3.5 and 4.0 branch
+    points); older than every line reads as 3.3."""
+    assert release_line(version) == line
 
 
 @pytest.fixture(scope="module")
