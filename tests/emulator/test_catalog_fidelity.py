@@ -156,6 +156,11 @@ def test_temporary_partitions(pair):
     assert run(a, "SELECT v FROM tmp.t ORDER BY v") == [(7,), (8,)]
     run(a, "ALTER TABLE tmp.t ADD TEMPORARY PARTITION tp2 VALUES [('2024-01-01'), ('2024-02-01'))")
     run(a, "ALTER TABLE tmp.t DROP TEMPORARY PARTITION tp2")
+    run(a, "ALTER TABLE tmp.t ADD TEMPORARY PARTITION tp3 VALUES [('2024-01-01'), ('2024-02-01'))")
+    run(a, "INSERT INTO tmp.t TEMPORARY PARTITION (tp3) VALUES ('2024-01-09', 9)")
+    run(a, "TRUNCATE TABLE tmp.t")  # truncating the whole table drops its temporary partitions
+    assert run(a, "SHOW TEMPORARY PARTITIONS FROM tmp.t") == [] and run(a, "SELECT count(*) FROM tmp.t") == [(0,)]
+    run(a, "INSERT INTO tmp.t VALUES ('2024-01-05', 1)")
     run(a, "BACKUP DATABASE tmp SNAPSHOT tmp1 TO fidrepo ON (TABLE t)")
     assert wait_job(a, "BACKUP", "tmp")["State"] == "FINISHED"
 

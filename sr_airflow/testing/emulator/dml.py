@@ -343,11 +343,17 @@ class TableWriter:
         return sum(count for _, count in touched)
 
     def truncate(self, partitions: list[str] | None) -> None:
+        """Fresh partitions (new ids) in place of the named ones or of every formal one; truncating the whole table
+        drops its temporary partitions (`LocalMetastore.truncateTableInternal`: `dropAllTempPartitions`)."""
         table = self.table
+        if not partitions:
+            for temp in [p for p in table.partitions if p.is_temp]:
+                self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [temp.name])
+                table.partitions.remove(temp)
         names = partitions or [p.name for p in table.partitions]
         for name in names:
             old = table.partition(name)
-            if old is None:
+            if old is None or old.is_temp:
                 raise EmulatorError(f"Getting analyzing error. Detail message: Partition '{name}' does not "
                                     f"exist in table '{table.name}'.")
             self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [name])

@@ -202,7 +202,8 @@ class SchemaStatements:
             with self.cluster.lock:
                 if name in self.catalog.catalogs or name == "default_catalog":
                     raise EmulatorError(f"Catalog '{name}' already exists")
-                self.cluster.new_catalog(ExternalCatalog(name, props.get("type", ""), props, comment))
+                self.cluster.new_catalog(ExternalCatalog(name, props.get("type", ""), props, comment,
+                                                         id=self.catalog.new_id()))
                 self.cluster.save()
             return None
         if cur.accept("TABLE"):
