@@ -207,6 +207,11 @@ class PartitionRecords(Sequence[PartitionRecord]):
         names = map(self._names.__getitem__, codes)
         if NULL_INT not in physical:
             return zip(names, zip(physical, versions, strict=True), strict=True)
+        if physical.count(NULL_INT) == len(physical) and not (
+                self._physical_other and any(p in self._physical_other for p in positions)):
+            if NULL_INT in ids:  # none recorded (an entry written before physical partitions were)
+                ids = [None if i == NULL_INT else i for i in ids]
+            return zip(names, zip(ids, versions, strict=True), strict=True)
         keys = []
         for position, single, logical, version in zip(positions, physical, ids, versions, strict=True):
             if single != NULL_INT:
