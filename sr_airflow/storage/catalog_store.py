@@ -130,6 +130,9 @@ def _physical_array(columns: dict[str, Any], versions, list_type):
         ids = pa.Array.from_buffers(pa.int64(), len(single), [None, pa.py_buffer(single)])
         values = pa.StructArray.from_arrays([ids, versions], fields=list(list_type.value_type))
         return pa.ListArray.from_arrays(pa.array(range(len(single) + 1), pa.int32()), values, type=list_type)
+    if not other and single.count(NULL_INT) == len(single):  # none recorded: an empty list each
+        empty = pa.array([], list_type.value_type)
+        return pa.ListArray.from_arrays(pa.array([0] * (len(single) + 1), pa.int32()), empty, type=list_type)
     version_list = versions.to_pylist()
     rows = []
     for position, (physical_id, version) in enumerate(zip(single, version_list, strict=True)):
@@ -176,6 +179,8 @@ def _physical_from_arrow(struct, versions: array, ints) -> tuple[array | None, d
     lists = struct.field("physical_partitions")
     lengths = pc.list_value_length(lists).fill_null(0)
     flat = lists.flatten()
+    if len(flat) == 0:
+        return None, {}
     if len(flat) == len(lists) and pc.all(pc.equal(lengths, 1)).as_py() and not flat.field("id").null_count:
         flat_versions = ints(flat.field("version"))
         if flat_versions == versions:
