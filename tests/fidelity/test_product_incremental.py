@@ -6,15 +6,37 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, entry_from_job_info
 from sr_airflow.engine.planner import PlanPolicy, partitions_meta_query, plan_backup
 from sr_airflow.storage import get_storage
+from tests.fidelity.helpers import Session, start_emulator
 
 NEVER = PlanPolicy(max_incrementals=None, max_full_age=None)
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+@pytest.fixture(scope="module")
+def emulator_33(tmp_path_factory, s3_server):
+    server = start_emulator(tmp_path_factory, s3_server, "3.3.9")
+    yield server
+    server.stop()
+
+
 def test_one_query_plans_the_one_changed_partition_on_distinct_physical_ids(session, s3_server):
+    plan_after_one_load(session, s3_server, physical_ids_distinct=True)
+
+
+def test_on_33_the_logical_id_is_the_physical_id_and_the_same_rule_holds(emulator_33, s3, bucket, s3_server):
+    session = Session(emulator_33, s3, bucket)
+    try:
+        plan_after_one_load(session, s3_server, physical_ids_distinct=False)
+    finally:
+        session.close()
+
+
+def plan_after_one_load(session: Session, s3_server, *, physical_ids_distinct: bool) -> None:
     session.run("CREATE TABLE events (dt DATE NOT NULL, id BIGINT NOT NULL) DUPLICATE KEY(dt, id) "
                 "PARTITION BY RANGE(dt) (START ('2025-01-01') END ('2025-01-31') EVERY (INTERVAL 1 DAY)) "
                 "DISTRIBUTED BY HASH(id) BUCKETS 1",
@@ -27,7 +49,10 @@ def test_one_query_plans_the_one_changed_partition_on_distinct_physical_ids(sess
     info = storage.read_job_info(session.repo, "full")
     partitions = [p for t in info.tables for p in t.partitions]
     assert len(partitions) == 31
-    assert all(pid != p.id for p in partitions for pid, _ in p.physical_partitions)  # 3.4+: getNextId()
+    if physical_ids_distinct:  # 3.4+: LocalMetastore's getNextId()
+        assert all(pid != p.id for p in partitions for pid, _ in p.physical_partitions)
+    else:  # 3.3: no subPartitions for one physical partition, whose id is the partition's
+        assert all(not p.sub_partitions and p.physical_partitions == ((p.id, p.version),) for p in partitions)
     entry = entry_from_job_info(info, repository=session.repo, kind=SnapshotKind.FULL, now=NOW)
 
     session.run("INSERT INTO events VALUES ('2025-01-20', 3)")
