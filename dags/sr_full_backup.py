@@ -71,7 +71,7 @@ with DAG(
         materialized_views="{{ params.objects.get('materialized_views') | literal }}",
         views="{{ params.objects.get('views') | literal }}",
         functions="{{ params.objects.get('functions') | literal }}",
-        catalog_conn_id="{{ params.storage_conn_id | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
     ).expand(database=databases.output)

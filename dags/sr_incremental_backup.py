@@ -110,7 +110,7 @@ with DAG(
         task_id="backup",
         starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
         repository="{{ params.repository | literal }}",
-        catalog_conn_id="{{ params.storage_conn_id | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
         timeout=DEFAULTS["timeout_s"],
     ).expand_kwargs(plans.output.map(backup_arguments))
 

@@ -118,7 +118,7 @@ with DAG(
         **ON_SOURCE,
         database="{{ params.database | literal }}",
         tables="{{ (params.tables or None) | literal }}",
-        catalog_conn_id="{{ params.storage_conn_id | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
         label_kind="mig",
     )
     visible = StarRocksSnapshotSensor(
@@ -177,7 +177,7 @@ with DAG(
             parent_label=MIGRATION_LABEL,
             partition_stats="{{ " + plan_xcom + "['partition_stats'] }}",
             catalog_scope="{{ " + plan_xcom + "['catalog_scope'] }}",
-            catalog_conn_id="{{ params.storage_conn_id | literal }}",
+            storage_conn_id="{{ params.storage_conn_id | literal }}",
         )
         ship_label = f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['snapshot_label'] }}}}"
         seen = StarRocksSnapshotSensor(

@@ -51,7 +51,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     The snapshot label is derived from the DAG run (``engine/labels.py``), so a retry finds its own job: a running
     job is waited for, a finished one is reported without resubmitting, a cancelled one makes way for the next
     generation label (``<label>_r1``...). Another job on the database is waited for (``on_busy="wait"``) or
-    refused (``"fail"``). On success the snapshot is recorded in the catalog (when ``catalog_conn_id`` is given)
+    refused (``"fail"``). On success the snapshot is recorded in the catalog (when ``storage_conn_id`` is given)
     and XCom gets ``snapshot_label``, ``backup_timestamp``, ``size_bytes`` and ``phase_seconds``.
 
     :param repository: the repository to back up into.
@@ -72,13 +72,13 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     :param partition_stats: ``[[table, partition, rows, bytes], ...]`` from the plan, kept in the catalog.
     :param catalog_scope: the scope the catalog records (a plan's ``catalog_scope``: the chain's database or
         table group); default: this backup's own scope.
-    :param catalog_conn_id: storage connection of the repository location; when set, the snapshot's job info is
+    :param storage_conn_id: storage connection of the repository location; when set, the snapshot's job info is
         read and its catalog entry written, and its size measured.
     """
 
     template_fields: Sequence[str] = (
         "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
-        "snapshot_label", "catalog_conn_id", "label_kind", "snapshot_kind", "parent_label", "tombstones",
+        "snapshot_label", "storage_conn_id", "label_kind", "snapshot_kind", "parent_label", "tombstones",
         "partition_stats", "catalog_scope",
     )
     template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
@@ -88,7 +88,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                  materialized_views: Any = None, views: Any = None, functions: Any = None,
                  external_catalogs: Any = None, snapshot_label: str | None = None, label_kind: str = "full",
                  timeout: int | None = None, on_busy: str = "wait", cancel_on_kill: bool = True,
-                 catalog_conn_id: str | None = None, snapshot_kind: str = "full", parent_label: str | None = None,
+                 storage_conn_id: str | None = None, snapshot_kind: str = "full", parent_label: str | None = None,
                  tombstones: Any = None, partition_stats: Any = None, catalog_scope: Any = None,
                  **kwargs: Any) -> None:
         if on_busy not in ON_BUSY:
@@ -110,7 +110,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.timeout = timeout
         self.on_busy = on_busy
         self.cancel_on_kill = cancel_on_kill
-        self.catalog_conn_id = catalog_conn_id
+        self.storage_conn_id = storage_conn_id
         self.snapshot_kind = snapshot_kind
         self.parent_label = parent_label
         self.tombstones = tombstones
@@ -266,7 +266,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             "phase_seconds": phase_seconds(job) if job else {},
             "size_bytes": None,
         }
-        if self.catalog_conn_id:
+        if self.storage_conn_id:
             result["size_bytes"] = self.record_in_catalog(context, result)
         self.log.info("Snapshot %r (timestamp %s) is in repository %r; phases: %s.", label,
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
@@ -281,7 +281,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        storage = repository_storage(self.hook, self.repository, self.catalog_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
         label, timestamp = result["snapshot_label"], result["backup_timestamp"]
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)

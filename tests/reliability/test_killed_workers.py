@@ -121,7 +121,7 @@ def test_a_backup_task_killed_in_each_state_is_retried_into_one_job_and_one_good
     run_id = f"kill_backup_{state.lower()}"
     label = f"k_{state.lower()}"
     args = {"starrocks_conn_id": "sr_kill", "repository": "krepo", "database": "kdb", "snapshot_label": label,
-            "catalog_conn_id": aws_conn}
+            "storage_conn_id": aws_conn}
     store = str(tmp_path / "task_state.json")
     _kill_in_state(workers, kill_emu, "BACKUP", "kdb", state, args, run_id, store)
     count("item1 task processes SIGKILLed")

@@ -32,7 +32,7 @@ def emu2(airflow_db, s3_server):
 def _op(label: str | None, aws_conn: str | None = None, **kwargs) -> StarRocksBackupOperator:
     return StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_restart", repository="rrepo",
                                    database="rdb", snapshot_label=label, deferrable=False, cancel_on_kill=False,
-                                   poll_interval=0.1, max_poll_interval=0.5, catalog_conn_id=aws_conn, **kwargs)
+                                   poll_interval=0.1, max_poll_interval=0.5, storage_conn_id=aws_conn, **kwargs)
 
 
 def _catalog(aws_conn: str):

@@ -53,7 +53,7 @@ backup_cancel_retry = backup_dag("backup_cancel_retry", deferrable=False, retrie
 backup_cancel_fails = backup_dag("backup_cancel_fails", deferrable=True)
 backup_busy_fail = backup_dag("backup_busy_fail", deferrable=False, on_busy="fail")
 backup_busy_wait = backup_dag("backup_busy_wait", deferrable=True, on_busy="wait")
-backup_catalog = backup_dag("backup_catalog", deferrable=True, catalog_conn_id="s3_test")
+backup_catalog = backup_dag("backup_catalog", deferrable=True, storage_conn_id="s3_test")
 
 
 def restore_dag(dag_id: str, conn_id: str = "sr_main", tasks: tuple[dict, ...] = (), **kwargs) -> DAG:
@@ -153,7 +153,7 @@ create_repo_from_properties = single_task_dag("create_repo_from_properties", lam
 drop_repo = single_task_dag("drop_repo", lambda: StarRocksDropRepositoryOperator(
     task_id="drop", starrocks_conn_id="sr_main", repository="repo_c"))
 
-backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", catalog_conn_id="s3_test")
+backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", storage_conn_id="s3_test")
 restore_chain = restore_dag("restore_chain", from_catalog=True, database="sales", target_database="sales_pitr",
                             storage_conn_id="s3_test", deferrable=True)
 restore_busy_fail = restore_dag("restore_busy_fail", snapshot_label="snap_full", on_busy="fail", deferrable=False)
