@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from .conftest import as_dicts, error_of, repo_sql, run, wait_job
+from tests.support.emulator_client import as_dicts, error_of, repo_sql, run, wait_job
 
 BUCKET = "fidelity-catalog"
 ALL_TYPES = """CREATE TABLE alltypes.t (
