@@ -184,12 +184,13 @@ def partition_gson(table: Table, partition: Partition, line: tuple[int, int]) ->
             "nextDataVersion": 0, "versionEpoch": 0}
 
 
-def _partition_info(table: Table, partitions: list[Partition]) -> dict:
+def _partition_info(table: Table, partitions: list[Partition], line: tuple[int, int] = (3, 5)) -> dict:
     """`PartitionInfo` subclasses: RangePartitionInfo (colIds, serializedIdToRange / serializedIdToTempRange: each
     range as the bytes `RangeUtils.writeRange` writes, `gsonPreProcess`), ExpressionRangePartitionInfo (its
     partitionExprs, then the range fields), ListPartitionInfo (colIds, idToMultiValues, idToValues, idToTemp,
     automaticPartition), SinglePartitionInfo; then PartitionInfo's type, idToDataProperty, idToReplicationNum,
-    isMultiColumnPartition, idToInMemory, idToStorageCacheInfo (maps keyed by the logical partition id)."""
+    isMultiColumnPartition, idToInMemory, idToStorageCacheInfo (maps keyed by the logical partition id). 3.3
+    (1a2f1f5d75) names the partition columns by `partitionColumns` (Column objects) instead of `colIds`."""
     ids = [str(p.id) for p in partitions]
     replicas = table.replication_num
     common = {
@@ -205,9 +206,12 @@ def _partition_info(table: Table, partitions: list[Partition]) -> dict:
     if table.partition_type == "UNPARTITIONED":
         return {"clazz": "SinglePartitionInfo", **common}
     columns = [table.column(c) for c in table.partition_columns]
+    keys = set(table.key_columns)
+    col_ids = {"colIds": list(table.partition_columns)} if line >= (3, 4) else {
+        "partitionColumns": [column_gson(c, c.name in keys, table.keys_type, line) for c in columns]}
     if table.partition_type == "LIST" or (table.partition_type == "EXPR" and not table.partition_function):
         single = len(columns) == 1
-        own = {"colIds": list(table.partition_columns),
+        own = {**col_ids,
                "idToMultiValues": long_keys({str(p.id): p.values for p in partitions} if not single else {}),
                "idToValues": long_keys({str(p.id): [v[0] for v in p.values] for p in partitions} if single else {}),
                "idToTemp": long_keys({str(p.id): p.is_temp for p in partitions}),
@@ -215,7 +219,7 @@ def _partition_info(table: Table, partitions: list[Partition]) -> dict:
         return {"clazz": "ListPartitionInfo", **own, **common}
     ranges = long_keys({str(p.id): serialize_range(columns, p.lower, p.upper) for p in partitions if not p.is_temp})
     temp = long_keys({str(p.id): serialize_range(columns, p.lower, p.upper) for p in partitions if p.is_temp})
-    own = {"colIds": list(table.partition_columns), "serializedIdToRange": ranges, "serializedIdToTempRange": temp}
+    own = {**col_ids, "serializedIdToRange": ranges, "serializedIdToTempRange": temp}
     if table.partition_type == "EXPR":
         expr = f"date_trunc('{table.partition_function}', `{table.partition_columns[0]}`)"
         return {"clazz": "ExpressionRangePartitionInfo", "partitionExprs": [{"expressionSql": expr}], **own,
@@ -259,7 +263,7 @@ def _olap_fields(table: Table, partitions: list[Partition], db_id: int, schema_h
         "indexIdToMeta": long_keys(metas),
         "indexNameToId": string_keys(names),
         "keysType": table.keys_type,
-        "partitionInfo": _partition_info(table, partitions),
+        "partitionInfo": _partition_info(table, partitions, line),
         "idToPartition": long_keys({str(p.id): partition_gson(table, p, line) for p in formal}),
         "defaultDistributionInfo": _distribution(table, table.buckets, line),
         "tempPartitions": {"idToPartition": long_keys({str(p.id): partition_gson(table, p, line) for p in temp})},
@@ -547,12 +551,13 @@ def table_from_gson(data: dict) -> Table:
         table.distribution, table.buckets = "RANDOM", dist["b"]
     else:
         table.distribution, table.buckets = "HASH", dist["bucketNum"]
-        table.distribution_columns = list(dist["colIds"])
+        columns = dist.get("colIds") or [c["name"] for c in dist.get("distributionColumns", [])]  # 3.3: Columns
+        table.distribution_columns = list(columns)
     info = data["partitionInfo"]
     table.partition_type = {"RangePartitionInfo": "RANGE", "ExpressionRangePartitionInfo": "EXPR",
                             "ExpressionRangePartitionInfoV2": "EXPR", "ListPartitionInfo": "LIST",
                             "SinglePartitionInfo": "UNPARTITIONED"}[info["clazz"]]
-    table.partition_columns = list(info.get("colIds", []))
+    table.partition_columns = list(info.get("colIds") or [c["name"] for c in info.get("partitionColumns", [])])
     if info["clazz"] == "ListPartitionInfo" and info.get("automaticPartition"):
         table.partition_type = "EXPR"
     if info["clazz"].startswith("ExpressionRange"):
