@@ -72,6 +72,7 @@ with DAG(
         views="{{ params.objects.get('views') | literal }}",
         functions="{{ params.objects.get('functions') | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
     ).expand(database=databases.output)

@@ -111,6 +111,7 @@ with DAG(
         starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
         repository="{{ params.repository | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         timeout=DEFAULTS["timeout_s"],
     ).expand_kwargs(plans.output.map(backup_arguments))
 

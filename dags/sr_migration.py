@@ -119,6 +119,7 @@ with DAG(
         database="{{ params.database | literal }}",
         tables="{{ (params.tables or None) | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         label_kind="mig",
     )
     visible = StarRocksSnapshotSensor(
@@ -138,6 +139,7 @@ with DAG(
         tables="{{ (params.tables or None) | literal }}",
         allow_overwrite="{{ params.allow_overwrite | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
     )
     # The restore holds exactly the snapshot: its partition versions are checked against what the snapshot
     # recorded. Loads that reached the source after the snapshot are the catch-up rounds' business, so row
@@ -148,6 +150,7 @@ with DAG(
         database=TARGET_DB,
         snapshot_label=MIGRATION_LABEL,
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         tables="{{ (params.tables or None) | literal }}",
     )
     preflight >> [source_repository, target_repository] >> backup >> visible >> restore >> verify
@@ -178,6 +181,7 @@ with DAG(
             partition_stats="{{ " + plan_xcom + "['partition_stats'] }}",
             catalog_scope="{{ " + plan_xcom + "['catalog_scope'] }}",
             storage_conn_id="{{ params.storage_conn_id | literal }}",
+            location="{{ params.location | literal }}",
         )
         ship_label = f"{{{{ ti.xcom_pull(task_ids='catch_up_{n}_backup')['snapshot_label'] }}}}"
         seen = StarRocksSnapshotSensor(
@@ -196,6 +200,7 @@ with DAG(
             target_database="{{ params.target_database | literal }}",
             allow_overwrite=True,  # these partitions are the migration's own, restored by the rounds before
             storage_conn_id="{{ params.storage_conn_id | literal }}",
+            location="{{ params.location | literal }}",
         )
         previous >> plan
         needed >> ship >> seen >> apply

@@ -71,6 +71,7 @@ with DAG(
         point_in_time="{{ params.point_in_time | literal }}",
         snapshot_label="{{ params.snapshot_label | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         allow_overwrite="{{ params.allow_overwrite | literal }}",
     )
 
@@ -81,6 +82,7 @@ with DAG(
         repository="{{ params.repository | literal }}",
         snapshot_label="{{ ti.xcom_pull(task_ids='restore')['snapshot_label'] }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
+        location="{{ params.location | literal }}",
         source_conn_id="{{ (params.source_conn_id if params.verify != 'versions' else None) | literal }}",
         source_database="{{ params.database | literal }}",
         checksums="{{ params.verify == 'checksums' }}",

@@ -74,11 +74,13 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         table group); default: this backup's own scope.
     :param storage_conn_id: storage connection of the repository location; when set, the snapshot's job info is
         read and its catalog entry written, and its size measured.
+    :param location: the repository location the storage is opened at (``operators/repository_storage.py``);
+        default: as SHOW REPOSITORIES shows it, read with ``storage_conn_id``.
     """
 
     template_fields: Sequence[str] = (
         "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
-        "snapshot_label", "storage_conn_id", "label_kind", "snapshot_kind", "parent_label", "tombstones",
+        "snapshot_label", "storage_conn_id", "location", "label_kind", "snapshot_kind", "parent_label", "tombstones",
         "partition_stats", "catalog_scope",
     )
     template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
@@ -88,7 +90,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                  materialized_views: Any = None, views: Any = None, functions: Any = None,
                  external_catalogs: Any = None, snapshot_label: str | None = None, label_kind: str = "full",
                  timeout: int | None = None, on_busy: str = "wait", cancel_on_kill: bool = True,
-                 storage_conn_id: str | None = None, snapshot_kind: str = "full", parent_label: str | None = None,
+                 storage_conn_id: str | None = None, location: str | None = None, snapshot_kind: str = "full",
+                 parent_label: str | None = None,
                  tombstones: Any = None, partition_stats: Any = None, catalog_scope: Any = None,
                  **kwargs: Any) -> None:
         if on_busy not in ON_BUSY:
@@ -111,6 +114,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.on_busy = on_busy
         self.cancel_on_kill = cancel_on_kill
         self.storage_conn_id = storage_conn_id
+        self.location = location
         self.snapshot_kind = snapshot_kind
         self.parent_label = parent_label
         self.tombstones = tombstones
@@ -281,7 +285,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         label, timestamp = result["snapshot_label"], result["backup_timestamp"]
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)

@@ -14,7 +14,14 @@ if TYPE_CHECKING:
 
 
 def _same_location(a: str, b: str) -> bool:
-    return a.rstrip("/") == b.rstrip("/")
+    """Whether two ON LOCATION values name the same files (``s3://`` and ``s3a://`` of one bucket do)."""
+    from sr_airflow.operators.repository_storage import same_place
+    from sr_airflow.storage.location import RepositoryLocation
+
+    try:
+        return same_place(RepositoryLocation.parse(a), RepositoryLocation.parse(b))
+    except ValueError:  # a location sr_airflow does not parse (another store): compare the text
+        return a.rstrip("/") == b.rstrip("/")
 
 
 def _redact(text: str, secrets: Sequence[str]) -> str:

@@ -34,13 +34,14 @@ def latest_ok_timestamp(hook: Any, repository: str, label: str) -> str:
     return listing.latest_timestamp or ""
 
 
-def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label: str) -> dict[str, list[ColumnDef]]:
+def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label: str, *,
+                         location: str | None = None) -> dict[str, list[ColumnDef]]:
     """The base-index columns of each table of the snapshot, from its ``__meta`` file in the repository's storage
     (under the repository's root, legacy or not, with the file's md5 checked)."""
     from sr_airflow.engine.preflight import parse_backup_meta
     from sr_airflow.operators.repository_storage import repository_storage
 
-    storage = repository_storage(hook, repository, storage_conn_id)
+    storage = repository_storage(hook, repository, storage_conn_id, location=location)
     try:
         data = storage.read_meta_bytes(repository, label)
     except FileNotFoundError as exc:
@@ -80,6 +81,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     :param reactivate_materialized_views: re-activate inactive MVs of the target after the restore.
     :param cancel_on_kill: cancel the RESTORE job when the task is killed.
     :param storage_conn_id: storage connection of the repository (for the schema check from ``__meta``).
+    :param location: the repository location (default: as SHOW REPOSITORIES shows it).
     :param from_catalog: restore the whole chain (full + incrementals) that the catalog resolves for
         ``database`` as of ``point_in_time`` (or up to ``snapshot_label``), one RESTORE per link, then drop what
         the chain's tombstones say was dropped.
@@ -89,7 +91,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     template_fields: Sequence[str] = (
         "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
         "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id", "point_in_time",
-        "allow_overwrite",
+        "allow_overwrite", "location",
     )
 
     def __init__(self, *, repository: str, snapshot_label: str | None = None, backup_timestamp: str | None = None,
@@ -99,7 +101,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                  replication_num: int | None = None, allow_load: bool | None = None, on_busy: str = "wait",
                  reactivate_materialized_views: bool = True, cancel_on_kill: bool = True,
                  storage_conn_id: str | None = None, from_catalog: bool = False,
-                 point_in_time: str | None = None, **kwargs: Any) -> None:
+                 point_in_time: str | None = None, location: str | None = None, **kwargs: Any) -> None:
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if from_catalog and not (storage_conn_id and database):
@@ -123,6 +125,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         self.reactivate_materialized_views = reactivate_materialized_views
         self.cancel_on_kill = cancel_on_kill
         self.storage_conn_id = storage_conn_id
+        self.location = location
         self.from_catalog = from_catalog
         self.point_in_time = point_in_time
 
@@ -266,7 +269,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         snapshot_columns = None
         if existing and self.storage_conn_id:
             snapshot_columns = read_snapshot_schema(self.hook, self.storage_conn_id, self.repository,
-                                                    self.snapshot_label)
+                                                    self.snapshot_label, location=self.location)
         elif existing:
             self.log.warning("No storage_conn_id: the schemas of existing tables %r are not compared with the "
                              "snapshot before RESTORE (StarRocks compares them in the job).", sorted(existing))
@@ -298,7 +301,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         tables = None
         if isinstance(self.tables, (list, tuple)):
             tables = [t if isinstance(t, str) else t["name"] for t in self.tables]
-        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         catalog = CatalogStore(storage, self.repository).load()
         store = context.get("task_state_store") if context is not None else None
         pinned = self.snapshot_label or (store.get(CHAIN_TARGET_KEY) if store is not None else None)
@@ -333,8 +336,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             names = sorted({t for t, _ in chain.final_state} | set(chain.drop_tables))
             _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
             existing = parse_columns(rows)
-            columns = (read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, chain.full.label)
-                       if existing else None)
+            columns = (read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, chain.full.label,
+                                            location=self.location) if existing else None)
             check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
                                  snapshot_columns=columns, allow_overwrite=self.allow_overwrite)
         return self._run_link(context, chain, start)

@@ -22,6 +22,7 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
 
     :param repository: the repository.
     :param storage_conn_id: storage connection of the repository location.
+    :param location: the repository location (default: as SHOW REPOSITORIES shows it).
     :param keep_last: keep the newest N good snapshots (per database).
     :param keep_daily: keep the newest snapshot of each of the last N days.
     :param keep_weekly: keep the newest snapshot of each of the last N ISO weeks.
@@ -31,18 +32,19 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
     :param dry_run: plan and log only (default True).
     """
 
-    template_fields: Sequence[str] = ("repository", "storage_conn_id", "databases", "keep_last", "keep_daily",
-                                      "keep_weekly", "keep_monthly", "max_age_days", "dry_run")
+    template_fields: Sequence[str] = ("repository", "storage_conn_id", "location", "databases", "keep_last",
+                                      "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "dry_run")
 
     def __init__(self, *, repository: str, storage_conn_id: str, keep_last: int | None = None,
                  keep_daily: int | None = None, keep_weekly: int | None = None, keep_monthly: int | None = None,
                  max_age_days: float | None = None, databases: Sequence[str] | None = None, dry_run: bool = True,
-                 **kwargs: Any) -> None:
+                 location: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.keep_last, self.keep_daily, self.keep_weekly = keep_last, keep_daily, keep_weekly
         self.keep_monthly, self.max_age_days = keep_monthly, max_age_days
         self.repository = repository
         self.storage_conn_id = storage_conn_id
+        self.location = location
         self.databases = databases
         self.dry_run = dry_run
 
@@ -61,7 +63,7 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         executor = RetentionExecutor(storage, CatalogStore(storage, self.repository), execute=self.hook.execute,
                                      server_version=str(self.hook.server_version()))
         if self.dry_run not in (True, False):  # a template renders to a bool, or to its text

@@ -58,6 +58,7 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
     :param repository: the repository the snapshot is in (as the target cluster names it).
     :param snapshot_label: the restored snapshot.
     :param storage_conn_id: storage connection of the repository location (catalog and job info).
+    :param location: the repository location (default: as SHOW REPOSITORIES shows it).
     :param source_conn_id: the source cluster's StarRocks connection.
     :param source_database: the database on the source (default: ``database``).
     :param tables: restrict the checks to these tables.
@@ -65,13 +66,13 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
     :param fail_on_mismatch: raise when anything differs (default True).
     """
 
-    template_fields: Sequence[str] = ("database", "repository", "snapshot_label", "storage_conn_id",
+    template_fields: Sequence[str] = ("database", "repository", "snapshot_label", "storage_conn_id", "location",
                                       "source_conn_id", "source_database", "tables", "checksums")
 
     def __init__(self, *, database: str, repository: str, snapshot_label: str, storage_conn_id: str | None = None,
                  source_conn_id: str | None = None, source_database: str | None = None,
                  tables: Sequence[str] | None = None, checksums: bool = False, fail_on_mismatch: bool = True,
-                 **kwargs: Any) -> None:
+                 location: str | None = None, **kwargs: Any) -> None:
         if checksums is True and not source_conn_id:
             raise ValueError("checksums=True needs source_conn_id: checksums are compared with the source.")
         super().__init__(**kwargs)
@@ -79,6 +80,7 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
         self.repository = repository
         self.snapshot_label = snapshot_label
         self.storage_conn_id = storage_conn_id
+        self.location = location
         self.source_conn_id = source_conn_id
         self.source_database = source_database
         self.tables = tables
@@ -90,7 +92,7 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        storage = repository_storage(self.hook, self.repository, self.storage_conn_id)
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         try:
             store = CatalogStore(storage, self.repository)
             entry = store.get(self.snapshot_label)

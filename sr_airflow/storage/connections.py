@@ -47,11 +47,7 @@ def repository_spec_from_connection(name: str, location: str, conn: Any | None, 
     Connection, or None for an instance profile / an HDFS without auth)."""
     extra = _extra(conn)
     conn_type = (getattr(conn, "conn_type", None) or "").lower()
-    if conn_type == "aws" and not endpoint:
-        endpoint = extra.get("endpoint_url") or None
-    if conn_type in GCP_CONN_TYPES and not endpoint:
-        endpoint = GCS_S3A_ENDPOINT  # an s3a:// location with a Google connection is GCS through S3A
-    loc = RepositoryLocation.parse(location, endpoint=endpoint)
+    loc = location_for_connection(location, conn, endpoint=endpoint)
     if loc.backend == "s3":
         props = _s3_properties(conn, loc)
     elif loc.backend == "gcs":
@@ -68,14 +64,32 @@ def repository_spec_from_connection(name: str, location: str, conn: Any | None, 
     return spec
 
 
+def location_for_connection(location: str, conn: Any | None, *, endpoint: str | None = None) -> RepositoryLocation:
+    """The one rule for where a repository's files are: the location as written, read with the storage
+    connection's type. An ``aws`` connection's ``endpoint_url`` makes an ``s3://`` location a MinIO-style store; a
+    Google connection makes an ``s3a://`` location GCS through S3A (the seed's GCS form); ``endpoint`` (an explicit
+    S3 endpoint) wins over both. Used for CREATE REPOSITORY and for every storage object an operator opens."""
+    extra = _extra(conn)
+    conn_type = (getattr(conn, "conn_type", None) or "").lower()
+    if conn_type == "aws" and not endpoint:
+        endpoint = extra.get("endpoint_url") or None
+    if conn_type in GCP_CONN_TYPES and not endpoint:
+        endpoint = GCS_S3A_ENDPOINT  # an s3a:// location with a Google connection is GCS through S3A
+    return RepositoryLocation.parse(location, endpoint=endpoint)
+
+
+def load_connection(conn_id: str | None) -> Any | None:
+    """Airflow connection ``conn_id`` (None for None)."""
+    if not conn_id:
+        return None
+    from airflow.sdk import BaseHook
+
+    return BaseHook.get_connection(conn_id)
+
+
 def repository_spec(name: str, location: str, conn_id: str | None = None, **kwargs: Any) -> RepositorySpec:
     """As ``repository_spec_from_connection``, loading Airflow connection ``conn_id`` first."""
-    conn = None
-    if conn_id:
-        from airflow.sdk import BaseHook
-
-        conn = BaseHook.get_connection(conn_id)
-    return repository_spec_from_connection(name, location, conn, **kwargs)
+    return repository_spec_from_connection(name, location, load_connection(conn_id), **kwargs)
 
 
 def _s3_properties(conn: Any, loc: RepositoryLocation) -> dict[str, str]:
