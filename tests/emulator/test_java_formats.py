@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from sr_airflow.testing.emulator import backupmeta, jobinfo
+from sr_airflow.testing.emulator import jobinfo, partitionkeys
 from sr_airflow.testing.emulator.catalog import Catalog, Column, Index, Table
 from sr_airflow.testing.emulator.javajson import gson_text, hashmap_order, long_hash, org_json, string_hash
 
@@ -45,12 +45,12 @@ def test_gson_text_is_compact_and_html_safe():
 def test_range_bytes_round_trip():
     """RangeUtils.writeRange of [lower, upper): booleans, then PartitionKey.write (count, type name, isMax, value)."""
     date = Column("d", "DATE")
-    data = backupmeta.serialize_range([date], ["2024-01-01"], ["2024-02-01"])
+    data = partitionkeys.serialize_range([date], ["2024-01-01"], ["2024-02-01"])
     assert data[:2] == [1, 1] and all(-128 <= b <= 127 for b in data)
-    assert backupmeta.deserialize_range(data) == (["2024-01-01"], ["2024-02-01"])
-    assert backupmeta.deserialize_range(backupmeta.serialize_range([date], None, None)) == (["0000-01-01"], None)
+    assert partitionkeys.deserialize_range(data) == (["2024-01-01"], ["2024-02-01"])
+    assert partitionkeys.deserialize_range(partitionkeys.serialize_range([date], None, None)) == (["0000-01-01"], None)
     number = Column("k", "BIGINT")
-    assert backupmeta.deserialize_range(backupmeta.serialize_range([number], ["-5"], ["7"])) == (["-5"], ["7"])
+    assert partitionkeys.deserialize_range(partitionkeys.serialize_range([number], ["-5"], ["7"])) == (["-5"], ["7"])
 
 
 def test_new_partition_draws_ids_in_starrocks_order(tmp_path):

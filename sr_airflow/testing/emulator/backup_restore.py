@@ -5,12 +5,12 @@ from __future__ import annotations
 import json
 import time
 
-from .backupmeta import read_meta
 from .catalog import Database, Repository
 from .errors import EmulatorError
 from .jobinfo import brief_of, brief_text
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
 from .layout import format_time
+from .metareader import read_meta
 from .statements import BackupRestoreStmt, CreateRepositoryStmt
 from .storage import StorageError
 

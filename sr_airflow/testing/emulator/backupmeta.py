@@ -1,4 +1,4 @@
-"""`__meta` as StarRocks writes it, and read back by the emulator's RESTORE.
+"""`__meta` as StarRocks writes it (read back by `metareader`).
 
 `BackupMeta.write` (the `Writable` default, `Text.writeString`): a 4-byte big-endian length, then the UTF-8 GSON
 text of `BackupMeta` (`GsonUtils.GSON`): `tblNameMap` (a `HashMap<String, Table>` of the copied tables, views and
@@ -9,8 +9,8 @@ the same classes; 4.0 312b0d9e too), and at the 3.3 point 1a2f1f5d75 for the par
 Field names and order follow the `@SerializedName` fields of each class (a class's own fields, then its
 superclass's); `HashMap` fields in Java's hash order (`javajson`). What is left out (written by StarRocks, not
 needed by a restore and not modelled here): `bfColumns`/`colocateGroup`/`sessionId` when unset (GSON leaves nulls
-out anyway), the deprecated `partitionColumns`/`distributionColumns` column copies, `TableIndexes`' index
-definitions, and a materialized view's refresh context and base-table version maps beyond their ids.
+out anyway), the deprecated `partitionColumns` column copies at 3.4+, `TableIndexes`' index definitions, and a
+materialized view's refresh context and base-table version maps beyond their ids.
 """
 
 from __future__ import annotations
@@ -20,13 +20,11 @@ import struct
 from . import sqltypes
 from .catalog import Column, ExternalCatalog, Function, Index, Partition, Table
 from .javajson import drop_nulls, gson_text, long_keys, string_keys
+from .partitionkeys import serialize_range
 
 BACKEND_ID = 10001
 INVALID_SHARD_GROUP_ID = -1  # PhysicalPartition.INVALID_SHARD_GROUP_ID
-CLAZZ = {"OLAP": "OlapTable", "VIEW": "View", "MATERIALIZED_VIEW": "MaterializedView"}
 TABLE_TYPE = {"OLAP": "OLAP", "VIEW": "VIEW", "MATERIALIZED_VIEW": "MATERIALIZED_VIEW"}  # Table.TableType names
-_RANGE_INFO = {"RANGE": "RangePartitionInfo", "EXPR": "ExpressionRangePartitionInfo",
-               "LIST": "ListPartitionInfo", "UNPARTITIONED": "SinglePartitionInfo"}
 
 
 # -- writing
@@ -34,13 +32,6 @@ def meta_bytes(meta: dict) -> bytes:
     """`Text.writeString(out, GSON.toJson(this))`: the length (an int, big-endian) and the UTF-8 text."""
     body = gson_text(drop_nulls(meta)).encode("utf-8")
     return struct.pack(">i", len(body)) + body
-
-
-def read_meta(data: bytes) -> dict:
-    import json
-
-    (length,) = struct.unpack(">i", data[:4])
-    return json.loads(data[4:4 + length].decode("utf-8"))
 
 
 def backup_meta(tables: list[dict], functions: list[dict], catalogs: list[dict],
@@ -382,252 +373,3 @@ def catalog_gson(catalog: ExternalCatalog) -> dict:
     """`Catalog` (ExternalCatalog adds no serialized field): id, name, comment, config."""
     return {"id": catalog.id, "name": catalog.name, "comment": catalog.comment,
             "config": string_keys(dict(catalog.properties))}
-
-
-# -- partition ranges: RangeUtils.writeRange / PartitionKey.write
-def _text(out: bytearray, text: str) -> None:
-    data = text.encode("utf-8")
-    out += struct.pack(">i", len(data)) + data
-
-
-def _primitive(column: Column) -> str:
-    t = sqltypes.parse_type(column.sr_type)
-    return t.primitive if isinstance(t, sqltypes.ScalarType) else "VARCHAR"
-
-
-def _packed_datetime(text: str) -> int:
-    """`DateLiteral.makePackedDatetime`: ((ymd << 17) | hms) << (24 + microsecond), ymd = (year*13+month)<<5|day
-    (Java's shift of a long takes the count modulo 64)."""
-    day_part, _, time_part = text.strip().partition(" ")
-    year, month, day = (int(x) for x in day_part.split("-"))
-    clock, _, fraction = time_part.partition(".")
-    hour, minute, second = (int(x) for x in clock.split(":")) if clock else (0, 0, 0)
-    micro = int(fraction.ljust(6, "0")[:6]) if fraction else 0
-    ymd = ((year * 13 + month) << 5) | day
-    hms = (hour << 12) | (minute << 6) | second
-    return (((ymd << 17) | hms) << ((24 + micro) & 63)) & 0xFFFFFFFFFFFFFFFF
-
-
-def _key(out: bytearray, columns: list[Column], values: list[str] | None, is_max: bool) -> None:
-    """`PartitionKey.write`: the key count, then per key its PrimitiveType name, an isMax flag and the literal
-    (IntLiteral: long; LargeIntLiteral, StringLiteral: text; DateLiteral: short 0 DATETIME / 1 DATE, packed long).
-    A missing lower bound is the type's minimum (`createInfinityPartitionKey(columns, false)`)."""
-    out += struct.pack(">i", len(columns))
-    for i, column in enumerate(columns):
-        primitive = _primitive(column)
-        _text(out, primitive)
-        if is_max:
-            out += b"\x01"
-            continue
-        out += b"\x00"
-        value = values[i] if values is not None and i < len(values) else sqltypes.min_value(column.sr_type)
-        if primitive in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
-            out += struct.pack(">q", int(value))
-        elif primitive in ("DATE", "DATETIME"):
-            out += struct.pack(">h", 1 if primitive == "DATE" else 0)
-            out += struct.pack(">Q", _packed_datetime(value))
-        else:
-            _text(out, value)
-
-
-def serialize_range(columns: list[Column], lower: list[str] | None, upper: list[str] | None) -> list[int]:
-    """`RangeUtils.writeRange` of `[lower, upper)` as GSON writes a `byte[]`: signed bytes."""
-    out = bytearray()
-    out += b"\x01\x01"  # has a lower bound, closed
-    _key(out, columns, lower, False)
-    out += b"\x01\x00"  # has an upper bound, open
-    _key(out, columns, upper, upper is None)
-    return [b - 256 if b > 127 else b for b in out]
-
-
-def deserialize_range(data: list[int]) -> tuple[list[str] | None, list[str] | None]:
-    """The (lower, upper) bound texts of serialized range bytes (None: the type's minimum / MAXVALUE)."""
-    raw = bytes(b & 0xFF for b in data)
-    pos = 0
-
-    def take(n: int) -> bytes:
-        nonlocal pos
-        chunk = raw[pos:pos + n]
-        pos += n
-        return chunk
-
-    def text() -> str:
-        (length,) = struct.unpack(">i", take(4))
-        return take(length).decode("utf-8")
-
-    def key() -> tuple[list[str], bool]:
-        (count,) = struct.unpack(">i", take(4))
-        values, is_max = [], False
-        for _ in range(count):
-            primitive = text()
-            if take(1) == b"\x01":
-                is_max = True
-                continue
-            if primitive in ("TINYINT", "SMALLINT", "INT", "BIGINT"):
-                values.append(str(struct.unpack(">q", take(8))[0]))
-            elif primitive in ("DATE", "DATETIME"):
-                (kind,) = struct.unpack(">h", take(2))
-                (packed,) = struct.unpack(">Q", take(8))
-                values.append(_unpack_datetime(packed, kind == 1))
-            else:
-                values.append(text())
-        return values, is_max
-
-    bounds: list[list[str] | None] = []
-    for _ in range(2):
-        if take(1) == b"\x01":
-            take(1)
-            values, is_max = key()
-            bounds.append(None if is_max else values)
-        else:
-            bounds.append(None)
-    return bounds[0], bounds[1]
-
-
-def _unpack_datetime(packed: int, is_date: bool) -> str:
-    value = packed >> 24
-    hms, ymd = value & ((1 << 17) - 1), value >> 17
-    day, year_month = ymd & 31, ymd >> 5
-    year, month = divmod(year_month, 13)
-    hour, minute, second = hms >> 12, (hms >> 6) & 63, hms & 63
-    if is_date:
-        return f"{year:04d}-{month:02d}-{day:02d}"
-    return f"{year:04d}-{month:02d}-{day:02d} {hour:02d}:{minute:02d}:{second:02d}"
-
-
-# -- reading (the emulator's RESTORE)
-def declared_type(gson: dict) -> str:
-    """A declared column type that `sqltypes.gson_type` maps back to this GSON type object."""
-    clazz = gson["clazz"]
-    if clazz == "ArrayType":
-        return f"ARRAY<{declared_type(gson['itemType'])}>"
-    if clazz == "MapType":
-        return f"MAP<{declared_type(gson['keyType'])},{declared_type(gson['valueType'])}>"
-    if clazz == "StructType":
-        return "STRUCT<" + ", ".join(f"{f['name']} {declared_type(f['type'])}" for f in gson["fields"]) + ">"
-    primitive = gson["type"]
-    if primitive in ("DECIMALV2", "DECIMAL32", "DECIMAL64", "DECIMAL128"):
-        return f"{primitive}({gson['precision']},{gson['scale']})"
-    if primitive in ("CHAR", "VARCHAR", "VARBINARY") and gson.get("len", -1) not in (-1, None):
-        return f"{primitive}({gson['len']})"
-    return primitive
-
-
-def column_from_gson(data: dict) -> Column:
-    """A Column of the emulator (its aggregate is set by the caller: only aggregate-key indexes keep one)."""
-    default = "CURRENT_TIMESTAMP" if data.get("defaultExpr") else data.get("defaultValue")
-    return Column(name=data["name"], sr_type=declared_type(data["type"]), nullable=data.get("isAllowNull", True),
-                  default=default, comment=data.get("comment", ""), auto_increment=data.get("isAutoIncrement", False),
-                  unique_id=data.get("uniqueId", -1))
-
-
-def table_from_gson(data: dict) -> Table:
-    """The emulator's Table of a `tblNameMap` entry (ids are those of the backed-up cluster)."""
-    clazz = data["clazz"]
-    kind = {"OlapTable": "OLAP", "View": "VIEW", "MaterializedView": "MATERIALIZED_VIEW"}[clazz]
-    table = Table(id=data["id"], name=data["name"], kind=kind, comment=data.get("comment", ""),
-                  create_time=float(data.get("createTime", 0)))
-    if clazz == "View":
-        table.query_sql = data["i"]
-        table.columns = [column_from_gson(c) for c in data.get("fullSchema", [])]
-        return table
-    metas = data["indexIdToMeta"]
-    base = metas[str(data["baseIndexId"])]
-    table.base_index_id = data["baseIndexId"]
-    table.keys_type = data["keysType"]
-    table.columns = [column_from_gson(c) for c in base["schema"]]
-    keys_type = data["keysType"]
-    for column, raw in zip(table.columns, base["schema"], strict=True):
-        if keys_type == "AGG_KEYS" and raw.get("aggregationType") not in (None, "NONE"):
-            column.agg = raw["aggregationType"]
-        else:
-            column.agg = None
-    table.key_columns = [c["name"] for c in base["schema"] if c.get("isKey")]
-    table.max_col_unique_id = data.get("maxColUniqueId", -1)
-    table.properties = {k: v for k, v in data.get("tableProperty", {}).get("properties", {}).items()
-                        if k != "replication_num" or v != "3"}
-    dist = data["defaultDistributionInfo"]
-    if dist["clazz"] == "RandomDistributionInfo":
-        table.distribution, table.buckets = "RANDOM", dist["b"]
-    else:
-        table.distribution, table.buckets = "HASH", dist["bucketNum"]
-        columns = dist.get("colIds") or [c["name"] for c in dist.get("distributionColumns", [])]  # 3.3: Columns
-        table.distribution_columns = list(columns)
-    info = data["partitionInfo"]
-    table.partition_type = {"RangePartitionInfo": "RANGE", "ExpressionRangePartitionInfo": "EXPR",
-                            "ExpressionRangePartitionInfoV2": "EXPR", "ListPartitionInfo": "LIST",
-                            "SinglePartitionInfo": "UNPARTITIONED"}[info["clazz"]]
-    table.partition_columns = list(info.get("colIds") or [c["name"] for c in info.get("partitionColumns", [])])
-    if info["clazz"] == "ListPartitionInfo" and info.get("automaticPartition"):
-        table.partition_type = "EXPR"
-    if info["clazz"].startswith("ExpressionRange"):
-        sql = (info.get("partitionExprs") or [{"expressionSql": ""}])[0].get("expressionSql", "")
-        table.partition_function = sql.split("'")[1] if "'" in sql else ""
-    ranges = {**info.get("serializedIdToRange", {}), **info.get("serializedIdToTempRange", {})}
-    partitions = list(data.get("idToPartition", {}).values())
-    temps = list(data.get("tempPartitions", {}).get("idToPartition", {}).values())
-    for raw, is_temp in [(p, False) for p in partitions] + [(p, True) for p in temps]:
-        pid = str(raw["id"])
-        physical = next(iter(raw.get("idToSubPartition", {}).values()), raw)
-        base_index = physical["baseIndex"]
-        part = Partition(id=raw["id"], name=raw["name"], tablet_ids=[t["id"] for t in base_index["tablets"]],
-                         visible_version=physical.get("visibleVersion", 1),
-                         visible_version_time=physical.get("visibleVersionTime", 0) / 1000,
-                         physical_id=physical["id"], is_temp=is_temp,
-                         rollup_tablets={k: [t["id"] for t in v["tablets"]]
-                                         for k, v in physical.get("idToVisibleRollupIndex", {}).items()})
-        if pid in ranges:
-            part.lower, part.upper = deserialize_range(ranges[pid])
-            first = table.column(table.partition_columns[0])
-            if part.lower is not None and part.lower[0] == sqltypes.min_value(first.sr_type):
-                part.lower = None
-        if pid in info.get("idToValues", {}):
-            part.values = [[v] for v in info["idToValues"][pid]]
-        if pid in info.get("idToMultiValues", {}):
-            part.values = [list(v) for v in info["idToMultiValues"][pid]]
-        table.partitions.append(part)
-    table.partitions.sort(key=lambda p: p.id)
-    for index_id, meta in metas.items():
-        if int(index_id) == table.base_index_id:
-            continue
-        name = next(n for n, i in data["indexNameToId"].items() if i == int(index_id))
-        define = (meta.get("defineStmt") or {}).get("originStmt", "")
-        columns = [column_from_gson(c) for c in meta["schema"]]
-        for column, raw in zip(columns, meta["schema"], strict=True):
-            column.agg = raw.get("aggregationType") if raw.get("aggregationType") not in (None, "NONE") else None
-            if meta["keysType"] != "AGG_KEYS":
-                column.agg = None
-        table.rollups.append(Index(id=int(index_id), name=name, columns=columns, keys_type=meta["keysType"],
-                                   define_stmt=define, view_define_sql=meta.get("viewDefineSql") or "",
-                                   schema_hash=meta.get("schemaHash", 0)))
-    if clazz == "MaterializedView":
-        scheme = data.get("refreshScheme", {})
-        moment = "DEFERRED " if scheme.get("moment") == "DEFERRED" else ""
-        table.refresh = moment + scheme.get("type", "ASYNC")
-        table.query_sql = data.get("viewDefineSql", "")
-        table.is_active = data.get("active", False)
-        table.inactive_reason = data.get("inactiveReason", "")
-    return table
-
-
-def function_from_gson(data: dict) -> Function:
-    args = [declared_type(t) for t in data.get("argTypes", [])]
-    if data.get("hasVarArgs") and args:
-        args[-1] += "..."
-    name = data["name"]["fn"]
-    returns = declared_type(data["retType"])
-    props = {"symbol": data.get("symbolName") or "",
-             "type": {"SRCJAR": "StarrocksJar", "PYTHON": "Python"}.get(data.get("binaryType", ""), "StarrocksJar")}
-    if data.get("location"):
-        props["file"] = data["location"]["location"]
-    kind = "AGGREGATE " if data["clazz"] == "AggregateFunction" else ""
-    signature = f"{name}({', '.join(args)})"
-    prop_sql = ", ".join(f'"{k}" = "{v}"' for k, v in props.items())
-    create = f"CREATE {kind}FUNCTION {signature} RETURNS {returns} PROPERTIES ({prop_sql})"
-    return Function(name=name, signature=signature, return_type=returns, create_sql=create, properties=props)
-
-
-def catalog_from_gson(data: dict) -> ExternalCatalog:
-    config = dict(data.get("config", {}))
-    return ExternalCatalog(name=data["name"], type=config.get("type", ""), properties=config,
-                           comment=data.get("comment") or "", id=data.get("id", 0))

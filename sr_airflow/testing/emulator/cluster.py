@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import backupmeta, ddl, versions
+from . import backupmeta, ddl, metareader, versions
 from .catalog import Catalog, Column, Database, ExternalCatalog, Function, Repository, Table
 from .datastore import DataStore, physical
 from .dml import refresh_stats
@@ -266,7 +266,7 @@ class Cluster:
         with self.lock, self.store.lock:
             db = self.catalog.databases.get(record["db_name"])
             for item in list(plan.tables):
-                source = backupmeta.table_from_gson(tables[item.name])
+                source = metareader.table_from_gson(tables[item.name])
                 existing = db.table(item.target) if db else None
                 if existing is None:
                     continue
@@ -294,7 +294,7 @@ class Cluster:
                 db = Database(id=self.catalog.new_id(), name=record["db_name"])
                 self.catalog.databases[db.name] = db
             for item in plan.tables:
-                source = backupmeta.table_from_gson(tables[item.name])
+                source = metareader.table_from_gson(tables[item.name])
                 existing = db.table(item.target)
                 if existing is None:
                     table = self._new_table_like(source, item.target, item.partitions)
@@ -363,13 +363,13 @@ class Cluster:
                     if rollup.is_mv and db.table(rollup.name) is None:
                         db.tables[rollup.name] = self.sync_mv_table(db, table, rollup)
             for item in plan.views:
-                view = backupmeta.table_from_gson(tables[item.name])
+                view = metareader.table_from_gson(tables[item.name])
                 view.id = self.catalog.new_id()
                 view.name = item.target
                 db.tables[view.name] = view
             for data in meta.get("functions", []):
                 if data["name"]["fn"] in plan.functions:
-                    db.functions[data["name"]["fn"]] = backupmeta.function_from_gson(data)
+                    db.functions[data["name"]["fn"]] = metareader.function_from_gson(data)
             for item in plan.tables:
                 table = db.table(item.target)
                 if table.kind == "MATERIALIZED_VIEW" and table.refresh != "ROLLUP":
@@ -426,7 +426,7 @@ class Cluster:
             for data in meta.get("catalogs", []):
                 for name, target in plan.catalogs:
                     if data["name"] == name:
-                        catalog = backupmeta.catalog_from_gson(data)
+                        catalog = metareader.catalog_from_gson(data)
                         catalog.name = target
                         catalog.id = self.catalog.new_id()
                         self.catalog.catalogs[target] = catalog

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import backupmeta, jobinfo
+from . import backupmeta, jobinfo, metareader
 from .errors import EmulatorError
 from .faults import JOB_STATES
 from .jobinfo import physical_partitions
@@ -357,7 +357,7 @@ class RestoreJob(Job):
         """A resumed restore reads the snapshot's info and meta from the repository again."""
         base = self.layout.snapshot_dir(self.record["label"])
         self.info = json.loads(self.layout.download(f"{base}/__info_{self.record['backup_timestamp']}"))
-        self.meta = backupmeta.read_meta(self.layout.download(f"{base}/__meta"))
+        self.meta = metareader.read_meta(self.layout.download(f"{base}/__meta"))
 
     def run(self) -> None:
         rec = self.record
