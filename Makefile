@@ -35,7 +35,7 @@ lint: $(STAMP)
 test: $(STAMP) tools
 	$(VENV)/bin/ruff check .
 	timeout --kill-after=60 $$(( $(TEST_TIME_LIMIT_MINUTES) * 60 )) \
-	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile; rc=$$?; \
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; rc=$$?; \
 	  if [ $$rc -eq 124 ]; then echo "make test: the suite ran past TEST_TIME_LIMIT_MINUTES=$(TEST_TIME_LIMIT_MINUTES)" \
 	    "minutes and was stopped (its budget is 20 minutes: see docs/testing.md)." >&2; fi; exit $$rc
 

@@ -19,6 +19,20 @@ from tests.support.s3 import BUCKET, aws_connection_uri, s3_client
 
 BUDGET_MINUTES = 20  # the suite's budget on the 2-core machine (make test fails at TEST_TIME_LIMIT_MINUTES)
 _RUN_DIR = "SR_AIRFLOW_TEST_RUN_DIR"  # one directory per run, shared by the xdist workers
+# The files that cost most (docs/testing.md, "Where the time goes"), most first: under xdist they start first, so
+# that no long file is left running alone at the end. The other files follow in collection order.
+LONGEST_FIRST = (
+    "tests/e2e/test_airflow_standalone.py",
+    "tests/reliability/test_bad_input.py",
+    "tests/reliability/test_bad_dag_params.py",
+    "tests/reliability/test_storage_faults_gcs_hdfs.py",
+    "tests/reliability/test_killed_workers.py",
+    "tests/operators/test_restore.py",
+    "tests/reliability/test_restarts_and_concurrency.py",
+    "tests/dags/test_sr_restore.py",
+    "tests/operators/test_backup.py",
+    "tests/reliability/test_secrets.py",
+)
 _started = time.monotonic()
 
 
@@ -39,6 +53,13 @@ def pytest_configure(config):
     run_dir = Path(os.environ[_RUN_DIR])
     config.stash[_run_dir_key] = (run_dir, owner)
     airflow_env.apply(run_dir / f"airflow-{_worker_id(config)}")
+
+
+def pytest_collection_modifyitems(config, items):
+    if not hasattr(config, "workerinput"):  # a single process keeps pytest's own order
+        return
+    rank = {name: i for i, name in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))  # stable: files stay whole
 
 
 def pytest_unconfigure(config):

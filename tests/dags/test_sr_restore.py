@@ -39,7 +39,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     assert states(backup.test())["backup[0]"] == "success"  # incremental 1
     at_first_incremental = rows_by_partition(emulator, "pitr")
     moment = pendulum.now("UTC").to_iso8601_string()
-    time.sleep(1.1)
+    time.sleep(1.1)  # the behaviour under test: the next snapshot is taken in a later second than `moment`
     emulator.sql("ALTER TABLE pitr.events DROP PARTITION p20240104",
                  "INSERT INTO pitr.events VALUES (7, '2024-01-01')")
     assert states(backup.test())["backup[0]"] == "success"  # incremental 2, with a tombstone
