@@ -246,6 +246,58 @@ class Tombstone:
     partition: str | None = None
 
 
+OBJECT_KINDS = ("views", "materialized_views", "functions")
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A table as the planner saw it: ``fingerprint`` of its schema (``engine/schema.py``), ``partitioning``
+    (``range``, ``list``, ``unpartitioned`` or None when unknown)."""
+
+    fingerprint: str | None = None
+    partitioning: str | None = None
+
+
+@dataclass(frozen=True)
+class SnapshotObjects:
+    """The catalog's ``objects`` of one entry, typed. ``tables``/``views``/``materialized_views``/``functions``
+    are what the database held when the snapshot was planned (name -> fingerprint); ``held`` the views,
+    materialized views and functions the snapshot itself holds; ``reasons`` why each table or object was
+    shipped (``new_table``, ``schema_changed``, ``new_view``...); ``excluded`` the tables left out and why."""
+
+    tables: Mapping[str, TableInfo] = field(default_factory=dict)
+    views: Mapping[str, str | None] = field(default_factory=dict)
+    materialized_views: Mapping[str, str | None] = field(default_factory=dict)
+    functions: Mapping[str, str | None] = field(default_factory=dict)
+    held: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    reasons: Mapping[str, str] = field(default_factory=dict)
+    excluded: Mapping[str, str] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> Mapping[str, str | None]:
+        return getattr(self, kind)
+
+    def holds(self, kind: str, name: str) -> bool:
+        return name in self.held.get(kind, ())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "tables": {t: {"fingerprint": i.fingerprint, "partitioning": i.partitioning}
+                       for t, i in sorted(self.tables.items())},
+            **{kind: dict(sorted(self.of_kind(kind).items())) for kind in OBJECT_KINDS},
+            "held": {kind: sorted(self.held.get(kind, ())) for kind in OBJECT_KINDS},
+            "reasons": dict(sorted(self.reasons.items())),
+            "excluded": dict(sorted(self.excluded.items())),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SnapshotObjects:
+        tables = {t: TableInfo(i.get("fingerprint"), i.get("partitioning")) for t, i in
+                  (data.get("tables") or {}).items()}
+        return cls(tables, *(dict(data.get(kind) or {}) for kind in OBJECT_KINDS),
+                   {k: tuple(v) for k, v in (data.get("held") or {}).items() if v}, dict(data.get("reasons") or {}),
+                   dict(data.get("excluded") or {}))
+
+
 @dataclass(frozen=True)
 class CatalogEntry:
     label: str
@@ -271,11 +323,12 @@ class CatalogEntry:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     message: str | None = None
+    objects: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SnapshotKind(self.kind))
         object.__setattr__(self, "status", EntryStatus(self.status))
-        for name in ("scope", "verification", "phase_seconds"):
+        for name in ("scope", "verification", "phase_seconds", "objects"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
         if not isinstance(self.partitions, PartitionRecords):
             object.__setattr__(self, "partitions", PartitionRecords(self.partitions))
@@ -316,6 +369,21 @@ class CatalogEntry:
 
     def scope_json(self) -> str:
         return json.dumps(dict(self.scope), sort_keys=True, default=str)
+
+    def objects_json(self) -> str:
+        return json.dumps(dict(self.objects), sort_keys=True, default=str)
+
+    @property
+    def census(self) -> SnapshotObjects | None:
+        """What the database held when this snapshot was planned (tables with their schema fingerprints, views,
+        materialized views, functions) and which of those objects the snapshot itself holds; None for entries
+        written before it was recorded."""
+        return SnapshotObjects.from_dict(self.objects) if self.objects.get("tables") is not None else None
+
+    @property
+    def excluded_tables(self) -> Mapping[str, str]:
+        """Tables this backup had to leave out, with the reason (e.g. temporary partitions)."""
+        return dict(self.objects.get("excluded") or {})
 
 
 def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKind | str,
@@ -358,6 +426,58 @@ def apply_chain(chain: Iterable[CatalogEntry]) -> dict[tuple[str, str], HeldPart
     """The partitions a restore of ``chain`` (full first) leaves, each with the snapshot that last held it."""
     state: dict[tuple[str, str], HeldPartition] = {}
     for entry in chain:
+        for tomb in entry.tombstones:
+            if tomb.partition is None:
+                for key in [k for k in state if k[0] == tomb.table]:
+                    del state[key]
+            else:
+                state.pop((tomb.table, tomb.partition), None)
+        for record in entry.partitions:
+            state[record.key] = HeldPartition(record, entry.label)
+    return state
+
+
+def scope_entries(catalog: Catalog, database: str, at: datetime | None = None, *,
+                  tables: Sequence[str] | None = None, group: Sequence[str] | None = None,
+                  exact_group: bool = False) -> list[CatalogEntry]:
+    """The OK entries a resolution at ``at`` reads, oldest first, from the newest full at or before ``at``.
+
+    ``exact_group``: only entries of table group ``group`` (None: the whole database) — the planner's scope.
+    Otherwise (a restore): whole-database entries, and, when ``tables`` are named, the table groups holding
+    all of them."""
+    wanted = set(tables) if tables else None
+
+    def in_scope(entry: CatalogEntry) -> bool:
+        if exact_group:
+            return entry.chain_tables == (tuple(sorted(group)) if group else None)
+        return entry.chain_tables is None or (wanted is not None and wanted <= set(entry.chain_tables))
+
+    good = [e for e in catalog.entries(database, good_only=True)
+            if e.backup_time is not None and (at is None or e.backup_time <= at) and in_scope(e)]
+    start = 0
+    for i, entry in enumerate(good):
+        if entry.kind is SnapshotKind.FULL and (exact_group or full_covers(entry, wanted)):
+            start = i
+    return good[start:]
+
+
+def full_covers(entry: CatalogEntry, wanted: set[str] | None) -> bool:
+    """A full ends what came before it for everything it covers: the whole database, or its table group when
+    the request is within that group."""
+    return entry.chain_tables is None or (wanted is not None and wanted <= set(entry.chain_tables))
+
+
+def resolve_state(entries: Iterable[CatalogEntry]) -> dict[tuple[str, str], HeldPartition]:
+    """Every partition the entries (oldest first) leave existing, each with the newest entry holding it."""
+    state: dict[tuple[str, str], HeldPartition] = {}
+    for entry in entries:
+        if entry.kind is SnapshotKind.FULL:
+            group = entry.chain_tables
+            if group is None:
+                state.clear()
+            else:
+                for key in [k for k in state if k[0] in group]:
+                    del state[key]
         for tomb in entry.tombstones:
             if tomb.partition is None:
                 for key in [k for k in state if k[0] == tomb.table]:

@@ -12,19 +12,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from itertools import compress, groupby
-from operator import attrgetter, itemgetter, ne, not_
+from operator import attrgetter, itemgetter, ne
 from typing import Any
 
-from sr_airflow.engine.catalog import Catalog, CatalogEntry, SnapshotKind, Tombstone
+from sr_airflow.engine.catalog import (
+    OBJECT_KINDS,
+    Catalog,
+    CatalogEntry,
+    SnapshotKind,
+    SnapshotObjects,
+    TableInfo,
+    Tombstone,
+    scope_entries,
+)
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.quoting import quote_string
-from sr_airflow.engine.scope import ObjectRef, Scope
+from sr_airflow.engine.schema import DatabaseObjects, partitioning_of
+from sr_airflow.engine.scope import ObjectKind, ObjectRef, Scope
 
 PARTITIONS_META_COLUMNS = ("DB_NAME", "TABLE_NAME", "PARTITION_NAME", "PARTITION_ID", "VISIBLE_VERSION",
-                           "VISIBLE_VERSION_TIME", "ROW_COUNT", "DATA_SIZE", "IS_TEMP")
+                           "VISIBLE_VERSION_TIME", "ROW_COUNT", "DATA_SIZE", "IS_TEMP", "PARTITION_VALUE")
+TEMP_PARTITIONS_REASON = ("it has temporary partitions, and StarRocks refuses to back up such a table (Do not "
+                          "support backing up table with temp partitions)")
 
 _SIZE_RE = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([KMGTP]?B?)\s*$", re.IGNORECASE)
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G": 1024**3, "GB": 1024**3,
@@ -54,6 +66,7 @@ class PartitionState:
     row_count: int | None = None
     data_size: int | None = None
     is_temp: bool = False
+    partition_value: str | None = None
 
     @property
     def key(self) -> tuple[str, str]:
@@ -86,6 +99,7 @@ def parse_partitions_meta(rows: Iterable[Sequence[Any] | Mapping[str, Any]]) -> 
             partition_id=_opt_int(r.get("PARTITION_ID")), version=_opt_int(r.get("VISIBLE_VERSION")),
             version_time=r.get("VISIBLE_VERSION_TIME"), row_count=_opt_int(r.get("ROW_COUNT")),
             data_size=parse_data_size(r.get("DATA_SIZE")), is_temp=_truthy(r.get("IS_TEMP")),
+            partition_value=r.get("PARTITION_VALUE"),
         ))
     return out
 
@@ -117,6 +131,11 @@ class TablePlan:
 
 @dataclass(frozen=True)
 class BackupPlan:
+    """The next backup. ``objects`` is what the catalog records about the database beside partitions (its
+    census: table fingerprints, views, materialized views, functions, what this backup holds of them and why,
+    and ``excluded`` tables); ``ship`` the views, materialized views and functions this backup takes by name
+    (kind -> names)."""
+
     database: str
     kind: SnapshotKind
     parent_label: str | None
@@ -126,11 +145,26 @@ class BackupPlan:
     partitions: tuple[PartitionState, ...] = ()
     temp_partition_tables: tuple[str, ...] = ()
     requested_tables: tuple[str, ...] | None = None
+    objects: SnapshotObjects | None = None
+    ship: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @property
     def is_empty(self) -> bool:
         """Nothing to back up. Tombstones alone need no snapshot: the next incremental records them again."""
-        return not self.tables
+        return not self.tables and not any(self.ship.values())
+
+    @property
+    def excluded(self) -> Mapping[str, str]:
+        """Tables left out of this backup, with the reason."""
+        if self.objects is not None:
+            return self.objects.excluded
+        return {t: TEMP_PARTITIONS_REASON for t in self.temp_partition_tables}
+
+    @property
+    def whole_database(self) -> bool:
+        """A full of the whole database that can be sent as ``BACKUP DATABASE d`` (views, MVs, functions
+        included): no table group, no table left out."""
+        return self.kind is SnapshotKind.FULL and self.requested_tables is None and not self.temp_partition_tables
 
     def catalog_scope(self) -> dict[str, Any]:
         """What to record as the catalog entry's ``scope``: ``tables`` names the table group of the chain."""
@@ -141,13 +175,15 @@ class BackupPlan:
 
     def to_scope(self) -> Scope:
         """The BACKUP scope: the whole database for an unfiltered full (views, MVs and functions included),
-        else the planned tables, with their partitions unless the whole table is taken."""
+        else the planned tables, with their partitions unless the whole table is taken, and the objects."""
         if self.is_empty:
             raise InvalidArgumentError(f"the plan for database {self.database!r} has nothing to back up.")
-        if self.kind is SnapshotKind.FULL and self.requested_tables is None:
+        if self.whole_database:
             return Scope(database=self.database)
-        return Scope(database=self.database, objects=tuple(
-            ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables))
+        refs = [ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables]
+        for kind in OBJECT_KINDS:
+            refs += [ObjectRef(_OBJECT_KIND[kind], name) for name in self.ship.get(kind, ())]
+        return Scope(database=self.database, objects=tuple(refs))
 
     def partition_stats(self) -> dict[tuple[str, str], tuple[int | None, int | None]]:
         """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``: summed over the partition's
@@ -160,13 +196,28 @@ class BackupPlan:
         return stats
 
 
+_OBJECT_KIND = {"views": ObjectKind.VIEW, "materialized_views": ObjectKind.MATERIALIZED_VIEW,
+                "functions": ObjectKind.FUNCTION}
+_NEW_REASON = {"views": "new_view", "materialized_views": "new_mv", "functions": "new_function"}
+_CHANGED_REASON = {"views": "view_changed", "materialized_views": "mv_changed", "functions": "function_changed"}
+
+
 def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]] |
                 Iterable[PartitionState], *, now: datetime, policy: PlanPolicy | None = None,
-                tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = ()) -> BackupPlan:
-    """The next backup of ``database``: full or incremental, with its parent, tables, partitions, tombstones.
+                tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = (),
+                objects: DatabaseObjects | None = None) -> BackupPlan:
+    """The next backup of ``database``: full or incremental, with its tables, partitions, objects, tombstones.
 
-    ``tables`` restricts the plan to those tables; ``exclude_tables`` leaves some out (e.g. materialized views,
-    which partitions_meta lists like tables but BACKUP names differently).
+    What the catalog holds is read by partition over every OK snapshot of the scope since the newest full
+    (``catalog.scope_entries``), not along parent links: a partition goes into the next incremental when its
+    physical partitions differ from those recorded by the newest snapshot holding it, or when it is new. A table
+    whose schema fingerprint moved, a new table, and a list-partitioned table that gained a partition go whole;
+    views, materialized views and functions that are new or changed go by name (``objects`` given: the
+    metadata queries of ``engine/schema.py``; without it, only partitions are compared). A table with temporary
+    partitions is left out (StarRocks refuses to back it up) and named in ``excluded``.
+
+    ``tables`` restricts the plan to those tables (a table group); ``exclude_tables`` leaves some out (e.g.
+    materialized views, which partitions_meta lists like tables but BACKUP names differently).
 
     ``rows`` are best given as the query returns them (tuples in ``PARTITIONS_META_COLUMNS`` order): they are
     compared table by table with the catalog's columns as they are, and only the changed ones become
@@ -186,37 +237,134 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
         width = len(PARTITIONS_META_COLUMNS)
         rows = [tuple(r) + (None,) * (width - len(r)) for r in rows]
         current, temp_tables = _current_by_table(rows, access, database, in_scope)
-    base = catalog.latest_good(database, requested)
-    reason = _full_reason(catalog, base, now, policy)
+    entries = scope_entries(catalog, database, group=requested, exact_group=True)
+    if entries and entries[0].kind is not SnapshotKind.FULL:
+        entries = []  # no full to build on
+    base = entries[-1] if entries else None
+    census = _Census(objects, current, access, temp_tables, entries)
+    reason = _full_reason(entries, now, policy)
     if reason is not None:
         states = [s for group in current.values() for s in access.states(group)]
+        kinds = {} if objects is None or requested is not None else {
+            kind: tuple(sorted(objects.of_kind(kind))) for kind in OBJECT_KINDS}
         return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(states, states), (), reason,
-                          tuple(states), temp_tables, requested if not excluded else tuple(sorted(current)))
+                          tuple(states), temp_tables, requested if not excluded else tuple(sorted(current)),
+                          census.record(kinds, {}), kinds if temp_tables else {})
 
-    chain = _HeldChain(catalog.chain_of(base.label))
+    chain = _HeldChain(entries)
     changed: list[PartitionState] = []
     plans: list[TablePlan] = []
     tombstones: list[Tombstone] = []
+    reasons: dict[str, str] = {}
     for table, group in current.items():
         names = set(map(access.partition, group))
         held = chain.held(table)
-        if held:  # rows whose (partition_id, version) equals the held pair are unchanged; the rest are looked at
-            suspects = list(compress(group, map(ne, map(held.get, map(access.partition, group)),
-                                                map(access.id_version, group))))
+        whole = census.whole_table_reason(table, held, names)
+        if whole is not None:
+            reasons[f"table {table}"] = whole
+            table_changed = access.states(group)
         else:
-            suspects = group
-        table_changed = _changed_rows(access.states(suspects), held, group, access, len(names))
+            if held:  # rows whose (partition_id, version) equals the held pair are unchanged; the rest looked at
+                suspects = list(compress(group, map(ne, map(held.get, map(access.partition, group)),
+                                                    map(access.id_version, group))))
+            else:
+                suspects = group
+            table_changed = _changed_rows(access.states(suspects), held, group, access, len(names))
         if table_changed:
             changed += table_changed
             parts = {s.partition for s in table_changed}
             plans.append(TablePlan(table, tuple(sorted(parts)), parts == names))
         tombstones += (Tombstone(table, p) for p in held.keys() - names)
-    dropped = sorted(t for t in chain.tables() if t not in current and in_scope(t) and chain.held(t))
+    dropped = sorted(t for t in chain.tables() if t not in current and in_scope(t) and t not in temp_tables
+                     and chain.held(t))
     tombstones = [Tombstone(t) for t in dropped] + sorted(tombstones, key=lambda t: (t.table, t.partition or ""))
-    reason = (f"{len(changed)} partition(s) changed since {base.label}" if changed
-              else f"nothing changed since {base.label}")
+    ship, object_reasons = census.changed_objects() if requested is None else ({}, {})
+    reasons.update(object_reasons)
+    count = len(changed) + sum(map(len, ship.values()))
+    reason = (f"{len(changed)} partition(s) and {sum(map(len, ship.values()))} object(s) changed since "
+              f"{base.label}" if count else f"nothing changed since {base.label}")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, tuple(sorted(plans, key=lambda p: p.table)),
-                      tuple(tombstones), reason, tuple(changed), temp_tables, requested)
+                      tuple(tombstones), reason, tuple(changed), temp_tables, requested,
+                      census.record(ship, reasons), ship)
+
+
+def tombstones_now(catalog: Catalog, database: str, rows: Iterable[Any], *, tables: Sequence[str] | None = None,
+                   exclude_tables: Sequence[str] = ()) -> tuple[Tombstone, ...]:
+    """What the catalog holds of ``database`` (or table group ``tables``) that the database no longer has, from
+    partitions_meta rows read now. The backup operator calls it once its BACKUP holds the database's job slot,
+    so the tombstones are those of the snapshot's moment, not of a plan made earlier (an overlapping run may
+    have re-created a partition in between). A table with temporary partitions is not a dropped one."""
+    plan = plan_backup(catalog, database, rows, now=datetime.max.replace(tzinfo=UTC),
+                       policy=PlanPolicy(max_incrementals=None, max_full_age=None), tables=tables,
+                       exclude_tables=exclude_tables)
+    return plan.tombstones
+
+
+class _Census:
+    """The database's objects now beside what the catalog's entries recorded of them (``DatabaseObjects`` vs the
+    entries' ``objects``)."""
+
+    def __init__(self, objects: DatabaseObjects | None, current: Mapping[str, list], access: _RowAccess,
+                 temp_tables: Sequence[str], entries: list[CatalogEntry]):
+        self.objects = objects
+        self.partitioning = {t: partitioning_of(access.value(group[0])) for t, group in current.items()}
+        self.temp_tables = tuple(temp_tables)
+        self.entries = entries
+        self._held_prints: dict[str, str | None] | None = None
+
+    def held_print(self, table: str) -> str | None:
+        """The fingerprint recorded by the newest entry holding partitions of ``table`` (None: not recorded)."""
+        if self._held_prints is None:
+            prints: dict[str, str | None] = {}
+            for entry in reversed(self.entries):
+                census = entry.census
+                for t in entry.partitions.tables():
+                    if t not in prints:
+                        info = census.tables.get(t) if census is not None else None
+                        prints[t] = info.fingerprint if info is not None else None
+            self._held_prints = prints
+        return self._held_prints.get(table)
+
+    def whole_table_reason(self, table: str, held: Mapping[str, Any], names: set[str]) -> str | None:
+        if not held:
+            return "new_table"
+        now = self.objects.tables.get(table) if self.objects is not None else None
+        before = self.held_print(table)
+        if now is not None and before is not None and now != before:
+            return "schema_changed"
+        if self.partitioning.get(table) == "list" and not names <= held.keys():
+            return "new_list_partition"
+        return None
+
+    def changed_objects(self) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+        if self.objects is None:
+            return {}, {}
+        ship: dict[str, tuple[str, ...]] = {}
+        reasons: dict[str, str] = {}
+        for kind in OBJECT_KINDS:
+            names = []
+            for name, now in sorted(self.objects.of_kind(kind).items()):
+                before = next((e.census.of_kind(kind).get(name) for e in reversed(self.entries)
+                               if e.census is not None and e.census.holds(kind, name)), _MISSING)
+                if before is _MISSING or (before is not None and before != now):
+                    names.append(name)
+                    reasons[f"{kind[:-1].replace('_', ' ')} {name}"] = (
+                        _NEW_REASON[kind] if before is _MISSING else _CHANGED_REASON[kind])
+            if names:
+                ship[kind] = tuple(names)
+        return ship, reasons
+
+    def record(self, held: Mapping[str, tuple[str, ...]], reasons: Mapping[str, str]) -> SnapshotObjects | None:
+        excluded = {t: TEMP_PARTITIONS_REASON for t in self.temp_tables}
+        if self.objects is None:
+            return SnapshotObjects(excluded=excluded) if excluded else None
+        tables = {t: TableInfo(self.objects.tables.get(t), self.partitioning.get(t))
+                  for t in sorted(set(self.partitioning) | set(self.temp_tables))}
+        return SnapshotObjects(tables, *(dict(self.objects.of_kind(k)) for k in OBJECT_KINDS),
+                               {k: tuple(v) for k, v in held.items()}, dict(reasons), excluded)
+
+
+_MISSING = object()
 
 
 def _changed_rows(suspects: list[PartitionState], held: dict[str, Any], group: list, access: _RowAccess,
@@ -256,12 +404,14 @@ class _RowAccess:
     id_version: Callable[[Any], tuple[Any, Any]]
     is_temp: Callable[[Any], Any]
     states: Callable[[list], list[PartitionState]]
+    value: Callable[[Any], Any]
 
 
 _TUPLES = _RowAccess(itemgetter(0), itemgetter(1), itemgetter(2), itemgetter(3, 4), itemgetter(8),
-                     parse_partitions_meta)
+                     parse_partitions_meta, lambda row: row[9] if len(row) > 9 else None)
 _STATES = _RowAccess(attrgetter("database"), attrgetter("table"), attrgetter("partition"),
-                     attrgetter("partition_id", "version"), attrgetter("is_temp"), list)
+                     attrgetter("partition_id", "version"), attrgetter("is_temp"), list,
+                     attrgetter("partition_value"))
 
 
 def _rows_and_access(rows: Iterable[Any]) -> tuple[list, _RowAccess]:
@@ -283,8 +433,8 @@ def _mapping_row(row: Mapping[str, Any]) -> tuple:
 
 def _current_by_table(rows: list, access: _RowAccess, database: str, in_scope: Callable[[str], bool]) -> \
         tuple[dict[str, list], tuple[str, ...]]:
-    """Table -> its rows of ``database`` that are not temporary partitions, for the tables in scope; and the
-    tables in scope that have temporary partitions."""
+    """Table -> its rows of ``database``, for the tables in scope without temporary partitions; and the tables in
+    scope that have temporary partitions (left out)."""
     groups: dict[Any, list] = {}
     for table, run in groupby(rows, access.table):  # the query sorts by table: one run per table
         groups.setdefault(table, []).extend(run)
@@ -301,9 +451,9 @@ def _current_by_table(rows: list, access: _RowAccess, database: str, in_scope: C
         temps = set(map(access.is_temp, group))
         if not temps <= _NOT_TEMP:
             flags = list(map(_truthy, map(access.is_temp, group)))
-            if any(flags):
+            if any(flags):  # StarRocks refuses to back up such a table: it is left out whole
                 temp_tables.add(table)
-                group = list(compress(group, map(not_, flags)))
+                continue
         if group:
             current[table] = group
     return current, tuple(sorted(temp_tables))
@@ -338,16 +488,17 @@ class _HeldChain:
         return set().union(*(entry.partitions.tables() for entry in self.chain))
 
 
-def _full_reason(catalog: Catalog, base: Any, now: datetime, policy: PlanPolicy) -> str | None:
+def _full_reason(entries: list[CatalogEntry], now: datetime, policy: PlanPolicy) -> str | None:
+    """Why the next backup must be a full (None: an incremental will do). ``entries``: the scope's OK entries from
+    its newest full on (empty: none to build on)."""
     if policy.always_full:
         return "the policy asks for full backups only"
-    if base is None:
+    if not entries:
         return "no good snapshot of this database to build on"
-    chain = catalog.chain_of(base.label)
-    incrementals = len(chain) - 1
+    incrementals = len(entries) - 1
     if policy.max_incrementals is not None and incrementals >= policy.max_incrementals:
         return f"{incrementals} incremental(s) since the last full (limit {policy.max_incrementals})"
-    full = chain[0]
+    full = entries[0]
     if policy.max_full_age is not None and full.backup_time is not None and now - full.backup_time >= \
             policy.max_full_age:
         return f"the last full {full.label} is older than {policy.max_full_age}"

@@ -1,6 +1,8 @@
 """Retention: which snapshots to keep (last N, daily/weekly/monthly, maximum age) and an executor that deletes the
-rest. Never deleted: a snapshot a kept one depends on, and the newest good full of each database. A dry run lists
-and changes nothing. Pure Python: storage and SQL are reached through the small protocols below."""
+rest. Never deleted: a snapshot that a restore to a kept point in time reads (by partition: the newest full
+before it and every OK snapshot of its scope after that full, engine/resolve.py), a kept one's ancestors, and
+the newest good full of each database. A dry run lists and changes nothing. Pure Python: storage and SQL are
+reached through the small protocols below."""
 
 from __future__ import annotations
 
@@ -10,9 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, SnapshotKind
+from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, SnapshotKind, scope_entries
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.quoting import quote_identifier
+from sr_airflow.engine.resolve import needed_labels
 from sr_airflow.engine.version import ServerVersion
 
 log = logging.getLogger(__name__)
@@ -75,7 +78,15 @@ def plan_retention(catalog: Catalog, policy: RetentionPolicy, *, now: datetime,
         for e in entries:
             if e.status in (EntryStatus.PENDING, EntryStatus.FAILED) and _age(e, now) < policy.pending_grace:
                 mark(e, f"{e.status.value} and younger than {policy.pending_grace}")
-        # closure: a kept snapshot's ancestors are kept
+        # a kept point in time keeps every snapshot its restore reads (engine/resolve.py): the newest full at or
+        # before it and every OK snapshot of its scope after that full (siblings included)
+        for label in sorted(keep):
+            entry = catalog.get(label)
+            if entry.is_good and entry.backup_time is not None:
+                for needed in sorted(needed_labels(catalog, db, entry.backup_time, tables=entry.chain_tables)):
+                    if needed != label:
+                        mark(catalog.get(needed), f"read by a restore to {entry.label}")
+        # and, for people reading the catalog, a kept snapshot's ancestors
         for label in sorted(keep):
             entry = catalog.get(label)
             parent = entry.parent_label
@@ -92,7 +103,8 @@ def plan_retention(catalog: Catalog, policy: RetentionPolicy, *, now: datetime,
 
 def _keep_rules(catalog: Catalog, entries: list[CatalogEntry], policy: RetentionPolicy, now: datetime,
                 mark: Callable[[CatalogEntry, str], None]) -> None:
-    usable = [e for e in entries if e.is_good and e.backup_time is not None and catalog.chain_is_good(e.label)]
+    usable = [e for e in entries if e.is_good and e.backup_time is not None
+              and _restorable(catalog, e)]
     in_age = [e for e in usable if policy.max_age is None or now - e.backup_time <= policy.max_age]
     if policy.keep_last:
         for e in in_age[-policy.keep_last:]:
@@ -111,6 +123,12 @@ def _keep_rules(catalog: Catalog, entries: list[CatalogEntry], policy: Retention
     fulls = [e for e in usable if e.kind is SnapshotKind.FULL]
     if fulls:
         mark(fulls[-1], "newest good full")
+
+
+def _restorable(catalog: Catalog, entry: CatalogEntry) -> bool:
+    """A point in time a restore can reach: a good full of its scope at or before it."""
+    read = scope_entries(catalog, entry.database, entry.backup_time, tables=entry.chain_tables)
+    return bool(read) and read[0].kind is SnapshotKind.FULL
 
 
 def _day(moment: datetime) -> str:

@@ -57,6 +57,7 @@ def entry_schema():
         ("verification_json", pa.string()), ("phase_seconds_json", pa.string()),
         ("dag_id", pa.string()), ("run_id", pa.string()), ("snapshot_bytes", pa.int64()),
         ("snapshot_objects", pa.int64()), ("created_at", ts), ("updated_at", ts), ("message", pa.string()),
+        ("objects_json", pa.string()),  # added later: files without it read as {}
     ])
 
 
@@ -83,7 +84,7 @@ def entry_to_parquet(entry: CatalogEntry) -> bytes:
         "phase_seconds_json": json.dumps(dict(entry.phase_seconds), sort_keys=True),
         "dag_id": entry.dag_id, "run_id": entry.run_id, "snapshot_bytes": entry.snapshot_bytes,
         "snapshot_objects": entry.snapshot_objects, "created_at": entry.created_at,
-        "updated_at": entry.updated_at, "message": entry.message,
+        "updated_at": entry.updated_at, "message": entry.message, "objects_json": entry.objects_json(),
     }
     table = pa.Table.from_pylist([row], schema=schema)
     column = schema.field("partitions").type
@@ -250,6 +251,7 @@ def _row_to_entry(r: dict[str, Any], partitions: PartitionRecords) -> CatalogEnt
         phase_seconds=json.loads(r["phase_seconds_json"] or "{}"), dag_id=r["dag_id"], run_id=r["run_id"],
         snapshot_bytes=r["snapshot_bytes"], snapshot_objects=r["snapshot_objects"],
         created_at=_aware(r["created_at"]), updated_at=_aware(r["updated_at"]), message=r["message"],
+        objects=json.loads(r.get("objects_json") or "{}"),
     )
 
 

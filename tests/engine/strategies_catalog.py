@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from hypothesis import strategies as st
 
-from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, PartitionRecord, SnapshotKind
+from sr_airflow.engine.catalog import Catalog, CatalogEntry, EntryStatus, PartitionRecord, SnapshotKind, Tombstone
 from sr_airflow.engine.retention import RetentionPolicy
 from sr_airflow.engine.timestamps import format_backup_timestamp
 
@@ -27,8 +27,9 @@ def make_entry(label: str, moment: datetime, *, kind=SnapshotKind.FULL, parent=N
 
 @st.composite
 def histories(draw, max_len: int = 14, databases=("db1", "db2")) -> Catalog:
-    """A catalog as the planner would build it: incrementals build on the newest good snapshot of their chain
-    (a database, or a table group of it); some jobs fail or are still pending."""
+    """A catalog as overlapping runs build it: an incremental names as parent any earlier good snapshot of its
+    chain group (the newest, or an older one when two runs planned from the same catalog: siblings); some
+    drop a partition or a table (tombstones); some jobs fail or are still pending."""
     n = draw(st.integers(1, max_len))
     moment = START
     entries: list[CatalogEntry] = []
@@ -37,12 +38,17 @@ def histories(draw, max_len: int = 14, databases=("db1", "db2")) -> Catalog:
         db = draw(st.sampled_from(databases))
         group = draw(st.sampled_from([None, None, ("orders",), ("events", "users")]))
         status = draw(st.sampled_from([EntryStatus.OK] * 6 + [EntryStatus.FAILED, EntryStatus.PENDING]))
-        base = Catalog(entries).latest_good(db, group)
-        incremental = base is not None and draw(st.integers(0, 9)) < 7
+        bases = [e for e in entries if e.database == db and e.chain_tables == group and e.is_good]
+        incremental = bool(bases) and draw(st.integers(0, 9)) < 7
         kind = SnapshotKind.INCREMENTAL if incremental else SnapshotKind.FULL
+        parent = draw(st.sampled_from(bases[-3:])).label if incremental else None
         parts = tuple(PartitionRecord(t, f"p{i % 6}", 1000 + i, i + 2) for t in (group or ("orders",)))
-        entries.append(make_entry(f"snap_{i:03d}", moment, kind=kind, parent=base.label if incremental else None,
-                                  status=status, database=db, partitions=parts, group=group))
+        tombstones = ()
+        if incremental and draw(st.integers(0, 4)) == 0:
+            table = draw(st.sampled_from(group or TABLES))
+            tombstones = (Tombstone(table, draw(st.none() | st.sampled_from(PARTITIONS))),)
+        entries.append(make_entry(f"snap_{i:03d}", moment, kind=kind, parent=parent, status=status, database=db,
+                                  partitions=parts, tombstones=tombstones, group=group))
     return Catalog(entries)
 
 

@@ -152,3 +152,28 @@ def test_entries_written_before_physical_partitions_are_read():
     pq.write_table(table, buf)
     (back,) = entries_from_parquet(buf.getvalue())
     assert list(back.partitions) == [PartitionRecord("t", "p1", 10, 5, 1, 2, 7)]
+
+
+def test_objects_round_trip_and_entries_written_before_them_read_without():
+    """``objects_json`` (the census: table fingerprints, views, MVs, functions, what the snapshot holds, why,
+    excluded tables) round-trips; a file without the column reads with no census."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sr_airflow.engine.catalog import SnapshotObjects, TableInfo
+    from sr_airflow.storage.catalog_store import entries_from_parquet, entry_to_parquet
+
+    census = SnapshotObjects(tables={"t": TableInfo("ab12", "range")}, views={"v": "cd34"},
+                             held={"views": ("v",)}, reasons={"view v": "new_view"},
+                             excluded={"u": "it has temporary partitions"})
+    entry = make_entry("full", START, partitions=[PartitionRecord("t", "p1", 10, 5)])
+    entry = entry.__class__(**{**entry.__dict__, "objects": census.to_dict()})
+    (back,) = entries_from_parquet(entry_to_parquet(entry))
+    assert back.census == census and back.excluded_tables == {"u": "it has temporary partitions"}
+    table = pq.read_table(pa.BufferReader(entry_to_parquet(entry))).drop_columns(["objects_json"])
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    (old,) = entries_from_parquet(buf.getvalue())
+    assert old.census is None and old.excluded_tables == {} and old.partitions == entry.partitions

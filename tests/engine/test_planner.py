@@ -31,7 +31,8 @@ def test_query_is_one_select_with_the_database_quoted():
     hostile, table = 'sales" OR "1"="1', 'b"c'
     sql = partitions_meta_query(hostile, tables=["a", table])
     assert sql == ("SELECT DB_NAME, TABLE_NAME, PARTITION_NAME, PARTITION_ID, VISIBLE_VERSION, "
-                   "VISIBLE_VERSION_TIME, ROW_COUNT, DATA_SIZE, IS_TEMP FROM information_schema.partitions_meta "
+                   "VISIBLE_VERSION_TIME, ROW_COUNT, DATA_SIZE, IS_TEMP, PARTITION_VALUE "
+                   "FROM information_schema.partitions_meta "
                    f"WHERE DB_NAME = {quote_string(hostile)} AND TABLE_NAME IN ({quote_string('a')}, "
                    f"{quote_string(table)}) ORDER BY TABLE_NAME, PARTITION_NAME")
     assert '\\"1\\"' in sql  # the quotes inside the name are escaped by quote_string
@@ -96,10 +97,19 @@ def test_versions_come_from_the_snapshot_not_the_plan():
     assert [p.key for p in plan.partitions] == [("t", "p1")]
 
 
-def test_temp_partitions_are_not_planned_but_reported():
-    rows = rows_for({("t", "p1"): (1, 2)}) + [("db1", "t", "tmp_p", 9, 1, None, 0, "0B", True)]
+def test_a_table_with_temporary_partitions_is_left_out_whole_and_named():
+    # StarRocks refuses BACKUP of such a table (BackupJob: "Do not support backing up table with temp partitions"):
+    # everything else is planned, the table is named with the reason, and the full names what it takes
+    rows = sorted(rows_for({("t", "p1"): (1, 2), ("u", "p1"): (3, 2)})
+                  + [("db1", "t", "tmp_p", 9, 1, None, 0, "0B", True)])
     plan = plan_backup(Catalog(), "db1", rows, now=START)
-    assert [p.key for p in plan.partitions] == [("t", "p1")] and plan.temp_partition_tables == ("t",)
+    assert [p.key for p in plan.partitions] == [("u", "p1")] and plan.temp_partition_tables == ("t",)
+    assert list(plan.excluded) == ["t"] and "temporary partitions" in plan.excluded["t"]
+    assert not plan.whole_database and [r.name for r in plan.to_scope().objects] == ["u"]
+    # an incremental keeps what the catalog holds of the table: no tombstone for a table left out
+    full = _full_from({("t", "p1"): (1, 2), ("u", "p1"): (3, 2)})
+    later = plan_backup(Catalog([full]), "db1", rows, now=START + timedelta(hours=1), policy=NEVER)
+    assert later.tombstones == () and later.is_empty and list(later.excluded) == ["t"]
 
 
 def test_failed_and_pending_snapshots_are_never_a_base():

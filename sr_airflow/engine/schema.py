@@ -1,0 +1,132 @@
+"""What a database holds besides partitions: each table's schema fingerprint, its views, materialized views and
+functions, with a fingerprint each — so the planner sees changes that move no partition version. Pure Python:
+the queries are built here, run by the caller, their rows read here.
+
+No schema change moves a partition's VISIBLE_VERSION on a shared-nothing cluster (3.5, e223275f78):
+``SchemaChangeHandler.analyzeAndCreateJob`` changes ADD/DROP of value columns in the table's metadata only when
+the table uses fast schema evolution (``fastSchemaEvolutionInShareNothingMode`` -> ``modifyTableAddOrDrop``, no
+transaction); any other column change runs a ``SchemaChangeJobV2`` that rewrites the tablets *at* the partition's
+visible version (``runWaitingTxnJob``: ``partition.getVisibleVersion()``) without publishing a new one; RENAME
+COLUMN, comments and ``SET (properties)`` are metadata edits. Physical partition ids stay too. So the planner
+compares fingerprints (docs/catalog.md, "Schema changes").
+
+The fingerprint covers what a RESTORE recreates from the snapshot's ``__meta`` and checks against an existing
+table (``RestoreJob.checkAndPrepareMeta``: base-schema columns one by one, keys type, ``OlapTable.getSignature``:
+indexes, bloom filter columns, partition type and columns, distribution): every column (name, position, type,
+nullability, default, key, comment) from ``information_schema.columns``, and the table's model, keys,
+partition key, distribution, sort key and properties from ``information_schema.tables_config`` — except
+``replication_num``, which a restore sets from its own property (``OlapTable.resetIdsForRestore``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sr_airflow.engine.quoting import quote_identifier, quote_string
+
+COLUMN_FIELDS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE", "IS_NULLABLE", "COLUMN_DEFAULT",
+                 "COLUMN_KEY", "COLUMN_COMMENT")
+TABLE_CONFIG_FIELDS = ("TABLE_NAME", "TABLE_ENGINE", "TABLE_MODEL", "PRIMARY_KEY", "PARTITION_KEY", "DISTRIBUTE_KEY",
+                       "DISTRIBUTE_TYPE", "DISTRIBUTE_BUCKET", "SORT_KEY", "PROPERTIES")
+VIEW_FIELDS = ("TABLE_NAME", "VIEW_DEFINITION")
+RESTORE_SETS = frozenset({"replication_num"})  # properties a RESTORE sets itself: not part of the schema
+
+
+def schema_queries(database: str) -> dict[str, str]:
+    """The metadata queries of one database (each one query whatever the number of tables), by name."""
+    db = quote_string(database, argument="database")
+    return {
+        "columns": f"SELECT {', '.join(COLUMN_FIELDS)} FROM information_schema.columns "  # noqa: S608
+                   f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME, ORDINAL_POSITION",
+        "tables_config": f"SELECT {', '.join(TABLE_CONFIG_FIELDS)} FROM information_schema.tables_config "  # noqa: S608
+                         f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME",
+        "views": f"SELECT {', '.join(VIEW_FIELDS)} FROM information_schema.views "  # noqa: S608
+                 f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME",
+        "functions": f"SHOW FULL FUNCTIONS FROM {quote_identifier(database, argument='database')}",
+    }
+
+
+@dataclass(frozen=True)
+class DatabaseObjects:
+    """A database's tables (name -> schema fingerprint), views, materialized views and functions (name ->
+    fingerprint of its definition), as the metadata queries show them now."""
+
+    tables: Mapping[str, str] = field(default_factory=dict)
+    views: Mapping[str, str] = field(default_factory=dict)
+    materialized_views: Mapping[str, str] = field(default_factory=dict)
+    functions: Mapping[str, str] = field(default_factory=dict)
+
+    def of_kind(self, kind: str) -> Mapping[str, str]:
+        return getattr(self, kind)
+
+
+def fingerprint(value: Any) -> str:
+    """A short stable digest of a JSON-able value."""
+    text = json.dumps(value, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _properties(text: Any) -> Any:
+    try:
+        props = json.loads(text) if isinstance(text, str) and text else {}
+    except ValueError:
+        return text
+    if isinstance(props, dict):
+        return {k: v for k, v in props.items() if k not in RESTORE_SETS}
+    return props
+
+
+def table_fingerprints(column_rows: Iterable[Sequence[Any]], config_rows: Iterable[Sequence[Any]],
+                       materialized_views: Iterable[str] = ()) -> dict[str, str]:
+    """Table -> fingerprint, from the ``columns`` and ``tables_config`` rows; views and materialized views (which
+    ``columns`` lists too) are left out."""
+    columns: dict[str, list] = {}
+    for row in column_rows:
+        columns.setdefault(str(row[0]), []).append([None if v is None else str(v) for v in row[1:]])
+    configs: dict[str, list] = {}
+    for row in config_rows:
+        configs[str(row[0])] = [None if v is None else str(v) for v in row[1:-1]] + [_properties(row[-1])]
+    skip = set(materialized_views)
+    return {t: fingerprint({"columns": columns.get(t, []), "config": configs[t]})
+            for t in sorted(configs) if t not in skip and configs[t][0] not in ("", None)}
+
+
+def view_fingerprints(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
+    return {str(name): fingerprint(str(definition or "")) for name, definition in rows}
+
+
+def function_fingerprints(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
+    """``SHOW FULL FUNCTIONS`` rows (Signature, Return Type, Function Type, Intermediate Type, Properties): the name
+    is the signature up to its '('; overloads of one name share one fingerprint (BACKUP names a function by name)."""
+    by_name: dict[str, list] = {}
+    for row in rows:
+        signature = str(row[0])
+        by_name.setdefault(signature.split("(", 1)[0].strip(), []).append([None if v is None else str(v) for v in row])
+    return {name: fingerprint(sorted(found)) for name, found in sorted(by_name.items())}
+
+
+def database_objects(rows: Mapping[str, Iterable[Sequence[Any]]], materialized_views: Mapping[str, str]) -> \
+        DatabaseObjects:
+    """The objects of a database from the rows of ``schema_queries`` (by name) and its materialized views
+    (name -> definition, from the planner's materialized_views query)."""
+    return DatabaseObjects(
+        tables=table_fingerprints(rows.get("columns", ()), rows.get("tables_config", ()), materialized_views),
+        views=view_fingerprints(rows.get("views", ())),
+        materialized_views={n: fingerprint(d) for n, d in sorted(materialized_views.items())},
+        functions=function_fingerprints(rows.get("functions", ())),
+    )
+
+
+def partitioning_of(partition_value: Any) -> str | None:
+    """``partitions_meta.PARTITION_VALUE`` (``PartitionsProcDir.findRangeOrListValues``): ``[types: ...`` for a range
+    partition, ``((...))`` for a list one, empty for an unpartitioned table; None when unknown."""
+    if partition_value is None:
+        return None
+    text = str(partition_value).strip()
+    if not text:
+        return "unpartitioned"
+    return "range" if text.startswith("[") else "list" if text.startswith("(") else None
