@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import boto3
@@ -24,6 +23,7 @@ import pytest
 
 from sr_airflow.testing.emulator.process import EmulatorServer
 from sr_airflow.testing.servers import S3Server, free_port, wait_for_port
+from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
@@ -110,14 +110,12 @@ schedule = "@daily"
     try:
         wait_for_port(port, timeout=420, process=process)  # about 2 min on a busy 2-core machine
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-        deadline = time.monotonic() + 240
-        while time.monotonic() < deadline:  # the DAG processor has parsed the shipped DAGs
+
+        def listed() -> bool:  # the DAG processor has parsed the shipped DAGs
             response = client.get("/api/v2/dags", params={"dag_id_pattern": "sr_"})
-            if response.status_code == 200 and response.json().get("total_entries", 0) >= 5:
-                break
-            time.sleep(2)
-        else:
-            raise AssertionError(f"Airflow did not list the shipped DAGs: {response.status_code} {response.text[:300]}")
+            return response.status_code == 200 and response.json().get("total_entries", 0) >= 5
+
+        wait_until(listed, 240, "Airflow listing the five shipped DAGs", interval=1)
         yield client, env, airflow_bin
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -130,14 +128,11 @@ schedule = "@daily"
 
 
 def wait_run(client, dag_id, run_id, timeout=420):
-    deadline = time.monotonic() + timeout
-    state = None
-    while time.monotonic() < deadline:
+    def ended() -> str | None:
         state = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}").json().get("state")
-        if state in ("success", "failed"):
-            return state
-        time.sleep(3)
-    raise AssertionError(f"{dag_id} run {run_id} still {state} after {timeout} s.")
+        return state if state in ("success", "failed") else None
+
+    return wait_until(ended, timeout, f"{dag_id} run {run_id} ending", interval=1)
 
 
 def test_migration_triggered_through_the_rest_api(clusters, airflow):
@@ -164,23 +159,22 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
     # does, through the REST API (the CLI would write the same rows into the SQLite database the scheduler holds).
     # On SQLite Airflow answers 503 "Database is locked" while the scheduler writes: ask again, a bounded number
     # of times (PostgreSQL or MySQL, as production uses, have no such lock).
-    for _ in range(40):
+    def create_backfill():
         response = client.post("/api/v2/backfills", json={
             "dag_id": "sr_incremental_backup", "from_date": "2024-01-01T00:00:00Z",
             "to_date": "2024-01-03T00:00:00Z", "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {},
             "reprocess_behavior": "none"})
-        if response.status_code != 503:
-            break
-        time.sleep(1.5)
+        return response if response.status_code != 503 else None
+
+    response = wait_until(create_backfill, 60, "the backfill accepted (not 503 Database is locked)", interval=1.5)
     assert response.status_code == 200, response.text
-    deadline = time.monotonic() + 600
-    runs = []
-    while time.monotonic() < deadline:
+
+    def backfill_runs_ended() -> list | None:
         runs = [r for r in client.get("/api/v2/dags/sr_incremental_backup/dagRuns").json()["dag_runs"]
                 if r["run_type"] == "backfill"]
-        if len(runs) == 3 and all(r["state"] in ("success", "failed") for r in runs):
-            break
-        time.sleep(5)
+        return runs if len(runs) == 3 and all(r["state"] in ("success", "failed") for r in runs) else None
+
+    runs = wait_until(backfill_runs_ended, 600, "the three backfill runs ending", interval=2)
     assert sorted(r["state"] for r in runs) == ["success"] * 3, runs
     from sr_airflow.storage import get_storage
     from sr_airflow.storage.catalog_store import CatalogStore
@@ -222,12 +216,9 @@ def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
         submit = browser.find_element(By.CSS_SELECTOR, "[data-testid=trigger-dag-submit]")
         assert submit.is_enabled()
         submit.click()
-        deadline = time.monotonic() + 60
-        runs: list = []
-        while time.monotonic() < deadline and not runs:
-            runs = [r for r in client.get("/api/v2/dags/sr_migration/dagRuns").json()["dag_runs"]
-                    if (r.get("conf") or {}).get("target_database") == "shop_from_ui"]
-            time.sleep(1)
+        runs = wait_until(lambda: [r for r in client.get("/api/v2/dags/sr_migration/dagRuns").json()["dag_runs"]
+                                   if (r.get("conf") or {}).get("target_database") == "shop_from_ui"],
+                          60, "the run the form created", interval=1)
     finally:
         browser.quit()
     assert len(runs) == 1, "the form did not create a run"
@@ -254,21 +245,21 @@ STATE_COLUMN = {"BACKUP": 3, "RESTORE": 4}  # SHOW BACKUP / SHOW RESTORE
 
 def _kill_when(client, server, dag_id: str, run_id: str, task_id: str, kind: str, database: str, state: str) -> int:
     """SIGKILL the process of the run's ``task_id`` while ``database``'s latest job is in ``state``."""
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
+
+    def task_process_in_state() -> int | None:
         try:
             rows = server.sql(f"SHOW {kind} FROM `{database}`")
         except pymysql.err.ProgrammingError:  # a restore's new database is not created yet
-            rows = ()
-        if rows and rows[-1][STATE_COLUMN[kind]] == state:
-            tis = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
-            running = [t["id"] for t in tis["task_instances"] if t["task_id"] == task_id and t["state"] == "running"]
-            pid = _task_process(running[0]) if running else None
-            if pid is not None:
-                os.kill(pid, signal.SIGKILL)
-                return pid
-        time.sleep(0.05)
-    raise AssertionError(f"the {task_id} task's process was never found while its job was in {state}")
+            return None
+        if not rows or rows[-1][STATE_COLUMN[kind]] != state:
+            return None
+        tis = client.get(f"/api/v2/dags/{dag_id}/dagRuns/{run_id}/taskInstances").json()
+        running = [t["id"] for t in tis["task_instances"] if t["task_id"] == task_id and t["state"] == "running"]
+        return _task_process(running[0]) if running else None
+
+    pid = wait_until(task_process_in_state, 300, f"the {task_id} task's process while its job is in {state}")
+    os.kill(pid, signal.SIGKILL)
+    return pid
 
 
 def _trigger(client, dag_id: str, conf: dict) -> str:
