@@ -10,6 +10,7 @@ import threading
 import time
 
 import pytest
+import structlog.testing
 
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.backup import StarRocksBackupOperator
@@ -56,29 +57,39 @@ def _backups(emu, label: str) -> int:
     return sum(1 for q in emu.queries() if q.startswith("BACKUP ") and f"`{label}`" in q)
 
 
+def _backup_labels(queries: list[str]) -> set[str]:
+    """The labels of the BACKUP statements in ``queries`` (each one started a job: the frontend took them all)."""
+    return {q.split(" SNAPSHOT ")[1].split()[0].strip("`") for q in queries if q.startswith("BACKUP ")}
+
+
 def test_dropped_connections_while_watching_are_retried_and_the_backup_succeeds(net):
     emu, proxy = net
-    dropped_before = proxy.dropped
+    resets: list[int] = []
 
     def flap():
+        before = proxy.dropped
         proxy.drop_new = True
         proxy.drop()
         time.sleep(1.5)  # every poll in this window is reset by the "frontend"
         proxy.drop_new = False
+        resets.append(proxy.dropped - before)
 
     thread = _when(emu, ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"), flap)
-    result = _operator("net_flap").execute(task_context("net_flap"))
+    with structlog.testing.capture_logs() as logs:  # the operator logs through Airflow's structlog loggers
+        result = _operator("net_flap").execute(task_context("net_flap"))
     thread.join(10)
     assert result["snapshot_label"] == "net_flap"
     assert _backups(emu, "net_flap") == 1
-    faults = proxy.dropped - dropped_before
-    assert faults >= 1
-    count("item3 connection faults injected (resets)", faults)
+    # each connection reset by the proxy is one connection error the watch met and retried
+    errors = [e["event"] for e in logs if str(e.get("event", "")).startswith("Connection error ")]
+    assert resets and resets[0] >= 1 and len(errors) == resets[0], (resets, errors)
+    count("item3 connection faults injected (connections reset)", resets[0])
     count("item3 watches that survived dropped connections", 1)
 
 
 def test_a_frontend_that_stays_unreachable_fails_clearly_and_the_retry_adopts_the_job(net):
     emu, proxy = net
+    first = len(emu.queries())
     thread = _when(emu, ("UPLOAD_SNAPSHOT", "UPLOADING"), proxy.refuse)
     started = time.monotonic()
     with pytest.raises(JobFailedError, match=r"Could not watch backup job net_down of database 'ndb'.*"
@@ -91,9 +102,14 @@ def test_a_frontend_that_stays_unreachable_fails_clearly_and_the_retry_adopts_th
     # the job runs on; when the frontend is reachable again, the retry of the same run adopts it
     proxy.start()
     result = _operator("net_down").execute(task_context("net_down"))
-    assert result["snapshot_label"] == "net_down" and _backups(emu, "net_down") == 1
+    # orphans: jobs the frontend started in this test that no attempt's result took as its own
+    started_jobs = _backup_labels(emu.queries()[first:])
+    orphans = started_jobs - {result["snapshot_label"]}
+    assert orphans == set(), f"jobs started that no attempt adopted: {sorted(orphans)}"
+    assert result["snapshot_label"] == "net_down" and started_jobs == {"net_down"}
+    assert _backups(emu, "net_down") == 1
     count("item3 lasting outages ending in one clear error", 1)
-    count("item3 orphaned jobs (must be 0)", 0)
+    count("item3 orphaned jobs (must be 0)", len(orphans))
 
 
 def test_the_backoff_between_connection_retries_grows_and_is_bounded(net):

@@ -11,14 +11,15 @@ from sr_airflow.testing.servers import free_port
 
 class TcpProxy:
     """Forwards 127.0.0.1:<port> to a target port. ``refuse()`` closes the listening socket (connections are
-    refused by the kernel), ``drop()`` resets every open connection, ``drop_new = True`` accepts and closes."""
+    refused by the kernel), ``drop()`` resets every open connection, ``drop_new = True`` accepts and closes.
+    ``dropped`` counts connections reset (a client's connection and its upstream socket are one connection)."""
 
     def __init__(self, target_port: int):
         self.target_port = target_port
         self.port = free_port()
         self.drop_new = False
         self.accepted = self.dropped = 0
-        self._conns: list[socket.socket] = []
+        self._conns: list[tuple[socket.socket, socket.socket]] = []  # open connections: (client, upstream)
         self._lock = threading.Lock()
         self._listener: socket.socket | None = None
         self._stop = threading.Event()
@@ -54,10 +55,17 @@ class TcpProxy:
             except OSError:
                 reset_connection(client)
                 continue
+            pair = (client, upstream)
             with self._lock:
-                self._conns += [client, upstream]
+                self._conns.append(pair)
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=_pipe, args=(a, b), daemon=True).start()
+                threading.Thread(target=self._pipe, args=(a, b, pair), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, pair: tuple[socket.socket, socket.socket]) -> None:
+        _pipe(src, dst)
+        with self._lock:  # closed: no longer open, so no longer one that drop() resets
+            if pair in self._conns:
+                self._conns.remove(pair)
 
     def refuse(self) -> None:
         """Stop listening: new connections are refused (ECONNREFUSED), open ones are reset."""
@@ -73,9 +81,10 @@ class TcpProxy:
     def drop(self) -> None:
         with self._lock:
             conns, self._conns = self._conns, []
-        for sock in conns:
+        for pair in conns:
             self.dropped += 1
-            reset_connection(sock)
+            for sock in pair:
+                reset_connection(sock)
 
     def stop(self) -> None:
         self.refuse()
