@@ -1,4 +1,5 @@
-"""Local test servers started as real processes on 127.0.0.1: an S3 API server (moto) and a GCS emulator.
+"""Local test servers started as real processes on 127.0.0.1: an S3 API server (moto; one that checks keys) and a
+GCS emulator.
 
 Each is a context manager that picks a free port, starts the process in its own process group, waits until the
 port answers, and stops the whole group on exit. Product code never imports this module.
@@ -117,3 +118,41 @@ class GcsServer(ServerProcess):
     @property
     def endpoint_url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class KeyCheckingS3Server(S3Server):
+    """moto's S3 API server that checks credentials, as MinIO and AWS do: only ``access_key``/``secret_key`` (an IAM
+    user it creates at start, allowed everything) sign requests it accepts; any other key is refused with
+    ``InvalidAccessKeyId`` and a wrong secret with ``SignatureDoesNotMatch``. moto enforces IAM once
+    ``INITIAL_NO_AUTH_ACTION_COUNT`` requests have been served; the first three create the user."""
+
+    def __init__(self, port: int | None = None, **kwargs):
+        env = {**kwargs.pop("env", {}), "INITIAL_NO_AUTH_ACTION_COUNT": "3"}
+        super().__init__(port, env=env, **kwargs)
+        self.access_key = self.secret_key = ""
+
+    def start(self) -> KeyCheckingS3Server:
+        import json
+
+        import boto3
+
+        super().start()
+        try:
+            iam = boto3.client("iam", endpoint_url=self.endpoint_url, region_name="us-east-1",
+                               aws_access_key_id="bootstrap", aws_secret_access_key="bootstrap")
+            iam.create_user(UserName="sr-airflow")
+            key = iam.create_access_key(UserName="sr-airflow")["AccessKey"]
+            iam.put_user_policy(UserName="sr-airflow", PolicyName="everything", PolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+        except BaseException:
+            self.stop()
+            raise
+        self.access_key, self.secret_key = key["AccessKeyId"], key["SecretAccessKey"]
+        return self
+
+    def client(self, region: str = "us-east-1"):
+        """A boto3 S3 client signing with the server's key."""
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url, region_name=region,
+                            aws_access_key_id=self.access_key, aws_secret_access_key=self.secret_key)

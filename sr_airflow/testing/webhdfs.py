@@ -2,7 +2,9 @@
 
 It answers the WebHDFS REST calls that HdfsCLI (the ``hdfs`` package, used by Airflow's WebHDFSHook) and fsspec's
 webhdfs make: MKDIRS, CREATE and APPEND (with the 307 redirect to a "datanode", here the same server), OPEN,
-LISTSTATUS, GETFILESTATUS, DELETE (recursive or not) and RENAME. Run it as
+LISTSTATUS, GETFILESTATUS, DELETE (recursive or not) and RENAME. Like a NameNode with simple authentication, it
+takes the caller's name from the ``user.name`` query parameter and shows it as the owner of what that call created
+(``dr.who``, Hadoop's ``hadoop.http.staticuser.user`` default, when none is given). Run it as
 ``python -m sr_airflow.testing.webhdfs --host 127.0.0.1 --port P --root DIR`` or through ``WebHdfsServer``.
 """
 
@@ -20,10 +22,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from sr_airflow.testing.servers import ServerProcess, free_port
 
 PREFIX = "/webhdfs/v1"
+ANONYMOUS_USER = "dr.who"
 
 
 class _Handler(BaseHTTPRequestHandler):
     root: Path
+    owners: dict[Path, str]  # who created each path (this process's memory: the double keeps no metadata on disk)
     protocol_version = "HTTP/1.1"
 
     def log_message(self, format, *args):  # noqa: A002 - the base class's name
@@ -68,7 +72,8 @@ class _Handler(BaseHTTPRequestHandler):
         st = local.stat()
         is_dir = local.is_dir()
         return {"pathSuffix": suffix, "type": "DIRECTORY" if is_dir else "FILE", "length": 0 if is_dir else st.st_size,
-                "owner": "test", "group": "supergroup", "permission": "755" if is_dir else "644",
+                "owner": self.owners.get(local, ANONYMOUS_USER), "group": "supergroup",
+                "permission": "755" if is_dir else "644",
                 "accessTime": int(st.st_atime * 1000), "modificationTime": int(st.st_mtime * 1000),
                 "blockSize": 134217728, "replication": 0 if is_dir else 1, "fileId": st.st_ino, "childrenNum":
                 len(list(local.iterdir())) if is_dir else 0}
@@ -80,6 +85,14 @@ class _Handler(BaseHTTPRequestHandler):
         location = f"http://{host}:{port}{urlsplit(self.path).path}?{urlencode(query, doseq=True)}"
         self._body()  # a client may send the data on the first request too; drop it
         self._send(307, None, {"Location": location})
+
+    def _own_new_dirs(self, directory: Path, query: dict) -> None:
+        """The caller owns every directory this call creates (MKDIRS -p and CREATE's parents)."""
+        user = query.get("user.name") or ANONYMOUS_USER
+        for path in [directory, *directory.parents]:
+            if path == self.root or path.exists() or self.root not in path.parents:
+                break
+            self.owners[path] = user
 
     # ---- verbs ----
     def do_GET(self):  # noqa: N802
@@ -117,6 +130,7 @@ class _Handler(BaseHTTPRequestHandler):
         if op == "MKDIRS":
             if local.exists() and not local.is_dir():
                 return self._error(403, "FileAlreadyExistsException", f"Path is a file: {hdfs_path}")
+            self._own_new_dirs(local, q)
             local.mkdir(parents=True, exist_ok=True)
             return self._send(200, {"boolean": True})
         if op == "CREATE":
@@ -125,10 +139,12 @@ class _Handler(BaseHTTPRequestHandler):
             data = self._body()
             if local.exists() and (local.is_dir() or q.get("overwrite", "false").lower() != "true"):
                 return self._error(403, "FileAlreadyExistsException", f"{hdfs_path} already exists")
+            self._own_new_dirs(local.parent, q)
             local.parent.mkdir(parents=True, exist_ok=True)
             tmp = local.with_name(f".{local.name}.uploading")
             tmp.write_bytes(data)
             tmp.replace(local)
+            self.owners[local] = q.get("user.name") or ANONYMOUS_USER
             return self._send(201, None, {"Location": f"hdfs://{hdfs_path}"})
         if op == "RENAME":
             dest_hdfs = q.get("destination", "")
@@ -138,6 +154,8 @@ class _Handler(BaseHTTPRequestHandler):
             if not local.exists() or dest.exists() or not dest.parent.is_dir():
                 return self._send(200, {"boolean": False})  # HDFS rename answers false, it does not raise
             local.rename(dest)
+            for path in [p for p in self.owners if p == local or local in p.parents]:
+                self.owners[dest / path.relative_to(local)] = self.owners.pop(path)
             return self._send(200, {"boolean": True})
         return self._error(400, "UnsupportedOperationException", f"op={op} is not served by this test double")
 
@@ -168,13 +186,15 @@ class _Handler(BaseHTTPRequestHandler):
             shutil.rmtree(local)
         else:
             local.unlink()
+        for path in [p for p in self.owners if p == local or local in p.parents]:
+            del self.owners[path]
         return self._send(200, {"boolean": True})
 
 
 def serve(host: str, port: int, root: str) -> None:
     root_path = Path(root).resolve()
     root_path.mkdir(parents=True, exist_ok=True)
-    handler = type("Handler", (_Handler,), {"root": root_path})
+    handler = type("Handler", (_Handler,), {"root": root_path, "owners": {}})
     server = ThreadingHTTPServer((host, port), handler)
     server.daemon_threads = True
     try:

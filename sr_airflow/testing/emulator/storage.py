@@ -19,6 +19,7 @@ class S3Target:
     access_key: str
     secret_key: str
     region: str
+    session_token: str | None = None
 
 
 class S3Store:
@@ -31,7 +32,8 @@ class S3Store:
         self.target = target
         self.client = boto3.client(
             "s3", endpoint_url=target.endpoint, aws_access_key_id=target.access_key,
-            aws_secret_access_key=target.secret_key, region_name=target.region,
+            aws_secret_access_key=target.secret_key, aws_session_token=target.session_token or None,
+            region_name=target.region,
             config=Config(s3={"addressing_style": "path"}, connect_timeout=3, read_timeout=60,
                           retries={"max_attempts": 2}),
         )
@@ -212,8 +214,31 @@ class Redirects:
     webhdfs: str | None = None
 
 
+# What signs requests when the statement gives no keys: StarRocks would take the machine's credentials (instance
+# profile, assumed role, the SDK's default chain); the emulator has none, so a local S3 server gets this stand-in.
+MACHINE_CREDENTIALS_STAND_IN = "emulator"
+
+
 def open_store(location: str, properties: dict[str, str], redirect: str | Redirects | None):
-    """The store a repository location points to, following StarRocks' property names."""
+    """The store a repository location points to, with the statement's credentials and endpoint, as StarRocks'
+    frontend reads them (at 3.5, e223275f78):
+
+    - ``HdfsFsManager.getFileSystem`` picks the file system by scheme: ``hdfs``/``viewfs`` ->
+      ``getDistributedFileSystem``, ``s3a`` -> ``getS3AFileSystem``, ``s3`` -> ``getS3FileSystem``.
+    - S3 and S3A: ``CloudConfigurationFactory.buildCloudConfigurationForStorage`` tries
+      ``AwsCloudConfigurationProvider`` first: ``aws.s3.access_key``/``secret_key``/``session_token``,
+      ``use_instance_profile``, ``iam_role_arn``, ``region`` (default ``us-east-1``), ``endpoint``; it applies
+      when ``AwsCloudCredential.validate`` holds (keys, instance profile or SDK default). Otherwise
+      ``getS3AFileSystem`` keeps "the original way": ``fs.s3a.access.key``/``fs.s3a.secret.key``/
+      ``fs.s3a.endpoint`` go straight into the Hadoop configuration (the seed's GCS form).
+    - HDFS: ``username`` becomes the caller (``UserGroupInformation.createRemoteUser`` under simple
+      authentication); ``password`` only joins the file-system cache key (``HdfsFsIdentity``), it signs nothing.
+
+    The keys, session token and region reach the boto3 client that signs every request; an endpoint in the
+    statement wins over the ``--s3-endpoint`` redirect (which stands in for AWS itself); ``username`` is the
+    WebHDFS ``user.name``. GCS through S3A with ``--gcs-endpoint`` goes through the GCS JSON API, which takes no
+    HMAC keys: they are accepted and not used there (with only ``--s3-endpoint`` they sign S3 requests).
+    """
     redirects = redirect if isinstance(redirect, Redirects) else Redirects(s3=redirect)
     redirect = redirects.s3
     parsed = urlparse(location)
@@ -236,10 +261,13 @@ def open_store(location: str, properties: dict[str, str], redirect: str | Redire
             endpoint = redirect
         if "://" not in endpoint:
             endpoint = "http://" + endpoint
-        access = properties.get("aws.s3.access_key") or properties.get("fs.s3a.access.key") or "emulator"
-        secret = properties.get("aws.s3.secret_key") or properties.get("fs.s3a.secret.key") or "emulator"
-        region = properties.get("aws.s3.region") or "us-east-1"
-        return S3Store(S3Target(endpoint, bucket, prefix, access, secret, region))
+        keys = (properties.get("aws.s3.access_key"), properties.get("aws.s3.secret_key"))
+        if not all(keys):
+            keys = (properties.get("fs.s3a.access.key"), properties.get("fs.s3a.secret.key"))
+        token = properties.get("aws.s3.session_token") if properties.get("aws.s3.access_key") else None
+        access, secret = keys if all(keys) else (MACHINE_CREDENTIALS_STAND_IN, MACHINE_CREDENTIALS_STAND_IN)
+        region = properties.get("aws.s3.region") or "us-east-1"  # CloudConfigurationConstants.DEFAULT_AWS_REGION
+        return S3Store(S3Target(endpoint, bucket, prefix, access, secret, region, token))
     if scheme in ("hdfs", "viewfs"):
         if redirects.webhdfs:
             return WebHdfsStore(_http(redirects.webhdfs), parsed.path or "/", properties.get("username"))
