@@ -1,5 +1,6 @@
-"""Emulator tests: two emulator processes shared by the package (a fresh bucket or database per test), cursors on
-them through a real MySQL client, and a fresh bucket on the session's S3 server (tests/conftest.py)."""
+"""Emulator tests: an emulator process shared by the package (a fresh bucket or database per test), a second one
+per module, cursors on them through a real MySQL client, and a fresh bucket on the session's S3 server
+(tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -32,8 +33,9 @@ def emulator(tmp_path_factory, s3_server):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def emulator_b(tmp_path_factory, s3_server):
+    """A second frontend, fresh for each module (the restore side: modules check its repositories and jobs)."""
     server = start_server(tmp_path_factory, s3_server)
     yield server
     server.stop()

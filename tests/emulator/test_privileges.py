@@ -17,6 +17,14 @@ def denied(what: str, current: str = "NONE", inactive: str = "NONE") -> tuple[in
                   f"Inactivated role(s): {inactive}.")
 
 
+@pytest.fixture(scope="module")
+def emulator(tmp_path_factory, s3_server):
+    """A frontend of this module's own: SHOW BACKUP without a database lists the jobs of every database."""
+    server = start_emulator(tmp_path_factory, s3_server)
+    yield server
+    server.stop()
+
+
 def login(emulator, user: str, password: str):
     return pymysql.connect(host=emulator.host, port=emulator.port, user=user, password=password,
                            autocommit=True).cursor()

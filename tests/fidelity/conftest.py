@@ -1,4 +1,5 @@
-"""Fidelity fixtures: one emulator and one S3 server for the whole package, a fresh database per test."""
+"""Fidelity fixtures: one emulator for the whole package on the session's S3 server (tests/conftest.py), a fresh
+database per test."""
 
 from __future__ import annotations
 
@@ -7,14 +8,7 @@ import uuid
 import boto3
 import pytest
 
-from sr_airflow.testing.servers import S3Server
 from tests.fidelity.helpers import Session, start_emulator
-
-
-@pytest.fixture(scope="session")
-def s3_server():
-    with S3Server() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
