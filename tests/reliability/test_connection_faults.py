@@ -70,7 +70,7 @@ def test_dropped_connections_while_watching_are_retried_and_the_backup_succeeds(
         before = proxy.dropped
         proxy.drop_new = True
         proxy.drop()
-        time.sleep(1.5)  # every poll in this window is reset by the "frontend"
+        time.sleep(1.5)  # the behaviour under test: every poll in this window is reset by the "frontend"
         proxy.drop_new = False
         resets.append(proxy.dropped - before)
 

@@ -16,6 +16,7 @@ import pytest
 from sr_airflow.triggers.job import StarRocksJobTrigger
 from tests.support.emulators import start_emulator
 from tests.support.figures import count
+from tests.support.waiting import wait_until
 
 FAST = {"poll_interval": 0.1, "max_poll_interval": 0.8, "max_connection_errors": 5}
 _labels = itertools.count()
@@ -154,11 +155,13 @@ def test_a_frontend_restart_while_deferred_is_ridden_out_and_the_resumed_job_rep
     label = _backup(tf)
     tf.wait_state("BACKUP", "tdb", ("SNAPSHOTING", "UPLOAD_SNAPSHOT", "UPLOADING"))
     restarted = threading.Event()
+    polls_before = tf.queries().count("SHOW BACKUP FROM `tdb`")
 
     def restart():
-        time.sleep(0.5)  # the trigger has polled (and kept its connection) by now
+        wait_until(lambda: tf.queries().count("SHOW BACKUP FROM `tdb`") > polls_before, 30,
+                   "the trigger's first poll (its connection is kept from then on)", interval=0.02)
         tf.server.stop()
-        time.sleep(1.0)
+        time.sleep(1.0)  # the behaviour under test: the frontend is away for a while
         tf.server.start()
         restarted.set()
 
