@@ -4,9 +4,11 @@ PY     := $(VENV)/bin/python
 UV     := $(VENV)/bin/uv
 STAMP  := $(VENV)/.installed
 # The suite runs in TEST_WORKERS pytest-xdist processes, each taking whole test files. Its budget is 20 minutes on
-# two cores (the suite warns past it); `make test` fails past TEST_TIME_LIMIT_MINUTES (CI stops at 90).
+# two cores (the suite warns past it); `make test` fails past TEST_TIME_LIMIT_MINUTES (CI stops at 90). PYTEST_ARGS
+# adds pytest options (e.g. "--durations=0 --junitxml=run.xml" for docs/testing.md's tables).
 TEST_WORKERS            ?= 2
 TEST_TIME_LIMIT_MINUTES ?= 60
+PYTEST_ARGS             ?=
 
 .PHONY: install tools demo test lint bench clean
 
@@ -35,7 +37,7 @@ lint: $(STAMP)
 test: $(STAMP) tools
 	$(VENV)/bin/ruff check .
 	timeout --kill-after=60 $$(( $(TEST_TIME_LIMIT_MINUTES) * 60 )) \
-	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder; rc=$$?; \
+	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 124 ]; then echo "make test: the suite ran past TEST_TIME_LIMIT_MINUTES=$(TEST_TIME_LIMIT_MINUTES)" \
 	    "minutes and was stopped (its budget is 20 minutes: see docs/testing.md)." >&2; fi; exit $$rc
 
