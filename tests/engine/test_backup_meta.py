@@ -11,7 +11,7 @@ from sr_airflow.engine.backup_meta import parse_backup_meta
 from sr_airflow.engine.column_types import ColumnDef
 from sr_airflow.engine.errors import RestoreRefusedError
 from sr_airflow.engine.preflight import check_restore_target, schema_difference
-from tests.engine.test_column_types import INT, scalar
+from tests.engine.gson_types import INT, scalar
 
 
 def column(name: str, gson_type: dict, key: bool = False) -> dict:
