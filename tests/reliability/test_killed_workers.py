@@ -7,15 +7,17 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
 import pytest
 
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from sr_airflow.operators.restore import JOB_ID_KEY, StarRocksRestoreOperator
+from sr_airflow.operators.restore import JOB_ID_KEY, SUBMITTED_KEY, StarRocksRestoreOperator
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.support.emulators import start_emulator
@@ -81,24 +83,76 @@ def workers(kill_emu):
         pool.close()
 
 
+class _Gate:
+    """A TCP proxy in front of the frontend that forwards everything until a client sends a RESTORE statement,
+    then holds the frontend's answer to it back: the task process stays blocked between sending RESTORE and
+    recording the job id, for as long as the test needs (the window a kill must hit)."""
+
+    MARKER = b"RESTORE SNAPSHOT"
+
+    def __init__(self, target_port: int, conn_id: str):
+        self.target_port = target_port
+        self.held = threading.Event()
+        self.conn_env = f"AIRFLOW_CONN_{conn_id.upper()}"
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.conn_uri = f"starrocks://root:@127.0.0.1:{self._listener.getsockname()[1]}/"
+        self._sockets: list[socket.socket] = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            self._sockets += [client, upstream]
+            holding = threading.Event()
+            threading.Thread(target=self._pipe, args=(client, upstream, holding, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, holding, False), daemon=True).start()
+
+    def _pipe(self, src: socket.socket, dst: socket.socket, holding: threading.Event, from_client: bool) -> None:
+        try:
+            while data := src.recv(65536):
+                if from_client and self.MARKER in data:
+                    holding.set()  # before the statement reaches the frontend: its answer cannot slip through
+                    self.held.set()
+                if not from_client and holding.is_set():
+                    continue  # the answer to RESTORE is never delivered
+                dst.sendall(data)
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
 def _kill_in_state(workers, emu, kind: str, database: str, state: str, args: dict, run_id: str,
-                   store: str, after_store: bool = False) -> None:
-    """Hand a task process its task, SIGKILL it (its whole group) when the job shows ``state``."""
+                   store: str, after_store: bool = False, gate: _Gate | None = None) -> None:
+    """Hand a task process its task, SIGKILL it (its whole group) when the job shows ``state`` (with ``gate``:
+    when the frontend has taken the RESTORE whose answer the gate holds back)."""
     proc = workers.take()
     try:
         assert proc.stdout.readline().strip() == b"ready"
-        order = {"kind": kind.lower(), "run_id": run_id, "args": args, "store": store}
+        order = {"kind": kind.lower(), "run_id": run_id, "args": args, "store": store,
+                 "env": {gate.conn_env: gate.conn_uri} if gate else {}}
         proc.stdin.write(json.dumps(order).encode() + b"\n")
         proc.stdin.flush()
         deadline = time.monotonic() + 120
         seen = None
         while time.monotonic() < deadline:
             seen = _state(emu, kind, database)
-            if seen == state and (not after_store or Path(store).exists()):
+            if seen == state and (gate.held.is_set() if gate else not after_store or Path(store).exists()):
                 break
             assert proc.poll() is None, f"the task ended before {state}: {proc.stdout.read().decode()[-2000:]}"
             time.sleep(0.02)
         assert seen == state, f"{kind} never showed {state} (last {seen})"
+        if gate:  # the task process is inside the window: blocked waiting for the answer to its RESTORE
+            assert gate.held.is_set() and proc.poll() is None
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
         assert proc.returncode == -signal.SIGKILL
@@ -139,7 +193,12 @@ def test_a_backup_task_killed_in_each_state_is_retried_into_one_job_and_one_good
     assert store.unreadable == []
     entry = catalog.get(label)
     assert entry.is_good and entry.backup_timestamp == result["backup_timestamp"]
-    assert sum(p.row_count or 0 for p in entry.partitions) in (0, 3)
+    # the partitions and versions the snapshot holds are the table's (no write happened since); without the
+    # planner's statistics the entry records no row counts rather than invented ones
+    live = kill_emu.sql("SELECT TABLE_NAME, PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
+                        "WHERE DB_NAME = 'kdb'")
+    assert sorted((p.table, p.partition, p.version) for p in entry.partitions) == sorted(map(tuple, live))
+    assert [p.row_count for p in entry.partitions] == [None] * len(live)
     count("item1 kills survived (one job, retry succeeded, catalog consistent)")
 
 
@@ -161,13 +220,17 @@ def test_a_restore_task_killed_in_each_state_is_retried_into_one_job(workers, ki
             "target_database": target}
     before = len(_statements(kill_emu, "RESTORE", snapshot))
     store = str(tmp_path / "task_state.json")
-    _kill_in_state(workers, kill_emu, "RESTORE", target, state, args, run_id, store, after_store=not window)
-    if window:  # the kill landed between the RESTORE and the write of its job id: only the mark written
-        # before RESTORE was sent is in the store
-        kept = json.loads(Path(store).read_text()) if Path(store).exists() else {}
-        assert JOB_ID_KEY in kept or "restore_submitted" in kept, "the kill came before RESTORE was sent"
-        kept.pop(JOB_ID_KEY, None)
-        Path(store).write_text(json.dumps(kept))
+    gate = _Gate(kill_emu.server.port, "sr_kill_gate") if window else None
+    try:
+        task_args = {**args, "starrocks_conn_id": "sr_kill_gate"} if gate else args
+        _kill_in_state(workers, kill_emu, "RESTORE", target, state, task_args, run_id, store,
+                       after_store=not window, gate=gate)
+    finally:
+        if gate:
+            gate.close()
+    if window:  # killed between the RESTORE and the write of its job id: only the mark written before is kept
+        kept = json.loads(Path(store).read_text())
+        assert kept.get(SUBMITTED_KEY, "").startswith(f"{snapshot}@") and JOB_ID_KEY not in kept, kept
     count("item1 task processes SIGKILLed")
     assert len(_statements(kill_emu, "RESTORE", snapshot)) == before + 1
     # Airflow's retry comes after retry_delay: by then the job has finished, and only the job id the first

@@ -5,6 +5,7 @@ line ``{"kind", "run_id", "args"}`` from stdin and runs that operator's execute(
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 
@@ -15,6 +16,7 @@ def main() -> None:
 
     print("ready", flush=True)
     order = json.loads(sys.stdin.readline())
+    os.environ.update(order.get("env", {}))  # connections the test made for this task (e.g. through a proxy)
     operator = StarRocksBackupOperator if order["kind"] == "backup" else StarRocksRestoreOperator
     op = operator(task_id=order["kind"], deferrable=False, cancel_on_kill=False, poll_interval=0.1,
                   max_poll_interval=0.2, **order["args"])
