@@ -20,14 +20,15 @@ def test_full_form():
                           timestamp="2024-12-09-10-25-58-842")
     assert (info.label, info.database, info.database_id, info.succeeded) == ("snap", "sr_hub", 10001, True)
     assert info.backup_time == datetime(2024, 12, 9, 10, 25, 58, 842000, tzinfo=UTC)
-    assert (info.meta_version, info.starrocks_meta_version) == (104, 1)
+    assert (info.meta_version, info.starrocks_meta_version) == (92, 4)
     member = info.table("sr_member")
-    assert (member.id, member.auto_increment_id) == (20000, 0)
+    assert (member.id, member.auto_increment_id) == (20000, None)
     p1 = member.partition("p1")
-    assert (p1.id, p1.version) == (30001, 5)
-    assert p1.indexes[0].name == "sr_member" and p1.indexes[0].tablet_ids == (300010, 300011)
-    assert p1.indexes[0].schema_hash == 1234567
-    assert p1.sub_partitions[0].id == 30001 and p1.sub_partitions[0].version == 5
+    assert (p1.id, p1.version, p1.indexes) == (30001, 5, ())  # 3.4+: the indexes are the physical partition's
+    physical = p1.sub_partitions[0]
+    assert (physical.id, physical.version) == (30001, 5)
+    assert physical.indexes[0].name == "sr_member" and physical.indexes[0].tablet_ids == (300010, 300011)
+    assert physical.indexes[0].schema_hash == 1234567
     assert info.partition_versions() == {("sr_member", "p1"): 5, ("sr_member", "p2"): 3, ("sr_order", "sr_order"): 1}
 
 
