@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 import struct
-import time
 import uuid
 from pathlib import Path
 
 import pymysql
 
 from sr_airflow.testing.emulator.process import EmulatorServer
+from tests.support.waiting import wait_until
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REPO_PATH = "fidelity"
@@ -78,14 +78,14 @@ class Session:
         """BACKUP the database (or ``on`` its objects) and wait for the job to end; returns its SHOW BACKUP row."""
         target = f" ON ({on})" if on else ""
         self.run(f"BACKUP SNAPSHOT {self.db}.{label} TO {self.repo}{target}")
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def ended() -> dict | None:
             rows = self.dicts(f"SHOW BACKUP FROM {self.db}")
-            if rows and rows[0]["SnapshotName"] == label and rows[0]["State"] in ("FINISHED", "CANCELLED"):
-                assert rows[0]["State"] == "FINISHED", rows[0]
-                return rows[0]
-            time.sleep(0.02)
-        raise TimeoutError(f"BACKUP {label} did not end within {timeout:.0f} s")
+            ended = rows and rows[0]["SnapshotName"] == label and rows[0]["State"] in ("FINISHED", "CANCELLED")
+            return rows[0] if ended else None
+
+        job = wait_until(ended, timeout, f"BACKUP {label} ending", interval=0.02)
+        assert job["State"] == "FINISHED", job
+        return job
 
     def keys(self, prefix: str) -> list[str]:
         """Every object key under ``prefix`` (paginated listing)."""

@@ -5,23 +5,20 @@ restored table writing the same job-info shape (`fixtures/job_info_3.5.json`).""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.fidelity.helpers import ROLLUP, SALES_DDL, SALES_LOADS, Session, Snapshot, load_fixture, take_snapshot
+from tests.support.waiting import wait_until
 
 FIX_PART = load_fixture("job_info_3.5.json")["backup_objects"]["sales"]["partitions"]["p1"]
 
 
 def wait_restore(sess: Session, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def ended() -> dict | None:
         rows = sess.dicts(f"SHOW RESTORE FROM {sess.db}")
-        if rows and rows[0]["State"] in ("FINISHED", "CANCELLED"):
-            return rows[0]
-        time.sleep(0.02)
-    raise TimeoutError(f"RESTORE did not end within {timeout:.0f} s")
+        return rows[0] if rows and rows[0]["State"] in ("FINISHED", "CANCELLED") else None
+
+    return wait_until(ended, timeout, "RESTORE ending", interval=0.02)
 
 
 def physical_rows(sess: Session, table: str) -> dict[str, dict]:

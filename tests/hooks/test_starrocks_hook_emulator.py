@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,6 +12,7 @@ from sr_airflow.engine.jobs import BackupJobState, parse_show_backup
 from sr_airflow.engine.quoting import quote_identifier, quote_string
 from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.testing.emulator.process import EmulatorServer
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +66,7 @@ def test_fetch_returns_columns_for_show_parsing(hook, s3_endpoint):
     hook.execute('CREATE REPOSITORY hook_repo WITH BROKER ON LOCATION "s3://hook-bucket/hook" PROPERTIES '
                  f'("aws.s3.access_key"="k","aws.s3.secret_key"="s","aws.s3.endpoint"="{s3_endpoint}")')
     hook.execute("BACKUP SNAPSHOT hook_bk.snap_h TO hook_repo ON (TABLE t)")
-    deadline = time.monotonic() + 60
-    while (rows := hook.fetch("SHOW BACKUP FROM hook_bk")[1])[-1][3] != "FINISHED" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: hook.fetch("SHOW BACKUP FROM hook_bk")[1][-1][3] == "FINISHED", 60, "the backup finishing")
     columns, rows = hook.fetch("SHOW BACKUP FROM hook_bk")
     assert columns[:4] == ["JobId", "SnapshotName", "DbName", "State"] and len(columns) == 14
     jobs = parse_show_backup(columns, rows)
