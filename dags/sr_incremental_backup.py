@@ -1,10 +1,15 @@
 """sr_incremental_backup — partition-incremental backups, planned from the catalog.
 
-``mode = "changed"``: back up the partitions whose visible version moved since the snapshot that last held them
-(a full one when there is no base or the policy says so); nothing changed means no job. ``mode =
+``mode = "changed"``: back up the partitions whose physical partitions moved since the newest snapshot holding
+them, tables whose schema changed or that are new (whole), and new or changed views, materialized views and
+functions (a full one when there is no base or the policy says so); nothing changed means no job. ``mode =
 "logical_date"``: back up the partitions of the run's data interval, named by ``partition_template`` — so
-``airflow backfill create --dag-id sr_incremental_backup --from-date ... --to-date ...`` backs up exactly those
-partitions, one run at a time; a date already held at its version is a no-op on rerun.
+``airflow backfill create --dag-id sr_incremental_backup --from-date ... --to-date ... --max-active-runs 4`` backs
+up exactly those partitions; a date already held at its version is a no-op on rerun. Runs may overlap (a backfill
+obeys its own ``--max-active-runs``, not the DAG's): restores resolve each partition from the newest snapshot
+holding it, and each backup reads its tombstones once its job holds the database, so overlapping runs are safe;
+``--max-active-runs`` only sets the speed. A table with temporary partitions is left out (StarRocks refuses to
+back it up) and the run fails naming it, after everything else is backed up and recorded.
 Params and defaults: docs/dags.md; defaults come from sr_airflow.toml (sr_airflow.dag_defaults).
 """
 
@@ -36,8 +41,12 @@ def plan_inputs(context) -> list[dict]:
 
 def backup_arguments(plan: dict) -> dict:
     """One plan (XCom of the plan task) as the backup task's arguments; an empty plan skips the backup."""
-    from airflow.sdk.exceptions import AirflowSkipException
+    from airflow.sdk.exceptions import AirflowFailException, AirflowSkipException
 
+    left_out = plan.get("excluded_tables") or {}
+    if plan["empty"] and left_out:
+        raise AirflowFailException(f"Nothing else to back up in {plan['database']}, and table(s) "
+                                   f"{', '.join(sorted(left_out))} left out: {'; '.join(left_out.values())}.")
     if plan["empty"]:
         raise AirflowSkipException(f"Nothing to back up in {plan['database']}: {plan['reason']}.")
     return {
@@ -49,6 +58,12 @@ def backup_arguments(plan: dict) -> dict:
         "tombstones": plan["tombstones"],
         "partition_stats": plan["partition_stats"],
         "catalog_scope": plan["catalog_scope"],
+        "views": plan.get("views"),
+        "materialized_views": plan.get("materialized_views"),
+        "functions": plan.get("functions"),
+        "objects": plan.get("objects"),
+        "excluded_tables": left_out or None,
+        "tombstones_from_catalog": bool(plan.get("tombstones_from_catalog")),
     }
 
 
@@ -59,7 +74,7 @@ with DAG(
     schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=1,  # one run at a time: backfills over many dates serialise per database
+    max_active_runs=1,  # scheduled runs; a backfill runs up to its own --max-active-runs beside them (safe)
     render_template_as_native_obj=True,
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup", "incremental"],

@@ -1,9 +1,12 @@
 """sr_restore — restore a database or some tables as of a point in time, then verify.
 
-Triggered from the UI (or the API) with a form. The catalog in the repository resolves the chain (the full
-snapshot and the incrementals after it); each link is one RESTORE; tables and partitions dropped since are
-dropped; materialized views are re-activated; the result is verified against the catalog (partition versions)
-and, with ``verify`` = counts or checksums, against a source cluster.
+Triggered from the UI (or the API) with a form. The catalog in the repository resolves the point in time by
+partition: each partition that existed then comes from the newest snapshot at or before it that holds it
+(overlapping incrementals included), views, materialized views and functions likewise; one RESTORE per snapshot
+that holds something chosen, each partition once. The plan is logged first and returned in XCom (``dry_run``:
+only that). Materialized views are re-activated; the result is verified against what the snapshots recorded
+(their job infos' partition versions, the row counts recorded at backup time) and, with ``verify`` = counts or
+checksums, against a source cluster.
 """
 
 from __future__ import annotations
@@ -14,9 +17,16 @@ from airflow.sdk import DAG, Param
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.step import ConditionStepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
 DEFAULTS = load_defaults("sr_restore")
+
+
+def restored_not_planned(context, result: dict) -> bool:
+    """False (verify is skipped) when the restore was a dry run: it only showed its plan."""
+    return not result.get("dry_run")
+
 
 with DAG(
     dag_id="sr_restore",
@@ -44,6 +54,8 @@ with DAG(
         "location": Param(DEFAULTS["location"], type="string", minLength=1, title="Location"),
         "storage_conn_id": Param(DEFAULTS["storage_conn_id"], type="string", minLength=1,
                                  title="Storage connection", description="Reads the catalog and checks schemas."),
+        "dry_run": Param(False, type="boolean", title="Dry run",
+                         description="Only show the plan (the RESTORE jobs, in order); send nothing."),
         "allow_overwrite": Param(False, type="boolean", title="Allow overwrite",
                                  description="Overwrite existing tables of the same schema (never otherwise)."),
         "verify": Param(DEFAULTS["verify"], enum=["versions", "counts", "checksums"], title="Verify",
@@ -73,14 +85,19 @@ with DAG(
         storage_conn_id="{{ params.storage_conn_id | literal }}",
         location="{{ params.location | literal }}",
         allow_overwrite="{{ params.allow_overwrite | literal }}",
+        dry_run="{{ params.dry_run | literal }}",
     )
+
+    restored = ConditionStepOperator(task_id="restored", python_callable=restored_not_planned,
+                                     op_kwargs={"result": restore.output})
 
     verify = StarRocksVerifyRestoreOperator(
         task_id="verify",
         starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
         database="{{ (params.target_database or params.database) | literal }}",
         repository="{{ params.repository | literal }}",
-        snapshot_label="{{ ti.xcom_pull(task_ids='restore')['snapshot_label'] }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='restore')['plan']['snapshot_label'] }}",
+        point_in_time="{{ ti.xcom_pull(task_ids='restore')['plan']['point_in_time'] or '' }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
         location="{{ params.location | literal }}",
         source_conn_id="{{ (params.source_conn_id if params.verify != 'versions' else None) | literal }}",
@@ -88,4 +105,4 @@ with DAG(
         checksums="{{ params.verify == 'checksums' }}",
     )
 
-    repository >> restore >> verify
+    repository >> restore >> restored >> verify

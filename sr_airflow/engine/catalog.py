@@ -250,7 +250,7 @@ OBJECT_KINDS = ("views", "materialized_views", "functions")
 
 
 @dataclass(frozen=True)
-class TableInfo:
+class TableCensus:
     """A table as the planner saw it: ``fingerprint`` of its schema (``engine/schema.py``), ``partitioning``
     (``range``, ``list``, ``unpartitioned`` or None when unknown)."""
 
@@ -265,7 +265,7 @@ class SnapshotObjects:
     materialized views and functions the snapshot itself holds; ``reasons`` why each table or object was
     shipped (``new_table``, ``schema_changed``, ``new_view``...); ``excluded`` the tables left out and why."""
 
-    tables: Mapping[str, TableInfo] = field(default_factory=dict)
+    tables: Mapping[str, TableCensus] = field(default_factory=dict)
     views: Mapping[str, str | None] = field(default_factory=dict)
     materialized_views: Mapping[str, str | None] = field(default_factory=dict)
     functions: Mapping[str, str | None] = field(default_factory=dict)
@@ -291,7 +291,7 @@ class SnapshotObjects:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SnapshotObjects:
-        tables = {t: TableInfo(i.get("fingerprint"), i.get("partitioning")) for t, i in
+        tables = {t: TableCensus(i.get("fingerprint"), i.get("partitioning")) for t, i in
                   (data.get("tables") or {}).items()}
         return cls(tables, *(dict(data.get(kind) or {}) for kind in OBJECT_KINDS),
                    {k: tuple(v) for k, v in (data.get("held") or {}).items() if v}, dict(data.get("reasons") or {}),
@@ -412,6 +412,28 @@ def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKin
         parent_label=parent_label, database_id=job_info.database_id, partitions=records,
         tombstones=tuple(tombstones), created_at=fields.pop("created_at", moment), updated_at=moment, **fields,
     )
+
+
+def stats_matching_job_info(job_info: JobInfo, states: Iterable[Any]) -> dict[tuple[str, str],
+                                                                           tuple[int | None, int | None]]:
+    """(table, partition) -> (row_count, data_size) of each partition the snapshot holds, from partitions_meta rows
+    (``PartitionState``) read after the job, kept only where the partition's physical partitions are still at the
+    ``(id, version)`` the job info recorded: then the rows are those of the snapshot (a load since would have
+    moved the version). Summed over physical partitions."""
+    rows: dict[tuple[str, str], list] = {}
+    for state in states:
+        rows.setdefault(state.key, []).append(state)
+    stats = {}
+    for table in job_info.tables:
+        for partition in table.partitions:
+            found = rows.get((table.name, partition.name), [])
+            now = [(s.partition_id, s.version) for s in found]
+            if found and len(now) == len(partition.physical_partitions) and \
+                    set(now) == set(partition.physical_partitions) and None not in (
+                    counts := [s.row_count for s in found]):
+                sizes = [s.data_size for s in found]
+                stats[(table.name, partition.name)] = (sum(counts), None if None in sizes else sum(sizes))
+    return stats
 
 
 @dataclass(frozen=True)

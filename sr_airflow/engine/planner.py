@@ -24,7 +24,7 @@ from sr_airflow.engine.catalog import (
     CatalogEntry,
     SnapshotKind,
     SnapshotObjects,
-    TableInfo,
+    TableCensus,
     Tombstone,
     scope_entries,
 )
@@ -147,6 +147,7 @@ class BackupPlan:
     requested_tables: tuple[str, ...] | None = None
     objects: SnapshotObjects | None = None
     ship: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    table_group: tuple[str, ...] | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -164,7 +165,7 @@ class BackupPlan:
     def whole_database(self) -> bool:
         """A full of the whole database that can be sent as ``BACKUP DATABASE d`` (views, MVs, functions
         included): no table group, no table left out."""
-        return self.kind is SnapshotKind.FULL and self.requested_tables is None and not self.temp_partition_tables
+        return self.kind is SnapshotKind.FULL and self.table_group is None and not self.temp_partition_tables
 
     def catalog_scope(self) -> dict[str, Any]:
         """What to record as the catalog entry's ``scope``: ``tables`` names the table group of the chain."""
@@ -249,7 +250,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
             kind: tuple(sorted(objects.of_kind(kind))) for kind in OBJECT_KINDS}
         return BackupPlan(database, SnapshotKind.FULL, None, _table_plans(states, states), (), reason,
                           tuple(states), temp_tables, requested if not excluded else tuple(sorted(current)),
-                          census.record(kinds, {}), kinds if temp_tables else {})
+                          census.record(kinds, {}), kinds if temp_tables else {}, requested)
 
     chain = _HeldChain(entries)
     changed: list[PartitionState] = []
@@ -285,7 +286,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
               f"{base.label}" if count else f"nothing changed since {base.label}")
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, tuple(sorted(plans, key=lambda p: p.table)),
                       tuple(tombstones), reason, tuple(changed), temp_tables, requested,
-                      census.record(ship, reasons), ship)
+                      census.record(ship, reasons), ship, requested)
 
 
 def tombstones_now(catalog: Catalog, database: str, rows: Iterable[Any], *, tables: Sequence[str] | None = None,
@@ -358,7 +359,7 @@ class _Census:
         excluded = {t: TEMP_PARTITIONS_REASON for t in self.temp_tables}
         if self.objects is None:
             return SnapshotObjects(excluded=excluded) if excluded else None
-        tables = {t: TableInfo(self.objects.tables.get(t), self.partitioning.get(t))
+        tables = {t: TableCensus(self.objects.tables.get(t), self.partitioning.get(t))
                   for t in sorted(set(self.partitioning) | set(self.temp_tables))}
         return SnapshotObjects(tables, *(dict(self.objects.of_kind(k)) for k in OBJECT_KINDS),
                                {k: tuple(v) for k, v in held.items()}, dict(reasons), excluded)

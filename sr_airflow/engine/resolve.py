@@ -86,7 +86,9 @@ class RestoreStep:
         refs = [ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables]
         for kind in OBJECT_KINDS:
             refs += [ObjectRef(_OBJECT_KIND[kind], name) for name in self.objects.get(kind, ())]
-        all_of = tuple(_OBJECT_KIND[k] for k in OBJECT_KINDS) if self.all_objects else ()
+        # entries recorded before objects were do not say which of their tables are materialized views: those
+        # come back as the tables the job info lists, the views and functions with ALL
+        all_of = (ObjectKind.VIEW, ObjectKind.FUNCTION) if self.all_objects else ()
         return Scope(database=self.entry.database, objects=tuple(refs), all_of=all_of,
                      target_database=target_database)
 
@@ -95,7 +97,7 @@ class RestoreStep:
         for kind in OBJECT_KINDS:
             parts += [f"{kind[:-1].replace('_', ' ')} {n}" for n in self.objects.get(kind, ())]
         if self.all_objects:
-            parts.append("all views, materialized views and functions")
+            parts.append("all views and functions")
         created = f"; creates {', '.join(self.creates)}" if self.creates else ""
         return f"RESTORE {self.label} ({self.backup_timestamp}): {'; '.join(parts)}{created}"
 
@@ -162,6 +164,9 @@ def resolve_point_in_time(catalog: Catalog, database: str, at: datetime | None =
     if not entries or entries[0].kind is not SnapshotKind.FULL or not full_covers(entries[0], wanted):
         raise SnapshotNotFoundError(_nothing_covers(catalog, database, at, tables))
     state = resolve_state(entries)
+    census = next((e.census for e in reversed(entries) if e.census is not None), None)
+    if census is not None:  # a materialized view's data comes with the view (RESTORE ... MATERIALIZED VIEW m)
+        state = {k: v for k, v in state.items() if k[0] not in census.materialized_views}
     if wanted is not None:
         state = {k: v for k, v in state.items() if k[0] in wanted}
         missing = sorted(wanted - {t for t, _ in state})
@@ -204,7 +209,7 @@ def _objects(entries: list[CatalogEntry], wanted: set[str] | None):
     if wanted is not None:
         return {}, [], None
     census_entry = next((e for e in reversed(entries) if e.census is not None), None)
-    if census_entry is None:
+    if census_entry is None:  # entries recorded before objects were: the full's views and functions
         return {}, [], entries[0].label
     census = census_entry.census
     found: dict[str, dict[str, str]] = {}

@@ -1,8 +1,10 @@
-"""Proof of a restore: what the target holds compared with what the snapshot recorded (and with the source).
+"""Proof of a restore: what the target holds compared with what the snapshots recorded (and with the source).
 
 - versions: each restored partition's VISIBLE_VERSION (``information_schema.partitions_meta``) equals the version
-  the snapshot recorded (its job info, kept in the catalog) — StarRocks sets it so on restore;
-- row counts: per partition, the target's ROW_COUNT equals the source's;
+  the snapshot holding it recorded in its own job-info file — StarRocks sets it so on restore; the catalog only
+  says which snapshot holds each partition, and its own records are checked against those job infos;
+- row counts: per partition, the target's ROW_COUNT equals the one recorded at backup time (and the source's);
+- nothing else: a partition of a restored table that no snapshot holds is a mismatch;
 - checksums: per table, ``count(*)`` and ``sum(murmur_hash3_32(<every column as text>))`` equal on both sides.
 Pure Python: the queries are built here, run by the operator, and their rows compared here.
 """
@@ -20,7 +22,8 @@ Key = tuple[str, str]
 
 @dataclass(frozen=True)
 class Mismatch:
-    """One difference: ``what`` is ``version``, ``row_count``, ``checksum`` or ``missing``."""
+    """One difference: ``what`` is ``version``, ``row_count``, ``checksum``, ``missing``, ``unexpected`` (in the
+    target, held by no snapshot) or ``catalog`` (the catalog's record differs from the snapshot's job info)."""
 
     table: str
     partition: str | None
@@ -78,3 +81,33 @@ def compare_checksums(source: Mapping[str, tuple[int, int]], target: Mapping[str
         elif tuple(int(x) for x in mine) != tuple(int(x) for x in source[table]):
             out.append(Mismatch(table, None, "checksum", tuple(source[table]), tuple(mine)))
     return out
+
+
+def versions_from_job_infos(chosen: Mapping[Key, str], job_infos: Mapping[str, Any]) -> dict[Key, Any]:
+    """(table, partition) -> its version as the job info of the snapshot holding it recorded (the sorted
+    versions of its physical partitions when it has several); None where that job info lacks the partition."""
+    recorded: dict[str, dict[Key, Any]] = {}
+    for label, info in job_infos.items():
+        recorded[label] = {(t.name, p.name): _physical_version([v for _, v in p.physical_partitions])
+                           for t in info.tables for p in t.partitions}
+    return {key: recorded.get(label, {}).get(key) for key, label in chosen.items()}
+
+
+def _physical_version(versions: Sequence[int | None]) -> Any:
+    if len(versions) == 1:
+        return versions[0]
+    return tuple(sorted(versions, key=lambda v: (v is None, v or 0)))
+
+
+def compare_catalog_with_job_infos(catalog_versions: Mapping[Key, Any],
+                                   job_info_versions: Mapping[Key, Any]) -> list[Mismatch]:
+    """The catalog's record of each chosen partition equals what its snapshot's job info says."""
+    return [Mismatch(k[0], k[1], "catalog", job_info_versions[k], catalog_versions[k]) for k in sorted(catalog_versions)
+            if job_info_versions.get(k) is None or catalog_versions[k] != job_info_versions[k]]
+
+
+def compare_unexpected(expected: Mapping[Key, Any], actual: Mapping[Key, Any]) -> list[Mismatch]:
+    """Partitions of restored tables that the target has and no snapshot holds."""
+    tables = {t for t, _ in expected}
+    return [Mismatch(k[0], k[1], "unexpected", None, actual[k]) for k in sorted(actual)
+            if k[0] in tables and k not in expected]

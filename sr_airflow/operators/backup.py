@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.engine.labels import LABEL_KINDS
+from sr_airflow.operators.backup_record import TOMBSTONES_KEY
 from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksBaseOperator
 
 if TYPE_CHECKING:
@@ -69,7 +70,14 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     :param snapshot_kind: ``full`` or ``incremental``, as the catalog records it (a plan's ``kind``).
     :param parent_label: the snapshot an incremental builds on (a plan's ``parent_label``).
     :param tombstones: tables/partitions dropped since the parent, ``[{"table", "partition"}]`` (from the plan).
-    :param partition_stats: ``[[table, partition, rows, bytes], ...]`` from the plan, kept in the catalog.
+    :param tombstones_from_catalog: read the tombstones again once the BACKUP holds the database's job slot,
+        against every OK snapshot in the catalog (``operators/backup_record.py``), instead of ``tombstones``.
+    :param partition_stats: ``[[table, partition, rows, bytes], ...]`` from the plan, kept in the catalog where
+        partitions_meta after the job does not give them.
+    :param objects: what the catalog records beside partitions (a plan's ``objects``: table fingerprints,
+        views, materialized views, functions, reasons, excluded tables).
+    :param excluded_tables: ``{table: reason}`` the plan left out; after the snapshot is recorded the task fails
+        naming them (a nightly backup that silently skips a table would lose it).
     :param catalog_scope: the scope the catalog records (a plan's ``catalog_scope``: the chain's database or
         table group); default: this backup's own scope.
     :param storage_conn_id: storage connection of the repository location; when set, the snapshot's job info is
@@ -81,7 +89,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     template_fields: Sequence[str] = (
         "repository", "database", "tables", "materialized_views", "views", "functions", "external_catalogs",
         "snapshot_label", "storage_conn_id", "location", "label_kind", "snapshot_kind", "parent_label", "tombstones",
-        "partition_stats", "catalog_scope",
+        "partition_stats", "catalog_scope", "objects", "excluded_tables", "tombstones_from_catalog",
     )
     template_fields_renderers = {"tables": "json", "materialized_views": "json", "views": "json",
                                  "functions": "json", "external_catalogs": "json"}
@@ -93,6 +101,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                  storage_conn_id: str | None = None, location: str | None = None, snapshot_kind: str = "full",
                  parent_label: str | None = None,
                  tombstones: Any = None, partition_stats: Any = None, catalog_scope: Any = None,
+                 objects: Any = None, excluded_tables: Any = None, tombstones_from_catalog: bool = False,
                  **kwargs: Any) -> None:
         if on_busy not in ON_BUSY:
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
@@ -120,6 +129,9 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.tombstones = tombstones
         self.partition_stats = partition_stats
         self.catalog_scope = catalog_scope
+        self.objects = objects
+        self.excluded_tables = excluded_tables
+        self.tombstones_from_catalog = tombstones_from_catalog
 
     # ---- what this run backs up
     def scope(self) -> Scope:
@@ -196,7 +208,21 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         if store is not None:
             store.set("snapshot_label", decision.label)
+            if self.tombstones_from_catalog and self.storage_conn_id:  # the job now holds the database's slot
+                store.set(TOMBSTONES_KEY, self._read_tombstones())
         return self._wait_job(context, decision.label)
+
+    def _read_tombstones(self) -> list[dict[str, Any]]:
+        from sr_airflow.operators.backup_record import read_tombstones
+        from sr_airflow.operators.repository_storage import repository_storage
+
+        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
+        group = (self.catalog_scope or {}).get("tables") if isinstance(self.catalog_scope, dict) else None
+        found = read_tombstones(self.hook, storage, self.repository, self.database, group)
+        self.log.info("Tombstones of this snapshot, read while its job holds %r: %s.", self.database,
+                      ", ".join(f"{t['table']}.{t['partition']}" if t["partition"] else t["table"] for t in found)
+                      or "none")
+        return found
 
     def _busy(self, context: Any, reason: str) -> dict[str, Any]:
         from sr_airflow.triggers.job import JobWatch
@@ -276,12 +302,18 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
         context["ti"].xcom_push(key="snapshot_label", value=label)
         context["ti"].xcom_push(key="backup_timestamp", value=result["backup_timestamp"])
+        if self.excluded_tables:
+            left_out = "; ".join(f"{t} ({why})" for t, why in sorted(dict(self.excluded_tables).items()))
+            raise JobFailedError(f"Snapshot {label!r} of {self.database!r} is recorded, but left out table(s) "
+                                 f"{left_out}; a restore will say so. Remove the temporary partitions (REPLACE or "
+                                 "DROP TEMPORARY PARTITION) so the next backup takes them.")
         return result
 
     def record_in_catalog(self, context: Any, result: dict[str, Any]) -> int | None:
         """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""
         from sr_airflow.engine.catalog import SnapshotKind, Tombstone, entry_from_job_info
         from sr_airflow.engine.scope_args import scope_description
+        from sr_airflow.operators.backup_record import partition_stats_now
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
@@ -289,11 +321,21 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         label, timestamp = result["snapshot_label"], result["backup_timestamp"]
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)
+        tombstones = self.tombstones or []
+        if self.tombstones_from_catalog:
+            store = context.get("task_state_store")
+            held = store.get(TOMBSTONES_KEY) if store is not None else None
+            if held is None:  # the attempt that submitted was lost before it read them: read them now
+                self.log.info("No tombstones kept from the submission of %r; reading them now.", label)
+                held = self._read_tombstones()
+            tombstones = held
+        stats = {(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []}
+        stats.update(partition_stats_now(self.hook, job_info))
         entry = entry_from_job_info(
             job_info, repository=self.repository, kind=SnapshotKind(self.snapshot_kind or "full"),
             parent_label=self.parent_label or None,
-            tombstones=[Tombstone(t["table"], t.get("partition")) for t in self.tombstones or []],
-            partition_stats={(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []},
+            tombstones=[Tombstone(t["table"], t.get("partition")) for t in tombstones],
+            partition_stats=stats, objects=dict(self.objects or {}),
             scope=self.catalog_scope or scope_description(self.scope()), phase_seconds=result["phase_seconds"],
             dag_id=self.dag_id,
             run_id=context["dag_run"].run_id, snapshot_bytes=size.bytes, snapshot_objects=size.objects,

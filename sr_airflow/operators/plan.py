@@ -1,10 +1,12 @@
 """StarRocksPlanBackupOperator: decide what the next backup of a database holds, from the catalog.
 
-One ``information_schema.partitions_meta`` query per database and the catalog read from the repository's
-storage give the plan (``engine/planner.py``): a full backup when there is no good base or the policy asks for
-one; otherwise the partitions whose visible version moved since the snapshot that last held them (``changed``),
-or the partitions named for the run's data interval (``logical_date``). The plan goes to XCom for the backup
-task; an empty plan means no job at all.
+The catalog read from the repository's storage and a fixed number of metadata queries per database
+(partitions_meta, materialized_views, and the four of ``engine/schema.py``: columns, tables_config, views,
+functions) give the plan (``engine/planner.py``): a full backup when there is no good base or the policy asks for
+one; otherwise the partitions whose physical partitions moved since the newest snapshot holding them
+(``changed``), or the partitions named for the run's data interval (``logical_date``), plus tables whose schema
+changed or that are new (whole), and new or changed views, materialized views and functions. The plan goes to
+XCom for the backup task; an empty plan means no job at all.
 """
 
 from __future__ import annotations
@@ -96,6 +98,16 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         return CatalogStore(storage, self.repository).load()
 
+    def _objects(self, mv_rows: list) -> Any:
+        """The database's tables (schema fingerprints), views, materialized views and functions: one query
+        each (``engine/schema.py``), whatever the number of tables."""
+        from sr_airflow.engine.mv import parse_materialized_views
+        from sr_airflow.engine.schema import database_objects, schema_queries
+
+        rows = {name: self.hook.fetch(sql)[1] for name, sql in schema_queries(self.database).items()}
+        views = {mv.name: mv.definition for mv in parse_materialized_views(mv_rows)}
+        return database_objects(rows, views)
+
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
         from sr_airflow.engine.planner import PlanPolicy, parse_partitions_meta, partitions_meta_query, plan_backup
@@ -119,12 +131,18 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
             plan = plan_against_target(self.database, parse_partitions_meta(rows), self._target_states(),
                                        self._table_names(), exclude_tables=views)
         elif self.mode == "changed":
-            plan = plan_backup(self._catalog(), self.database, rows, now=now, policy=policy, exclude_tables=views)
+            plan = plan_backup(self._catalog(), self.database, rows, now=now, policy=policy, exclude_tables=views,
+                               objects=self._objects(mv_rows))
         else:
             plan = plan_for_partitions(self._catalog(), self.database, parse_partitions_meta(rows),
-                                       self._partition_names(), self.table,
-                                       now=now, policy=policy, exclude_tables=views)
+                                       self._partition_names(), self.table, now=now, policy=policy,
+                                       exclude_tables=views, objects=self._objects(mv_rows))
         result = plan_to_xcom(plan, self.mode, self._table_names() if self.mode == "target" else None)
+        for table, why in sorted(plan.excluded.items()):
+            self.log.warning("Table %r of %r is left out of this backup: %s.", table, self.database, why)
+        if plan.objects is not None:
+            for what, why in sorted(plan.objects.reasons.items()):
+                self.log.info("%s goes into this backup: %s.", what.capitalize(), why)
         if plan.is_empty:
             self.log.info("Nothing to back up in %r: %s.", self.database, plan.reason)
         else:

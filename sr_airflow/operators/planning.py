@@ -12,34 +12,44 @@ from typing import Any
 
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone
 from sr_airflow.engine.planner import BackupPlan, PartitionState, PlanPolicy, TablePlan, plan_backup
+from sr_airflow.engine.schema import DatabaseObjects
 
 
 def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionState], partitions: Sequence[str],
                         table: str | None, *, now: datetime, policy: PlanPolicy,
-                        exclude_tables: Sequence[str] = ()) -> BackupPlan:
-    """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them).
+                        exclude_tables: Sequence[str] = (), objects: DatabaseObjects | None = None) -> BackupPlan:
+    """The ``logical_date`` plan: the named partitions (of ``table``, or of every table that has them), plus
+    what must go whole whatever the date (new tables, schema changes) and new or changed objects.
 
-    A full backup comes first when the database has no good base (a chain must start with a full). A named
-    partition already held at its current version by the chain is left out, so a rerun of a date is a no-op.
+    A full backup comes first when the database has no good base (a restore starts from a full). A named
+    partition already held at its current version is left out, so a rerun of a date is a no-op.
     """
-    base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables)
+    base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables,
+                            objects=objects)
     if base_plan.kind is SnapshotKind.FULL:
         return base_plan
+    reasons = base_plan.objects.reasons if base_plan.objects is not None else {}
+    whole = {t.table: t for t in base_plan.tables if f"table {t.table}" in reasons}
     changed = {p.key for p in base_plan.partitions}
+    left_out = set(exclude_tables) | set(base_plan.temp_partition_tables) | set(whole)
     wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
-              and s.table not in exclude_tables
-              and not s.is_temp]
+              and s.table not in left_out and not s.is_temp]
     todo = [s for s in wanted if s.key in changed]
     by_table: dict[str, set[str]] = {}
     for s in todo:
         by_table.setdefault(s.table, set()).add(s.partition)
-    tables = tuple(TablePlan(t, tuple(sorted(ps)), False) for t, ps in sorted(by_table.items()))
-    todo_keys = {s.key for s in todo}
+    tables = tuple(sorted([TablePlan(t, tuple(sorted(ps)), False) for t, ps in by_table.items()]
+                          + list(whole.values()), key=lambda p: p.table))
+    todo += [p for p in base_plan.partitions if p.table in whole]
+    todo_keys = {s.key for s in todo if s.table not in whole}
     held = len({s.key for s in wanted}) - len(todo_keys)
     reason = (f"{len(todo_keys)} partition(s) of the data interval to back up, {held} already held at their version"
               if wanted else f"no partition named {', '.join(partitions)} in database {database}")
+    if whole or base_plan.ship:
+        reason += f"; also {len(whole)} table(s) whole and {sum(map(len, base_plan.ship.values()))} object(s)"
     return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
-                      reason, tuple(todo), requested_tables=base_plan.requested_tables)
+                      reason, tuple(todo), base_plan.temp_partition_tables, base_plan.requested_tables,
+                      base_plan.objects, base_plan.ship, base_plan.table_group)
 
 
 def plan_against_target(database: str, source: list[PartitionState], target: list[PartitionState],
@@ -82,10 +92,13 @@ def _versions_by_key(states) -> dict[tuple[str, str], list]:
 
 
 def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None) -> dict[str, Any]:
-    """The plan for the backup task. A full takes the whole database (``tables`` None): views, materialized
-    views and functions too, which partitions_meta does not list. The catalog scope names a table group only
-    when the user restricted the tables to ``group`` (leaving materialized views out does not make one)."""
-    tables = None if plan.kind is SnapshotKind.FULL else [
+    """The plan for the backup task. A full of the whole database takes it whole (``tables`` None): views,
+    materialized views and functions too, which partitions_meta does not list; a full that must leave a table
+    out names everything else. The catalog scope names a table group only when the user restricted the tables to
+    ``group`` (leaving materialized views out does not make one). ``objects`` is the census the catalog
+    records; ``tombstones_from_catalog`` asks the backup task to read the tombstones again once its BACKUP holds
+    the database (``changed`` and ``logical_date`` modes)."""
+    tables = None if plan.whole_database else [
         t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
     label_kind = ("full" if plan.kind is SnapshotKind.FULL
                   else {"logical_date": "part", "target": "mig"}.get(mode, "incr"))
@@ -101,4 +114,10 @@ def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None
         "catalog_scope": {"database": plan.database, **({"tables": sorted(group)} if group else {})},
         "reason": plan.reason,
         "empty": plan.is_empty,
+        "views": list(plan.ship.get("views", ())) or None,
+        "materialized_views": list(plan.ship.get("materialized_views", ())) or None,
+        "functions": list(plan.ship.get("functions", ())) or None,
+        "objects": plan.objects.to_dict() if plan.objects is not None else None,
+        "excluded_tables": dict(plan.excluded),
+        "tombstones_from_catalog": mode in ("changed", "logical_date") and plan.kind is SnapshotKind.INCREMENTAL,
     }

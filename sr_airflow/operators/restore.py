@@ -82,16 +82,18 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     :param cancel_on_kill: cancel the RESTORE job when the task is killed.
     :param storage_conn_id: storage connection of the repository (for the schema check from ``__meta``).
     :param location: the repository location (default: as SHOW REPOSITORIES shows it).
-    :param from_catalog: restore the whole chain (full + incrementals) that the catalog resolves for
-        ``database`` as of ``point_in_time`` (or up to ``snapshot_label``), one RESTORE per link, then drop what
-        the chain's tombstones say was dropped.
+    :param from_catalog: restore ``database`` (or ``tables``) as of ``point_in_time`` (or as of snapshot
+        ``snapshot_label``) from the catalog, by partition (``engine/resolve.py``): each partition from the newest
+        snapshot at or before that moment that holds it, one RESTORE per snapshot that holds something chosen,
+        each partition once. The plan is logged before anything is sent and returned in XCom (``plan``).
     :param point_in_time: ISO-8601 time for ``from_catalog`` (default: the newest good snapshot).
+    :param dry_run: with ``from_catalog``: log and return the plan (``{"dry_run", "plan"}``), send nothing.
     """
 
     template_fields: Sequence[str] = (
         "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
         "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id", "point_in_time",
-        "allow_overwrite", "location",
+        "allow_overwrite", "location", "dry_run",
     )
 
     def __init__(self, *, repository: str, snapshot_label: str | None = None, backup_timestamp: str | None = None,
@@ -101,7 +103,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                  replication_num: int | None = None, allow_load: bool | None = None, on_busy: str = "wait",
                  reactivate_materialized_views: bool = True, cancel_on_kill: bool = True,
                  storage_conn_id: str | None = None, from_catalog: bool = False,
-                 point_in_time: str | None = None, location: str | None = None, **kwargs: Any) -> None:
+                 point_in_time: str | None = None, location: str | None = None, dry_run: bool = False,
+                 **kwargs: Any) -> None:
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if from_catalog and not (storage_conn_id and database):
@@ -128,6 +131,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         self.location = location
         self.from_catalog = from_catalog
         self.point_in_time = point_in_time
+        self.dry_run = dry_run
 
     # ---- what is restored, where
     def _timestamp(self) -> str:
@@ -290,57 +294,84 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             raise JobFailedError(event.get("message") or "Waiting for the database to become free failed.")
         return self.execute(context)
 
-    # ---- a chain from the catalog
-    def _chain(self, context: Any = None):
-        from sr_airflow.engine.chain import resolve_chain
+    # ---- a point in time from the catalog
+    def _point_plan(self, context: Any = None):
+        """The point-in-time plan (``engine/resolve.py``). The moment is pinned in ``task_state_store`` on first
+        use, so a resumed or retried task restores the same point even if new snapshots came since."""
+        from sr_airflow.engine.resolve import resolve_point_in_time
         from sr_airflow.engine.timestamps import parse_point_in_time
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        at = parse_point_in_time(self.point_in_time) if self.point_in_time not in (None, "") else None
         tables = None
         if isinstance(self.tables, (list, tuple)):
             tables = [t if isinstance(t, str) else t["name"] for t in self.tables]
         storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         catalog = CatalogStore(storage, self.repository).load()
         store = context.get("task_state_store") if context is not None else None
-        pinned = self.snapshot_label or (store.get(CHAIN_TARGET_KEY) if store is not None else None)
-        chain = resolve_chain(catalog, self.database, at, tables=tables, label=pinned or None)
-        if store is not None:  # a resumed or retried task restores the same chain even if new snapshots came
-            store.set(CHAIN_TARGET_KEY, chain.target.label)
-        return chain
+        pinned = store.get(CHAIN_TARGET_KEY) if store is not None else None
+        if pinned:
+            at = parse_point_in_time(pinned)
+        elif self.snapshot_label:  # "up to exactly this snapshot": the moment it was taken
+            entry = catalog.get(self.snapshot_label)
+            if entry.database != self.database or not entry.is_good:
+                raise SnapshotNotFoundError(f"Snapshot {self.snapshot_label!r} is not a good snapshot of database "
+                                            f"{self.database!r} in the catalog.")
+            at = entry.backup_time
+        else:
+            at = parse_point_in_time(self.point_in_time) if self.point_in_time not in (None, "") else None
+        plan = resolve_point_in_time(catalog, self.database, at, tables=tables)
+        if store is not None and not pinned:
+            store.set(CHAIN_TARGET_KEY, (at or plan.target.backup_time).isoformat())
+        return plan
 
     def _execute_chain(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.preflight import check_restore_target, columns_query, parse_columns
         from sr_airflow.triggers.job import JobWatch
 
         check_server(self.hook, self.log)
-        chain = self._chain(context)
-        target = self.target_database or chain.database
-        self.log.info("Restoring chain %s of database %r into %r.", " -> ".join(map(repr, chain.labels)),
-                      chain.database, target)
+        plan = self._point_plan(context)
+        target = self.target_database or plan.database
+        for line in plan.describe():
+            self.log.info("%s", line)
+        for table, why in sorted(plan.excluded.items()):
+            self.log.warning("Table %r: %s.", table, why)
+        if self.dry_run:
+            self.log.info("Dry run: nothing sent to %r.", target)
+            return {"dry_run": True, "database": target, "plan": plan.to_dict()}
         store = context.get("task_state_store")
         done = store.get(CHAIN_DONE_KEY) if store is not None else None
         start = 0 if done is None else int(done) + 1
-        latest = self._latest_job_of(target, chain.labels)
+        latest = self._latest_job_of(target, plan.labels)
         if latest is not None and latest.state.is_running:
             self.log.info("%s; waiting for it instead of submitting again.", latest.describe())
             return self.wait_for(context, JobWatch(kind="restore", database=target, label=latest.label),
                                  "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
         if (latest is not None and latest.state.succeeded and store is not None
                 and store.get(CHAIN_SUBMITTED_KEY) == f"{latest.label}@{latest.backup_timestamp}"):
-            # an earlier attempt sent this link and was killed before it saw the job end
+            # an earlier attempt sent this job and was killed before it saw the job end
             self.log.info("%s; it is this task's, sent by an earlier attempt.", latest.describe())
             return self._chain_link_done(context, {"status": "success", "label": latest.label})
         if start == 0:
-            names = sorted({t for t, _ in chain.final_state} | set(chain.drop_tables))
-            _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
-            existing = parse_columns(rows)
-            columns = (read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, chain.full.label,
-                                            location=self.location) if existing else None)
-            check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
-                                 snapshot_columns=columns, allow_overwrite=self.allow_overwrite)
-        return self._run_link(context, chain, start)
+            self._check_point_target(plan, target)
+        return self._run_link(context, plan, start)
+
+    def _check_point_target(self, plan: Any, target: str) -> None:
+        """Existing target tables: refused unless ``allow_overwrite``, and then compared with the schema of the
+        snapshot whose job creates (or first touches) each of them."""
+        from sr_airflow.engine.preflight import check_restore_target, columns_query, parse_columns
+
+        names = list(plan.tables)
+        _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
+        existing = parse_columns(rows)
+        columns: dict = {}
+        for step in plan.steps:
+            mine = [t.table for t in step.tables if t.table in existing and t.table not in columns]
+            if mine:
+                schema = read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, step.label,
+                                              location=self.location)
+                columns.update({t: schema[t] for t in mine if t in schema})
+        check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
+                             snapshot_columns=columns if existing else None, allow_overwrite=self.allow_overwrite)
 
     def _latest_job_of(self, target: str, labels: Sequence[str]):
         for label in labels:
@@ -349,59 +380,56 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                 return job
         return None
 
-    def _run_link(self, context: Any, chain: Any, index: int) -> dict[str, Any]:
+    def _run_link(self, context: Any, plan: Any, index: int) -> dict[str, Any]:
         from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
         from sr_airflow.triggers.job import JobWatch
 
-        target = self.target_database or chain.database
-        link, scope = chain.scopes(target_database=self.target_database)[index]
-        request = RestoreRequest(label=link.label, repository=self.repository, scope=scope,
-                                 backup_timestamp=link.backup_timestamp, timeout_s=self.timeout,
+        target = self.target_database or plan.database
+        step = plan.steps[index]
+        request = RestoreRequest(label=step.label, repository=self.repository,
+                                 scope=step.to_scope(target_database=self.target_database),
+                                 backup_timestamp=step.backup_timestamp, timeout_s=self.timeout,
                                  allow_load=self.allow_load, replication_num=self.replication_num)
-        statement = render_restore(request, Syntax.for_version(self.hook.server_version()))
+        version = self.hook.server_version()
+        statement = render_restore(request, Syntax.for_version(version))
         busy = self._running_job(target)
         if busy is not None:
-            raise JobFailedError(f"Restore of chain link {link.label!r} into database {target!r} refused: another "
-                                 f"job is running ({busy.rstrip('.')}).")
-        self.log.info("Chain link %s/%s: restoring %r (%s).", index + 1, len(chain.links), link.label,
-                      link.backup_timestamp)
+            raise JobFailedError(f"Restore job {step.label!r} into database {target!r} refused: another job is "
+                                 f"running ({busy.rstrip('.')}).")
+        self.log.info("Job %s/%s: %s", index + 1, len(plan.steps), step.describe())
         store = context.get("task_state_store")
         if store is not None:  # before sending: a retry after a kill right after RESTORE knows the job is ours
-            store.set(CHAIN_SUBMITTED_KEY, f"{link.label}@{link.backup_timestamp}")
+            store.set(CHAIN_SUBMITTED_KEY, f"{step.label}@{step.backup_timestamp}")
         try:
             self.hook.execute(statement)
         except Exception as exc:
-            raise JobFailedError(f"Restore of chain link {link.label!r} was refused by StarRocks: "
+            raise JobFailedError(f"Restore job {step.label!r} was refused by StarRocks: "
                                  f"{str(exc).rstrip('.')}.") from None
-        watch = JobWatch(kind="restore", database=target, label=link.label)
+        watch = JobWatch(kind="restore", database=target, label=step.label)
         return self.wait_for(context, watch, "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
 
     def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        from sr_airflow.engine.statements import render_drop_partition, render_drop_table
-
         if event.get("status") != "success":
-            raise JobFailedError(event.get("message") or f"Restore of chain link {event.get('label')!r} failed.")
-        chain = self._chain(context)
-        index = list(chain.labels).index(event["label"])
+            raise JobFailedError(event.get("message") or f"Restore job {event.get('label')!r} failed.")
+        plan = self._point_plan(context)
+        index = list(plan.labels).index(event["label"])
         store = context.get("task_state_store")
         if store is not None:
             store.set(CHAIN_DONE_KEY, index)
-        if index + 1 < len(chain.links):
-            return self._run_link(context, chain, index + 1)
-        target = self.target_database or chain.database
-        for table in chain.drop_tables:
-            self.hook.execute(render_drop_table(target, table))
-        for table, partition in chain.drop_partitions:
-            self.hook.execute(render_drop_partition(target, table, partition))
+        if index + 1 < len(plan.steps):
+            return self._run_link(context, plan, index + 1)
+        target = self.target_database or plan.database
+        point = plan.at or plan.target.backup_time
         result: dict[str, Any] = {
-            "chain": list(chain.labels), "database": target, "snapshot_label": chain.target.label,
-            "backup_timestamp": chain.target.backup_timestamp, "dropped_tables": list(chain.drop_tables),
-            "dropped_partitions": [list(p) for p in chain.drop_partitions],
+            "chain": list(plan.labels), "database": target, "snapshot_label": plan.target.label,
+            "backup_timestamp": plan.target.backup_timestamp, "point_in_time": point.isoformat(),
+            "plan": plan.to_dict(), "excluded_tables": dict(plan.excluded),
             "reactivated_materialized_views": [], "inactive_materialized_views": {},
         }
         if self.reactivate_materialized_views:
             result.update(self.reactivate(target))
-        self.log.info("Restored chain %s into %r.", " -> ".join(map(repr, chain.labels)), target)
+        self.log.info("Restored database %r as of %s into %r in %d job(s).", plan.database, point.isoformat(),
+                      target, len(plan.steps))
         return result
 
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:

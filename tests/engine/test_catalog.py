@@ -162,10 +162,10 @@ def test_objects_round_trip_and_entries_written_before_them_read_without():
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from sr_airflow.engine.catalog import SnapshotObjects, TableInfo
+    from sr_airflow.engine.catalog import SnapshotObjects, TableCensus
     from sr_airflow.storage.catalog_store import entries_from_parquet, entry_to_parquet
 
-    census = SnapshotObjects(tables={"t": TableInfo("ab12", "range")}, views={"v": "cd34"},
+    census = SnapshotObjects(tables={"t": TableCensus("ab12", "range")}, views={"v": "cd34"},
                              held={"views": ("v",)}, reasons={"view v": "new_view"},
                              excluded={"u": "it has temporary partitions"})
     entry = make_entry("full", START, partitions=[PartitionRecord("t", "p1", 10, 5)])

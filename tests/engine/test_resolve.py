@@ -14,7 +14,7 @@ from sr_airflow.engine.catalog import (
     PartitionRecord,
     SnapshotKind,
     SnapshotObjects,
-    TableInfo,
+    TableCensus,
     Tombstone,
 )
 from sr_airflow.engine.errors import RestoreRefusedError, SnapshotNotFoundError
@@ -60,7 +60,7 @@ def test_siblings_planned_from_one_parent_both_count():
     assert sorted(moved) == ["p1", "p2", "p3"]  # each partition exactly once
     statement = render_restore(RestoreRequest(label="full", repository="r", scope=plan.steps[0].to_scope(
         target_database="copy"), backup_timestamp=plan.steps[0].backup_timestamp))
-    assert "DATABASE `db1` AS `copy` ON (ALL VIEWS, ALL MATERIALIZED VIEWS, ALL FUNCTIONS, TABLE `t` PARTITION (`p3`))" in statement  # noqa: E501
+    assert "DATABASE `db1` AS `copy` ON (ALL VIEWS, ALL FUNCTIONS, TABLE `t` PARTITION (`p3`))" in statement
 
 
 def test_a_point_in_time_reads_only_snapshots_at_or_before_it_and_applies_tombstones():
@@ -97,10 +97,10 @@ def test_an_incremental_without_a_full_before_it_is_not_a_restore_point():
 
 def test_objects_come_from_the_newest_snapshot_holding_them():
     full = _with_objects(make_entry("full", START, partitions=[_rec("t", "p1", 1, 2)]),
-                         tables={"t": TableInfo("s1", "range")}, views={"v": "d1"},
+                         tables={"t": TableCensus("s1", "range")}, views={"v": "d1"},
                          functions={"f": "x"}, held={"views": ("v",), "functions": ("f",)})
     inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
-                        tables={"t": TableInfo("s1", "range")}, views={"v": "d2", "w": "d3"},
+                        tables={"t": TableCensus("s1", "range")}, views={"v": "d2", "w": "d3"},
                         held={"views": ("v", "w")}, reasons={"view v": "view_changed", "view w": "new_view"})
     plan = resolve_point_in_time(Catalog([full, inc]), "db1")
     # f was dropped (not in the newest census); v and w come from inc, with t's partition
@@ -117,7 +117,7 @@ def test_objects_come_from_the_newest_snapshot_holding_them():
 def test_a_list_table_is_created_by_a_snapshot_holding_all_its_partitions():
     # StarRocks adds no partition to an existing non-range table on restore (RestoreJob.checkAndPrepareMeta):
     # the creating job names every partition, the newer copy overwrites its own afterwards
-    info = {"tables": {"l": TableInfo("s", "list")}}
+    info = {"tables": {"l": TableCensus("s", "list")}}
     full = _with_objects(make_entry("full", START, partitions=[_rec("l", "a", 1, 2), _rec("l", "b", 2, 2)]), **info)
     inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("l", "a", 1, 3)]),
                         **info)
@@ -132,16 +132,16 @@ def test_a_list_table_is_created_by_a_snapshot_holding_all_its_partitions():
 
 def test_a_table_of_two_recorded_schemas_is_refused_before_anything_is_sent():
     full = _with_objects(make_entry("full", START, partitions=[_rec("t", "p1", 1, 2), _rec("t", "p2", 2, 2)]),
-                         tables={"t": TableInfo("old", "range")})
+                         tables={"t": TableCensus("old", "range")})
     inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
-                        tables={"t": TableInfo("new", "range")})
+                        tables={"t": TableCensus("new", "range")})
     with pytest.raises(RestoreRefusedError, match="Table 't' would be restored from snapshots of different schemas"):
         resolve_point_in_time(Catalog([full, inc]), "db1")
 
 
 def test_excluded_tables_are_reported():
     full = _with_objects(make_entry("full", START, partitions=[_rec("t", "p1", 1, 2)]),
-                         tables={"t": TableInfo()}, excluded={"u": "it has temporary partitions"})
+                         tables={"t": TableCensus()}, excluded={"u": "it has temporary partitions"})
     plan = resolve_point_in_time(Catalog([full]), "db1")
     assert plan.excluded == {"u": "left out of snapshot full: it has temporary partitions; not restored"}
     assert any("not restorable: table u" in line for line in plan.describe())

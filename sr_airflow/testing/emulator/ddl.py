@@ -87,6 +87,9 @@ def _column(cur: Cursor) -> Column:
     return column
 
 
+column_definition = _column  # ALTER TABLE ... ADD / MODIFY COLUMN read the same column definition
+
+
 def _values(cur: Cursor) -> list[str]:
     cur.expect("(")
     values = [cur.literal()]

@@ -502,6 +502,9 @@ class SchemaStatements:
                 raise EmulatorError(f"Table {table.name}'s state is not NORMAL: {table.state}")
             if cur.accept("ADD", "ROLLUP"):
                 self._add_rollup(cur, table)
+            elif cur.at("ADD", "COLUMN") or cur.at("DROP", "COLUMN") or cur.at("MODIFY", "COLUMN") or \
+                    cur.at("RENAME", "COLUMN") or cur.at("COMMENT"):
+                self._alter_columns(cur, table)
             elif cur.accept("ADD"):
                 self._add_partitions(cur, table)
             elif cur.accept("DROP"):
@@ -549,6 +552,77 @@ class SchemaStatements:
                 cur.fail("ADD PARTITION, DROP PARTITION, RENAME, SWAP WITH")
             self.cluster.save()
         return None
+
+    def _alter_columns(self, cur: Cursor, table: Table) -> None:
+        """Schema changes of one table, none of which moves a partition's visible version or id (3.5, e223275f):
+        `ADD COLUMN c ...` / `ADD COLUMN (c1 ..., c2 ...)` and `DROP COLUMN c` of value columns change the metadata
+        only under fast schema evolution (`SchemaChangeHandler.analyzeAndCreateJob` ->
+        `fastSchemaEvolutionInShareNothingMode`), and otherwise run a `SchemaChangeJobV2` that rewrites the tablets
+        at the partition's visible version (`runWaitingTxnJob`) without publishing one; `MODIFY COLUMN` likewise;
+        `RENAME COLUMN a TO b` (`LocalMetastore.renameColumn`) and `COMMENT = '...'`
+        (`LocalMetastore.alterTableComment`) edit the metadata. The emulator applies each at once. Added columns go
+        last (`FIRST` / `AFTER` are not emulated), each with a new `uniqueId` from `maxColUniqueId`."""
+        target = physical(table.id)
+        if cur.accept("COMMENT"):
+            cur.expect("=")
+            table.comment = cur.string()
+        elif cur.accept("ADD", "COLUMN"):
+            grouped = cur.accept("(")
+            columns = [ddl.column_definition(cur)]
+            while grouped and cur.accept(","):
+                columns.append(ddl.column_definition(cur))
+            if grouped:
+                cur.expect(")")
+            for column in columns:
+                if table.column(column.name) is not None:
+                    raise EmulatorError(f"Can not add column which already exists in base table: {column.name}")
+                table.max_col_unique_id += 1
+                column.unique_id = table.max_col_unique_id
+                default = f" DEFAULT {self._default_sql(column)}" if column.default is not None else ""
+                self.store.execute(f"ALTER TABLE {target} ADD COLUMN {ddl._q(column.name)} "
+                                   f"{sqltypes.to_duckdb(column.sr_type)}{default}")
+                table.columns.append(column)
+        elif cur.accept("DROP", "COLUMN"):
+            name = cur.identifier()
+            column = table.column(name)
+            if column is None:
+                raise EmulatorError(f"Column does not exists: {name}")
+            if name in table.key_columns and table.keys_type in ("PRIMARY_KEYS", "UNIQUE_KEYS"):
+                kind = "primary" if table.keys_type == "PRIMARY_KEYS" else "Unique"
+                raise EmulatorError(f"Can not drop key column in {kind} data model table")
+            self.store.execute(f"ALTER TABLE {target} DROP COLUMN {ddl._q(name)}")
+            table.columns.remove(column)
+            table.key_columns = [k for k in table.key_columns if k != name]
+        elif cur.accept("MODIFY", "COLUMN"):
+            column = ddl.column_definition(cur)
+            old = table.column(column.name)
+            if old is None:
+                raise EmulatorError(f"Column[{column.name}] not exists")
+            if sqltypes.to_duckdb(old.sr_type) != sqltypes.to_duckdb(column.sr_type):
+                self.store.execute(f"ALTER TABLE {target} ALTER COLUMN {ddl._q(column.name)} TYPE "
+                                   f"{sqltypes.to_duckdb(column.sr_type)}")
+            column.unique_id = old.unique_id
+            table.columns[table.columns.index(old)] = column
+        else:
+            cur.expect("RENAME", "COLUMN")
+            old_name = cur.identifier()
+            cur.expect("TO")
+            new_name = cur.identifier()
+            column = table.column(old_name)
+            if column is None:  # ErrorCode.ERR_BAD_FIELD_ERROR's text (the emulator sends the default code)
+                raise EmulatorError(f"Unknown column '{old_name}' in '{table.name}'")
+            if table.column(new_name) is not None:  # ErrorCode.ERR_DUP_FIELDNAME's text
+                raise EmulatorError(f"Duplicate column name '{new_name}'")
+            self.store.execute(f"ALTER TABLE {target} RENAME COLUMN {ddl._q(old_name)} TO {ddl._q(new_name)}")
+            column.name = new_name
+            for names in (table.key_columns, table.partition_columns, table.distribution_columns):
+                names[:] = [new_name if n == old_name else n for n in names]
+
+    @staticmethod
+    def _default_sql(column: Column) -> str:
+        if column.default.upper() == "CURRENT_TIMESTAMP":
+            return "CURRENT_TIMESTAMP"
+        return "'" + column.default.replace("'", "''") + "'"
 
     def _replace_partitions(self, cur: Cursor, table: Table) -> None:
         """`REPLACE PARTITION (p, ..) WITH TEMPORARY PARTITION (tp, ..) [PROPERTIES ("strict_range",

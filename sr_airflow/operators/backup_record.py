@@ -1,0 +1,40 @@
+"""What the backup operator writes into the catalog about its snapshot, and when it reads it.
+
+- Tombstones are read once the BACKUP holds the database's job slot (StarRocks runs one BACKUP or RESTORE per
+  database at a time, so no other snapshot of the database lands between that moment and this snapshot's): the
+  database's partitions then, against every OK snapshot the catalog holds (``engine.planner.tombstones_now``).
+  A plan made earlier may be stale — an overlapping run may have re-created a partition the plan saw dropped.
+- Row counts come from partitions_meta after the job, kept only for partitions still at the versions the job info
+  recorded (``engine.catalog.stats_matching_job_info``): exactly the rows the snapshot holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+TOMBSTONES_KEY = "catalog_tombstones"
+
+
+def read_tombstones(hook: Any, storage: Any, repository: str, database: str,
+                    group: list[str] | None) -> list[dict[str, Any]]:
+    """The tombstones of a snapshot taken now: what the catalog holds of ``database`` (or table group
+    ``group``) that the database no longer has. Three reads: the catalog, partitions_meta, materialized views."""
+    from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
+    from sr_airflow.engine.planner import partitions_meta_query, tombstones_now
+    from sr_airflow.storage.catalog_store import CatalogStore
+
+    catalog = CatalogStore(storage, repository).load()
+    _, rows = hook.fetch(partitions_meta_query(database))
+    _, mv_rows = hook.fetch(materialized_views_query(database))
+    views = [mv.name for mv in parse_materialized_views(mv_rows)]
+    found = tombstones_now(catalog, database, rows, tables=group, exclude_tables=views)
+    return [{"table": t.table, "partition": t.partition} for t in found]
+
+
+def partition_stats_now(hook: Any, job_info: Any) -> dict[tuple[str, str], tuple[int | None, int | None]]:
+    """Row counts and sizes of the snapshot's partitions, from one partitions_meta query after the job."""
+    from sr_airflow.engine.catalog import stats_matching_job_info
+    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+
+    _, rows = hook.fetch(partitions_meta_query(job_info.database))
+    return stats_matching_job_info(job_info, [s for s in parse_partitions_meta(rows) if not s.is_temp])
