@@ -84,12 +84,16 @@ class StarRocksCheckSnapshotOperator(BaseOperator):
 
     def execute(self, context: Any) -> list[dict]:
         from sr_airflow.storage import get_storage
+        from sr_airflow.storage.connections import load_connection, location_for_connection
 
         items = [self.snapshots] if isinstance(self.snapshots, (str, Mapping)) else list(self.snapshots or [])
         wanted = [_label_and_timestamp(item) for item in items if item]
         if not wanted:
             raise ValueError("snapshots is empty: there is nothing to check.")
-        storage = get_storage(self.location, conn_id=self.storage_conn_id, endpoint=self.endpoint)
+        # the location as the connection's type reads it (operators/repository_storage.py's rule; this operator
+        # talks to storage only, so there is no cluster to compare with)
+        place = location_for_connection(self.location, load_connection(self.storage_conn_id), endpoint=self.endpoint)
+        storage = get_storage(place, conn_id=self.storage_conn_id)
         results = []
         for label, timestamp in wanted:
             result = check_snapshot(storage, self.repository, label, timestamp, deep=self.deep)

@@ -1,6 +1,12 @@
 """``make demo``: the shipped DAGs on the embedded default — a local S3 server and two emulated clusters.
 
-Starts an S3 API server and two StarRocks emulators on 127.0.0.1, loads a sample database (partitioned tables,
+``python -m sr_airflow.testing.demo --storage s3|gcs|hdfs`` picks the store: ``s3`` (the default, what ``make demo``
+runs) is moto's S3 API server used as a MinIO-style endpoint; ``gcs`` is the GCS API emulator (gcp-storage-emulator),
+reached by the clusters as the seed's GCS form (``s3a://`` with ``fs.s3a.endpoint = storage.googleapis.com``) and by
+sr_airflow through a ``google_cloud_platform`` connection; ``hdfs`` is the project's WebHDFS test double
+(``sr_airflow.testing.webhdfs``), an ``hdfs://`` location with a broker user.
+
+Starts the store and two StarRocks emulators on 127.0.0.1, loads a sample database (partitioned tables,
 a materialized view, a view, a UDF), then runs through Airflow (``dag.test()`` in one child process, against a
 migrated metadata database): the nightly full backup, an incremental after one partition changed, a backfill
 of three days of partitions, a migration to the second cluster, a point-in-time restore and retention. Prints
@@ -21,7 +27,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 BUCKET = "sr-demo"
 ACCESS_KEY, SECRET_KEY = "demo-access-key", "demo-secret-key"
+HMAC_ID, HMAC_SECRET = "GOOG1EDEMOHMACACCESSID", "demo-hmac-secret"
+HDFS_USER = "sr_demo"
 DATABASE = "sr_hub"
+STORES = ("s3", "gcs", "hdfs")
 
 
 # ---- the child process: Airflow runs the DAGs ----------------------------------------------------------------
@@ -82,23 +91,69 @@ def run_scenario(source_port: int) -> dict:
 
 # ---- the parent process: servers, data, environment, summary --------------------------------------------------
 class Demo:
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, storage: str = "s3"):
+        if storage not in STORES:
+            raise SystemExit(f"--storage must be one of {', '.join(STORES)}, got {storage!r}.")
         self.workdir = workdir
+        self.storage = storage
         self.servers: list = []
 
     def start(self) -> None:
+        from sr_airflow.testing.emulator.process import EmulatorServer
+
+        redirects, described = self._start_store()
+        self.source = self._keep(EmulatorServer(self.workdir / "source", min_phase_seconds=0.2, **redirects))
+        self.target = self._keep(EmulatorServer(self.workdir / "target", min_phase_seconds=0.2, **redirects))
+        print(f"{described}; StarRocks emulators on ports {self.source.port} (source) and {self.target.port} "
+              "(target).")
+
+    def _start_store(self) -> tuple[dict[str, str], str]:
+        """Start the store; returns the emulators' redirect for it and a line saying what runs where."""
+        if self.storage == "gcs":
+            from sr_airflow.testing.servers import GcsServer
+
+            self.store = self._keep(GcsServer(log_path=self.workdir / "gcs.log"))
+            self._gcs_client().create_bucket(BUCKET)
+            return {"gcs_endpoint": self.store.endpoint_url}, f"GCS API emulator on {self.store.endpoint_url}"
+        if self.storage == "hdfs":
+            from sr_airflow.testing.webhdfs import WebHdfsServer
+
+            self.store = self._keep(WebHdfsServer(root=str(self.workdir / "hdfs"),
+                                                  log_path=self.workdir / "webhdfs.log"))
+            return ({"webhdfs_endpoint": self.store.url},
+                    f"WebHDFS test server on {self.store.url} (files in {self.workdir / 'hdfs'})")
         import boto3
 
-        from sr_airflow.testing.emulator.process import EmulatorServer
         from sr_airflow.testing.servers import S3Server
 
-        self.s3 = self._keep(S3Server(log_path=self.workdir / "s3.log"))
-        self.source = self._keep(EmulatorServer(self.workdir / "source", min_phase_seconds=0.2))
-        self.target = self._keep(EmulatorServer(self.workdir / "target", min_phase_seconds=0.2))
-        boto3.client("s3", endpoint_url=self.s3.endpoint_url, aws_access_key_id=ACCESS_KEY,
+        self.store = self._keep(S3Server(log_path=self.workdir / "s3.log"))
+        boto3.client("s3", endpoint_url=self.store.endpoint_url, aws_access_key_id=ACCESS_KEY,
                      aws_secret_access_key=SECRET_KEY, region_name="us-east-1").create_bucket(Bucket=BUCKET)
-        print(f"S3 API server on {self.s3.endpoint_url}; StarRocks emulators on ports {self.source.port} (source) "
-              f"and {self.target.port} (target).")
+        return {}, f"S3 API server on {self.store.endpoint_url}"
+
+    def _gcs_client(self):
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import storage
+
+        return storage.Client(project="sr-demo", credentials=AnonymousCredentials(),
+                              client_options={"api_endpoint": self.store.endpoint_url})
+
+    @property
+    def location(self) -> str:
+        return {"s3": f"s3://{BUCKET}/backups", "gcs": f"gs://{BUCKET}/backups",
+                "hdfs": f"hdfs://namenode:8020/{BUCKET}/backups"}[self.storage]
+
+    def storage_connection(self) -> tuple[str, dict, dict[str, str]]:
+        """The storage connection's id and JSON, and the environment its client needs to find the local store."""
+        if self.storage == "gcs":
+            return "google_cloud_default", {"conn_type": "google_cloud_platform", "extra": {
+                "is_anonymous": True, "project": "sr-demo", "hmac_access_id": HMAC_ID,
+                "hmac_secret": HMAC_SECRET}}, {"STORAGE_EMULATOR_HOST": self.store.endpoint_url}
+        if self.storage == "hdfs":
+            return "webhdfs_default", {"conn_type": "webhdfs", "host": "127.0.0.1", "port": self.store.port,
+                                       "login": HDFS_USER}, {}
+        return "aws_default", {"conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
+                               "extra": {"endpoint_url": self.store.endpoint_url, "region_name": "us-east-1"}}, {}
 
     def _keep(self, server):
         server.start()
@@ -120,12 +175,13 @@ class Demo:
         home = self.workdir / "airflow"
         home.mkdir(parents=True, exist_ok=True)
         config = self.workdir / "sr_airflow.toml"
+        conn_id, connection, store_env = self.storage_connection()
         config.write_text(
             "[defaults]\n"
             'starrocks_conn_id = "starrocks_default"\n'
             'repository = "demo_repo"\n'
-            f'location = "s3://{BUCKET}/backups"\n'
-            'storage_conn_id = "aws_default"\n'
+            f'location = "{self.location}"\n'
+            f'storage_conn_id = "{conn_id}"\n'
             f'databases = ["{DATABASE}"]\n'
             "[sr_migration]\n"
             'source_conn_id = "starrocks_default"\n'
@@ -133,8 +189,6 @@ class Demo:
             "[sr_incremental_backup]\n"
             'partition_template = "p{{ data_interval_start | ds_nodash }}"\n'
         )
-        aws = {"conn_type": "aws", "login": ACCESS_KEY, "password": SECRET_KEY,
-               "extra": {"endpoint_url": self.s3.endpoint_url, "region_name": "us-east-1"}}
         return {
             **os.environ,
             "AIRFLOW_HOME": str(home),
@@ -144,8 +198,9 @@ class Demo:
             "SR_AIRFLOW_CONFIG": str(config),
             "AIRFLOW_CONN_STARROCKS_DEFAULT": f"starrocks://root:@127.0.0.1:{self.source.port}/",
             "AIRFLOW_CONN_STARROCKS_TARGET": f"starrocks://root:@127.0.0.1:{self.target.port}/",
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
+            f"AIRFLOW_CONN_{conn_id.upper()}": json.dumps(connection),
             "NO_GCE_CHECK": "True",
+            **store_env,
         }
 
     def run_dags(self) -> dict:
@@ -166,10 +221,15 @@ class Demo:
         from sr_airflow.storage import get_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
-        storage = get_storage(f"s3://{BUCKET}/backups", endpoint=self.s3.endpoint_url,
-                              aws_access_key_id=ACCESS_KEY, aws_secret_access_key=SECRET_KEY)
+        if self.storage == "gcs":
+            storage = get_storage(self.location, endpoint_url=self.store.endpoint_url)
+        elif self.storage == "hdfs":
+            storage = get_storage(self.location, webhdfs_url=self.store.url, user=HDFS_USER)
+        else:
+            storage = get_storage(self.location, endpoint=self.store.endpoint_url, aws_access_key_id=ACCESS_KEY,
+                                  aws_secret_access_key=SECRET_KEY)
         catalog = CatalogStore(storage, "demo_repo").load()
-        print("\nSnapshots kept in demo_repo (catalog beside them in storage):")
+        print(f"\nSnapshots kept in demo_repo at {self.location} (catalog beside them in storage):")
         for entry in catalog.entries():
             partitions = len(entry.partitions)
             print(f"  {entry.label:<44} {entry.kind.value:<11} parent {str(entry.parent_label)[:22]:<22} "
@@ -201,10 +261,18 @@ def main() -> None:
         result = run_scenario(int(sys.argv[2]))
         Path(sys.argv[3]).write_text(json.dumps(result, default=str))
         return
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m sr_airflow.testing.demo",
+                                     description="The shipped DAGs on two emulated clusters and a local store.")
+    parser.add_argument("--storage", choices=STORES, default="s3",
+                        help="s3: moto's S3 API server (default, as make demo); gcs: the GCS API emulator; "
+                             "hdfs: the WebHDFS test server")
+    args = parser.parse_args()
     workdir = REPO_ROOT / "demo-output"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
-    demo = Demo(workdir)
+    demo = Demo(workdir, args.storage)
     try:
         demo.start()
         demo.load_sample()
