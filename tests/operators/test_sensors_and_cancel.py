@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 
 import pytest
 
@@ -14,6 +13,7 @@ from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
 from tests.operators.dags import sr_operator_test_dags as dags
 from tests.support.dags import run_dag
 from tests.support.emulators import FAST_PHASE
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture(scope="module")
@@ -56,10 +56,8 @@ def test_job_sensor_defers_until_the_labelled_job_finishes(sales):
     before = len(sales.queries())
 
     def submit_after_first_look():
-        deadline = time.monotonic() + 120
-        while not any(q.startswith("SHOW BACKUP") for q in sales.queries()[before:]):
-            assert time.monotonic() < deadline, "the sensor never looked"
-            time.sleep(0.05)
+        wait_until(lambda: any(q.startswith("SHOW BACKUP") for q in sales.queries()[before:]), 120,
+                   "the sensor's first look")
         _start_backup(sales, "sensed_1")
 
     thread = threading.Thread(target=submit_after_first_look, daemon=True)
