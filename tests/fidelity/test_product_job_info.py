@@ -72,7 +72,9 @@ def test_an_unchanged_table_plans_nothing_and_one_changed_physical_partition_its
     assert plan.is_empty, plan.reason
     assert {t.table for t in plan.tombstones} == {"all_types", "agg_types", "mv_daily"}
     assert plan.temp_partition_tables == (("sales",) if any(r["IS_TEMP"] for r in rows) else ())
-    loaded = [r | {"VISIBLE_VERSION": r["VISIBLE_VERSION"] + 1} if r["PARTITION_ID"] == 10060 else r for r in rows]
+    # a table with temporary partitions is left out whole (StarRocks refuses its BACKUP): compare without them
+    formal = [r for r in rows if not r["IS_TEMP"]]
+    loaded = [r | {"VISIBLE_VERSION": r["VISIBLE_VERSION"] + 1} if r["PARTITION_ID"] == 10060 else r for r in formal]
     plan = plan_backup(catalog, "fid_db", loaded, now=NOW, policy=NEVER)
     assert [(t.table, t.partitions) for t in plan.tables] == [("sales", ("p2",))]
     assert sorted(s.partition_id for s in plan.partitions) == [10025, 10060]  # both rows of p2, for its stats
