@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.support.emulator_client import error_of, run
+from tests.support.emulator_client import error_of, repo_sql, run, wait_job
 
 
 def _versions(cur, db: str) -> list[tuple]:
@@ -40,3 +40,32 @@ def test_column_changes_keep_versions_and_change_the_schema(cur):
     assert error_of(cur, "ALTER TABLE sc_cols.t RENAME COLUMN k TO d")[1] == "Duplicate column name 'd'"
     assert error_of(cur, "ALTER TABLE sc_cols.t ADD COLUMN w INT")[1] == \
         "Can not add column which already exists in base table: w"
+
+
+def _restore(cur, label: str, target: str, on: str) -> dict:
+    stamp = run(cur, f"SHOW SNAPSHOT ON sc_repo WHERE SNAPSHOT = '{label}'")[0][1]
+    cur.execute(f"RESTORE SNAPSHOT {label} FROM sc_repo DATABASE sc_parts AS {target} ON ({on}) "
+                f"PROPERTIES ('backup_timestamp' = '{stamp}')")
+    return wait_job(cur, "RESTORE", target)
+
+
+def test_a_restore_adds_partitions_to_an_existing_range_table_only(cur, bucket):
+    """RestoreJob.checkAndPrepareMeta (3.5 e223275f): a partition absent from an existing table is added when the
+    table is range-partitioned; for a list-partitioned one the job fails."""
+    cur.execute(repo_sql("sc_repo", bucket))
+    cur.execute("CREATE DATABASE sc_parts")
+    cur.execute("CREATE TABLE sc_parts.r (k INT, d DATE) DUPLICATE KEY(k) PARTITION BY RANGE(d) (PARTITION a VALUES "
+                "LESS THAN ('2024-01-02'), PARTITION b VALUES LESS THAN ('2024-01-03')) DISTRIBUTED BY HASH(k)")
+    cur.execute("CREATE TABLE sc_parts.l (k INT, c VARCHAR(4) NOT NULL) DUPLICATE KEY(k) PARTITION BY LIST(c) ("
+                "PARTITION a VALUES IN ('a'), PARTITION b VALUES IN ('b')) DISTRIBUTED BY HASH(k)")
+    cur.execute("INSERT INTO sc_parts.r VALUES (1, '2024-01-01'), (2, '2024-01-02')")
+    cur.execute("INSERT INTO sc_parts.l VALUES (1, 'a'), (2, 'b')")
+    cur.execute("BACKUP DATABASE sc_parts SNAPSHOT sc_snap TO sc_repo ON (TABLE r, TABLE l)")
+    assert wait_job(cur, "BACKUP", "sc_parts")["State"] == "FINISHED"
+    assert _restore(cur, "sc_snap", "sc_copy", "TABLE r PARTITION (a), TABLE l PARTITION (a)")["State"] == \
+        "FINISHED"
+    assert _restore(cur, "sc_snap", "sc_copy", "TABLE r PARTITION (b)")["State"] == "FINISHED"
+    assert run(cur, "SELECT k FROM sc_copy.r ORDER BY k") == [(1,), (2,)]
+    job = _restore(cur, "sc_snap", "sc_copy", "TABLE l PARTITION (b)")
+    assert (job["State"], job["Status"]) == (
+        "CANCELLED", "[COMMON_ERROR, msg: No partition exist in single partitioned table l]")

@@ -286,6 +286,10 @@ class Cluster:
                                                                                        part.values):
                         raise EmulatorError(f"Partition {part.name} in table {item.target} has different range "
                                             "with partition in repository")
+                    if mine is None and not _is_range(existing):
+                        # RestoreJob.checkAndPrepareMeta (3.5 e223275f): a partition absent from an existing table
+                        # is added only to a range-partitioned one (isRangePartition); otherwise the job fails
+                        raise EmulatorError("No partition exist in single partitioned table " + item.target)
             for item in plan.views:
                 existing = db.table(item.target) if db else None
                 if existing is not None and existing.kind != "VIEW":
@@ -480,6 +484,13 @@ def visible_rollups(table: Table) -> list:
     return [by_id[i] for i in hashmap_order(by_id, long_hash)]
 
 
+
+
+def _is_range(table: Table) -> bool:
+    """`PartitionInfo.isRangePartition`: RANGE, and expression partitioning by a time function
+    (`ExpressionRangePartitionInfo`); LIST, column expressions (`ListPartitionInfo`) and unpartitioned tables
+    are not."""
+    return table.partition_type == "RANGE" or (table.partition_type == "EXPR" and bool(table.partition_function))
 
 
 def _check_schema(name: str, existing: Table, source: Table) -> None:
