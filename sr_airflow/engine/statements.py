@@ -219,13 +219,13 @@ def render_restore(request: RestoreRequest, syntax: Syntax = Syntax.MODERN) -> s
     props = render_properties(request.properties())
     if syntax is Syntax.LEGACY:
         _check_legacy(scope, "RESTORE")
-        if scope.target_database:
-            raise UnsupportedByServerError(
-                "RESTORE into another database (DATABASE a AS b) needs StarRocks 3.4 or later."
-            )
         if not scope.database:
             raise InvalidArgumentError("database is required for a RESTORE in the legacy syntax.")
-        database = quote_identifier(scope.database, argument="database")
+        # The label's prefix names the database restored into, whatever the snapshot's (3.3 BackupHandler.process /
+        # restore read stmt.getDbName() only; AstBuilder.parseBackupRestoreStatement at 3.4+ sets no originDbName
+        # for it). 3.3 refuses a missing one: the restore operator creates it first (render_create_database).
+        target = scope.target_database or scope.database
+        database = quote_identifier(target, argument="target_database" if scope.target_database else "database")
         return f"RESTORE SNAPSHOT {database}.{label} FROM {repo}" + _render_on(scope, legacy=True) + props
     text = f"RESTORE SNAPSHOT {label} FROM {repo}"
     if scope.is_catalog_scope:
@@ -248,6 +248,12 @@ def render_create_repository(spec: RepositorySpec) -> str:
         f"CREATE {read_only}REPOSITORY {name} WITH BROKER{broker} ON LOCATION {location}"
         + render_properties(spec.properties)
     )
+
+
+def render_create_database(name: str) -> str:
+    """``CREATE DATABASE IF NOT EXISTS``: before a RESTORE on a server that does not create its target (3.3's
+    ``BackupHandler.process`` refuses a missing database with ERR_BAD_DB_ERROR; 3.4+ creates it)."""
+    return "CREATE DATABASE IF NOT EXISTS " + quote_identifier(name, argument="database")
 
 
 def render_drop_repository(name: str) -> str:

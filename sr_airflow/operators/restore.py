@@ -208,6 +208,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         if store is not None:  # before sending: a kill right after RESTORE still lets the retry know the job
             store.set(SUBMITTED_KEY, f"{self.snapshot_label}@{timestamp}")
+        self._create_legacy_target(target, version)
         try:
             self.hook.execute(statement)
         except Exception as exc:
@@ -232,6 +233,14 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             raise
         jobs = [j for j in parse_show_restore(columns, rows) if j.label == (label or self.snapshot_label)]
         return jobs[-1] if jobs else None
+
+    def _create_legacy_target(self, target: str | None, version: Any) -> None:
+        """Before 3.4 RESTORE does not create its target database (3.3 ``BackupHandler.process``: ERR_BAD_DB_ERROR
+        for a missing one), so the operator does."""
+        from sr_airflow.engine.statements import render_create_database
+
+        if target and not version.has_object_backup_syntax:
+            self.hook.execute(render_create_database(target))
 
     def _running_job(self, target: str | None) -> str | None:
         """What runs on the target database now (None: nothing, or the database does not exist yet)."""
@@ -400,6 +409,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         if store is not None:  # before sending: a retry after a kill right after RESTORE knows the job is ours
             store.set(CHAIN_SUBMITTED_KEY, f"{step.label}@{step.backup_timestamp}")
+        self._create_legacy_target(target, version)
         try:
             self.hook.execute(statement)
         except Exception as exc:

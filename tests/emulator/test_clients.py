@@ -33,8 +33,7 @@ def test_pymysql_chatter(cur):
     run(cur, "CREATE DATABASE IF NOT EXISTS chatter")
     run(cur, "USE chatter")
     assert run(cur, "SELECT DATABASE()") == [("chatter",)]
-    assert error_of(cur, "USE no_such_db") == (1049, "Getting analyzing error. Detail message: Unknown database "
-                                                     "'no_such_db'.")
+    assert error_of(cur, "USE no_such_db") == (5501, "Unknown database 'no_such_db'")  # changeCatalogDb: ERR_BAD_DB
 
 
 def test_mysql_connector_python(emulator):

@@ -66,9 +66,9 @@ def test_least_privileged_backup_user(emulator, setup):
     run(root, "GRANT backup_role TO USER 'bk'@'%'")
     bk = login(emulator, "bk", "bk-pw")
     # a granted role is inactive until SET ROLE (or SET DEFAULT ROLE)
-    assert error_of(bk, backup_t) == denied("REPOSITORY privilege(s) on SYSTEM", inactive="backup_role")
+    assert error_of(bk, backup_t) == denied("REPOSITORY privilege(s) on SYSTEM", inactive="[backup_role]")
     run(bk, "SET ROLE backup_role")
-    assert error_of(bk, backup_t) == denied("EXPORT privilege(s) on TABLE t", current="backup_role")
+    assert error_of(bk, backup_t) == denied("EXPORT privilege(s) on TABLE t", current="[backup_role]")
     run(root, "GRANT EXPORT ON TABLE pdb.t TO ROLE backup_role")
     run(bk, backup_t)
     assert wait_job(bk, "BACKUP", "pdb")["State"] == "FINISHED"
@@ -76,7 +76,7 @@ def test_least_privileged_backup_user(emulator, setup):
     assert run(bk, "SHOW SNAPSHOT ON priv_repo")[0][0] == "priv_t"
     # the whole database needs EXPORT on every table
     assert error_of(bk, "BACKUP DATABASE pdb SNAPSHOT priv_all TO priv_repo") == denied(
-        "EXPORT privilege(s) on TABLE t2", current="backup_role")
+        "EXPORT privilege(s) on TABLE t2", current="[backup_role]")
     run(root, "GRANT EXPORT ON ALL TABLES IN DATABASE pdb TO ROLE backup_role")
     run(bk, "BACKUP DATABASE pdb SNAPSHOT priv_all TO priv_repo")
     assert wait_job(bk, "BACKUP", "pdb")["State"] == "FINISHED"
@@ -90,7 +90,7 @@ def test_least_privileged_backup_user(emulator, setup):
     # REVOKE takes it away again
     run(root, "REVOKE EXPORT ON ALL TABLES IN DATABASE pdb FROM ROLE backup_role")
     assert error_of(bk, "BACKUP DATABASE pdb SNAPSHOT priv_again TO priv_repo") == denied(
-        "EXPORT privilege(s) on TABLE t2", current="backup_role")
+        "EXPORT privilege(s) on TABLE t2", current="[backup_role]")
     run(root, "REVOKE backup_role FROM USER 'bk'")
     assert error_of(bk, backup_t)[0] == 5203
 
@@ -129,7 +129,7 @@ def test_restore_privileges_and_the_recover_role(emulator, setup):
     assert wait_job(rec, "BACKUP", "pdb_recovered")["State"] == "FINISHED"
     run(rec, "SET ROLE NONE")
     assert error_of(rec, "SHOW BACKUP FROM pdb_recovered") == denied(
-        "REPOSITORY privilege(s) on SYSTEM", inactive="recover")
+        "REPOSITORY privilege(s) on SYSTEM", inactive="[recover]")
 
 
 def test_cancel_backup_needs_export(emulator, setup):

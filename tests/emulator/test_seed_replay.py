@@ -82,7 +82,7 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
             db = "" if "CATALOG" in stmt else "sr_hub"
             if "SNAPSHOT sr_hub." in stmt:
                 code, message = error_of(a, stmt)
-                assert (code, message) == (1064, f"Snapshot with name '{label_of(stmt)}' already exist in "
+                assert (code, message) == (5064, f"Snapshot with name '{label_of(stmt)}' already exist in "
                                                  "repository")
                 continue
             run(a, stmt)
@@ -105,7 +105,7 @@ def test_seed_document_replay(emulator, emulator_b, seed_bucket, s3_client):
             run(b, repo_statements[1])  # the cluster being restored into gets the same repository
         label = label_of(stmt)
         if "backup_timestamp" not in stmt:
-            assert error_of(b, stmt) == (1064, "Getting analyzing error. Detail message: Missing backup_timestamp "
+            assert error_of(b, stmt) == (5064, "Getting analyzing error. Detail message: Missing backup_timestamp "
                                                "property.")
             continue
         snapshot = as_dicts(b, f"SHOW SNAPSHOT ON test_repo WHERE SNAPSHOT = '{label}'")

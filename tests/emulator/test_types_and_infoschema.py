@@ -7,6 +7,8 @@ taken from the emulator's constants.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from sr_airflow.testing.emulator import sqltypes
@@ -295,6 +297,29 @@ def test_partitions_meta_physical_ids_and_temp_partitions(typed):
     assert (first["PARTITION_KEY"], first["DISTRIBUTION_KEY"], first["VERSION_TXN_TYPE"],
             first["LAST_CONSISTENCY_CHECK_TIME"], first["STORAGE_PATH"], first["COMPACT_VERSION"]) == (
         '`k` int(11) NOT NULL COMMENT "the key"', "k", "TXN_NORMAL", None, "", 0)
+
+
+def test_version_epoch_is_a_gtid_drawn_when_the_partition_is_made(typed):
+    """PhysicalPartition's constructor: `versionEpoch = nextVersionEpoch()`, a GtidGenerator.nextGtid
+    (`(ms since 2020-01-01) << 21 | cluster 0 << 13 | sequence`, 3.5 e223275f78); a normal load keeps it
+    (DatabaseTransactionMgr draws a new one for replication transactions only). Shown alike by partitions_meta and
+    SHOW PARTITIONS."""
+    before = time.time()
+    run(typed, "CREATE TABLE epochs (k INT) DUPLICATE KEY(k) PARTITION BY RANGE(k) (PARTITION e1 VALUES LESS THAN "
+               "('10'), PARTITION e2 VALUES LESS THAN ('20')) DISTRIBUTED BY HASH(k) BUCKETS 1")
+    after = time.time()
+    query = ("SELECT PARTITION_NAME, VERSION_EPOCH FROM information_schema.partitions_meta WHERE DB_NAME = 'types_db' "
+             "AND TABLE_NAME = 'epochs'")
+    epochs = dict(run(typed, query))
+    assert len(set(epochs.values())) == 2  # one GTID each
+    for epoch in epochs.values():
+        millis = (epoch >> 21) + 1577836800000
+        assert before - 1 <= millis / 1000 <= after + 1, epoch
+        assert epoch >> 13 & 0xFF == 0  # the cluster id bits
+    shown = {r["PartitionName"]: int(r["VersionEpoch"]) for r in as_dicts(typed, "SHOW PARTITIONS FROM epochs")}
+    assert shown == epochs
+    run(typed, "INSERT INTO epochs VALUES (1)")
+    assert dict(run(typed, query)) == epochs  # a load moves the version, not the epoch
 
 
 @pytest.mark.parametrize(("size", "text"), [(0, "0B"), (1023, "1023B"), (1024, "1KB"), (1535, "1.4KB"),

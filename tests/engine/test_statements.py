@@ -101,9 +101,10 @@ def test_legacy_servers_refuse_what_they_cannot_back_up(scope, message):
         render_backup(BackupRequest("l", "r", scope), Syntax.LEGACY)
 
 
-def test_legacy_restore_cannot_rename_the_database():
-    with pytest.raises(UnsupportedByServerError, match="DATABASE a AS b"):
-        render_restore(RestoreRequest("l", "r", Scope("db", target_database="x"), TS), Syntax.LEGACY)
+def test_legacy_restore_into_another_database_names_it_before_the_label():
+    """3.3's BackupHandler.process restores into the label's database prefix (the snapshot's is not compared)."""
+    sql = render_restore(RestoreRequest("l", "r", Scope("db", target_database="x"), TS), Syntax.LEGACY)
+    assert sql == f'RESTORE SNAPSHOT `x`.`l` FROM `r` PROPERTIES ("backup_timestamp" = "{TS}")'
 
 
 def test_legacy_restore_renders_table_aliases():

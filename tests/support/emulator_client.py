@@ -43,3 +43,25 @@ def error_of(cursor, sql: str) -> tuple[int, str]:
     except pymysql.MySQLError as err:
         return err.args[0], err.args[1]
     raise AssertionError(f"Expected an error from: {sql}")
+
+
+def connector_connection(server):
+    """A mysql-connector-python connection to ``server`` (root, autocommit): its errors keep the reply's SQL state,
+    which PyMySQL drops. Keep the connection referenced while its cursors are used."""
+    import mysql.connector
+
+    return mysql.connector.connect(host=server.host, port=server.port, user="root", password="", autocommit=True)
+
+
+def error_reply(cursor, sql: str) -> tuple[int, str, str]:
+    """The (code, SQL state, message) of the error ``sql`` gets on a ``connector_connection``'s cursor; fails if it
+    succeeds."""
+    import mysql.connector
+
+    try:
+        cursor.execute(sql)
+        if cursor.with_rows:
+            cursor.fetchall()
+    except mysql.connector.Error as err:
+        return err.errno, err.sqlstate, err.msg
+    raise AssertionError(f"Expected an error from: {sql}")

@@ -5,8 +5,16 @@ from __future__ import annotations
 import json
 import time
 
+from . import versions
 from .catalog import Database, Repository
-from .errors import EmulatorError
+from .errors import (
+    ERR_BAD_DB_ERROR,
+    ERR_COMMON_ERROR,
+    ERR_NOT_OLAP_TABLE,
+    ERR_WRONG_TABLE_NAME,
+    analyzing_error,
+    ddl_error,
+)
 from .jobinfo import brief_of, brief_text
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
 from .layout import format_time
@@ -24,11 +32,10 @@ REPO_COLUMNS = ["RepoId", "RepoName", "CreateTime", "IsReadOnly", "Location", "B
 DEFAULT_TIMEOUT = 86400
 CATALOG_DB_KEY = "-1"
 NULL_STRING = "\\N"  # FeConstants.NULL_STRING
-COMMON_ERROR = 5064  # ErrorCode.ERR_COMMON_ERROR
-
-
-def _analyzing(message: str) -> EmulatorError:
-    return EmulatorError(f"Getting analyzing error. Detail message: {message}.")
+# Error replies follow errors.py: `ddl_error` for BackupHandler's `ErrorReport.reportDdlException(ERR_COMMON_ERROR,
+# ..)` (bare text, 5064 / 42000), `analyzing_error(.., ERR_COMMON_ERROR)` for BackupRestoreAnalyzer's /
+# RepositoryAnalyzer's / ShowSnapshotAnalyzer's `ErrorReport.reportSemanticException`, `analyzing_error(..)`
+# (1064 / HY000) for their `new SemanticException(..)`. Read at 3.5 e223275f78; the same paths at 3.3, 3.4 and 4.0.
 
 
 class BackupRestore:
@@ -38,32 +45,31 @@ class BackupRestore:
     # -- repositories
     def create_repository(self, stmt: CreateRepositoryStmt) -> None:
         cluster = self.cluster
-        if not stmt.location:
-            raise EmulatorError("You must specify a location on the repository")
+        if not stmt.location:  # RepositoryAnalyzer.visitCreateRepositoryStatement: new SemanticException
+            raise analyzing_error("You must specify a location on the repository")
+        # BackupHandler.createRepository: "Failed to create repository: " + the RepositoryMgr status
         if stmt.name in cluster.catalog.repositories:
-            raise EmulatorError("Failed to create repository: repository with same name already exist: "
-                                f"{stmt.name}")
+            raise ddl_error(f"Failed to create repository: repository with same name already exist: {stmt.name}")
         repo = Repository(id=cluster.catalog.new_id(), name=stmt.name, create_time=time.time(),
                           read_only=stmt.read_only, location=stmt.location, broker=stmt.broker,
                           properties=dict(stmt.properties))
         try:
             repo.prefix = cluster.layout(repo).init_repository(stmt.name)
         except StorageError as err:
-            raise EmulatorError(f"Failed to create repository: {err}") from err
+            raise ddl_error(f"Failed to create repository: {err}") from err
         with cluster.lock:
             if stmt.name in cluster.catalog.repositories:
-                raise EmulatorError("Failed to create repository: repository with same name already exist: "
-                                    f"{stmt.name}")
+                raise ddl_error(f"Failed to create repository: repository with same name already exist: {stmt.name}")
             cluster.catalog.repositories[stmt.name] = repo
             cluster.save()
 
     def drop_repository(self, name: str) -> None:
         cluster = self.cluster
         with cluster.lock:
-            if name not in cluster.catalog.repositories:
-                raise EmulatorError("Repository does not exist")
+            if name not in cluster.catalog.repositories:  # RepositoryAnalyzer.visitDropRepositoryStatement
+                raise analyzing_error("Repository does not exist", ERR_COMMON_ERROR)
             if any(not job.is_done and job.record["repo"] == name for job in cluster.jobs.values()):
-                raise EmulatorError("Backup or restore job is running on this repository. Can not drop it")
+                raise ddl_error("Backup or restore job is running on this repository. Can not drop it")
             del cluster.catalog.repositories[name]
             cluster.save()
 
@@ -77,48 +83,50 @@ class BackupRestore:
     # -- BACKUP
     def backup(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
-        repo = cluster.repository(stmt.repo, analyzer=True)
-        props = _backup_properties(stmt.properties)
         plan = JobPlan()
-        if stmt.is_catalog_job:
+        if stmt.is_catalog_job:  # the analyzer returns before analyzeLabelAndRepo; BackupHandler.process checks it
             names = sorted(cluster.catalog.catalogs) if stmt.all_catalogs else [c.name for c in stmt.catalogs]
             for name in names:
-                if name not in cluster.catalog.catalogs:
-                    raise _analyzing(f"external catalog {name} is not exists")
+                if name not in cluster.catalog.catalogs:  # CatalogRef.analyzeForBackup
+                    raise analyzing_error(f"external catalog {name} does not existed.", ERR_COMMON_ERROR)
             plan.catalogs = [(n, n) for n in names]
+            props = _backup_properties(stmt.properties)
+            repo = cluster.repository(stmt.repo)
             db_name, db_id, db_key, objs = "", -1, CATALOG_DB_KEY, ""
             if check is not None:  # USAGE on each catalog (spec §9)
                 check(db_name, plan)
         else:
+            # BackupRestoreAnalyzer.visitBackupStatement: the database, the repository, the objects, the properties
             db_name = stmt.db or current_db
             if not db_name:
-                raise _analyzing("No database selected")
+                raise analyzing_error("No database selected")
             db = cluster.catalog.databases.get(db_name)
-            if db is None:
-                raise _analyzing(f"Unknown database '{db_name}'")
-            plan, objs = _backup_plan(stmt, db)
+            if db is None:  # getDatabase: reportSemanticException(ERR_BAD_DB_ERROR, db)
+                raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
+            repo = cluster.repository(stmt.repo, analyzer=True)
+            plan, objs = _backup_plan(stmt, db, cluster.line)
+            props = _backup_properties(stmt.properties)
             db_id, db_key = db.id, str(db.id)
             if check is not None:  # privileges on the objects (spec §9)
                 check(db_name, plan)
         if repo.read_only:
-            raise EmulatorError(f"Repository {repo.name} is read only")
-        if props["type"] == "INCREMENTAL":
-            pass
+            raise ddl_error(f"Repository {repo.name} is read only")
         layout = cluster.layout(repo)
         try:
             exists = layout.snapshot_exists(stmt.label)
         except StorageError as err:
             cluster.mark_repo_error(repo, err)
-            raise EmulatorError(f"Failed to get snapshot info from repository: {err}") from err
+            # BackupHandler.backup: reportDdlException(ERR_COMMON_ERROR, <the listSnapshots status message>)
+            raise ddl_error(f"Failed to get snapshot info from repository: {err}") from err
         if exists:
             if props["type"] == "INCREMENTAL":
-                raise EmulatorError("Currently does not support incremental backup")
-            raise EmulatorError(f"Snapshot with name '{stmt.label}' already exist in repository")
+                raise ddl_error("Currently does not support incremental backup")
+            raise ddl_error(f"Snapshot with name '{stmt.label}' already exist in repository")
         with cluster.submit_lock:
             if cluster.running_job(db_key):
-                raise EmulatorError("Can only run one backup or restore job of external catalog"
-                                    if db_key == CATALOG_DB_KEY else
-                                    "Can only run one backup or restore job of a database at same time")
+                raise ddl_error("Can only run one backup or restore job of external catalog"
+                                if db_key == CATALOG_DB_KEY else
+                                "Can only run one backup or restore job of a database at same time")
             record = _record("BACKUP", cluster.catalog.new_id(), stmt.label, db_name, db_id, repo.name,
                              props["timeout"], objs)
             job = BackupJob(cluster, record, plan, layout)
@@ -128,8 +136,9 @@ class BackupRestore:
     # -- RESTORE
     def restore(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
-        repo = cluster.repository(stmt.repo, analyzer=True)
+        # BackupRestoreAnalyzer.visitRestoreStatement checks the properties, not the repository (BackupHandler.process)
         props = _restore_properties(stmt.properties)
+        repo = cluster.repository(stmt.repo)
         layout = cluster.layout(repo)
         stamp = props["backup_timestamp"]
         base = layout.snapshot_dir(stmt.label)
@@ -137,29 +146,33 @@ class BackupRestore:
             info = json.loads(layout.download(f"{base}/__info_{stamp}"))
             meta = read_meta(layout.download(f"{base}/__meta"))
         except StorageError as err:
-            raise EmulatorError(f"Failed to get info of snapshot '{stmt.label}' because: {err}. Maybe specified "
-                                "wrong backup timestamp") from err
+            raise ddl_error(f"Failed to get info of snapshot '{stmt.label}' because: {err}. Maybe specified "
+                            "wrong backup timestamp") from err
         plan = JobPlan()
         if stmt.is_catalog_job:
             available = [c["name"] for c in meta.get("catalogs", [])]
             refs = [(n, n) for n in available] if stmt.all_catalogs else [(c.name, c.alias or c.name)
                                                                            for c in stmt.catalogs]
             for name, _ in refs:
-                if name not in available:
-                    raise EmulatorError(f"external catalog {name} does not exist in snapshot {stmt.label}")
+                if name not in available:  # BackupHandler.checkAndFilterRestoreCatalogsInBackupMeta
+                    raise ddl_error(f"Can not find restore catalog: {name}")
             plan.catalogs = refs
             db_name, db_id, db_key, objs = "", -1, CATALOG_DB_KEY, ""
         else:
-            source_db = stmt.db or info["database"]
-            if stmt.db and stmt.db != info["database"]:
-                raise EmulatorError(f"target database: {stmt.db} is not existed in snapshot")
-            db_name = stmt.new_db or source_db
+            # BackupHandler.restore: only `DATABASE a` is checked against the snapshot; the target is `AS b`, else
+            # the label's prefix or `a`, else the snapshot's database (the session's database is not read)
+            if stmt.origin_db and stmt.origin_db != info["database"]:
+                raise ddl_error(f"target database: {stmt.origin_db} is not existed in snapshot")
+            db_name = stmt.new_db or stmt.db or info["database"]
             plan = _restore_plan(stmt, info, meta)
             objs = restore_objs(info, meta, plan)
             if check is not None:  # privileges on the target (spec §9), before the database is created
                 check(db_name, plan)
             with cluster.lock:
                 db = cluster.catalog.databases.get(db_name)
+                if db is None and not versions.restore_creates_database(cluster.line):
+                    # 3.3 BackupHandler.process: reportDdlException(ERR_BAD_DB_ERROR, dbName)
+                    raise ddl_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
                 if db is None:  # a missing target database is created when the job is submitted
                     db = Database(id=cluster.catalog.new_id(), name=db_name)
                     cluster.catalog.databases[db_name] = db
@@ -167,9 +180,9 @@ class BackupRestore:
             db_id, db_key = db.id, str(db.id)
         with cluster.submit_lock:
             if cluster.running_job(db_key):
-                raise EmulatorError("Can only run one backup or restore job of external catalog"
-                                    if db_key == CATALOG_DB_KEY else
-                                    "Can only run one backup or restore job of a database at same time")
+                raise ddl_error("Can only run one backup or restore job of external catalog"
+                                if db_key == CATALOG_DB_KEY else
+                                "Can only run one backup or restore job of a database at same time")
             record = _record("RESTORE", cluster.catalog.new_id(), stmt.label, db_name, db_id, repo.name,
                              props["timeout"], objs)
             record.update(backup_timestamp=stamp, allow_load=props["allow_load"],
@@ -185,10 +198,10 @@ class BackupRestore:
             db_key = CATALOG_DB_KEY
         else:
             if not db_name:
-                raise _analyzing("No selected database for cancel BACKUP/RESTORE")
+                raise analyzing_error("No selected database for cancel BACKUP/RESTORE")
             db = cluster.catalog.databases.get(db_name)
-            if db is None:
-                raise _analyzing(f"Unknown database '{db_name}'")
+            if db is None:  # BackupHandler.getAbstractJobByDbName: reportDdlException(ERR_BAD_DB_ERROR, db)
+                raise ddl_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
             db_key = str(db.id)
         job = cluster.jobs.get(db_key)
         record = job.record if job is not None else cluster.catalog.jobs.get(db_key)
@@ -197,11 +210,10 @@ class BackupRestore:
         # running"; a finished one answers the job's own cancel() status (BackupJob/RestoreJob.cancel: isDone()).
         # Both refusals are ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..): ERROR 5064 (42000).
         if record is None or record["type"] != kind:
-            raise EmulatorError("No backup job is currently running" if is_backup
-                                else "No restore is currently running", COMMON_ERROR)
+            raise ddl_error("No backup job is currently running" if is_backup else "No restore is currently running")
         if job is None or job.is_done or (not is_backup and job.state == "COMMITTING"):
-            raise EmulatorError(f"Failed to cancel job: Job with label {record['label']} can not be "
-                                f"cancelled. state: {record['state']}", COMMON_ERROR)
+            raise ddl_error(f"Failed to cancel job: Job with label {record['label']} can not be cancelled. "
+                            f"state: {record['state']}")
         if check is not None:
             check(job.record)
         job.cancel("user cancelled" if is_backup else f"user cancelled, current state: {job.state}")
@@ -212,8 +224,8 @@ class BackupRestore:
         kind = "BACKUP" if is_backup else "RESTORE"
         if db_name:
             db = cluster.catalog.databases.get(db_name)
-            if db is None:
-                raise _analyzing(f"Unknown database '{db_name}'")
+            if db is None:  # BackupRestoreAnalyzer.visitShowBackupStatement / visitShowRestoreStatement: getDatabase
+                raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
             keys = [str(db.id)]
         else:
             keys = list(cluster.catalog.jobs)
@@ -232,8 +244,8 @@ class BackupRestore:
         (`BackupJobInfo.getBrief`) is the Details. Failures show `\\N` (`FeConstants.NULL_STRING`)."""
         cluster = self.cluster
         repo = cluster.catalog.repositories.get(repo_name)
-        if repo is None:
-            raise _analyzing(f"Repository [{repo_name}] does not exist")
+        if repo is None:  # ShowSnapshotAnalyzer: reportSemanticException(ERR_COMMON_ERROR, ..)
+            raise analyzing_error(f"Repository [{repo_name}] does not exist", ERR_COMMON_ERROR)
         layout = cluster.layout(repo)
         if timestamp is not None:
             label = names if isinstance(names, str) else (names or [""])[0]
@@ -250,7 +262,8 @@ class BackupRestore:
                 labels = layout.snapshot_names()
             except StorageError as err:
                 cluster.mark_repo_error(repo, err)
-                raise EmulatorError(f"Failed to list snapshot in repo: {repo_name}, err: {err}") from err
+                # Repository.getSnapshotInfos: new SemanticException, thrown while ShowExecutor runs the statement
+                raise analyzing_error(f"Failed to list snapshot in repo: {repo_name}, err: {err}") from err
             if names:
                 labels = [n for n in labels if n in names]
         rows = []
@@ -277,19 +290,19 @@ def _timeout(props: dict[str, str]) -> int:
     try:
         value = int(props["timeout"])
     except ValueError as err:
-        raise _analyzing(f"Invalid timeout format: {props['timeout']}") from err
+        raise analyzing_error(f"Invalid timeout format: {props['timeout']}", ERR_COMMON_ERROR) from err
     if value < 600:
-        raise _analyzing("timeout must be at least 10 min")
+        raise analyzing_error("timeout must be at least 10 min", ERR_COMMON_ERROR)
     return value
 
 
 def _backup_properties(props: dict[str, str]) -> dict:
     unknown = [k for k in props if k not in ("timeout", "type")]
     if unknown:
-        raise _analyzing(f"Unknown backup job properties: [{', '.join(unknown)}]")
+        raise analyzing_error(f"Unknown backup job properties: [{', '.join(unknown)}]", ERR_COMMON_ERROR)
     kind = props.get("type", "FULL").upper()
     if kind not in ("FULL", "INCREMENTAL"):
-        raise _analyzing(f"Invalid backup job type: {props['type']}")
+        raise analyzing_error(f"Invalid backup job type: {props['type']}", ERR_COMMON_ERROR)
     return {"timeout": _timeout(props), "type": kind}
 
 
@@ -298,50 +311,66 @@ def _restore_properties(props: dict[str, str]) -> dict:
                "starrocks_meta_version")
     unknown = [k for k in props if k not in allowed]
     if unknown:
-        raise _analyzing(f"Unknown restore job properties: [{', '.join(unknown)}]")
+        raise analyzing_error(f"Unknown restore job properties: [{', '.join(unknown)}]", ERR_COMMON_ERROR)
     if "backup_timestamp" not in props:
-        raise _analyzing("Missing backup_timestamp property")
+        raise analyzing_error("Missing backup_timestamp property", ERR_COMMON_ERROR)
     allow = props.get("allow_load", "false").lower()
     if allow not in ("true", "false"):
-        raise _analyzing(f"Invalid allow load value: {props['allow_load']}")
+        raise analyzing_error(f"Invalid allow load value: {props['allow_load']}", ERR_COMMON_ERROR)
     for key in ("meta_version", "starrocks_meta_version", "replication_num"):
         if key in props:
             try:
                 int(props[key])
             except ValueError as err:
-                what = "replication num" if key == "replication_num" else "meta version"
-                raise _analyzing(f"Invalid {what} format: {props[key]}") from err
+                # BackupRestoreAnalyzer.parseInt reads all three with one text
+                raise analyzing_error(f"Invalid meta version format: {props[key]}", ERR_COMMON_ERROR) from err
     return {"timeout": _timeout(props), "backup_timestamp": props["backup_timestamp"],
             "allow_load": allow == "true", "replication_num": int(props.get("replication_num", "3"))}
 
 
-def _backup_plan(stmt: BackupRestoreStmt, db) -> tuple[JobPlan, str]:
+def _backup_plan(stmt: BackupRestoreStmt, db, line: tuple[int, int]) -> tuple[JobPlan, str]:
+    """The objects a BACKUP names, checked as BackupRestoreAnalyzer.analyzeTableRef / FunctionRef.analyzeForBackup
+    and then BackupHandler.backup check them (3.5 e223275f78; 3.3 1a2f1f5d75 where it differs)."""
     plan = JobPlan()
     refs: list[str] = []
     data_tables = [t for t in db.tables.values() if t.has_data]
     views = [t for t in db.tables.values() if t.kind == "VIEW"]
 
+    def add_view(view) -> None:
+        if not versions.has_object_backup_syntax(line):  # 3.3 BackupHandler.backup: isOlapTableOrMaterializedView
+            raise ddl_error(f"Table '{view.name}' is not a OLAP table", ERR_NOT_OLAP_TABLE)
+        plan.views.append(TablePlan(view.name, view.name))
+        refs.append(f"[{db.name}.{view.name}]")
+
     def add_table(table, partitions: tuple[str, ...] = (), temporary: bool = False) -> None:
-        # BackupHandler.backup (3.5 e223275f): ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..), which sets the
-        # error code of the reply: ERROR 5064 (42000)
-        if any(p.is_temp for p in table.partitions):
-            raise EmulatorError("Do not support backing up table with temp partitions", COMMON_ERROR)
-        if temporary:
-            raise EmulatorError("Do not support backing up temp partitions", COMMON_ERROR)
+        # analyzeTableRef: new SemanticException (1064); StarRocks' texts carry the node position after "error"
         for name in partitions:
             if table.partition(name) is None:
-                raise _analyzing(f"Unknown partition {name} in table{table.name}")
+                raise analyzing_error(f"partition[{name}] does not exist  in table{table.name}")
         if any(t.name == table.name for t in plan.tables):
-            raise _analyzing(f"Duplicated table: {table.name}")
+            raise analyzing_error(f"Duplicated table: {table.name}")
+        # BackupHandler.backup: ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..)
+        if any(p.is_temp for p in table.partitions):
+            raise ddl_error("Do not support backing up table with temp partitions")
+        if temporary:
+            raise ddl_error("Do not support backing up temp partitions")
         plan.tables.append(TablePlan(table.name, table.name, list(partitions) if partitions else None))
         suffix = ""
         if partitions:
             suffix = ("TEMPORARY " if temporary else "") + "PARTITIONS (" + ", ".join(partitions) + ")"
         refs.append(f"[{db.name}.{table.name}{suffix}]")
 
+    def named(name: str):
+        """The table, MV or view a name refers to; a synchronous MV is an index, no table (getTable is null)."""
+        table = db.table(name)
+        if table is None or not (table.has_data or table.kind == "VIEW"):
+            # analyzeTableRef: new SemanticException(ERR_WRONG_TABLE_NAME.formatErrorMsg(..)), no code set
+            raise analyzing_error(f"Incorrect table name '{name}'")
+        return table
+
     if not stmt.has_on:
-        if not db.tables and not db.functions:
-            raise _analyzing(f"Database: {db.name} is empty")
+        if not db.tables and not db.functions:  # the emulator's own refusal (see docs/emulator.md)
+            raise analyzing_error(f"Database: {db.name} is empty")
         for table in sorted(data_tables, key=lambda t: t.id):
             add_table(table)
         for view in sorted(views, key=lambda t: t.id):
@@ -353,29 +382,28 @@ def _backup_plan(stmt: BackupRestoreStmt, db) -> tuple[JobPlan, str]:
         if obj.kind == "FUNCTION":
             names = sorted(db.functions) if obj.name is None else [obj.name]
             for name in names:
-                if name not in db.functions:
-                    raise _analyzing(f"Can not find the function {name} in database {db.name}")
+                if name not in db.functions:  # FunctionRef.analyzeForBackup; FunctionName.toString is db.fn
+                    raise analyzing_error(f"Invalid backup function(s), function name: {db.name}.{name}",
+                                          ERR_COMMON_ERROR)
                 if name not in plan.functions:
                     plan.functions.append(name)
             continue
-        if obj.kind == "VIEW":
-            targets = views if obj.name is None else [db.table(obj.name)]
-            for view in targets:
-                if view is None or view.kind != "VIEW":
-                    raise _analyzing(f"Unknown table '{obj.name}'")
-                plan.views.append(TablePlan(view.name, view.name))
-                refs.append(f"[{db.name}.{view.name}]")
-            continue
-        wanted = "OLAP" if obj.kind == "TABLE" else "MATERIALIZED_VIEW"
-        if obj.name is None:
+        if obj.name is None:  # ALL TABLES / ALL MATERIALIZED VIEWS / ALL VIEWS
+            if obj.kind == "VIEW":
+                for view in views:
+                    add_view(view)
+                continue
+            wanted = "OLAP" if obj.kind == "TABLE" else "MATERIALIZED_VIEW"
             for table in sorted((t for t in data_tables if t.kind == wanted), key=lambda t: t.id):
                 add_table(table)
             continue
-        table = db.table(obj.name)
-        if table is None:
-            raise _analyzing(f"Unknown table '{obj.name}'")
-        if not table.has_data:
-            raise _analyzing(f"Table: {table.name} can not support backup restore, type: {table.kind}")
+        # A named object is looked up by name whatever word named it (TableRef); what it is decides the rest.
+        table = named(obj.name)
+        if table.kind == "VIEW":
+            if obj.partitions:  # analyzeTableRef: reportSemanticException(ERR_WRONG_TABLE_NAME, ..)
+                raise analyzing_error(f"Incorrect table name '{obj.name}'", ERR_WRONG_TABLE_NAME)
+            add_view(table)
+            continue
         add_table(table, obj.partitions, obj.temporary)
     return plan, ", ".join(refs)
 
@@ -391,8 +419,8 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
 
     def add(name: str, alias: str | None, partitions: tuple[str, ...], view: bool = False) -> None:
         target = alias or name
-        if target in targets:
-            raise EmulatorError(f"Duplicated alias name: {target}" if alias else f"Duplicated table: {name}")
+        if target in targets:  # BackupRestoreAnalyzer.visitRestoreStatement: new SemanticException(.., pos)
+            raise analyzing_error(f"Duplicated alias name: {target}" if alias else f"Duplicated table: {name}")
         targets.add(target)
         (plan.views if view else plan.tables).append(TablePlan(name, target, list(partitions) or None))
 
@@ -404,20 +432,22 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
         plan.functions = functions
         return plan
     for obj in stmt.objects:
-        if obj.temporary:  # BackupHandler.restore: ERR_COMMON_ERROR, as for the backup refusals above
-            raise EmulatorError("Do not support restoring temporary partitions", COMMON_ERROR)
+        # BackupHandler.checkAndFilterRestoreObjsExistInSnapshot / checkAndFilterRestoreFunctionsInBackupMeta:
+        # reportDdlException(ERR_COMMON_ERROR, ..)
+        if obj.temporary:
+            raise ddl_error("Do not support restoring temporary partitions")
         if obj.kind == "FUNCTION":
             names = functions if obj.name is None else [obj.name]
             for name in names:
-                if name not in functions:
-                    raise EmulatorError(f"Function {name} does not exist in snapshot {stmt.label}")
+                if name not in functions:  # FunctionRef's name is unqualified here (no analyzeForBackup)
+                    raise ddl_error(f"Can not find restore function: {name}")
                 plan.functions.append(name)
             continue
         if obj.kind == "VIEW":
             names = view_names if obj.name is None else [obj.name]
             for name in names:
                 if name not in view_names:
-                    raise EmulatorError(f"Table {name} does not exist in snapshot {stmt.label}")
+                    raise ddl_error(f"Table {name} does not exist in snapshot {stmt.label}")
                 add(name, obj.alias if obj.name else None, (), view=True)
             continue
         wanted = "OlapTable" if obj.kind == "TABLE" else "MaterializedView"
@@ -427,10 +457,9 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
                     add(name, None, ())
             continue
         if obj.name not in data_names:
-            raise EmulatorError(f"Table {obj.name} does not exist in snapshot {stmt.label}")
+            raise ddl_error(f"Table {obj.name} does not exist in snapshot {stmt.label}")
         for partition in obj.partitions:
             if partition not in objects[obj.name]["partitions"]:
-                raise EmulatorError(f"Partition {partition} of table {obj.name} does not exist in snapshot "
-                                    f"{stmt.label}")
+                raise ddl_error(f"Partition {partition} of table {obj.name} does not exist in snapshot {stmt.label}")
         add(obj.name, obj.alias, obj.partitions)
     return plan

@@ -32,6 +32,34 @@ class Column:
     unique_id: int = -1  # Column.uniqueId
 
 
+class GtidGenerator:
+    """`transaction/GtidGenerator.nextGtid` (3.5 e223275f78): `(milliseconds since 2020-01-01 UTC) << 21 |
+    (cluster id 0) << 13 | sequence`, the sequence counting up within one millisecond, time never going back."""
+
+    EPOCH_MS = 1577836800000
+    SEQUENCE_MASK = (1 << 13) - 1
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._last = -1
+        self._sequence = 0
+
+    def next(self) -> int:
+        with self._lock:
+            now = max(int(time.time() * 1000), self._last)
+            if now == self._last:
+                self._sequence = (self._sequence + 1) & self.SEQUENCE_MASK
+                if self._sequence == 0:
+                    now += 1
+            else:
+                self._sequence = 0
+            self._last = now
+            return ((now - self.EPOCH_MS) << 21) | self._sequence
+
+
+GTIDS = GtidGenerator()
+
+
 @dataclass
 class Partition:
     id: int
@@ -50,10 +78,17 @@ class Partition:
     # SHOW PARTITIONS' PartitionId, partitions_meta's PARTITION_ID and the `__part_<id>` content paths show it.
     physical_id: int = 0
     rollup_tablets: dict[str, list[int]] = field(default_factory=dict)  # rollup index id -> its tablets here
+    # PhysicalPartition.versionEpoch: a GTID drawn when the physical partition is made (constructor) or read back
+    # without one (gsonPostProcess: `if (versionEpoch == 0) versionEpoch = nextVersionEpoch()`); loads keep it
+    # (DatabaseTransactionMgr draws a new one only for replication transactions). partitions_meta.VERSION_EPOCH and
+    # SHOW PARTITIONS' VersionEpoch show it.
+    version_epoch: int = 0
 
     def __post_init__(self) -> None:
         if not self.physical_id:
             self.physical_id = self.id
+        if not self.version_epoch:
+            self.version_epoch = GTIDS.next()
 
 
 @dataclass

@@ -14,7 +14,7 @@ from . import backupmeta, ddl, metareader, versions
 from .catalog import Catalog, Column, Database, ExternalCatalog, Function, Repository, Table
 from .datastore import DataStore, physical
 from .dml import refresh_stats
-from .errors import EmulatorError
+from .errors import ERR_COMMON_ERROR, EmulatorError, analyzing_error
 from .faults import KEYS as FAULT_KEYS
 from .faults import Faults
 from .javajson import hashmap_order, long_hash
@@ -136,10 +136,11 @@ class Cluster:
     def repository(self, name: str, analyzer: bool = False) -> Repository:
         repo = self.catalog.repositories.get(name)
         if repo is None:
+            # BackupRestoreAnalyzer.analyzeLabelAndRepo (reportSemanticException) / BackupHandler.process
+            # (reportDdlException), both ERR_COMMON_ERROR
             if analyzer:
-                raise EmulatorError(f"Getting analyzing error. Detail message: Repository [{name}] does not "
-                                    "exist.")
-            raise EmulatorError(f"Repository {name} does not exist")
+                raise analyzing_error(f"Repository [{name}] does not exist", ERR_COMMON_ERROR)
+            raise EmulatorError(f"Repository {name} does not exist", ERR_COMMON_ERROR)
         return repo
 
     def layout(self, repo: Repository) -> RepoLayout:

@@ -9,22 +9,28 @@ A grant is `[privilege, object type, object]`: `["REPOSITORY" | "CREATE EXTERNAL
 from __future__ import annotations
 
 from .context import SessionState
-from .errors import EmulatorError
+from .errors import ERR_ACCESS_DENIED, EmulatorError
 from .tokens import Cursor
 
-ACCESS_DENIED = 5203
 DEFAULT_CATALOG = "default_catalog"
 _PRIVILEGE_WORDS = {"CREATE", "DATABASE", "TABLE", "VIEW", "FUNCTION", "MATERIALIZED", "EXTERNAL", "CATALOG",
                     "RESOURCE", "GROUP", "PIPE", "ROUTINE", "GLOBAL"}
 
 
+def _java_list(names: list[str]) -> str:
+    """`activatedRoles.isEmpty() ? "NONE" : activatedRoles`: a Java List prints as `[a, b]`."""
+    return f"[{', '.join(names)}]" if names else "NONE"
+
+
 def access_denied(privilege: str, object_type: str, name: str, session: SessionState, inactive: list[str]):
+    """AccessDeniedException.reportAccessDenied (3.5 e223275f78): ErrorReportException.report(ERR_ACCESS_DENIED, ..)
+    sets the code on the QueryState, so the reply is `ERROR 5203 (42000)` with ErrorCode.ERR_ACCESS_DENIED's text."""
     target = "SYSTEM" if object_type == "SYSTEM" else f"{object_type} {name}"
-    current = ", ".join(session.active_roles or []) or "NONE"
     return EmulatorError(
         f"Access denied; you need (at least one of) the {privilege} privilege(s) on {target} for this operation. "
         "Please ask the admin to grant permission(s) or try activating existing roles using <set [default] role>. "
-        f"Current role(s): {current}. Inactivated role(s): {', '.join(inactive) or 'NONE'}.", ACCESS_DENIED)
+        f"Current role(s): {_java_list(list(session.active_roles or []))}. "
+        f"Inactivated role(s): {_java_list(list(inactive))}.", ERR_ACCESS_DENIED)
 
 
 class Privileges:

@@ -25,15 +25,14 @@ from mysql_mimic.types import ColumnType
 from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVariables
 
 from .context import SessionState
-from .errors import EmulatorError
+from .errors import ERR_BAD_DB_ERROR, ERROR_CODES, EmulatorError
 from .frontend import Frontend
 from .wire import HeaderCachingConnection
 
-# StarRocks sends every statement error as `ERROR <code> (HY000)`.
-mimic_errors.SQLSTATES.pop(mimic_errors.ErrorCode.PARSE_ERROR, None)
-# ...except errors StarRocks reports with ErrorCode.ERR_COMMON_ERROR (5064, SQL state 42000: ErrorReport.reportCommon
-# sets the code on the session's QueryState, which MysqlErrPacket sends)
-mimic_errors.SQLSTATES[5064] = b"42000"
+# A reply's SQL state is its StarRocks ErrorCode's (MysqlErrPacket: `code.getSqlState()`, HY000 for the 1064 default;
+# errors.py says which errors carry which code). mysql-mimic picks the state by code number; StarRocks' numbers are
+# unique, so its table takes them.
+mimic_errors.SQLSTATES.update({number: entry.sql_state.encode() for number, entry in ERROR_CODES.items()})
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +176,10 @@ class EmulatorSession(Session):
 
     async def use(self, database: str) -> None:
         if database.lower() != "information_schema" and database not in self.frontend.catalog.databases:
-            raise MysqlError(f"Getting analyzing error. Detail message: Unknown database '{database}'.", 1049)
+            # COM_INIT_DB, USE and the handshake's database (ConnectProcessor.handleInitDb,
+            # StmtExecutor.handleUseDbStmt, MysqlProto.negotiate -> ConnectContext.changeCatalogDb):
+            # ErrorReport.reportDdlException(ERR_BAD_DB_ERROR, db), a DdlException's bare message
+            raise MysqlError(f"Unknown database '{database}'", ERR_BAD_DB_ERROR.code)
         self.database = database
         self.state.database = database
 

@@ -292,7 +292,8 @@ class Show:
                 "Buckets": str(len(p.tablet_ids)), "ReplicationNum": table.properties.get("replication_num", "3"),
                 "StorageMedium": "HDD", "CooldownTime": "9999-12-31 23:59:59", "LastConsistencyCheckTime": None,
                 "DataSize": byte_size(p.data_size), "StorageSize": byte_size(p.data_size), "IsInMemory": "false",
-                "RowCount": str(p.row_count), "DataVersion": str(p.visible_version), "VersionEpoch": "0",
+                "RowCount": str(p.row_count), "DataVersion": str(p.visible_version),
+                "VersionEpoch": str(p.version_epoch),
                 "VersionTxnType": "TXN_NORMAL", "TabletBalanced": "true"}
             rows.append([values[c] for c in columns])
         if cur.accept("WHERE"):

@@ -35,6 +35,9 @@ class BackupRestoreStmt:
     properties: dict[str, str] = field(default_factory=dict)
     catalogs: tuple[CatalogRef, ...] = ()
     all_catalogs: bool = False
+    # RESTORE's `DATABASE a [AS b]` names the snapshot's database `a` (RestoreStmt.originDbName, checked against
+    # the job info); the label prefix `db.l` names the target only (AstBuilder.parseBackupRestoreStatement)
+    origin_db: str | None = None
 
     @property
     def is_catalog_job(self) -> bool:
@@ -231,7 +234,7 @@ def parse_restore(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
     if has_on and not (db or prefix_db):
         raise parser_error(cur.sql, "`ON` clause is forbidden if no Database explicitly specified in Restore stmt")
     return BackupRestoreStmt(False, db or prefix_db, new_db, parts[-1], repo, objects, has_on, props,
-                             catalogs, all_catalogs)
+                             catalogs, all_catalogs, origin_db=db)
 
 
 def parse_create_repository(cur: Cursor, read_only: bool) -> CreateRepositoryStmt:

@@ -43,6 +43,13 @@ def has_object_backup_syntax(line: tuple[int, int]) -> bool:
     return line >= (3, 4)
 
 
+def restore_creates_database(line: tuple[int, int]) -> bool:
+    """RESTORE into a missing database creates it (`BackupHandler.process`: `createDb(dbName, null)` for a
+    RestoreStmt, from StarRocks #52729, in 3.4 afccab88fd); at 3.3 (1a2f1f5d75) `process` answers
+    `reportDdlException(ERR_BAD_DB_ERROR, dbName)` for any missing database."""
+    return line >= (3, 4)
+
+
 def has_drop_snapshot(line: tuple[int, int]) -> bool:
     """`DROP SNAPSHOT`: no `dropSnapshotStatement` in StarRocks.g4 at any branch point up to the fork's main
     (14f3b1b9c1, fe/fe-grammar/.../StarRocks.g4); the spec names 4.2, which the fork does not have."""
