@@ -249,7 +249,9 @@ def _kill_when(client, server, dag_id: str, run_id: str, task_id: str, kind: str
     def task_process_in_state() -> int | None:
         try:
             rows = server.sql(f"SHOW {kind} FROM `{database}`")
-        except pymysql.err.ProgrammingError:  # a restore's new database is not created yet
+        except pymysql.err.OperationalError as err:  # a restore's new database is not created yet:
+            if err.args[0] != 5501:  # ERR_BAD_DB_ERROR (BackupRestoreAnalyzer.getDatabase)
+                raise
             return None
         if not rows or rows[-1][STATE_COLUMN[kind]] != state:
             return None
