@@ -5,7 +5,9 @@ whose quoted tokens carry the value unchanged. The frontend's own tokenizer deci
 
 from __future__ import annotations
 
+import json
 import re
+import time
 
 import pymysql
 import pytest
@@ -13,9 +15,7 @@ import pytest
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.jobwatch import generation_labels
 from sr_airflow.engine.quoting import quote_identifier
-from sr_airflow.engine.scope_args import scope_from_arguments
 from sr_airflow.engine.statements import (
-    BackupRequest,
     RestoreRequest,
     Syntax,
     render_backup,
@@ -24,9 +24,9 @@ from sr_airflow.engine.statements import (
     render_show_restore,
     render_show_snapshot,
 )
+from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator
-from tests.support.emulators import new_queries
+from sr_airflow.operators.restore import StarRocksRestoreOperator, latest_ok_timestamp
 from tests.support.figures import count
 from tests.support.hostile import HOSTILE
 from tests.support.hostile import REFUSED_ALWAYS as _REFUSED_ALWAYS
@@ -45,9 +45,8 @@ NAMES = {"repository": ("repository",), "database": ("database",), "tables": ("t
          "target_database": ("target_database", "database"), "alias": ("alias",)}
 
 
-def _check(emu, before: int, value: str, param: str, error: BaseException | None) -> str:
-    """'refused' or 'quoted' (asserting the rules of item 6)."""
-    sent = new_queries(emu, before)
+def _check(sent: list[str], value: str, param: str, error: BaseException | None) -> str:
+    """'refused' or 'quoted' (asserting the rules of item 6) for the statements ``sent`` to the frontend."""
     # set-up chatter of the client library is not ours; everything else must be an allowed statement
     ours = [q for q in sent if not q.upper().startswith(("SET ", "SELECT @@"))]
     carriers = []
@@ -103,36 +102,70 @@ def _restore_kwargs(param: str, value: str, label: str = "good_snap") -> dict:
     return kwargs
 
 
-def _backup_statements(param: str, value: str, good_ts: str) -> list[str]:
-    """What StarRocksBackupOperator renders for these arguments, through the same engine functions, in order."""
-    kw = _backup_kwargs(param, value)
-    if param != "snapshot_label":  # a repository the frontend does not know: it parses, then refuses at once
-        kw["repository"] = kw["repository"] if param == "repository" else "no_such_repo"
-    scope = scope_from_arguments(database=kw["database"], tables=kw.get("tables"),
-                                 materialized_views=kw.get("materialized_views"), views=kw.get("views"),
-                                 functions=kw.get("functions"), external_catalogs=kw.get("external_catalogs"))
-    request = BackupRequest(label=kw["snapshot_label"], repository=kw["repository"], scope=scope)
+def _omitted_kwargs(kind: str, param: str) -> dict:
+    """The arguments with ``param`` left out (what an empty optional value must mean)."""
+    kwargs = _backup_kwargs(param, "x") if kind == "backup" else _restore_kwargs(param, "x")
+    if param == "alias":
+        kwargs["tables"] = [{"name": "t1"}]
+    elif param == "external_catalogs":
+        kwargs["external_catalogs"] = [{"name": "hive_c"}]
+    else:
+        kwargs[param] = None
+    return kwargs
+
+
+_OPERATOR_ARGS = {"task_id": "op", "starrocks_conn_id": "sr_rel", "deferrable": False, "on_busy": "fail",
+                  "cancel_on_kill": False, "wait_timeout": 0.5}
+
+
+def _backup_operator(kwargs: dict) -> StarRocksBackupOperator:
+    return StarRocksBackupOperator(**_OPERATOR_ARGS, **kwargs)
+
+
+def _restore_operator(kwargs: dict) -> StarRocksRestoreOperator:
+    return StarRocksRestoreOperator(**_OPERATOR_ARGS, **kwargs)
+
+
+def _backup_statements(op: StarRocksBackupOperator, syntax: Syntax, newest=None) -> list[str]:
+    """What ``op.execute()`` sends on a free database, built by the operator's own methods in the order
+    ``execute`` / ``_advance`` call them (``scope``, ``base_label``, ``request`` + ``validate``) and the engine
+    functions they render with (``render_show_backup``, ``render_show_snapshot``, ``render_backup``)."""
+    scope = op.scope()
+    label = op.base_label(task_context(), scope)
+    request = op.request(label, scope)
     request.validate()
-    return [render_show_backup(scope.database),
-            render_show_snapshot(kw["repository"], labels=generation_labels(kw["snapshot_label"])),
-            render_backup(request, Syntax.MODERN)]
+    return [render_show_backup(scope.database), render_show_snapshot(op.repository, labels=generation_labels(label)),
+            render_backup(op.request(label, scope), syntax)]
 
 
-def _restore_statements(param: str, value: str, good_ts: str) -> list[str]:
-    # a label the repository does not hold: the frontend parses and refuses each RESTORE without starting a job
-    kw = _restore_kwargs(param, value, label="no_such_snapshot")
+def _restore_statements(op: StarRocksRestoreOperator, syntax: Syntax, newest) -> list[str]:
+    """What ``op.execute()`` sends for a snapshot of ``rel_src``, in its order: the timestamp given or the newest
+    OK one (``_timestamp``; ``newest(op)`` here), ``_detail``'s SHOW SNAPSHOT, ``_scope(detail.database)``, the
+    RestoreRequest ``execute`` builds, the target's SHOW RESTORE (``_latest_job``), then ``render_restore``."""
+    if not op.snapshot_label:
+        raise ValueError("snapshot_label is required unless from_catalog=True.")
+    timestamp = op.backup_timestamp or newest(op)
+    detail = render_show_snapshot(op.repository, op.snapshot_label, timestamp)
+    scope = op._scope("rel_src")
+    request = RestoreRequest(label=op.snapshot_label, repository=op.repository, scope=scope,
+                             backup_timestamp=timestamp, timeout_s=op.timeout, allow_load=op.allow_load,
+                             replication_num=op.replication_num)
+    statement = render_restore(request, syntax)
+    return [detail, render_show_restore(op._target(scope)), statement]
+
+
+def _sweep_operator(kind: str, param: str, kwargs: dict):
+    """The operator for one (param, value) of the sweep: a repository the frontend does not know (it parses the
+    statement, then refuses it at once), except for hostile backup labels, sent to the real repository."""
+    kwargs = dict(kwargs)
+    if kind == "backup":
+        if param not in ("repository", "snapshot_label"):
+            kwargs["repository"] = "no_such_repo"
+        return _backup_operator(kwargs)
+    kwargs["snapshot_label"] = kwargs["snapshot_label"] if param == "snapshot_label" else "no_such_snapshot"
     if param != "repository":
-        kw["repository"] = "no_such_repo"
-    timestamp = kw.get("backup_timestamp") or good_ts
-    scope = scope_from_arguments(database=kw["database"], tables=kw.get("tables"), views=kw.get("views"),
-                                 external_catalogs=kw.get("external_catalogs"),
-                                 target_database=kw["target_database"])
-    request = RestoreRequest(label=kw["snapshot_label"], repository=kw["repository"], scope=scope,
-                             backup_timestamp=timestamp)
-    request.validate()
-    return [render_show_snapshot(kw["repository"], kw["snapshot_label"], timestamp),
-            render_show_restore(scope.target_database or scope.database),
-            render_restore(request, Syntax.MODERN)]
+        kwargs["repository"] = "no_such_repo"
+    return _restore_operator(kwargs)
 
 
 @pytest.fixture(scope="module")
@@ -147,30 +180,73 @@ def src(emu, s3_server):
     return emu
 
 
+class _QueryTail:
+    """The statements the frontend logged since the last call (reads the query log from where it stopped)."""
+
+    def __init__(self, emu):
+        self.path = emu.server.query_log
+        self.offset = self.path.stat().st_size if self.path.exists() else 0
+
+    def new(self) -> list[str]:
+        with open(self.path, "rb") as handle:
+            handle.seek(self.offset)
+            data = handle.read()
+        complete = data[:data.rfind(b"\n") + 1]
+        self.offset += len(complete)
+        return [e["statement"] for e in map(json.loads, complete.splitlines()) if "statement" in e]
+
+
+def _refusal(repository: str) -> str:
+    """The frontend's answer to a BACKUP / RESTORE naming an unknown repository: it parsed the whole statement
+    (a syntax error would say so) and decoded the repository's name."""
+    return f"Getting analyzing error. Detail message: Repository [{repository}] does not exist."
+
+
+def _until_cancelled(cur, timeout: float = 30.0) -> None:
+    """The cancelled job has ended (the database takes the next job only then)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        cur.execute("SHOW BACKUP FROM rel_src")
+        if cur.fetchall()[-1][3] == "CANCELLED":
+            return
+        assert time.monotonic() < deadline, "the cancelled backup never ended"
+        time.sleep(0.01)
+
+
 # An empty optional argument means "not given": the newest timestamp, no rename, the snapshot's database.
 UNSET_WHEN_EMPTY = {("restore", "backup_timestamp"), ("restore", "target_database"), ("restore", "database"),
                     ("restore", "alias"), ("restore", "external_catalogs"), ("backup", "snapshot_label")}
 
 
-def _engine_sweep(emu, params, render, kind: str) -> dict[str, int]:
-    """Every statement the operator would send is checked with the frontend's tokenizer; the BACKUP / RESTORE
-    itself is sent to the frontend, which must receive exactly that text."""
-    outcomes = {"quoted": 0, "refused": 0}
+def _engine_sweep(emu, params, kind: str) -> dict[str, int]:
+    """Every (param, value): the operator is built with it and its own code renders what ``execute`` sends; each
+    statement is checked with the frontend's tokenizer, then the BACKUP / RESTORE is sent to the frontend, whose
+    answer must be the expected one (a job that names exactly the value, or the unknown-repository refusal
+    naming exactly the repository rendered)."""
+    outcomes = {"quoted": 0, "refused": 0, "not given": 0}
+    render = _backup_statements if kind == "backup" else _restore_statements
+    newest = lambda op: emu.good_ts  # noqa: E731 - the sweep's repositories are unknown: good_snap's timestamp
+    syntax = Syntax.for_version(StarRocksHook(starrocks_conn_id="sr_rel").server_version())
+    tail = _QueryTail(emu)
     conn = emu.server.connect()
     try:
         with conn.cursor() as cur:
             for param in params:
+                kwargs_of = _backup_kwargs if kind == "backup" else _restore_kwargs
                 for value in HOSTILE:
-                    before = len(emu.queries())
                     try:
-                        statements = render(param, value, emu.good_ts)
+                        op = _sweep_operator(kind, param, kwargs_of(param, value))
+                        statements = render(op, syntax, newest)
                     except (InvalidArgumentError, ValueError) as exc:
-                        assert _check(emu, before, value, param, exc) == "refused"
+                        assert _check(tail.new(), value, param, exc) == "refused"
                         outcomes["refused"] += 1
                         continue
                     if value == "" and (kind, param) in UNSET_WHEN_EMPTY:
-                        count("item6 empty values read as 'not given' (default used)")
-                        outcomes["refused"] += 1
+                        # "not given": exactly what the operator renders with the parameter left out
+                        omitted = render(_sweep_operator(kind, param, _omitted_kwargs(kind, param)), syntax,
+                                         newest)
+                        assert statements == omitted, (kind, param, statements, omitted)
+                        outcomes["not given"] += 1
                         continue
                     assert value not in _REFUSED_ALWAYS, f"{kind} {param}={value!r} was rendered"
                     for sql in statements:
@@ -180,38 +256,39 @@ def _engine_sweep(emu, params, render, kind: str) -> dict[str, int]:
                     main = statements[-1]
                     try:
                         cur.execute(main)
-                        accepted = True
-                    except pymysql.MySQLError:
-                        accepted = False
-                    assert new_queries(emu, before) == [main], "the frontend received other text than was sent"
-                    assert _check(emu, before, value, param, None) == "quoted"
+                        answer = None
+                    except pymysql.MySQLError as exc:
+                        answer = exc.args[1] if len(exc.args) > 1 else str(exc)
+                    assert _check(tail.new(), value, param, None) == "quoted"
                     outcomes["quoted"] += 1
-                    if accepted:  # a job started: it names exactly the value, then it is cancelled
-                        target = _restore_kwargs(param, value)["target_database"] if kind == "restore" else None
-                        database = target or ("rel_src" if kind == "backup" else None)
-                        if kind == "backup" and param == "snapshot_label":
-                            cur.execute("SHOW BACKUP FROM rel_src")
-                            assert cur.fetchall()[-1][1] == value
-                        if database:
-                            cur.execute(f"CANCEL {kind.upper()} FROM {quote_identifier(database)}")
-                        count(f"item6 {kind} jobs accepted with a hostile value, then cancelled")
+                    if answer is not None:  # refused: by the repository check, after a full parse
+                        assert answer == _refusal(op.repository), (param, value, main, answer)
+                        continue
+                    assert kind == "backup" and param == "snapshot_label", (param, value, main)
+                    cur.execute("SHOW BACKUP FROM rel_src")  # the job names exactly the value
+                    assert cur.fetchall()[-1][1] == value
+                    cur.execute("CANCEL BACKUP FROM rel_src")
+                    _until_cancelled(cur)
+                    tail.new()
+                    count(f"item6 {kind} jobs accepted with a hostile value, then cancelled")
     finally:
         conn.close()
     count(f"item6 {kind} (parameter, value) pairs sent quoted", outcomes["quoted"])
     count(f"item6 {kind} (parameter, value) pairs refused before sending", outcomes["refused"])
+    count(f"item6 {kind} empty optional values read as not given", outcomes["not given"])
     return outcomes
 
 
 @pytest.mark.slow
 def test_hostile_values_through_every_backup_parameter_reach_the_frontend_quoted_or_are_refused(src):
-    outcomes = _engine_sweep(src, BACKUP_PARAMS, _backup_statements, "backup")
+    outcomes = _engine_sweep(src, BACKUP_PARAMS, "backup")
     assert sum(outcomes.values()) == len(BACKUP_PARAMS) * len(HOSTILE)
     assert src.sql("SELECT count(*) FROM rel_src.t1") == ((2,),)
 
 
 @pytest.mark.slow
 def test_hostile_values_through_every_restore_parameter_reach_the_frontend_quoted_or_are_refused(src):
-    outcomes = _engine_sweep(src, RESTORE_PARAMS, _restore_statements, "restore")
+    outcomes = _engine_sweep(src, RESTORE_PARAMS, "restore")
     assert sum(outcomes.values()) == len(RESTORE_PARAMS) * len(HOSTILE)
     assert src.sql("SELECT count(*) FROM rel_src.t1") == ((2,),)
 
@@ -229,38 +306,56 @@ def _cancel_started_jobs(conn, kind: str, database: str | None) -> None:
                 pass
 
 
-def _run(op) -> BaseException | None:
-    try:
-        op.execute(task_context())
-    except Exception as exc:  # noqa: BLE001 - every outcome is checked by _check
-        return exc
-    return None
+def _newest_ok(op: StarRocksRestoreOperator) -> str:
+    """The operator's own look-up of the newest OK timestamp (``_timestamp`` calls it when none is given)."""
+    return latest_ok_timestamp(op.hook, op.repository, op.snapshot_label)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("kind", ["backup", "restore"])
 def test_the_operators_send_what_the_engine_renders(src, kind):
+    """``execute()`` of the real operator against the frontend, compared with what the sweep above renders for
+    the same arguments: the same BACKUP / RESTORE text, or the same refusal."""
     params = BACKUP_PARAMS if kind == "backup" else RESTORE_PARAMS
-    outcomes = {"quoted": 0, "refused": 0}
-    for param in params:
-        for value in SAMPLE:
-            before = len(src.queries())
-            kwargs = _backup_kwargs(param, value) if kind == "backup" else _restore_kwargs(param, value)
-            if value == "" and (kind, param) in UNSET_WHEN_EMPTY:
-                continue  # an empty optional argument means "not given"
-            factory = StarRocksBackupOperator if kind == "backup" else StarRocksRestoreOperator
-            try:
-                op = factory(task_id="op", starrocks_conn_id="sr_rel", deferrable=False, on_busy="fail",
-                             cancel_on_kill=False, wait_timeout=0.5, **kwargs)
-            except (InvalidArgumentError, ValueError) as exc:
-                error = exc
-            else:
-                error = _run(op)
-            outcome = _check(src, before, value, param, error)
-            outcomes[outcome] += 1
-            sent = new_queries(src, before)
-            if any(q.startswith(("BACKUP ", "RESTORE ")) for q in sent):
-                with src.server.connect() as conn:
-                    _cancel_started_jobs(conn, kind.upper(), kwargs.get("target_database"))
+    build, render = (_backup_operator, _backup_statements) if kind == "backup" else \
+        (_restore_operator, _restore_statements)
+    syntax = Syntax.for_version(StarRocksHook(starrocks_conn_id="sr_rel").server_version())
+    outcomes = {"quoted": 0, "refused": 0, "not given": 0}
+    compared = 0
+    tail = _QueryTail(src)
+    for n, (param, value) in enumerate((p, v) for p in params for v in SAMPLE):
+        kwargs = _backup_kwargs(param, value) if kind == "backup" else _restore_kwargs(param, value)
+        if kind == "restore" and param != "target_database" and kwargs.get("target_database"):
+            kwargs["target_database"] = f"rel_copy_{n}"  # a fresh target: the restore is not refused as existing
+        try:
+            expected, expected_error = render(build(kwargs), syntax, _newest_ok), None
+        except Exception as exc:  # noqa: BLE001 - a refusal, or the frontend's error: execute() must meet the same
+            expected, expected_error = None, exc
+        try:
+            build(kwargs).execute(task_context())
+            error = None
+        except Exception as exc:  # noqa: BLE001 - every outcome is checked below
+            error = exc
+        sent = tail.new()
+        if value == "" and (kind, param) in UNSET_WHEN_EMPTY:  # "not given": as with the parameter left out
+            omitted = _omitted_kwargs(kind, param)
+            if "target_database" in kwargs and param != "target_database":
+                omitted["target_database"] = kwargs["target_database"]
+            assert expected == render(build(omitted), syntax, _newest_ok), (param, expected)
+            outcomes["not given"] += 1
+        else:
+            outcomes[_check(sent, value, param, error)] += 1
+        submitted = [q for q in sent if q.startswith(("BACKUP ", "RESTORE "))]
+        if expected_error is not None:  # the same refusal, before anything was sent
+            assert (type(error), str(error)) == (type(expected_error), str(expected_error)), (param, value)
+            assert submitted == []
+        elif submitted:
+            assert submitted == [expected[-1]], (param, value, submitted, expected[-1])
+            compared += 1
+            with src.server.connect() as conn:
+                _cancel_started_jobs(conn, kind.upper(), kwargs.get("target_database"))
+            tail.new()
+    assert compared >= 5, f"only {compared} {kind} statements sent: nothing to compare"
     count(f"item6 {kind} operator executions with hostile values", sum(outcomes.values()))
+    count(f"item6 {kind} operator statements identical to the sweep's", compared)
     assert src.sql("SELECT count(*) FROM rel_src.t1") == ((2,),)
