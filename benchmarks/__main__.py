@@ -21,7 +21,8 @@ from pathlib import Path
 from benchmarks.common import ROOT, Section
 from benchmarks.report import write_report
 
-BENCHMARKS = ("parse_cost", "incremental", "planner_scale", "orchestration", "waiting", "retention", "throughput")
+BENCHMARKS = ("parse_cost", "incremental", "planner_scale", "orchestration", "waiting", "retention", "throughput",
+              "pitr_restore")
 CHILD_TIMEOUT = 1500
 
 
