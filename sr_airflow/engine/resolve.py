@@ -222,6 +222,8 @@ def _objects(entries: list[CatalogEntry], wanted: set[str] | None):
                 missing.append(f"{kind[:-1].replace('_', ' ')} {name}")
             else:
                 found.setdefault(kind, {})[name] = holder.label
+    if missing and entries[0].census is None:  # a full recorded without census (sr_full_backup): it holds them
+        return found, [], entries[0].label
     return found, missing, None
 
 

@@ -222,3 +222,14 @@ def test_every_snapshot_moment_restores_the_database_as_it_was(history):
         kept = Catalog(e for e in entries if e.label in needed_labels(catalog, "db1", entry.backup_time))
         again = resolve_point_in_time(kept, "db1", entry.backup_time)
         assert again.state == plan.state and again.labels == plan.labels
+
+
+def test_objects_held_by_a_full_recorded_without_census_come_with_it():
+    full = make_entry("full", START, partitions=[_rec("t", "p1", 1, 2)])  # e.g. sr_full_backup's whole database
+    inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
+                        tables={"t": TableCensus("s1", "range")}, views={"v": "d1", "w": "d2"},
+                        held={"views": ("w",)}, reasons={"view w": "new_view"})
+    plan = resolve_point_in_time(Catalog([full, inc]), "db1")
+    assert plan.missing_objects == () and plan.objects == {"views": {"w": "inc"}}
+    assert [(s.label, s.all_objects, dict(s.objects)) for s in plan.steps] == [
+        ("full", True, {}), ("inc", False, {"views": ("w",)})]
