@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from sr_airflow.engine.catalog import SnapshotKind, entry_from_job_info
+from sr_airflow.engine.catalog import SnapshotKind
+from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.operators.dags import sr_operator_test_dags as dags
 from tests.support.dags import run_dag
 from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
+from tests.support.task_context import task_context
 
 
 def _backup(emu, label: str) -> None:
@@ -139,13 +141,20 @@ def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s
     assert states["backup"] == "success"
     full = dags.RESULTS["backup_for_chain"]["snapshot_label"]
     source.sql("INSERT INTO sales.orders VALUES (4, 1.5, '2024-02-15')")
-    source.sql("BACKUP DATABASE sales SNAPSHOT snap_incr1 TO repo_r ON (TABLE orders PARTITION (p2))")
-    source.wait_state("BACKUP", "sales", ("FINISHED",))
+    p2_at_backup = _versions(source, "sales")["p2"]
     storage = get_storage(f"s3://{BUCKET}/restore-tests", endpoint=s3_server.endpoint_url,
                           aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET, region_name="us-east-1")
-    incremental = entry_from_job_info(storage.read_job_info("repo_r", "snap_incr1"), repository="repo_r",
-                                      kind=SnapshotKind.INCREMENTAL, parent_label=full)
-    CatalogStore(storage, "repo_r").put(incremental)
+    store = CatalogStore(storage, "repo_r")
+    # the incremental is the backup operator's work (one partition, recorded in the full's chain), as a plan
+    # from sr_incremental_backup would hand it over
+    StarRocksBackupOperator(
+        task_id="backup", starrocks_conn_id="sr_main", repository="repo_r", database="sales",
+        tables=[{"name": "orders", "partitions": ["p2"]}], snapshot_label="snap_incr1", snapshot_kind="incremental",
+        parent_label=full, catalog_scope=dict(store.get(full).scope), storage_conn_id=aws_conn, deferrable=False,
+        poll_interval=0.1, max_poll_interval=0.5).execute(task_context("chain_incr1"))
+    incremental = store.get("snap_incr1")
+    assert (incremental.kind, incremental.parent_label, incremental.is_good) == (SnapshotKind.INCREMENTAL, full, True)
+    assert {p.partition: p.version for p in incremental.partitions} == {"p2": p2_at_backup}
 
     before = _restores(source)
     states, _ = run_dag(dags.restore_chain)
@@ -154,9 +163,12 @@ def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s
     assert result["chain"] == [full, "snap_incr1"]
     assert _restores(source) == before + 2
     assert source.sql("SELECT count(*) FROM sales_pitr.orders")[0][0] == 4
-    versions = dict(source.sql("SELECT PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
-                               "WHERE DB_NAME = 'sales_pitr' AND TABLE_NAME = 'orders'"))
-    assert versions["p2"] == {p.partition: p.version for p in incremental.partitions}["p2"]
+    assert _versions(source, "sales_pitr")["p2"] == p2_at_backup  # the source's p2 as the incremental took it
+
+
+def _versions(emu, database: str) -> dict[str, int]:
+    return dict(emu.sql("SELECT PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
+                        f"WHERE DB_NAME = '{database}' AND TABLE_NAME = 'orders'"))
 
 
 COLUMN_TYPES = json.loads((Path(__file__).parents[1] / "fidelity" / "fixtures" / "column_types.json").read_text())
