@@ -7,6 +7,7 @@ sent, with messages that name the argument.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -174,6 +175,33 @@ def _render_catalogs(scope: Scope) -> str:
         names.append(text)
     keyword = "CATALOG" if len(names) == 1 else "CATALOGS"
     return f"EXTERNAL {keyword} (" + ", ".join(names) + ")"
+
+
+def legacy_restore_scope(scope: Scope) -> tuple[Scope, list[str]]:
+    """A RESTORE scope as a pre-3.4 server can take it, and the objects left out. 3.3's snapshots hold tables and
+    materialized views only (3.3 ``BackupHandler.backup``: ``isOlapTableOrMaterializedView``), named alike in its
+    grammar (``restoreTableDesc``: ``qualifiedName partitionNames? (AS identifier)?``): materialized views become
+    table names, views and functions are left out. A scope naming nothing else is refused (it would restore the
+    whole snapshot)."""
+    if scope.is_catalog_scope:
+        return scope, []
+    kept, left_out = [], []
+    for ref in scope.objects:
+        if ref.kind is ObjectKind.MATERIALIZED_VIEW:
+            kept.append(ObjectRef.table(ref.name, ref.partitions, ref.alias))
+        elif ref.kind is ObjectKind.TABLE:
+            kept.append(ref)
+        else:
+            left_out.append(f"{ref.kind.value.lower()} {ref.name}")
+    unsupported = (ObjectKind.VIEW, ObjectKind.FUNCTION)
+    left_out += [f"all {kind.plural.lower()}" for kind in scope.all_of if kind in unsupported]
+    all_of = tuple(k for k in scope.all_of if k not in unsupported)
+    if scope.has_on_clause and not kept and not all_of:
+        raise UnsupportedByServerError(
+            f"RESTORE of {', '.join(left_out)} needs StarRocks 3.4 or later; before 3.4 only tables and partitions "
+            "can be restored."
+        )
+    return dataclasses.replace(scope, objects=tuple(kept), all_of=all_of), left_out
 
 
 def _check_legacy(scope: Scope, statement: str) -> None:

@@ -196,7 +196,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         if decision.step is NextStep.BUSY:
             return self._busy(context, decision.reason)
         version = self.hook.server_version()
-        statement = render_backup(self.request(decision.label, scope), Syntax.for_version(version))
+        syntax = Syntax.for_version(version)
+        statement = render_backup(self.request(decision.label, self._submitted_scope(scope, syntax)), syntax)
         try:
             self.hook.execute(statement)
         except Exception as exc:
@@ -211,6 +212,25 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             if self.tombstones_from_catalog and self.storage_conn_id:  # the job now holds the database's slot
                 store.set(TOMBSTONES_KEY, self._read_tombstones())
         return self._wait_job(context, decision.label)
+
+    def _submitted_scope(self, scope: Scope, syntax: Any) -> Scope:
+        """The scope sent. Before 3.4 a whole-database BACKUP takes every table of the database, views too, and
+        StarRocks refuses views then (3.3 BackupRestoreAnalyzer.visitBackupStatement: ``db.getTables()``;
+        BackupHandler.backup: ERR_NOT_OLAP_TABLE), so the legacy form names the tables and materialized views
+        partitions_meta lists (the views are not backed up, as 3.3 cannot)."""
+        import dataclasses
+
+        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+        from sr_airflow.engine.scope import ObjectRef
+        from sr_airflow.engine.statements import Syntax
+
+        if syntax is not Syntax.LEGACY or not scope.database or scope.has_on_clause:
+            return scope
+        _, rows = self.hook.fetch(partitions_meta_query(scope.database))
+        names = sorted({state.table for state in parse_partitions_meta(rows)})
+        if not names:
+            return scope
+        return dataclasses.replace(scope, objects=tuple(ObjectRef.table(name) for name in names))
 
     def _read_tombstones(self) -> list[dict[str, Any]]:
         from sr_airflow.operators.backup_record import read_tombstones

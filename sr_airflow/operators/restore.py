@@ -390,17 +390,23 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return None
 
     def _run_link(self, context: Any, plan: Any, index: int) -> dict[str, Any]:
-        from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
+        from sr_airflow.engine.statements import RestoreRequest, Syntax, legacy_restore_scope, render_restore
         from sr_airflow.triggers.job import JobWatch
 
         target = self.target_database or plan.database
         step = plan.steps[index]
-        request = RestoreRequest(label=step.label, repository=self.repository,
-                                 scope=step.to_scope(target_database=self.target_database),
+        version = self.hook.server_version()
+        syntax = Syntax.for_version(version)
+        scope = step.to_scope(target_database=self.target_database)
+        if syntax is Syntax.LEGACY:
+            scope, left_out = legacy_restore_scope(scope)
+            if left_out:
+                self.log.warning("StarRocks %s restores tables and materialized views only: %s not restored.",
+                                 version, ", ".join(left_out))
+        request = RestoreRequest(label=step.label, repository=self.repository, scope=scope,
                                  backup_timestamp=step.backup_timestamp, timeout_s=self.timeout,
                                  allow_load=self.allow_load, replication_num=self.replication_num)
-        version = self.hook.server_version()
-        statement = render_restore(request, Syntax.for_version(version))
+        statement = render_restore(request, syntax)
         busy = self._running_job(target)
         if busy is not None:
             raise JobFailedError(f"Restore job {step.label!r} into database {target!r} refused: another job is "

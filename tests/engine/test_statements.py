@@ -11,6 +11,7 @@ from sr_airflow.engine.statements import (
     BackupRequest,
     RestoreRequest,
     Syntax,
+    legacy_restore_scope,
     render_activate_materialized_view,
     render_backup,
     render_cancel_backup,
@@ -105,6 +106,23 @@ def test_legacy_restore_into_another_database_names_it_before_the_label():
     """3.3's BackupHandler.process restores into the label's database prefix (the snapshot's is not compared)."""
     sql = render_restore(RestoreRequest("l", "r", Scope("db", target_database="x"), TS), Syntax.LEGACY)
     assert sql == f'RESTORE SNAPSHOT `x`.`l` FROM `r` PROPERTIES ("backup_timestamp" = "{TS}")'
+
+
+def test_legacy_restore_scope_names_tables_and_materialized_views_only():
+    """3.3 snapshots hold OLAP tables and MVs, both named as tables in its grammar (restoreTableDesc)."""
+    scope = Scope("db", objects=(ObjectRef.table("t", ["p"]), ObjectRef(ObjectKind.MATERIALIZED_VIEW, "mv"),
+                                 ObjectRef(ObjectKind.VIEW, "v")), all_of=(ObjectKind.FUNCTION,))
+    legacy, left_out = legacy_restore_scope(scope)
+    assert left_out == ["view v", "all functions"]
+    assert render_restore(RestoreRequest("l", "r", legacy, TS), Syntax.LEGACY) == (
+        f'RESTORE SNAPSHOT `db`.`l` FROM `r` ON (`t` PARTITION (`p`), `mv`) PROPERTIES ("backup_timestamp" = "{TS}")')
+    whole = Scope("db")
+    assert legacy_restore_scope(whole) == (whole, [])
+
+
+def test_legacy_restore_scope_refuses_a_restore_of_views_only():
+    with pytest.raises(UnsupportedByServerError, match="RESTORE of view v needs StarRocks 3.4"):
+        legacy_restore_scope(Scope("db", objects=(ObjectRef(ObjectKind.VIEW, "v"),)))
 
 
 def test_legacy_restore_renders_table_aliases():

@@ -371,6 +371,10 @@ def _backup_plan(stmt: BackupRestoreStmt, db, line: tuple[int, int]) -> tuple[Jo
     if not stmt.has_on:
         if not db.tables and not db.functions:  # the emulator's own refusal (see docs/emulator.md)
             raise analyzing_error(f"Database: {db.name} is empty")
+        if views and not versions.has_object_backup_syntax(line):
+            # 3.3 BackupRestoreAnalyzer.visitBackupStatement takes every table of the database (`db.getTables()`,
+            # views too, in name order); BackupHandler.backup then refuses the view: ERR_NOT_OLAP_TABLE
+            add_view(min(views, key=lambda v: v.name.lower()))
         for table in sorted(data_tables, key=lambda t: t.id):
             add_table(table)
         for view in sorted(views, key=lambda t: t.id):
