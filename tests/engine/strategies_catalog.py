@@ -17,31 +17,51 @@ PARTITIONS = [f"p{i}" for i in range(6)]
 
 def make_entry(label: str, moment: datetime, *, kind=SnapshotKind.FULL, parent=None, status=EntryStatus.OK,
                database="db1", partitions=(), tombstones=(), group=None) -> CatalogEntry:
-    good = EntryStatus(status) is EntryStatus.OK
+    # an OK snapshot has its time; so has one retention began deleting (it was OK before)
+    timed = EntryStatus(status) in (EntryStatus.OK, EntryStatus.DELETING)
     return CatalogEntry(label=label, repository="repo", database=database, kind=kind, status=status,
-                        backup_timestamp=format_backup_timestamp(moment) if good else None,
-                        backup_time=moment if good else None, parent_label=parent, partitions=tuple(partitions),
+                        backup_timestamp=format_backup_timestamp(moment) if timed else None,
+                        backup_time=moment if timed else None, parent_label=parent, partitions=tuple(partitions),
                         tombstones=tuple(tombstones), created_at=moment, updated_at=moment,
                         scope={"tables": list(group)} if group else {})
 
 
+PARENTS = ["good of its chain"] * 5 + ["any earlier", "other database", "orphan", "none"]
+
+
 @st.composite
-def histories(draw, max_len: int = 14, databases=("db1", "db2")) -> Catalog:
-    """A catalog as overlapping runs build it: an incremental names as parent any earlier good snapshot of its
-    chain group (the newest, or an older one when two runs planned from the same catalog: siblings); some
-    drop a partition or a table (tombstones); some jobs fail or are still pending."""
+def histories(draw, max_len: int = 14, databases=("db1", "db2"), messy: bool = False) -> Catalog:
+    """A catalog as overlapping runs build it, and as time and failures leave it: an incremental mostly names as
+    parent an earlier good snapshot of its chain group (the newest, or an older one when two runs planned from the
+    same catalog: siblings), but some name any earlier entry (failed, pending, being deleted, another group's),
+    another database's snapshot, or a label no longer in the catalog (an orphan); some drop a partition or a table
+    (tombstones); some jobs fail, are still pending, or were being deleted by retention (``deleting``); several
+    snapshots may share one timestamp. Without ``messy``: only well-formed chains (good parents of the same chain
+    group, distinct times, no ``deleting`` entries), as the restore-chain properties assume."""
     n = draw(st.integers(1, max_len))
     moment = START
     entries: list[CatalogEntry] = []
     for i in range(n):
-        moment += timedelta(hours=draw(st.integers(1, 80)))
+        moment += timedelta(hours=draw(st.integers(0 if messy else 1, 80)))  # 0: the previous one's timestamp
         db = draw(st.sampled_from(databases))
         group = draw(st.sampled_from([None, None, ("orders",), ("events", "users")]))
-        status = draw(st.sampled_from([EntryStatus.OK] * 6 + [EntryStatus.FAILED, EntryStatus.PENDING]))
-        bases = [e for e in entries if e.database == db and e.chain_tables == group and e.is_good]
-        incremental = bool(bases) and draw(st.integers(0, 9)) < 7
+        status = draw(st.sampled_from([EntryStatus.OK] * 6 + [EntryStatus.FAILED, EntryStatus.PENDING]
+                                      + [EntryStatus.DELETING] * messy))
+        how = draw(st.sampled_from(PARENTS)) if messy else PARENTS[0]
+        parent = None
+        if how == "good of its chain":
+            bases = [e for e in entries if e.database == db and e.chain_tables == group and e.is_good]
+            if bases and draw(st.integers(0, 9)) < 7:
+                parent = draw(st.sampled_from(bases[-3:])).label
+        elif how == "any earlier" and entries:
+            parent = draw(st.sampled_from(entries)).label
+        elif how == "other database":
+            others = [e for e in entries if e.database != db and e.is_good]
+            parent = draw(st.sampled_from(others)).label if others else None
+        elif how == "orphan":
+            parent = f"gone_{i:03d}"
+        incremental = parent is not None
         kind = SnapshotKind.INCREMENTAL if incremental else SnapshotKind.FULL
-        parent = draw(st.sampled_from(bases[-3:])).label if incremental else None
         parts = tuple(PartitionRecord(t, f"p{i % 6}", 1000 + i, i + 2) for t in (group or ("orders",)))
         tombstones = ()
         if incremental and draw(st.integers(0, 4)) == 0:

@@ -63,6 +63,19 @@ def test_pending_jobs_are_left_alone_within_the_grace_period():
     assert "running" in plan.delete
 
 
+def test_a_parent_recorded_under_another_database_is_kept_with_its_child():
+    """Found by the messy histories: the ancestor walk stopped at a parent of another database, which that
+    database's own plan deleted when it came first (one pair each way, whatever order the databases come in)."""
+    entries = [make_entry("parent_in_1", START, database="db1", status="failed"),
+               make_entry("parent_in_2", START, database="db2", status="failed"),
+               make_entry("full_1", START + D, database="db1"), make_entry("full_2", START + D, database="db2"),
+               make_entry("child_in_2", START + 2 * D, database="db2", kind=INC, parent="parent_in_1"),
+               make_entry("child_in_1", START + 2 * D, database="db1", kind=INC, parent="parent_in_2")]
+    plan = plan_retention(Catalog(entries), RetentionPolicy(keep_last=1), now=START + 3 * D)
+    assert {"child_in_1", "child_in_2", "parent_in_1", "parent_in_2"} <= set(plan.keep)
+    assert plan.reasons["parent_in_1"] == ("needed by child_in_2",)
+
+
 @pytest.mark.parametrize("kwargs,message", [({}, "needs at least one"), ({"keep_last": -1}, "keep_last must be"),
                                             ({"max_age": timedelta(0)}, "max_age must be positive")])
 def test_bad_policies(kwargs, message):
@@ -71,7 +84,7 @@ def test_bad_policies(kwargs, message):
 
 
 @settings(max_examples=200, deadline=None)
-@given(catalog=histories(), policy=retention_policies())
+@given(catalog=histories(messy=True), policy=retention_policies())
 def test_retention_safety_properties(catalog, policy):
     now = max(e.sort_key[0] for e in catalog) + timedelta(hours=1)
     plan = plan_retention(catalog, policy, now=now)

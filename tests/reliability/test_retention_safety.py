@@ -35,7 +35,7 @@ def _snapshot_of(key: str) -> str | None:
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(catalog=histories(max_len=10), policy=retention_policies(), other_repo_labels=st.booleans(),
+@given(catalog=histories(max_len=10, messy=True), policy=retention_policies(), other_repo_labels=st.booleans(),
        server=st.sampled_from([None, "3.5.2", "4.2.0"]))
 def test_retention_never_deletes_a_dependency_or_anything_outside_and_a_dry_run_changes_nothing(
         catalog, policy, other_repo_labels, server):
