@@ -16,23 +16,10 @@ import pytest
 
 from tests.support import airflow_env, figures, fixture_timing
 from tests.support.s3 import BUCKET, aws_connection_uri, s3_client
+from tests.support.schedule import LONGEST_FIRST
 
 BUDGET_MINUTES = 20  # the suite's budget on the 2-core machine (make test fails at TEST_TIME_LIMIT_MINUTES)
 _RUN_DIR = "SR_AIRFLOW_TEST_RUN_DIR"  # one directory per run, shared by the xdist workers
-# The files that cost most (docs/testing.md, "Where the time goes"), most first: under xdist they start first, so
-# that no long file is left running alone at the end. The other files follow in collection order.
-LONGEST_FIRST = (
-    "tests/e2e/test_airflow_standalone.py",
-    "tests/reliability/test_bad_input.py",
-    "tests/reliability/test_bad_dag_params.py",
-    "tests/reliability/test_storage_faults_gcs_hdfs.py",
-    "tests/reliability/test_killed_workers.py",
-    "tests/operators/test_restore.py",
-    "tests/reliability/test_restarts_and_concurrency.py",
-    "tests/dags/test_sr_restore.py",
-    "tests/operators/test_backup.py",
-    "tests/reliability/test_secrets.py",
-)
 _started = time.monotonic()
 
 

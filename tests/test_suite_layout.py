@@ -6,6 +6,8 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from tests.support.schedule import LONGEST_FIRST
+
 TESTS = Path(__file__).resolve().parent
 
 
@@ -36,6 +38,10 @@ def violations(root: Path = TESTS) -> list[str]:
 
 def test_no_test_module_or_conftest_is_imported():
     assert violations() == []
+
+
+def test_the_files_scheduled_first_exist():
+    assert [name for name in LONGEST_FIRST if not (TESTS.parent / name).is_file()] == []
 
 
 def test_the_rule_sees_absolute_and_relative_imports(tmp_path):

@@ -1,0 +1,23 @@
+"""The order in which xdist workers take test files."""
+
+from __future__ import annotations
+
+# The files that cost most (docs/testing.md, "Where the time goes"), most first: under xdist they start first, so
+# that no long file is left running alone at the end. The other files follow in collection order. Keep it in step
+# with the durations table when a file grows; tests/test_suite_layout.py checks that each one exists.
+LONGEST_FIRST = (
+    "tests/e2e/test_airflow_standalone.py",
+    "tests/reliability/test_bad_dag_params.py",
+    "tests/reliability/test_bad_input.py",
+    "tests/dags/test_storage_matrix.py",
+    "tests/reliability/test_storage_faults_gcs_hdfs.py",
+    "tests/operators/test_restore.py",
+    "tests/reliability/test_killed_workers.py",
+    "tests/dags/test_sr_restore.py",
+    "tests/reliability/test_restarts_and_concurrency.py",
+    "tests/dags/test_sr_incremental_backup.py",
+    "tests/reliability/test_secrets.py",
+    "tests/dags/test_sr_retention.py",
+    "tests/operators/test_backup.py",
+    "tests/dags/test_sr_migration.py",
+)
