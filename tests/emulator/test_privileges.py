@@ -45,7 +45,7 @@ def setup(emulator, s3_client):
 
 
 def test_login_with_password(emulator, setup):
-    with pytest.raises(pymysql.err.OperationalError) as failure:
+    with pytest.raises(pymysql.err.OperationalError, match=r"^\(1045, 'Access denied for user") as failure:
         login(emulator, "bk", "wrong")
     assert failure.value.args[0] == 1045
     assert run(login(emulator, "bk", "bk-pw"), "SELECT 1") == [(1,)]
