@@ -76,9 +76,14 @@ def test_parse_time_errors(mcur, setup, sql, message):
      (*PLAIN, ANALYZING + "Incorrect table name 'missing'.")),
     ("BACKUP DATABASE edb SNAPSHOT l1 TO erepo ON (VIEW missing)",
      (*PLAIN, ANALYZING + "Incorrect table name 'missing'.")),
-    # analyzeTableRef: new SemanticException (StarRocks adds the PARTITION clause's position after "error")
+    # analyzeTableRef: new SemanticException(.., PartitionNames pos): from PARTITION to its ")" (NodePosition keeps
+    # the start column of the last token)
     ("BACKUP DATABASE edb SNAPSHOT l1 TO erepo ON (TABLE t PARTITION (p9))",
-     (*PLAIN, ANALYZING + "partition[p9] does not exist  in tablet.")),
+     (*PLAIN, "Getting analyzing error from line 1, column 53 to line 1, column 66. Detail message: partition[p9] "
+              "does not exist  in tablet.")),
+    # analyzeTableRef: new SemanticException(.., TableName pos): the second name, one token ("at")
+    ("BACKUP DATABASE edb SNAPSHOT l1 TO erepo ON (TABLE t, TABLE t)",
+     (*PLAIN, "Getting analyzing error at line 1, column 60. Detail message: Duplicated table: t.")),
     # analyzeTableRef: partitions of a view: reportSemanticException(ERR_WRONG_TABLE_NAME)
     ("BACKUP DATABASE edb SNAPSHOT l1 TO erepo ON (TABLE v PARTITION (p1))",
      (1104, "42000", ANALYZING + "Incorrect table name 'v'.")),
@@ -179,8 +184,16 @@ def test_restore_snapshot_checks(mcur, setup):
     assert error_reply(mcur, f"{restore} (FUNCTION nofn) {props}") == (*COMMON, "Can not find restore function: nofn")
     assert error_reply(mcur, f"RESTORE SNAPSHOT done_label FROM erepo DATABASE other ON (TABLE t) {props}") == (
         *COMMON, "target database: other is not existed in snapshot")
+    # BackupRestoreAnalyzer.visitRestoreStatement: a table named twice first, then the aliases; the position is the
+    # second TableRef's: its object description, from TABLE to the alias
     assert error_reply(mcur, f"{restore} (TABLE t AS x, TABLE t AS x) {props}") == (
-        *PLAIN, ANALYZING + "Duplicated alias name: x.")
+        *PLAIN, "Getting analyzing error from line 1, column 70 to line 1, column 81. Detail message: Duplicated "
+                "table: t.")
+    assert error_reply(mcur, f"{restore} (TABLE t AS x, TABLE u AS x) {props}") == (
+        *PLAIN, "Getting analyzing error from line 1, column 70 to line 1, column 81. Detail message: Duplicated "
+                "alias name: x.")
+    assert error_reply(mcur, f"{restore} (TABLE t AS u, TABLE u) {props}")[2].endswith(  # an alias naming a table
+        "Detail message: Duplicated alias name: u.")
     assert error_reply(mcur, f"{restore} (TABLE t TEMPORARY PARTITION (p1)) {props}") == (
         *COMMON, "Do not support restoring temporary partitions")
 

@@ -77,12 +77,15 @@ def test_password_and_version_flag(tmp_path):
 
 def test_errors_keep_the_session_usable(cur):
     assert error_of(cur, "THIS IS NOT SQL")[0] == 1064
-    assert error_of(cur, "SELECT * FROM nowhere.t") == (1064, "Getting analyzing error. Detail message: Unknown "
+    # QueryAnalyzer.resolveTable: ERR_BAD_DB_ERROR / ERR_BAD_TABLE_ERROR through ErrorReport (codes 5501 / 5502)
+    assert error_of(cur, "SELECT * FROM nowhere.t") == (5501, "Getting analyzing error. Detail message: Unknown "
                                                               "database 'nowhere'.")
     assert error_of(cur, "CREATE TABLE") [0] == 1064
     assert error_of(cur, "BACKUP SNAPSHOT") [0] == 1064
     run(cur, "CREATE DATABASE IF NOT EXISTS errs")
     run(cur, "CREATE TABLE IF NOT EXISTS errs.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    assert error_of(cur, "SELECT * FROM errs.nothing") == (5502, "Getting analyzing error. Detail message: Unknown "
+                                                                 "table 'errs.nothing'.")
     code, text = error_of(cur, "INSERT INTO errs.t SELECT no_such_column FROM errs.t")
     assert code == 1064 and text.startswith("Getting analyzing error. Detail message: ")
     assert run(cur, "SELECT 41 + 1") == [(42,)]

@@ -19,7 +19,7 @@ from .jobinfo import brief_of, brief_text
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
 from .layout import format_time
 from .metareader import read_meta
-from .statements import BackupRestoreStmt, CreateRepositoryStmt
+from .statements import BackupRestoreStmt, CreateRepositoryStmt, ObjectRef, node_position
 from .storage import StorageError
 
 BACKUP_COLUMNS = ["JobId", "SnapshotName", "DbName", "State", "BackupObjs", "CreateTime", "SnapshotFinishedTime",
@@ -136,7 +136,9 @@ class BackupRestore:
     # -- RESTORE
     def restore(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
-        # BackupRestoreAnalyzer.visitRestoreStatement checks the properties, not the repository (BackupHandler.process)
+        # BackupRestoreAnalyzer.visitRestoreStatement checks the names and the properties, not the repository
+        # (BackupHandler.process)
+        _check_restore_names(stmt)
         props = _restore_properties(stmt.properties)
         repo = cluster.repository(stmt.repo)
         layout = cluster.layout(repo)
@@ -342,13 +344,16 @@ def _backup_plan(stmt: BackupRestoreStmt, db, line: tuple[int, int]) -> tuple[Jo
         plan.views.append(TablePlan(view.name, view.name))
         refs.append(f"[{db.name}.{view.name}]")
 
-    def add_table(table, partitions: tuple[str, ...] = (), temporary: bool = False) -> None:
-        # analyzeTableRef: new SemanticException (1064); StarRocks' texts carry the node position after "error"
+    def add_table(table, ref: ObjectRef | None = None) -> None:
+        partitions, temporary = (ref.partitions, ref.temporary) if ref is not None else ((), False)
+        # analyzeTableRef: new SemanticException(.., pos) (1064): the PARTITION clause's / the table name's position
         for name in partitions:
             if table.partition(name) is None:
-                raise analyzing_error(f"partition[{name}] does not exist  in table{table.name}")
+                raise analyzing_error(f"partition[{name}] does not exist  in table{table.name}",
+                                      position=node_position(stmt.sql, ref.partitions_span))
         if any(t.name == table.name for t in plan.tables):
-            raise analyzing_error(f"Duplicated table: {table.name}")
+            position = node_position(stmt.sql, ref.name_span) if ref is not None else ""
+            raise analyzing_error(f"Duplicated table: {table.name}", position=position)
         # BackupHandler.backup: ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..)
         if any(p.is_temp for p in table.partitions):
             raise ddl_error("Do not support backing up table with temp partitions")
@@ -408,8 +413,27 @@ def _backup_plan(stmt: BackupRestoreStmt, db, line: tuple[int, int]) -> tuple[Jo
                 raise analyzing_error(f"Incorrect table name '{obj.name}'", ERR_WRONG_TABLE_NAME)
             add_view(table)
             continue
-        add_table(table, obj.partitions, obj.temporary)
+        add_table(table, obj)
     return plan, ", ".join(refs)
+
+
+def _check_restore_names(stmt: BackupRestoreStmt) -> None:
+    """BackupRestoreAnalyzer.visitRestoreStatement (3.5 e223275f78): over the named objects (AstBuilder merges them
+    materialized views, then views, then tables), a table named twice, then an alias equal to a table name or to an
+    earlier alias; each a `new SemanticException(.., tableRef.getPos())`."""
+    order = {"MATERIALIZED_VIEW": 0, "VIEW": 1, "TABLE": 2}
+    refs = sorted((o for o in stmt.objects if o.name is not None and o.kind in order), key=lambda o: order[o.kind])
+    names: set[str] = set()
+    for ref in refs:
+        if ref.name in names:
+            raise analyzing_error(f"Duplicated table: {ref.name}", position=node_position(stmt.sql, ref.span))
+        names.add(ref.name)
+    for ref in refs:
+        if ref.alias:
+            if ref.alias in names:
+                raise analyzing_error(f"Duplicated alias name: {ref.alias}",
+                                      position=node_position(stmt.sql, ref.span))
+            names.add(ref.alias)
 
 
 def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
@@ -421,10 +445,13 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
     data_names = [n for n in objects if n not in view_names]
     targets: set[str] = set()
 
-    def add(name: str, alias: str | None, partitions: tuple[str, ...], view: bool = False) -> None:
+    def add(name: str, alias: str | None, partitions: tuple[str, ...], view: bool = False,
+            ref: ObjectRef | None = None) -> None:
         target = alias or name
-        if target in targets:  # BackupRestoreAnalyzer.visitRestoreStatement: new SemanticException(.., pos)
-            raise analyzing_error(f"Duplicated alias name: {target}" if alias else f"Duplicated table: {name}")
+        if target in targets:  # BackupRestoreAnalyzer.visitRestoreStatement: new SemanticException(.., TableRef pos)
+            position = node_position(stmt.sql, ref.span) if ref is not None else ""
+            raise analyzing_error(f"Duplicated alias name: {target}" if alias else f"Duplicated table: {name}",
+                                  position=position)
         targets.add(target)
         (plan.views if view else plan.tables).append(TablePlan(name, target, list(partitions) or None))
 
@@ -452,7 +479,7 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
             for name in names:
                 if name not in view_names:
                     raise ddl_error(f"Table {name} does not exist in snapshot {stmt.label}")
-                add(name, obj.alias if obj.name else None, (), view=True)
+                add(name, obj.alias if obj.name else None, (), view=True, ref=obj if obj.name else None)
             continue
         wanted = "OlapTable" if obj.kind == "TABLE" else "MaterializedView"
         if obj.name is None:
@@ -465,5 +492,5 @@ def _restore_plan(stmt: BackupRestoreStmt, info: dict, meta: dict) -> JobPlan:
         for partition in obj.partitions:
             if partition not in objects[obj.name]["partitions"]:
                 raise ddl_error(f"Partition {partition} of table {obj.name} does not exist in snapshot {stmt.label}")
-        add(obj.name, obj.alias, obj.partitions)
+        add(obj.name, obj.alias, obj.partitions, ref=obj)
     return plan

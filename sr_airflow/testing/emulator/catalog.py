@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import EmulatorError
+from .errors import ERR_BAD_DB_ERROR, analyzing_error
 from .javajson import hashmap_order, long_hash
 
 
@@ -276,8 +276,8 @@ class Catalog:
 
     def database(self, name: str) -> Database:
         db = self.databases.get(name)
-        if db is None:
-            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown database '{name}'.")
+        if db is None:  # the analyzers' MetaUtils.getDatabase / checkDbNullAndReport: ERR_BAD_DB_ERROR
+            raise analyzing_error(f"Unknown database '{name}'", ERR_BAD_DB_ERROR)
         return db
 
     def database_by_id(self, db_id: int) -> Database | None:

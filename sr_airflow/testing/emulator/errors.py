@@ -66,10 +66,12 @@ class EmulatorError(Exception):
         self.sql_state = entry.sql_state
 
 
-def analyzing_error(detail: str, code: ErrorCode = NO_ERROR_CODE) -> EmulatorError:
-    """A `SemanticException`'s reply: `Getting analyzing error. Detail message: <detail>.` (no node position), with
-    the code of `ErrorReport.reportSemanticException` when `code` is given, else 1064."""
-    return EmulatorError(f"Getting analyzing error. Detail message: {detail}.", code)
+def analyzing_error(detail: str, code: ErrorCode = NO_ERROR_CODE, position: str = "") -> EmulatorError:
+    """A `SemanticException`'s reply: `Getting analyzing error[ <position>]. Detail message: <detail>.`, with the code
+    of `ErrorReport.reportSemanticException` when `code` is given, else 1064. `position` is the node's, for the
+    exceptions built with one (`statements.node_position`)."""
+    where = f" {position}" if position else ""
+    return EmulatorError(f"Getting analyzing error{where}. Detail message: {detail}.", code)
 
 
 def ddl_error(message: str, code: ErrorCode = ERR_COMMON_ERROR) -> EmulatorError:

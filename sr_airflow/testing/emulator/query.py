@@ -9,7 +9,7 @@ from sqlglot import exp
 
 from .catalog import Catalog, Table
 from .datastore import PARTITION_COLUMN, physical
-from .errors import EmulatorError
+from .errors import ERR_BAD_DB_ERROR, ERR_BAD_TABLE_ERROR, EmulatorError, analyzing_error
 
 INFO_SCHEMA = "information_schema"
 
@@ -48,12 +48,15 @@ class Rewriter:
         db_name = db_name or self.current_db
         if not db_name:
             raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
+        # QueryAnalyzer.resolveTable (3.5 e223275f78): MetaUtils.checkDbNullAndReport (reportSemanticException
+        # ERR_BAD_DB_ERROR), reportAnalysisException(ERR_BAD_TABLE_ERROR) rethrown as a SemanticException: the
+        # analyzing text with the code the ErrorReport set
         db = self.catalog.databases.get(db_name)
         if db is None:
-            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown database '{db_name}'.")
+            raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
         table = db.table(name)
         if table is None:
-            raise EmulatorError(f"Getting analyzing error. Detail message: Unknown table '{db_name}.{name}'.")
+            raise analyzing_error(f"Unknown table '{db_name}.{name}'", ERR_BAD_TABLE_ERROR)
         return db_name, table
 
     def source_tree(self, db_name: str, table: Table, depth: int = 0,

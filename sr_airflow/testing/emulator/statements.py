@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from .errors import EmulatorError
 from .tokens import Cursor
 
+Span = tuple[int, int]  # a node's position as NodePosition(start, stop) keeps it: the start offsets of its first
+# and its last token (AstBuilder.createPos(ParserRuleContext))
+
 
 @dataclass(frozen=True)
 class ObjectRef:
@@ -15,6 +18,24 @@ class ObjectRef:
     partitions: tuple[str, ...] = ()
     temporary: bool = False
     alias: str | None = None
+    # TableRef's position (the object description), its TableName's (the qualified name; the last part is one
+    # DOT_IDENTIFIER token `.t`) and its PartitionNames' (the PARTITION clause)
+    span: Span = field(default=(0, 0), compare=False)
+    name_span: Span = field(default=(0, 0), compare=False)
+    partitions_span: Span = field(default=(0, 0), compare=False)
+
+
+def node_position(sql: str, span: Span) -> str:
+    """SemanticException.getMessage's position: ParserErrorMsg.nodePositionPoint ("at line L, column C") when the
+    node starts and ends at one place, else nodePositionRange ("from line L, column C to line L2, column C2");
+    columns count from 0 in their line (Token.getCharPositionInLine)."""
+    def line_col(offset: int) -> tuple[int, int]:
+        return sql.count("\n", 0, offset) + 1, offset - (sql.rfind("\n", 0, offset) + 1)
+
+    (line, col), (end_line, end_col) = line_col(span[0]), line_col(span[1])
+    if (line, col) == (end_line, end_col):
+        return f"at line {line}, column {col}"
+    return f"from line {line}, column {col} to line {end_line}, column {end_col}"
 
 
 @dataclass(frozen=True)
@@ -38,6 +59,7 @@ class BackupRestoreStmt:
     # RESTORE's `DATABASE a [AS b]` names the snapshot's database `a` (RestoreStmt.originDbName, checked against
     # the job info); the label prefix `db.l` names the target only (AstBuilder.parseBackupRestoreStatement)
     origin_db: str | None = None
+    sql: str = field(default="", compare=False)  # the statement text the objects' spans point into
 
     @property
     def is_catalog_job(self) -> bool:
@@ -80,7 +102,41 @@ def _partition_names(cur: Cursor) -> tuple[tuple[str, ...], bool]:
     return (cur.name_or_string(),), temporary  # 3.4/3.5: one bare name (lists need parentheses)
 
 
+def _last_start(cur: Cursor) -> int:
+    return cur.tokens[cur.pos - 1].start
+
+
+def _qualified_name(cur: Cursor) -> tuple[list[str], Span]:
+    """A qualified name and its span; `db.t` ends where its DOT_IDENTIFIER token `.t` starts."""
+    token = cur.peek()
+    start = token.start if token is not None else 0
+    parts = cur.qualified()
+    end = _last_start(cur)
+    if len(parts) > 1:
+        dot = cur.tokens[cur.pos - 2]
+        if dot.text == "." and dot.end == end:
+            end = dot.start
+    return parts, (start, end)
+
+
+def _object_parts(cur: Cursor, kind: str, start: int, legacy_backup: bool | None = None) -> ObjectRef:
+    """The rest of an object description: the name, a PARTITION clause (tables), an alias (AS, not in 3.3's
+    BACKUP `tableDesc`)."""
+    parts, name_span = _qualified_name(cur)
+    partitions: tuple[str, ...] = ()
+    temporary = False
+    partitions_span: Span = (0, 0)
+    if kind == "TABLE" and (cur.at("PARTITION") or cur.at("PARTITIONS") or cur.at("TEMPORARY")):
+        first = cur.peek().start
+        partitions, temporary = _partition_names(cur)
+        partitions_span = (first, _last_start(cur))
+    alias = cur.identifier() if legacy_backup is not True and cur.accept("AS") else None
+    return ObjectRef(kind, parts[-1], partitions, temporary, alias, span=(start, _last_start(cur)),
+                     name_span=name_span, partitions_span=partitions_span)
+
+
 def _object(cur: Cursor) -> ObjectRef:
+    start = cur.peek().start if cur.peek() is not None else 0
     if cur.accept("ALL"):
         if cur.accept("TABLE") or cur.accept("TABLES"):
             return ObjectRef("TABLE", None)
@@ -108,13 +164,7 @@ def _object(cur: Cursor) -> ObjectRef:
     elif (cur.at("TABLE") or cur.at("TABLES")) and cur.peek(1) is not None and cur.peek(1).kind in ("word", "ident") \
             and cur.peek(1).upper not in ("AS", "PARTITION", "PARTITIONS", "TEMPORARY"):
         cur.next()
-    name = cur.qualified()[-1]
-    partitions: tuple[str, ...] = ()
-    temporary = False
-    if kind == "TABLE" and (cur.at("PARTITION") or cur.at("PARTITIONS") or cur.at("TEMPORARY")):
-        partitions, temporary = _partition_names(cur)
-    alias = cur.identifier() if cur.accept("AS") else None
-    return ObjectRef(kind, name, partitions, temporary, alias)
+    return _object_parts(cur, kind, start)
 
 
 def _catalogs(cur: Cursor) -> tuple[tuple[CatalogRef, ...], bool]:
@@ -144,13 +194,7 @@ def _legacy_object(cur: Cursor, is_backup: bool) -> ObjectRef:
     token = cur.peek()
     if token is not None and token.kind == "word" and token.upper in _RESERVED_33:
         cur.fail("a legal identifier")
-    name = cur.qualified()[-1]
-    partitions: tuple[str, ...] = ()
-    temporary = False
-    if cur.at("PARTITION") or cur.at("PARTITIONS") or cur.at("TEMPORARY"):
-        partitions, temporary = _partition_names(cur)
-    alias = cur.identifier() if not is_backup and cur.accept("AS") else None
-    return ObjectRef("TABLE", name, partitions, temporary, alias)
+    return _object_parts(cur, "TABLE", token.start if token is not None else 0, legacy_backup=is_backup)
 
 
 def _on_clause(cur: Cursor, legacy: bool = False, is_backup: bool = True) -> tuple[tuple[ObjectRef, ...], bool]:
@@ -177,7 +221,7 @@ def parse_backup(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
         props = cur.properties() if cur.accept("PROPERTIES") else {}
         cur.end()
         return BackupRestoreStmt(True, parts[-2] if len(parts) > 1 else None, None, parts[-1], repo, objects,
-                                 has_on, props)
+                                 has_on, props, sql=cur.sql)
     catalogs, all_catalogs = _catalogs(cur)
     db = cur.identifier() if cur.accept("DATABASE") else None
     cur.expect("SNAPSHOT")
@@ -198,7 +242,7 @@ def parse_backup(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
     if any(o.alias for o in objects):
         raise parser_error(cur.sql, "Specifying alias for backup object is forbidden in BACKUP stmt")
     return BackupRestoreStmt(True, db or prefix_db, None, parts[-1], repo, objects, has_on, props,
-                             catalogs, all_catalogs)
+                             catalogs, all_catalogs, sql=cur.sql)
 
 
 def parse_restore(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
@@ -213,7 +257,7 @@ def parse_restore(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
         props = cur.properties() if cur.accept("PROPERTIES") else {}
         cur.end()
         return BackupRestoreStmt(False, parts[-2] if len(parts) > 1 else None, None, parts[-1], repo, objects,
-                                 has_on, props)
+                                 has_on, props, sql=cur.sql)
     catalogs, all_catalogs = _catalogs(cur)
     db = new_db = None
     if cur.accept("DATABASE"):
@@ -234,7 +278,7 @@ def parse_restore(cur: Cursor, legacy: bool = False) -> BackupRestoreStmt:
     if has_on and not (db or prefix_db):
         raise parser_error(cur.sql, "`ON` clause is forbidden if no Database explicitly specified in Restore stmt")
     return BackupRestoreStmt(False, db or prefix_db, new_db, parts[-1], repo, objects, has_on, props,
-                             catalogs, all_catalogs, origin_db=db)
+                             catalogs, all_catalogs, origin_db=db, sql=cur.sql)
 
 
 def parse_create_repository(cur: Cursor, read_only: bool) -> CreateRepositoryStmt:
