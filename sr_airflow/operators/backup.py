@@ -333,7 +333,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""
         from sr_airflow.engine.catalog import SnapshotKind, Tombstone, entry_from_job_info
         from sr_airflow.engine.scope_args import scope_description
-        from sr_airflow.operators.backup_record import partition_stats_now
+        from sr_airflow.operators.backup_record import census_of_whole_database, partition_stats_now
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
 
@@ -351,11 +351,14 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             tombstones = held
         stats = {(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []}
         stats.update(partition_stats_now(self.hook, job_info))
+        objects = dict(self.objects or {})
+        if not objects and self.snapshot_kind in (None, "full") and self.database and not self.scope().has_on_clause:
+            objects = census_of_whole_database(self.hook, self.database)
         entry = entry_from_job_info(
             job_info, repository=self.repository, kind=SnapshotKind(self.snapshot_kind or "full"),
             parent_label=self.parent_label or None,
             tombstones=[Tombstone(t["table"], t.get("partition")) for t in tombstones],
-            partition_stats=stats, objects=dict(self.objects or {}),
+            partition_stats=stats, objects=objects,
             scope=self.catalog_scope or scope_description(self.scope()), phase_seconds=result["phase_seconds"],
             dag_id=self.dag_id,
             run_id=context["dag_run"].run_id, snapshot_bytes=size.bytes, snapshot_objects=size.objects,

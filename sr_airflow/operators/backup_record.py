@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 TOMBSTONES_KEY = "catalog_tombstones"
@@ -38,3 +39,26 @@ def partition_stats_now(hook: Any, job_info: Any) -> dict[tuple[str, str], tuple
 
     _, rows = hook.fetch(partitions_meta_query(job_info.database))
     return stats_matching_job_info(job_info, [s for s in parse_partitions_meta(rows) if not s.is_temp])
+
+
+def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
+    """The objects census of a whole-database backup made without a plan (``sr_full_backup``): every table's
+    fingerprint and partitioning, every view, materialized view and function, all held by the snapshot. Read
+    after the job, so a change in between makes the next incremental ship that table or object again."""
+    from sr_airflow.engine.catalog import OBJECT_KINDS, SnapshotObjects, TableCensus
+    from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
+    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+    from sr_airflow.engine.schema import database_objects, partitioning_of, schema_queries
+
+    _, mv_rows = hook.fetch(materialized_views_query(database))
+    rows = {name: hook.fetch(sql)[1] for name, sql in schema_queries(database).items()}
+    objects = database_objects(rows, {mv.name: mv.definition for mv in parse_materialized_views(mv_rows)})
+    if not hook.server_version().has_object_backup_syntax:  # before 3.4 a backup holds tables only
+        objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
+    _, meta_rows = hook.fetch(partitions_meta_query(database))
+    partitioning = {}
+    for state in parse_partitions_meta(meta_rows):
+        partitioning.setdefault(state.table, partitioning_of(state.partition_value))
+    tables = {t: TableCensus(fingerprint, partitioning.get(t)) for t, fingerprint in objects.tables.items()}
+    held = {kind: tuple(sorted(objects.of_kind(kind))) for kind in OBJECT_KINDS}
+    return SnapshotObjects(tables, *(dict(objects.of_kind(k)) for k in OBJECT_KINDS), held).to_dict()

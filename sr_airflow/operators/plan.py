@@ -106,7 +106,10 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
 
         rows = {name: self.hook.fetch(sql)[1] for name, sql in schema_queries(self.database).items()}
         views = {mv.name: mv.definition for mv in parse_materialized_views(mv_rows)}
-        return database_objects(rows, views)
+        objects = database_objects(rows, views)
+        if not self.hook.server_version().has_object_backup_syntax:  # before 3.4 BACKUP names tables only
+            objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
+        return objects
 
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views

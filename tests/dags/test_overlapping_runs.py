@@ -52,7 +52,6 @@ class Runs:
 
     def restore(self, target: str, **kwargs) -> tuple[dict, dict]:
         from sr_airflow.operators.restore import StarRocksRestoreOperator
-        from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
         context = self._context("restore")
         restore = StarRocksRestoreOperator(task_id="restore", from_catalog=True, starrocks_conn_id=self.emu.conn_id,
@@ -62,12 +61,18 @@ class Runs:
         result = restore.execute(context)
         if result.get("dry_run"):
             return result, {}
+        return result, self.verify(target, result)
+
+    def verify(self, target: str, result: dict, **kwargs) -> dict:
+        from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
+
         verify = StarRocksVerifyRestoreOperator(task_id="verify", starrocks_conn_id=self.emu.conn_id,
                                                 database=target, repository=self.repository,
                                                 snapshot_label=result["snapshot_label"],
                                                 point_in_time=result["point_in_time"], source_database=self.database,
-                                                storage_conn_id=self.aws_conn, location=self.location, **FAST)
-        return result, verify.execute(context)
+                                                storage_conn_id=self.aws_conn, location=self.location, **kwargs,
+                                                **FAST)
+        return verify.execute(self._context("verify"))
 
     def rows(self, database: str) -> list[tuple]:
         return sorted(self.emu.sql(f"SELECT k, d FROM {database}.events"))
@@ -86,7 +91,10 @@ def test_two_incrementals_planned_from_one_parent_restore_with_both_partitions(r
     runs.backup(runs.plan())  # the full
     runs.emu.sql(f"INSERT INTO {runs.database}.events VALUES (20, '2024-01-02'), (30, '2024-01-03')")
     day_2 = runs.plan("logical_date", ["p20240102"])
+    before = len(runs.emu.queries())
     day_3 = runs.plan("logical_date", ["p20240103"])  # planned before day_2's backup is recorded
+    metadata = [q for q in runs.emu.queries()[before:] if "information_schema" in q or q.startswith("SHOW FULL")]
+    assert len(metadata) == 6  # partitions, MVs, columns, tables_config, views, functions: none per table
     assert day_2["parent_label"] == day_3["parent_label"] is not None
     assert (day_2["tables"], day_3["tables"]) == ([{"name": "events", "partitions": ["p20240102"]}],
                                                   [{"name": "events", "partitions": ["p20240103"]}])
@@ -104,6 +112,11 @@ def test_two_incrementals_planned_from_one_parent_restore_with_both_partitions(r
     assert result["snapshot_label"] == newest["snapshot_label"]
     assert runs.rows(f"{runs.database}_copy") == source  # both days' new rows
     assert verified["ok"] and verified["partitions_checked"] == 5  # events' four days and dims
+    # verification compares with what the snapshots recorded: a row more in one partition is caught
+    runs.emu.sql(f"INSERT INTO {runs.database}_copy.events VALUES (99, '2024-01-02')")
+    again = runs.verify(f"{runs.database}_copy", result, fail_on_mismatch=False)
+    assert {(m["partition"], m["what"]) for m in again["mismatches"]} == {("p20240102", "version"),
+                                                                          ("p20240102", "row_count")}
 
 
 def test_overlapping_changed_runs_leave_no_gap(runs):
@@ -130,3 +143,24 @@ def test_overlapping_changed_runs_leave_no_gap(runs):
     assert result["snapshot_label"] == newest["snapshot_label"]
     assert runs.rows(f"{db}_copy") == source
     assert verified["ok"], verified["mismatches"]
+
+
+def test_a_table_with_temporary_partitions_is_left_out_and_the_run_fails_naming_it(runs):
+    """StarRocks refuses to back up a table with temporary partitions (BackupJob: "Do not support backing up table
+    with temp partitions"): everything else is backed up and recorded, the table is named in the catalog and the
+    task fails naming it; a restore says which snapshot left it out."""
+    from sr_airflow.engine.errors import JobFailedError
+
+    db = runs.database
+    runs.backup(runs.plan())  # the full
+    runs.emu.sql(f"ALTER TABLE {db}.events ADD TEMPORARY PARTITION tp VALUES LESS THAN ('2024-01-02')",
+                 f"INSERT INTO {db}.dims VALUES (2, 'b')")
+    plan = runs.plan()
+    assert list(plan["excluded_tables"]) == ["events"] and plan["tables"] == ["dims"]
+    with pytest.raises(JobFailedError, match=r"recorded, but left out table\(s\) events \(it has temporary"):
+        runs.backup(plan)
+    assert runs.emu.sql(f"SHOW BACKUP FROM {db}")[-1][3] == "FINISHED"  # dims was backed up
+
+    result, _ = runs.restore(f"{db}_dry", dry_run=True)
+    assert "events" in result["plan"]["excluded_tables"]
+    assert "restored as of an earlier snapshot" in result["plan"]["excluded_tables"]["events"]
