@@ -133,7 +133,7 @@ class PointInTimePlan:
         lines = [f"Restore of database {self.database} as of {when} (newest snapshot read: {self.target.label}): "
                  f"{len(self.state)} partition(s) of {len(self.tables)} table(s) in {len(self.steps)} RESTORE job(s)."]
         lines += [f"  {i}. {step.describe()}" for i, step in enumerate(self.steps, start=1)]
-        lines += [f"  not restorable: table {t} ({why})" for t, why in sorted(self.excluded.items())]
+        lines += [f"  left out: table {t}: {why}" for t, why in sorted(self.excluded.items())]
         lines += [f"  not restorable: {name} (no snapshot at or before that time holds it)"
                   for name in self.missing_objects]
         return lines
