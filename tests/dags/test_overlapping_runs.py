@@ -80,6 +80,7 @@ class Runs:
 
 @pytest.fixture
 def runs(emulator, aws_conn, s3_server):
+    emulator.set_phase(0.02)  # this module's emulator: short job phases, the tests run many jobs
     database = f"overlap_{next(RUNS)}"
     seed_daily(emulator, database)
     return Runs(emulator, aws_conn, s3_server, database, database)
