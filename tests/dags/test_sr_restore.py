@@ -46,6 +46,16 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     latest = rows_by_partition(emulator, "pitr")
 
     restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "pitr"))
+    restores_before = target_emulator.count("RESTORE")
+    dry = restore.test(run_conf={"database": "pitr", "point_in_time": moment, "target_database": "pitr_then",
+                                 "dry_run": True})
+    assert states(dry) == {"create_repository": "success", "restore": "success", "restored": "success",
+                           "verify": "skipped"}  # the plan only: nothing to verify
+    planned = next(t for t in dry.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
+    assert planned["dry_run"] and len(planned["plan"]["jobs"]) == 2
+    assert target_emulator.count("RESTORE") == restores_before  # nothing sent
+
+    restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "pitr"))
     run = restore.test(run_conf={"database": "pitr", "point_in_time": moment, "target_database": "pitr_then",
                                  "verify": "versions"})
     assert states(run) == {"create_repository": "success", "restore": "success", "restored": "success",
