@@ -196,10 +196,20 @@ class _QueryTail:
         return [e["statement"] for e in map(json.loads, complete.splitlines()) if "statement" in e]
 
 
-def _refusal(repository: str) -> str:
-    """The frontend's answer to a BACKUP / RESTORE naming an unknown repository: it parsed the whole statement
-    (a syntax error would say so) and decoded the repository's name."""
-    return f"Getting analyzing error. Detail message: Repository [{repository}] does not exist."
+def _refusal(kind: str, param: str, value: str, op) -> str:
+    """The frontend's answer to a BACKUP / RESTORE naming an unknown object, in the order StarRocks checks them
+    (the emulator follows ``BackupRestoreAnalyzer`` and ``BackupHandler.process``): a backup's external catalogs,
+    else its database, then its repository; a restore's repository. It parsed the whole statement (a syntax error
+    would say so), and the name it quotes back is the one decoded from the statement."""
+    analyzing = "Getting analyzing error. Detail message: "
+    if kind == "restore":
+        return f"Repository {op.repository} does not exist"
+    if param == "external_catalogs":
+        # CatalogRef.analyzeForBackup's own text ends in a period, then the analyzer's reply adds one
+        return f"{analyzing}external catalog {value} does not existed.."
+    if param == "database":
+        return f"{analyzing}Unknown database '{value}'."
+    return f"{analyzing}Repository [{op.repository}] does not exist."
 
 
 def _until_cancelled(cur, timeout: float = 30.0) -> None:
@@ -262,7 +272,7 @@ def _engine_sweep(emu, params, kind: str) -> dict[str, int]:
                     assert _check(tail.new(), value, param, None) == "quoted"
                     outcomes["quoted"] += 1
                     if answer is not None:  # refused: by the repository check, after a full parse
-                        assert answer == _refusal(op.repository), (param, value, main, answer)
+                        assert answer == _refusal(kind, param, value, op), (param, value, main, answer)
                         continue
                     assert kind == "backup" and param == "snapshot_label", (param, value, main)
                     cur.execute("SHOW BACKUP FROM rel_src")  # the job names exactly the value

@@ -193,12 +193,11 @@ def test_a_backup_task_killed_in_each_state_is_retried_into_one_job_and_one_good
     assert store.unreadable == []
     entry = catalog.get(label)
     assert entry.is_good and entry.backup_timestamp == result["backup_timestamp"]
-    # the partitions and versions the snapshot holds are the table's (no write happened since); without the
-    # planner's statistics the entry records no row counts rather than invented ones
-    live = kill_emu.sql("SELECT TABLE_NAME, PARTITION_NAME, VISIBLE_VERSION FROM information_schema.partitions_meta "
-                        "WHERE DB_NAME = 'kdb'")
-    assert sorted((p.table, p.partition, p.version) for p in entry.partitions) == sorted(map(tuple, live))
-    assert [p.row_count for p in entry.partitions] == [None] * len(live)
+    # the partitions, versions and row counts the snapshot holds are the table's (no write happened since)
+    live = kill_emu.sql("SELECT TABLE_NAME, PARTITION_NAME, VISIBLE_VERSION, ROW_COUNT FROM "
+                        "information_schema.partitions_meta WHERE DB_NAME = 'kdb'")
+    assert sorted((p.table, p.partition, p.version, p.row_count) for p in entry.partitions) == sorted(map(tuple, live))
+    assert sum(p.row_count for p in entry.partitions) == 3
     count("item1 kills survived (one job, retry succeeded, catalog consistent)")
 
 

@@ -91,9 +91,15 @@ class TcpProxy:
 
 
 def reset_connection(sock: socket.socket) -> None:
-    """Close with SO_LINGER 0: the peer gets a TCP reset, not an orderly end."""
+    """Close with SO_LINGER 0: the peer gets a TCP reset, not an orderly end. A pipe thread blocked in ``recv`` on
+    the socket holds it open (``close`` alone then neither resets nor wakes it, and the peer waits forever):
+    ``shutdown(SHUT_RD)`` wakes it first."""
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+        sock.shutdown(socket.SHUT_RD)
+    except OSError:
+        pass
+    try:
         sock.close()
     except OSError:
         pass
