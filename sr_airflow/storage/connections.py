@@ -11,6 +11,11 @@
 - ``hdfs`` / ``webhdfs`` connection: login -> ``username``, password -> ``password``; extra ``broker`` names a
   broker (default: ``WITH BROKER`` without a name).
 
+Property names as StarRocks' frontend reads them (3.5, e223275f78): ``aws.s3.*`` in
+``AwsCloudConfigurationProvider.build`` (``CloudConfigurationConstants``), ``fs.s3a.access.key`` / ``secret.key`` /
+``endpoint`` in ``HdfsFsManager.getS3AFileSystem``, ``username`` / ``password`` in
+``HdfsFsManager.getDistributedFileSystem``.
+
 Secret values are registered with Airflow's secrets masker and never logged.
 """
 
