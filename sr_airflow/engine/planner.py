@@ -1,4 +1,4 @@
-"""Incremental planning: from the catalog and one ``information_schema.partitions_meta`` query, what to back up.
+"""Incremental planning: from the catalog and ``information_schema.partitions_meta`` rows, what to back up.
 
 A partition goes into the next incremental when its physical partitions — the ``(PARTITION_ID, VISIBLE_VERSION)``
 rows partitions_meta shows for it — differ from the physical partitions recorded in the job info of the snapshot
@@ -44,7 +44,8 @@ _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2, "G"
 
 
 def partitions_meta_query(database: str, tables: Sequence[str] | None = None) -> str:
-    """The one query per database that the planner needs (rows in ``PARTITIONS_META_COLUMNS`` order)."""
+    """partitions_meta alone (rows in ``PARTITIONS_META_COLUMNS`` order): the backup's tombstones, verification and
+    pre-flight read it; a plan reads these rows inside ``metadata.metadata_query``."""
     where = f"DB_NAME = {quote_string(database, argument='database')}"
     if tables:
         names = ", ".join(quote_string(t, argument="table") for t in tables)
@@ -213,9 +214,9 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     (``catalog.scope_entries``), not along parent links: a partition goes into the next incremental when its
     physical partitions differ from those recorded by the newest snapshot holding it, or when it is new. A table
     whose schema fingerprint moved, a new table, and a list-partitioned table that gained a partition go whole;
-    views, materialized views and functions that are new or changed go by name (``objects`` given: the
-    metadata queries of ``engine/schema.py``; without it, only partitions are compared). A table with temporary
-    partitions is left out (StarRocks refuses to back it up) and named in ``excluded``.
+    views, materialized views and functions that are new or changed go by name (``objects`` given: from the
+    statements of ``engine/metadata.py`` and ``engine/schema.py``; without it, only partitions are compared). A
+    table with temporary partitions is left out (StarRocks refuses to back it up) and named in ``excluded``.
 
     ``tables`` restricts the plan to those tables (a table group); ``exclude_tables`` leaves some out (e.g.
     materialized views, which partitions_meta lists like tables but BACKUP names differently).

@@ -1,6 +1,6 @@
 """What a database holds besides partitions: each table's schema fingerprint, its views, materialized views and
 functions, with a fingerprint each — so the planner sees changes that move no partition version. Pure Python:
-the queries are built here, run by the caller, their rows read here.
+the rows are read here (the statements: ``engine/metadata.py`` and ``functions_query``).
 
 No schema change moves a partition's VISIBLE_VERSION on a shared-nothing cluster (3.5, e223275f78):
 ``SchemaChangeHandler.analyzeAndCreateJob`` changes ADD/DROP of value columns in the table's metadata only when
@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sr_airflow.engine.quoting import quote_identifier, quote_string
+from sr_airflow.engine.quoting import quote_identifier
 
 COLUMN_FIELDS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE", "IS_NULLABLE", "COLUMN_DEFAULT",
                  "COLUMN_KEY", "COLUMN_COMMENT")
@@ -36,18 +36,10 @@ VIEW_FIELDS = ("TABLE_NAME", "VIEW_DEFINITION")
 RESTORE_SETS = frozenset({"replication_num"})  # properties a RESTORE sets itself: not part of the schema
 
 
-def schema_queries(database: str) -> dict[str, str]:
-    """The metadata queries of one database (each one query whatever the number of tables), by name."""
-    db = quote_string(database, argument="database")
-    return {
-        "columns": f"SELECT {', '.join(COLUMN_FIELDS)} FROM information_schema.columns "  # noqa: S608
-                   f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME, ORDINAL_POSITION",
-        "tables_config": f"SELECT {', '.join(TABLE_CONFIG_FIELDS)} FROM information_schema.tables_config "  # noqa: S608
-                         f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME",
-        "views": f"SELECT {', '.join(VIEW_FIELDS)} FROM information_schema.views "  # noqa: S608
-                 f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME",
-        "functions": f"SHOW FULL FUNCTIONS FROM {quote_identifier(database, argument='database')}",
-    }
+def functions_query(database: str) -> str:
+    """The database's functions: the statement a plan sends beside ``metadata.metadata_query`` (StarRocks'
+    ``information_schema.routines`` is a dummy scanner, always empty, so functions cannot join that union)."""
+    return f"SHOW FULL FUNCTIONS FROM {quote_identifier(database, argument='database')}"
 
 
 @dataclass(frozen=True)
@@ -111,8 +103,9 @@ def function_fingerprints(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
 
 def database_objects(rows: Mapping[str, Iterable[Sequence[Any]]], materialized_views: Mapping[str, str]) -> \
         DatabaseObjects:
-    """The objects of a database from the rows of ``schema_queries`` (by name) and its materialized views
-    (name -> definition, from the planner's materialized_views query)."""
+    """The objects of a database from its ``columns``, ``tables_config`` and ``views`` rows
+    (``metadata.DatabaseMetadata.schema_rows``), its ``functions`` rows (``functions_query``), by name, and its
+    materialized views (name -> definition)."""
     return DatabaseObjects(
         tables=table_fingerprints(rows.get("columns", ()), rows.get("tables_config", ()), materialized_views),
         views=view_fingerprints(rows.get("views", ())),

@@ -46,18 +46,20 @@ def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
     fingerprint and partitioning, every view, materialized view and function, all held by the snapshot. Read
     after the job, so a change in between makes the next incremental ship that table or object again."""
     from sr_airflow.engine.catalog import OBJECT_KINDS, SnapshotObjects, TableCensus
-    from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
-    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
-    from sr_airflow.engine.schema import database_objects, partitioning_of, schema_queries
+    from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+    from sr_airflow.engine.mv import parse_materialized_views
+    from sr_airflow.engine.planner import parse_partitions_meta
+    from sr_airflow.engine.schema import database_objects, functions_query, partitioning_of
 
-    _, mv_rows = hook.fetch(materialized_views_query(database))
-    rows = {name: hook.fetch(sql)[1] for name, sql in schema_queries(database).items()}
-    objects = database_objects(rows, {mv.name: mv.definition for mv in parse_materialized_views(mv_rows)})
+    # the plan's two statements (engine/metadata.py), so the fingerprints are the ones the next plan compares
+    metadata = split_metadata_rows(hook.fetch(metadata_query(database))[1], database)
+    rows = {**metadata.schema_rows(), "functions": hook.fetch(functions_query(database))[1]}
+    views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
+    objects = database_objects(rows, views)
     if not hook.server_version().has_object_backup_syntax:  # before 3.4 a backup holds tables only
         objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
-    _, meta_rows = hook.fetch(partitions_meta_query(database))
     partitioning = {}
-    for state in parse_partitions_meta(meta_rows):
+    for state in parse_partitions_meta(metadata.partitions):
         partitioning.setdefault(state.table, partitioning_of(state.partition_value))
     tables = {t: TableCensus(fingerprint, partitioning.get(t)) for t, fingerprint in objects.tables.items()}
     held = {kind: tuple(sorted(objects.of_kind(kind))) for kind in OBJECT_KINDS}

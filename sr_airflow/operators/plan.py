@@ -1,11 +1,12 @@
 """StarRocksPlanBackupOperator: decide what the next backup of a database holds, from the catalog.
 
-The catalog read from the repository's storage and a fixed number of metadata queries per database
-(partitions_meta, materialized_views, and the four of ``engine/schema.py``: columns, tables_config, views,
-functions) give the plan (``engine/planner.py``): a full backup when there is no good base or the policy asks for
-one; otherwise the partitions whose physical partitions moved since the newest snapshot holding them
-(``changed``), or the partitions named for the run's data interval (``logical_date``), plus tables whose schema
-changed or that are new (whole), and new or changed views, materialized views and functions. The plan goes to
+The catalog read from the repository's storage and two metadata statements per database whatever the number of
+tables (``engine/metadata.py``: partitions_meta, materialized_views, columns, tables_config and views in one
+``UNION ALL``; then ``SHOW FULL FUNCTIONS``, ``engine/schema.py``) give the plan (``engine/planner.py``): a full
+backup when there is no good base or the policy asks for one; otherwise the partitions whose physical partitions
+moved since the newest snapshot holding them (``changed``), or the partitions named for the run's data interval
+(``logical_date``), plus tables whose schema changed or that are new (whole), and new or changed views,
+materialized views and functions. The plan goes to
 XCom for the backup task; an empty plan means no job at all.
 """
 
@@ -20,13 +21,14 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
     from sr_airflow.engine.catalog import Catalog
+    from sr_airflow.engine.metadata import DatabaseMetadata
     from sr_airflow.engine.planner import PartitionState
 
 MODES = ("changed", "logical_date", "target")
 
 
 class StarRocksPlanBackupOperator(StarRocksBaseOperator):
-    """Plan the next backup of ``database`` from the catalog and one partitions_meta query.
+    """Plan the next backup of ``database`` from the catalog and two metadata statements.
 
     :param repository: the repository whose catalog holds the previous snapshots.
     :param database: the database to plan for.
@@ -98,22 +100,23 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         return CatalogStore(storage, self.repository).load()
 
-    def _objects(self, mv_rows: list) -> Any:
-        """The database's tables (schema fingerprints), views, materialized views and functions: one query
-        each (``engine/schema.py``), whatever the number of tables."""
+    def _objects(self, metadata: DatabaseMetadata) -> Any:
+        """The database's tables (schema fingerprints), views, materialized views and functions, from the
+        metadata statement's rows and one ``SHOW FULL FUNCTIONS``, whatever the number of tables."""
         from sr_airflow.engine.mv import parse_materialized_views
-        from sr_airflow.engine.schema import database_objects, schema_queries
+        from sr_airflow.engine.schema import database_objects, functions_query
 
-        rows = {name: self.hook.fetch(sql)[1] for name, sql in schema_queries(self.database).items()}
-        views = {mv.name: mv.definition for mv in parse_materialized_views(mv_rows)}
+        rows = {**metadata.schema_rows(), "functions": self.hook.fetch(functions_query(self.database))[1]}
+        views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
         objects = database_objects(rows, views)
         if not self.hook.server_version().has_object_backup_syntax:  # before 3.4 BACKUP names tables only
             objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
         return objects
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
-        from sr_airflow.engine.planner import PlanPolicy, parse_partitions_meta, partitions_meta_query, plan_backup
+        from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+        from sr_airflow.engine.mv import parse_materialized_views
+        from sr_airflow.engine.planner import PlanPolicy, parse_partitions_meta, plan_backup
         from sr_airflow.operators.planning import plan_against_target, plan_for_partitions, plan_to_xcom
 
         if self.mode not in MODES:
@@ -122,24 +125,25 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
             max_incrementals=self.max_incrementals,
             max_full_age=timedelta(days=self.max_full_age_days) if self.max_full_age_days else None,
         )
-        # Rows in PARTITIONS_META_COLUMNS order; the "changed" plan compares them as they are (a million
+        # One statement for partitions_meta, materialized_views, columns, tables_config and views; its partition
+        # rows in PARTITIONS_META_COLUMNS order: the "changed" plan compares them as they are (a million
         # partitions plan in about a second), the other modes need them parsed.
-        _, rows = self.hook.fetch(partitions_meta_query(self.database))
+        metadata = split_metadata_rows(self.hook.fetch(metadata_query(self.database))[1], self.database)
+        rows = metadata.partitions
         # partitions_meta lists materialized views like tables; BACKUP names them otherwise, and a full backup
         # (which takes the whole database) carries them. Restores re-activate them.
-        _, mv_rows = self.hook.fetch(materialized_views_query(self.database))
-        views = [mv.name for mv in parse_materialized_views(mv_rows)]
+        views = [mv.name for mv in parse_materialized_views(metadata.materialized_views)]
         now = datetime.now(UTC)
         if self.mode == "target":
             plan = plan_against_target(self.database, parse_partitions_meta(rows), self._target_states(),
                                        self._table_names(), exclude_tables=views)
         elif self.mode == "changed":
             plan = plan_backup(self._catalog(), self.database, rows, now=now, policy=policy, exclude_tables=views,
-                               objects=self._objects(mv_rows))
+                               objects=self._objects(metadata))
         else:
             plan = plan_for_partitions(self._catalog(), self.database, parse_partitions_meta(rows),
                                        self._partition_names(), self.table, now=now, policy=policy,
-                                       exclude_tables=views, objects=self._objects(mv_rows))
+                                       exclude_tables=views, objects=self._objects(metadata))
         result = plan_to_xcom(plan, self.mode, self._table_names() if self.mode == "target" else None)
         for table, why in sorted(plan.excluded.items()):
             self.log.warning("Table %r of %r is left out of this backup: %s.", table, self.database, why)

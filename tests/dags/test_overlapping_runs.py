@@ -89,13 +89,19 @@ def runs(emulator, aws_conn, s3_server):
 def test_two_incrementals_planned_from_one_parent_restore_with_both_partitions(runs):
     """The sibling case: two logical-date runs (a backfill) plan from the same catalog — both name the full as
     parent — and each backs up its own day; the restore of the newest holds both days."""
+    from sr_airflow.engine.metadata import metadata_query
+    from sr_airflow.engine.schema import functions_query
+
     runs.backup(runs.plan())  # the full
     runs.emu.sql(f"INSERT INTO {runs.database}.events VALUES (20, '2024-01-02'), (30, '2024-01-03')")
     day_2 = runs.plan("logical_date", ["p20240102"])
     before = len(runs.emu.queries())
     day_3 = runs.plan("logical_date", ["p20240103"])  # planned before day_2's backup is recorded
-    metadata = [q for q in runs.emu.queries()[before:] if "information_schema" in q or q.startswith("SHOW FULL")]
-    assert len(metadata) == 6  # partitions, MVs, columns, tables_config, views, functions: none per table
+    # what the plan read besides the session set-up, its repository's location and the server version: one
+    # information_schema statement (partitions, MVs, columns, tables_config, views) and the functions, none per table
+    metadata = [q for q in runs.emu.queries()[before:]
+                if not q.startswith("SET ") and q not in ("SHOW REPOSITORIES", "SELECT current_version()")]
+    assert metadata == [metadata_query(runs.database), functions_query(runs.database)]
     assert day_2["parent_label"] == day_3["parent_label"] is not None
     assert (day_2["tables"], day_3["tables"]) == ([{"name": "events", "partitions": ["p20240102"]}],
                                                   [{"name": "events", "partitions": ["p20240103"]}])

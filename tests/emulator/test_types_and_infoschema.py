@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 
+import pymysql
 import pytest
 
 from sr_airflow.testing.emulator import sqltypes
@@ -353,3 +354,32 @@ PROPERTIES (
                       "order by table_name asc, partition_name asc")
     assert rows == [(t, p, 1, "TXN_NORMAL") for t in ("partitions_meta_test1", "partitions_meta_test2")
                     for p in ("p1", "p2", "p3")]
+
+
+def test_union_all_of_information_schema_tables(typed):
+    """Several information_schema tables in one statement, as the product's planner reads them: each operand is its
+    own schema scan with its own WHERE (PlanFragmentBuilder.visitPhysicalSchemaScan: one SchemaScanNode per scan;
+    StarRocks' test/sql/test_information_schema/T/test_tables joins `tables` and `tables_config` in one statement),
+    the result's columns named after the first SELECT (QueryAnalyzer.analyzeSetOperation), literal and CAST
+    columns as written, and the ORDER BY applied to the whole union. Expected values from the fixture's statements:
+    base's columns k, g, v at positions 1-3; p1 and p2 made at version 1 (Partition.PARTITION_INIT_VERSION) and
+    loaded once."""
+    sql = ("SELECT 'view' AS kind, TABLE_NAME AS name, CAST(NULL AS VARCHAR) AS detail FROM information_schema.views "
+           "WHERE TABLE_SCHEMA = 'types_db' AND TABLE_NAME = 'vw' "
+           "UNION ALL SELECT 'column', COLUMN_NAME, CAST(ORDINAL_POSITION AS VARCHAR) AS position "
+           "FROM information_schema.columns WHERE TABLE_SCHEMA = 'types_db' AND TABLE_NAME = 'base' "
+           "UNION ALL SELECT 'partition', PARTITION_NAME, CAST(VISIBLE_VERSION AS VARCHAR) "
+           "FROM information_schema.partitions_meta WHERE DB_NAME = 'types_db' AND TABLE_NAME = 'base' "
+           "AND PARTITION_NAME IN ('p1', 'p2') ORDER BY kind, name")
+    typed.execute(sql)
+    assert [d[0] for d in typed.description] == ["kind", "name", "detail"]
+    assert list(typed.fetchall()) == [("column", "g", "2"), ("column", "k", "1"), ("column", "v", "3"),
+                                      ("partition", "p1", "2"), ("partition", "p2", "2"), ("view", "vw", None)]
+
+
+def test_union_operands_of_unequal_width_are_refused(typed):
+    """QueryAnalyzer.analyzeSetOperation: `Operands have unequal number of columns` (a SemanticException)."""
+    refusal = r"^\(1064, 'Getting analyzing error\. Detail message: Operands have unequal number of columns\.'\)$"
+    with pytest.raises(pymysql.err.ProgrammingError, match=refusal):
+        typed.execute("SELECT TABLE_NAME, TABLE_SCHEMA FROM information_schema.views UNION ALL "
+                      "SELECT TABLE_NAME FROM information_schema.tables_config")

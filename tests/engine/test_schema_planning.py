@@ -7,8 +7,7 @@ from datetime import timedelta
 
 from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind
 from sr_airflow.engine.planner import PlanPolicy, plan_backup
-from sr_airflow.engine.quoting import quote_string
-from sr_airflow.engine.schema import database_objects, partitioning_of, schema_queries
+from sr_airflow.engine.schema import database_objects, functions_query, partitioning_of
 from tests.engine.strategies_catalog import START, make_entry
 
 NEVER = PlanPolicy(max_incrementals=None, max_full_age=None)
@@ -41,12 +40,8 @@ def _recorded_full(state, objects):
     return entry.__class__(**{**entry.__dict__, "objects": plan.objects.to_dict()})
 
 
-def test_queries_are_one_per_kind_with_the_database_quoted():
-    hostile = 'db" OR "1"="1'
-    queries = schema_queries(hostile)
-    assert list(queries) == ["columns", "tables_config", "views", "functions"]
-    assert all(quote_string(hostile) in q for name, q in queries.items() if name != "functions")
-    assert queries["functions"] == "SHOW FULL FUNCTIONS FROM `db\" OR \"1\"=\"1`"
+def test_the_functions_statement_quotes_the_database():
+    assert functions_query('db` OR 1') == "SHOW FULL FUNCTIONS FROM `db`` OR 1`"
 
 
 def test_partitioning_from_the_partition_value():

@@ -1,6 +1,7 @@
 """The product's planner against the emulator's 3.5 line, where physical partition ids differ from logical ones:
-the job info read with the product's storage, one partitions_meta query (counted in the emulator's query log),
-and only the partition that took a load planned."""
+the job info read with the product's storage, one information_schema statement (``engine/metadata.py``: partitions
+and the objects census in one UNION ALL, counted in the emulator's query log), and only the partition that took a
+load planned; that statement's rows, split by kind, equal the five single-table reads it replaces."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, entry_from_job_info
+from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+from sr_airflow.engine.mv import materialized_views_query
 from sr_airflow.engine.planner import PlanPolicy, partitions_meta_query, plan_backup
+from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, VIEW_FIELDS
 from sr_airflow.storage import get_storage
 from tests.fidelity.helpers import Session, start_emulator
 
@@ -57,10 +61,57 @@ def plan_after_one_load(session: Session, s3_server, *, physical_ids_distinct: b
 
     session.run("INSERT INTO events VALUES ('2025-01-20', 3)")
     before = len(session.server.logged_statements())
-    rows = session.run(partitions_meta_query(session.db))
-    plan = plan_backup(Catalog([entry]), session.db, rows, now=NOW, policy=NEVER)
+    metadata = split_metadata_rows(session.run(metadata_query(session.db)), session.db)
+    plan = plan_backup(Catalog([entry]), session.db, metadata.partitions, now=NOW, policy=NEVER)
     sent = session.server.logged_statements()[before:]
-    assert len(sent) == 1 and "information_schema.partitions_meta" in sent[0]  # one metadata query
+    assert sent == [metadata_query(session.db)]  # one information_schema statement
     assert (plan.kind, [(t.table, t.partitions) for t in plan.tables]) == (
         SnapshotKind.INCREMENTAL, [("events", ("p20250120",))])
     assert plan.tombstones == ()
+
+
+def _single_table_reads(session: Session) -> dict[str, list[tuple]]:
+    """The five reads the one statement replaces, each as its own SELECT (ORDER BY as the planner needs)."""
+    db = f"'{session.db}'"
+    return {
+        "partitions": session.run(partitions_meta_query(session.db)),
+        "materialized_views": session.run(materialized_views_query(session.db)),
+        "columns": session.run(f"SELECT {', '.join(COLUMN_FIELDS)} FROM information_schema.columns WHERE "
+                               f"TABLE_SCHEMA = {db} ORDER BY TABLE_NAME, ORDINAL_POSITION"),
+        "tables_config": session.run(f"SELECT {', '.join(TABLE_CONFIG_FIELDS)} FROM information_schema.tables_config "
+                                     f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME"),
+        "views": session.run(f"SELECT {', '.join(VIEW_FIELDS)} FROM information_schema.views WHERE TABLE_SCHEMA = "
+                             f"{db} ORDER BY TABLE_NAME"),
+    }
+
+
+def _as_text(value):
+    return None if value is None else str(value)
+
+
+def test_the_one_statement_splits_into_the_five_single_table_reads(session):
+    """Tables of 12 columns (ORDINAL_POSITION 10 after 9: ordered as numbers, not text), a view, an async MV, a
+    temporary partition and an unpartitioned table in the one statement, split back: each kind equals its own
+    single-table read, values compared as text where the union CASTs them, ints and IS_TEMP as the planner reads
+    them."""
+    wide = ", ".join(f"c{i} INT" for i in range(2, 13))
+    session.run(f"CREATE TABLE wide (c1 INT NOT NULL, {wide}) DUPLICATE KEY(c1) PARTITION BY RANGE(c1) "
+                "(PARTITION p1 VALUES LESS THAN ('10'), PARTITION p2 VALUES LESS THAN ('20')) "
+                "DISTRIBUTED BY HASH(c1) BUCKETS 1",
+                "CREATE TABLE flat (k INT NOT NULL COMMENT 'the key') DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) "
+                "BUCKETS 2",
+                "INSERT INTO wide (c1) VALUES (1), (11), (12)", "INSERT INTO flat VALUES (1)",
+                "ALTER TABLE wide ADD TEMPORARY PARTITION tp VALUES LESS THAN ('20')",
+                "CREATE VIEW v1 AS SELECT k FROM flat",
+                "CREATE MATERIALIZED VIEW mv1 REFRESH MANUAL AS SELECT c1, count(*) AS n FROM wide GROUP BY c1")
+    split = split_metadata_rows(session.run(metadata_query(session.db)), session.db)
+    single = _single_table_reads(session)
+    assert split.partitions == [(db, t, p, pid, v, _as_text(time), rows, _as_text(size), bool(temp), value)
+                                for db, t, p, pid, v, time, rows, size, temp, value in single["partitions"]]
+    assert {(p[1], p[2], p[8]) for p in split.partitions if p[1] in ("wide", "flat")} == {
+        ("wide", "p1", False), ("wide", "p2", False), ("wide", "tp", True), ("flat", "flat", False)}
+    assert [c[2] for c in split.columns if c[0] == "wide"] == list(range(1, 13))
+    assert split.columns == [(t, c, pos, *map(_as_text, rest)) for t, c, pos, *rest in single["columns"]]
+    for kind in ("materialized_views", "tables_config", "views"):
+        assert getattr(split, kind) == [tuple(map(_as_text, row)) for row in single[kind]], kind
+    assert [r[0] for r in split.views] == ["v1"] and [r[0] for r in split.materialized_views] == ["mv1"]

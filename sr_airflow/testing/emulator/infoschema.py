@@ -18,7 +18,7 @@ import duckdb
 from sqlglot import exp
 
 from . import sqltypes, versions
-from .errors import EmulatorError
+from .errors import EmulatorError, analyzing_error
 from .query import INFO_SCHEMA, to_duckdb
 from .show import byte_size, in_map_order, mv_row, range_text
 
@@ -222,7 +222,36 @@ SOURCES = {"tables_config": _tables_config, "views": _views, "partitions_meta": 
            "tables": _tables, "materialized_views": _mvs, "schemata": _schemata, "columns": _columns}
 
 
+def _width(node: exp.Expression) -> int | None:
+    """The number of columns an operand of a set operation gives (None: a ``*`` the emulator does not count)."""
+    if isinstance(node, exp.SetOperation):
+        return _width(node.this)
+    if isinstance(node, exp.Subquery):
+        return _width(node.this)
+    if isinstance(node, exp.Select):
+        if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+               for e in node.expressions):
+            return None
+        return len(node.expressions)
+    return None
+
+
+def check_set_operations(tree: exp.Expression) -> None:
+    """``UNION [ALL]`` / ``INTERSECT`` / ``EXCEPT`` of SELECTs over information_schema tables, as StarRocks analyses
+    them (``QueryAnalyzer.analyzeSetOperation``, 3.5 e223275f78): every operand gives as many columns as the first
+    (else "Operands have unequal number of columns"); the result's columns carry the first operand's names (DuckDB
+    names them so too) and the common super type of the operands' (``TypeManager.getCommonSuperType``; every
+    operand the product sends CASTs to VARCHAR). Each operand's information_schema table is its own schema scan
+    with its own conjuncts (``PlanFragmentBuilder.visitPhysicalSchemaScan``: one ``SchemaScanNode`` each): here each
+    is loaded from the catalog below and the operands' WHERE clauses run as written."""
+    for node in tree.find_all(exp.SetOperation):
+        widths = (_width(node.this), _width(node.expression))
+        if None not in widths and widths[0] != widths[1]:
+            raise analyzing_error("Operands have unequal number of columns")
+
+
 def query(cluster, tree: exp.Expression):
+    check_set_operations(tree)
     con = duckdb.connect()
     try:
         with cluster.lock:
