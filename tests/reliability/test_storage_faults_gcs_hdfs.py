@@ -120,6 +120,7 @@ def test_catalog_writes_and_reads_are_retried_through_each_fault(proxied, flavou
     proxy.rules = [_rule(flavour, "list", fault, times=1), _rule(flavour, "read", fault, times=2)]
     fresh = CatalogStore(storage, "repo")
     catalog = fresh.load(threads=1)
+    assert [rule.hits for rule in proxy.rules] == [1, 2]
     assert [e.label for e in catalog] == [f"s{i:02d}" for i in range(6)] and fresh.unreadable == []
     assert fresh.get("s05").status is EntryStatus.DELETING
     injected = sum(proxy.injected.values())
@@ -163,6 +164,7 @@ def test_retention_survives_faults_on_deletes_and_catalog_writes(proxied, flavou
     assert report.failures == {} and report.deleted == ("s03", "s02", "s01", "s00")
     assert store.labels() == ["s04", "s05"]
     assert [s.label for s in storage.list_snapshots("repo")] == ["s04", "s05"]
+    assert [rule.hits for rule in proxy.rules] == [2, 1]  # each rule fired where it was aimed
     injected = sum(proxy.injected.values())
     assert injected == 3
     count(f"item9 {flavour} faults injected", injected)
