@@ -383,3 +383,24 @@ def test_union_operands_of_unequal_width_are_refused(typed):
     with pytest.raises(pymysql.err.ProgrammingError, match=refusal):
         typed.execute("SELECT TABLE_NAME, TABLE_SCHEMA FROM information_schema.views UNION ALL "
                       "SELECT TABLE_NAME FROM information_schema.tables_config")
+
+
+def test_information_schema_rows_load_whole_or_row_by_row():
+    """infoschema._load: the rows go in as one Arrow table, or row by row when a column mixes types Arrow cannot
+    hold together; either way DuckDB casts them to the declared column types."""
+    import datetime as dt
+
+    import duckdb
+
+    from sr_airflow.testing.emulator import infoschema
+
+    schema = [("A", "BIGINT"), ("B", "VARCHAR"), ("C", "TIMESTAMP")]
+    for rows in ([[1, "x", dt.datetime(2025, 1, 2, 3, 4, 5)], [None, None, None]],  # Arrow
+                 [[1, "x", dt.datetime(2025, 1, 2, 3, 4, 5)], ["2", 3, None]]):  # a mixed column: row by row
+        con = duckdb.connect()
+        con.execute('CREATE TABLE t ("A" BIGINT, "B" VARCHAR, "C" TIMESTAMP)')
+        infoschema._load(con, "t", schema, rows)
+        got = con.execute("SELECT * FROM t").fetchall()
+        assert got == [(1, "x", dt.datetime(2025, 1, 2, 3, 4, 5)),
+                       (None, None, None) if rows[1][0] is None else (2, "3", None)]
+        con.close()
