@@ -14,10 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("boto3", "botocore", "google.cloud", "google.auth", "pyarrow", "duckdb", "hdfs", "mysql_mimic", "sqlglot")
 # What a DAG file must not load at parse time: the job trigger (airflow.triggers.base comes with it), the engine's
-# planning, chain and retention modules, the storage layer, the hook (and common.sql behind it), and the standard
-# provider's PythonOperator stack that ``@task`` pulls in (packaging, airflow.models.variable).
-NOT_AT_PARSE = ("airflow.triggers.base", "sr_airflow.triggers", "sr_airflow.engine.planner", "sr_airflow.engine.chain",
-                "sr_airflow.engine.retention", "sr_airflow.engine.catalog", "sr_airflow.engine.statements",
+# planning, restore resolution and retention modules, the storage layer, the hook (and common.sql behind it), and
+# the standard provider's PythonOperator stack that ``@task`` pulls in (packaging, airflow.models.variable).
+NOT_AT_PARSE = ("airflow.triggers.base", "sr_airflow.triggers", "sr_airflow.engine.planner",
+                "sr_airflow.engine.resolve", "sr_airflow.engine.retention", "sr_airflow.engine.catalog",
+                "sr_airflow.engine.statements",
                 "sr_airflow.storage", "sr_airflow.hooks.starrocks", "airflow.providers.common.sql",
                 "airflow.providers.standard.operators.python", "airflow.models.variable", "packaging.requirements",
                 "tomllib")

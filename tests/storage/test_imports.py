@@ -14,7 +14,7 @@ HEAVY = ["boto3", "botocore", "google.cloud.storage", "google.auth", "google.api
 
 def test_import_storage_loads_no_heavy_module():
     code = ("import sys, sr_airflow.storage, sr_airflow.storage.connections, sr_airflow.storage.catalog_store, "
-            "sr_airflow.engine.catalog, sr_airflow.engine.planner, sr_airflow.engine.chain, "
+            "sr_airflow.engine.catalog, sr_airflow.engine.planner, sr_airflow.engine.resolve, "
             "sr_airflow.engine.retention, sr_airflow.engine.jobinfo; "
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -22,7 +22,7 @@ def test_import_storage_loads_no_heavy_module():
 
 
 def test_engine_modules_import_no_airflow():
-    code = ("import sys, sr_airflow.engine.catalog, sr_airflow.engine.planner, sr_airflow.engine.chain, "
+    code = ("import sys, sr_airflow.engine.catalog, sr_airflow.engine.planner, sr_airflow.engine.resolve, "
             "sr_airflow.engine.retention, sr_airflow.engine.jobinfo; print('airflow' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
