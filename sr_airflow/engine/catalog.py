@@ -444,21 +444,6 @@ class HeldPartition:
     label: str
 
 
-def apply_chain(chain: Iterable[CatalogEntry]) -> dict[tuple[str, str], HeldPartition]:
-    """The partitions a restore of ``chain`` (full first) leaves, each with the snapshot that last held it."""
-    state: dict[tuple[str, str], HeldPartition] = {}
-    for entry in chain:
-        for tomb in entry.tombstones:
-            if tomb.partition is None:
-                for key in [k for k in state if k[0] == tomb.table]:
-                    del state[key]
-            else:
-                state.pop((tomb.table, tomb.partition), None)
-        for record in entry.partitions:
-            state[record.key] = HeldPartition(record, entry.label)
-    return state
-
-
 def scope_entries(catalog: Catalog, database: str, at: datetime | None = None, *,
                   tables: Sequence[str] | None = None, group: Sequence[str] | None = None,
                   exact_group: bool = False) -> list[CatalogEntry]:

@@ -14,8 +14,8 @@ from sr_airflow.engine.catalog import (
     PartitionRecord,
     SnapshotKind,
     Tombstone,
-    apply_chain,
     entry_from_job_info,
+    resolve_state,
 )
 from sr_airflow.engine.errors import SnapshotNotFoundError
 from sr_airflow.engine.jobinfo import parse_job_info
@@ -66,7 +66,7 @@ def test_chain_and_duplicates():
                      partitions=[PartitionRecord("t", "p", 1, 2)], tombstones=[Tombstone("u")])
     catalog = Catalog([inc, full])
     assert [e.label for e in catalog.chain_of("inc")] == ["full", "inc"]
-    assert apply_chain(catalog.chain_of("inc"))[("t", "p")].label == "inc"
+    assert resolve_state(catalog.chain_of("inc"))[("t", "p")].label == "inc"
     with pytest.raises(ValueError, match="two entries labelled 'full'"):
         Catalog([full, full])
     with pytest.raises(SnapshotNotFoundError, match="depends on 'missing'"):

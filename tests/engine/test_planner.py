@@ -139,7 +139,7 @@ def test_plan_after_a_random_change_covers_exactly_the_change(data, state):
 @given(data=st.data(), state=db_states, steps=st.integers(1, 5))
 def test_a_chain_of_planned_incrementals_tracks_the_database(data, state, steps):
     """Back up with the planner several times; the chain then holds every partition at its latest version."""
-    from sr_airflow.engine.catalog import apply_chain
+    from sr_airflow.engine.catalog import resolve_state
 
     entries = [_full_from(state)]
     moment = START
@@ -152,7 +152,7 @@ def test_a_chain_of_planned_incrementals_tracks_the_database(data, state, steps)
         records = [PartitionRecord(p.table, p.partition, p.partition_id, p.version) for p in plan.partitions]
         entries.append(make_entry(f"inc_{i}", moment, kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
                                   partitions=records, tombstones=plan.tombstones))
-    held = apply_chain(Catalog(entries).chain_of(entries[-1].label))
+    held = resolve_state(Catalog(entries).chain_of(entries[-1].label))
     final = plan_backup(Catalog(entries), "db1", rows_for(state), now=moment, policy=NEVER)
     assert final.is_empty and final.tombstones == ()
     assert {k: (h.record.partition_id, h.record.version) for k, h in held.items()} == state
