@@ -457,13 +457,13 @@ def scope_entries(catalog: Catalog, database: str, at: datetime | None = None, *
     def in_scope(entry: CatalogEntry) -> bool:
         if exact_group:
             return entry.chain_tables == (tuple(sorted(group)) if group else None)
-        return entry.chain_tables is None or (wanted is not None and wanted <= set(entry.chain_tables))
+        return full_covers(entry, wanted)
 
     good = [e for e in catalog.entries(database, good_only=True)
             if e.backup_time is not None and (at is None or e.backup_time <= at) and in_scope(e)]
     start = 0
     for i, entry in enumerate(good):
-        if entry.kind is SnapshotKind.FULL and (exact_group or full_covers(entry, wanted)):
+        if entry.kind is SnapshotKind.FULL:  # in scope, so it covers the request (full_covers)
             start = i
     return good[start:]
 

@@ -43,7 +43,6 @@ from sr_airflow.engine.catalog import (
     CatalogEntry,
     HeldPartition,
     SnapshotKind,
-    full_covers,
     resolve_state,
     scope_entries,
 )
@@ -161,7 +160,7 @@ def resolve_point_in_time(catalog: Catalog, database: str, at: datetime | None =
     partitions no one snapshot holds)."""
     wanted = set(tables) if tables else None
     entries = scope_entries(catalog, database, at, tables=tables)
-    if not entries or entries[0].kind is not SnapshotKind.FULL or not full_covers(entries[0], wanted):
+    if not entries or entries[0].kind is not SnapshotKind.FULL:
         raise SnapshotNotFoundError(_nothing_covers(catalog, database, at, tables))
     state = resolve_state(entries)
     census = next((e.census for e in reversed(entries) if e.census is not None), None)
