@@ -88,12 +88,14 @@ def versions_from_job_infos(chosen: Mapping[Key, str], job_infos: Mapping[str, A
     versions of its physical partitions when it has several); None where that job info lacks the partition."""
     recorded: dict[str, dict[Key, Any]] = {}
     for label, info in job_infos.items():
-        recorded[label] = {(t.name, p.name): _physical_version([v for _, v in p.physical_partitions])
+        recorded[label] = {(t.name, p.name): physical_versions([v for _, v in p.physical_partitions])
                            for t in info.tables for p in t.partitions}
     return {key: recorded.get(label, {}).get(key) for key, label in chosen.items()}
 
 
-def _physical_version(versions: Sequence[int | None]) -> Any:
+def physical_versions(versions: Sequence[int | None]) -> int | tuple[int | None, ...] | None:
+    """A partition's version as verify compares it: the one version of its one physical partition (the common
+    case), else the sorted versions of its physical partitions (partitions_meta has a row for each)."""
     if len(versions) == 1:
         return versions[0]
     return tuple(sorted(versions, key=lambda v: (v is None, v or 0)))

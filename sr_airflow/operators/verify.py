@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import SrAirflowError
+from sr_airflow.engine.verify import physical_versions
 from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
@@ -22,14 +23,6 @@ def partition_states(hook: Any, database: str, tables: Sequence[str] | None):
         if not state.is_temp:
             states.setdefault(state.key, []).append(state)
     return states
-
-
-def physical_versions(versions: Sequence[int | None]) -> int | tuple[int | None, ...] | None:
-    """A partition's version as verify compares it: the one version of its one physical partition (the common
-    case), else the sorted versions of its physical partitions (partitions_meta has a row for each)."""
-    if len(versions) == 1:
-        return versions[0]
-    return tuple(sorted(versions, key=lambda v: (v is None, v or 0)))
 
 
 def _rows(states: list) -> int | None:
