@@ -249,6 +249,12 @@ class Tombstone:
 OBJECT_KINDS = ("views", "materialized_views", "functions")
 
 
+def object_label(kind: str, name: str) -> str:
+    """An object of one of ``OBJECT_KINDS`` in words (``materialized view m``): the key of its shipping reason, and
+    how plans name it."""
+    return f"{kind[:-1].replace('_', ' ')} {name}"
+
+
 @dataclass(frozen=True)
 class TableCensus:
     """A table as the planner saw it: ``fingerprint`` of its schema (``engine/schema.py``), ``partitioning``

@@ -26,6 +26,7 @@ from sr_airflow.engine.catalog import (
     SnapshotObjects,
     TableCensus,
     Tombstone,
+    object_label,
     scope_entries,
 )
 from sr_airflow.engine.errors import InvalidArgumentError
@@ -182,10 +183,7 @@ class BackupPlan:
             raise InvalidArgumentError(f"the plan for database {self.database!r} has nothing to back up.")
         if self.whole_database:
             return Scope(database=self.database)
-        refs = [ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables]
-        for kind in OBJECT_KINDS:
-            refs += [ObjectRef(_OBJECT_KIND[kind], name) for name in self.ship.get(kind, ())]
-        return Scope(database=self.database, objects=tuple(refs))
+        return Scope(database=self.database, objects=scope_refs(self.tables, self.ship))
 
     def partition_stats(self) -> dict[tuple[str, str], tuple[int | None, int | None]]:
         """(table, partition) -> (row_count, data_size), for ``entry_from_job_info``: summed over the partition's
@@ -200,6 +198,15 @@ class BackupPlan:
 
 _OBJECT_KIND = {"views": ObjectKind.VIEW, "materialized_views": ObjectKind.MATERIALIZED_VIEW,
                 "functions": ObjectKind.FUNCTION}
+
+
+def scope_refs(tables: Iterable[TablePlan], objects: Mapping[str, Iterable[str]]) -> tuple[ObjectRef, ...]:
+    """The ``ON (...)`` items of a BACKUP or RESTORE: each table with its partitions named (none when the table is
+    taken whole), then the views, materialized views and functions by name (``objects``: kind -> names)."""
+    refs = [ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in tables]
+    for kind in OBJECT_KINDS:
+        refs += [ObjectRef(_OBJECT_KIND[kind], name) for name in objects.get(kind, ())]
+    return tuple(refs)
 _NEW_REASON = {"views": "new_view", "materialized_views": "new_mv", "functions": "new_function"}
 _CHANGED_REASON = {"views": "view_changed", "materialized_views": "mv_changed", "functions": "function_changed"}
 
@@ -350,7 +357,7 @@ class _Census:
                                if e.census is not None and e.census.holds(kind, name)), _MISSING)
                 if before is _MISSING or (before is not None and before != now):
                     names.append(name)
-                    reasons[f"{kind[:-1].replace('_', ' ')} {name}"] = (
+                    reasons[object_label(kind, name)] = (
                         _NEW_REASON[kind] if before is _MISSING else _CHANGED_REASON[kind])
             if names:
                 ship[kind] = tuple(names)

@@ -43,16 +43,15 @@ from sr_airflow.engine.catalog import (
     CatalogEntry,
     HeldPartition,
     SnapshotKind,
+    object_label,
     resolve_state,
     scope_entries,
 )
 from sr_airflow.engine.errors import RestoreRefusedError, SnapshotNotFoundError
-from sr_airflow.engine.planner import TablePlan
-from sr_airflow.engine.scope import ObjectKind, ObjectRef, Scope
+from sr_airflow.engine.planner import TablePlan, scope_refs
+from sr_airflow.engine.scope import ObjectKind, Scope
 
 Key = tuple[str, str]
-_OBJECT_KIND = {"views": ObjectKind.VIEW, "materialized_views": ObjectKind.MATERIALIZED_VIEW,
-                "functions": ObjectKind.FUNCTION}
 
 
 @dataclass(frozen=True)
@@ -82,19 +81,16 @@ class RestoreStep:
     def to_scope(self, *, target_database: str | None = None) -> Scope:
         """The ``RESTORE ... ON (...)`` scope: every table with its partitions named (or none, when the table is
         taken whole from this snapshot), then the objects."""
-        refs = [ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in self.tables]
-        for kind in OBJECT_KINDS:
-            refs += [ObjectRef(_OBJECT_KIND[kind], name) for name in self.objects.get(kind, ())]
         # entries recorded before objects were do not say which of their tables are materialized views: those
         # come back as the tables the job info lists, the views and functions with ALL
         all_of = (ObjectKind.VIEW, ObjectKind.FUNCTION) if self.all_objects else ()
-        return Scope(database=self.entry.database, objects=tuple(refs), all_of=all_of,
+        return Scope(database=self.entry.database, objects=scope_refs(self.tables, self.objects), all_of=all_of,
                      target_database=target_database)
 
     def describe(self) -> str:
         parts = [f"{t.table} ({'whole' if t.whole_table else ', '.join(t.partitions)})" for t in self.tables]
         for kind in OBJECT_KINDS:
-            parts += [f"{kind[:-1].replace('_', ' ')} {n}" for n in self.objects.get(kind, ())]
+            parts += [object_label(kind, n) for n in self.objects.get(kind, ())]
         if self.all_objects:
             parts.append("all views and functions")
         created = f"; creates {', '.join(self.creates)}" if self.creates else ""
@@ -218,7 +214,7 @@ def _objects(entries: list[CatalogEntry], wanted: set[str] | None):
             holder = next((e for e in reversed(entries) if e.census is not None and e.census.holds(kind, name)),
                           None)
             if holder is None:
-                missing.append(f"{kind[:-1].replace('_', ' ')} {name}")
+                missing.append(object_label(kind, name))
             else:
                 found.setdefault(kind, {})[name] = holder.label
     if missing and entries[0].census is None:  # a full recorded without census (sr_full_backup): it holds them
