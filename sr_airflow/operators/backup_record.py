@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 TOMBSTONES_KEY = "catalog_tombstones"
@@ -47,17 +46,13 @@ def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
     after the job, so a change in between makes the next incremental ship that table or object again."""
     from sr_airflow.engine.catalog import OBJECT_KINDS, SnapshotObjects, TableCensus
     from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
-    from sr_airflow.engine.mv import parse_materialized_views
     from sr_airflow.engine.planner import parse_partitions_meta
-    from sr_airflow.engine.schema import database_objects, functions_query, partitioning_of
+    from sr_airflow.engine.schema import partitioning_of
+    from sr_airflow.operators.plan import read_objects
 
     # the plan's two statements (engine/metadata.py), so the fingerprints are the ones the next plan compares
     metadata = split_metadata_rows(hook.fetch(metadata_query(database))[1], database)
-    rows = {**metadata.schema_rows(), "functions": hook.fetch(functions_query(database))[1]}
-    views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
-    objects = database_objects(rows, views)
-    if not hook.server_version().has_object_backup_syntax:  # before 3.4 a backup holds tables only
-        objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
+    objects = read_objects(hook, database, metadata)
     partitioning = {}
     for state in parse_partitions_meta(metadata.partitions):
         partitioning.setdefault(state.table, partitioning_of(state.partition_value))

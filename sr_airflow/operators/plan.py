@@ -23,8 +23,24 @@ if TYPE_CHECKING:
     from sr_airflow.engine.catalog import Catalog
     from sr_airflow.engine.metadata import DatabaseMetadata
     from sr_airflow.engine.planner import PartitionState
+    from sr_airflow.engine.schema import DatabaseObjects
 
 MODES = ("changed", "logical_date", "target")
+
+
+def read_objects(hook: Any, database: str, metadata: DatabaseMetadata) -> DatabaseObjects:
+    """The database's tables (schema fingerprints), views, materialized views and functions, from the metadata
+    statement's rows (``engine/metadata.py``) and one ``SHOW FULL FUNCTIONS``, whatever the number of tables.
+    Before 3.4 a BACKUP names tables only, so there are no others."""
+    from sr_airflow.engine.mv import parse_materialized_views
+    from sr_airflow.engine.schema import database_objects, functions_query
+
+    rows = {**metadata.schema_rows(), "functions": hook.fetch(functions_query(database))[1]}
+    views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
+    objects = database_objects(rows, views)
+    if not hook.server_version().has_object_backup_syntax:
+        objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
+    return objects
 
 
 class StarRocksPlanBackupOperator(StarRocksBaseOperator):
@@ -100,19 +116,6 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         return CatalogStore(storage, self.repository).load()
 
-    def _objects(self, metadata: DatabaseMetadata) -> Any:
-        """The database's tables (schema fingerprints), views, materialized views and functions, from the
-        metadata statement's rows and one ``SHOW FULL FUNCTIONS``, whatever the number of tables."""
-        from sr_airflow.engine.mv import parse_materialized_views
-        from sr_airflow.engine.schema import database_objects, functions_query
-
-        rows = {**metadata.schema_rows(), "functions": self.hook.fetch(functions_query(self.database))[1]}
-        views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
-        objects = database_objects(rows, views)
-        if not self.hook.server_version().has_object_backup_syntax:  # before 3.4 BACKUP names tables only
-            objects = dataclasses.replace(objects, views={}, materialized_views={}, functions={})
-        return objects
-
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
         from sr_airflow.engine.mv import parse_materialized_views
@@ -139,11 +142,11 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
                                        self._table_names(), exclude_tables=views)
         elif self.mode == "changed":
             plan = plan_backup(self._catalog(), self.database, rows, now=now, policy=policy, exclude_tables=views,
-                               objects=self._objects(metadata))
+                               objects=read_objects(self.hook, self.database, metadata))
         else:
             plan = plan_for_partitions(self._catalog(), self.database, parse_partitions_meta(rows),
                                        self._partition_names(), self.table, now=now, policy=policy,
-                                       exclude_tables=views, objects=self._objects(metadata))
+                                       exclude_tables=views, objects=read_objects(self.hook, self.database, metadata))
         result = plan_to_xcom(plan, self.mode, self._table_names() if self.mode == "target" else None)
         for table, why in sorted(plan.excluded.items()):
             self.log.warning("Table %r of %r is left out of this backup: %s.", table, self.database, why)
