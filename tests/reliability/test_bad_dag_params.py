@@ -13,6 +13,8 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.exceptions import ParamValidationError
 
+from sr_airflow.engine.metadata import metadata_query
+from sr_airflow.engine.schema import functions_query
 from tests.support.dags import states
 from tests.support.emulators import start_emulator
 from tests.support.figures import count
@@ -276,6 +278,9 @@ def _expected(dag_id: str, param: str, value: str) -> str:
     return "quoted"
 
 
+_PLANNER_READS = frozenset({metadata_query("hd_src"), functions_query("hd_src")})
+
+
 def _scalar_cases():
     for dag_id, param, base in SCALAR:
         for i, value in enumerate(DAG_LAYER_VALUES):
@@ -293,6 +298,9 @@ def test_dag_layer_values_through_scalar_params_are_quoted_or_refused(hd, hd_tar
     target_before = len(hd_target.queries())
     run = dag.test(run_conf={**base, param: [value] if param == "databases" else value})
     sent = _check_statements(hd, before) + _check_statements(hd_target, target_before)
+    # The planner's fixed metadata read of hd_src carries literals of its own ('1' and '0' for IS_TEMP): it is the
+    # engine's text, not the value. Had the value reached it, it would differ from the engine's statement and stay.
+    sent = [sql for sql in sent if sql not in _PLANNER_READS]
     result = states(run)
     if (dag_id, param) in FILTERS and not seen:
         assert not any(value in _decoded(sql) for sql in sent)
