@@ -78,23 +78,29 @@ def plan_retention(catalog: Catalog, policy: RetentionPolicy, *, now: datetime,
         for e in entries:
             if e.status in (EntryStatus.PENDING, EntryStatus.FAILED) and _age(e, now) < policy.pending_grace:
                 mark(e, f"{e.status.value} and younger than {policy.pending_grace}")
-    # a kept point in time keeps every snapshot its restore reads (engine/resolve.py): the newest full at or
-    # before it and every OK snapshot of its scope after that full (siblings included), in its own database
-    for label in sorted(keep):
-        entry = catalog.get(label)
-        if entry.is_good and entry.backup_time is not None:
-            for needed in sorted(needed_labels(catalog, entry.database, entry.backup_time,
-                                               tables=entry.chain_tables)):
-                if needed != label:
-                    mark(catalog.get(needed), f"read by a restore to {entry.label}")
-    # and, for people reading the catalog, a kept snapshot's ancestors, whatever database records them
-    for label in sorted(keep):
-        entry, seen = catalog.get(label), {label}
-        parent = entry.parent_label
-        while parent is not None and parent in catalog and parent not in seen:
-            seen.add(parent)
-            mark(catalog.get(parent), f"needed by {entry.label}")
-            parent = catalog.get(parent).parent_label
+    # Until nothing more is kept (an ancestor kept for the second rule is a kept point for the first):
+    read_for: set[str] = set()
+    ancestors_of: set[str] = set()
+    while not keep <= read_for or not keep <= ancestors_of:
+        # a kept point in time keeps every snapshot its restore reads (engine/resolve.py): the newest full at or
+        # before it and every OK snapshot of its scope after that full (siblings included), in its own database
+        for label in sorted(keep - read_for):
+            read_for.add(label)
+            entry = catalog.get(label)
+            if entry.is_good and entry.backup_time is not None:
+                for needed in sorted(needed_labels(catalog, entry.database, entry.backup_time,
+                                                   tables=entry.chain_tables)):
+                    if needed != label:
+                        mark(catalog.get(needed), f"read by a restore to {entry.label}")
+        # and, for people reading the catalog, a kept snapshot's ancestors, whatever database records them
+        for label in sorted(keep - ancestors_of):
+            ancestors_of.add(label)
+            entry, seen = catalog.get(label), {label}
+            parent = entry.parent_label
+            while parent is not None and parent in catalog and parent not in seen:
+                seen.add(parent)
+                mark(catalog.get(parent), f"needed by {entry.label}")
+                parent = catalog.get(parent).parent_label
     in_scope = [e for e in catalog if e.database in dbs]
     delete = [e.label for e in reversed(in_scope) if e.label not in keep]
     for label in delete:
