@@ -352,16 +352,3 @@ def render_cancel_restore(database: str | None = None, *, external_catalog: bool
 def render_activate_materialized_view(database: str, name: str) -> str:
     qualified = quote_identifier(database, argument="database") + "." + quote_identifier(name, argument="name")
     return f"ALTER MATERIALIZED VIEW {qualified} ACTIVE"
-
-
-
-def render_drop_table(database: str, table: str) -> str:
-    """A table the restored point in time no longer has (a tombstone of the chain)."""
-    qualified = quote_identifier(database, argument="database") + "." + quote_identifier(table, argument="table")
-    return f"DROP TABLE IF EXISTS {qualified}"
-
-
-def render_drop_partition(database: str, table: str, partition: str) -> str:
-    """A partition the restored point in time no longer has (a tombstone of the chain)."""
-    qualified = quote_identifier(database, argument="database") + "." + quote_identifier(table, argument="table")
-    return f"ALTER TABLE {qualified} DROP PARTITION " + quote_identifier(partition, argument="partition")
