@@ -34,12 +34,23 @@ def _worker_id(config) -> str:
 
 def pytest_configure(config):
     config.pluginmanager.register(fixture_timing, "sr_fixture_timing")
+    _load_hypothesis_profile()
     owner = not hasattr(config, "workerinput")  # the controller (or a run without xdist) owns the run directory
     if owner or _RUN_DIR not in os.environ:
         os.environ[_RUN_DIR] = tempfile.mkdtemp(prefix="sr-airflow-tests-")
     run_dir = Path(os.environ[_RUN_DIR])
     config.stash[_run_dir_key] = (run_dir, owner)
     airflow_env.apply(run_dir / f"airflow-{_worker_id(config)}")
+
+
+def _load_hypothesis_profile() -> None:
+    """The property tests draw the same examples on every run ("ci", the default), so a run's verdict does not
+    depend on luck; ``SR_HYPOTHESIS_PROFILE=explore`` draws new random examples, to look for new failures."""
+    from hypothesis import settings
+
+    settings.register_profile("ci", derandomize=True, database=None)
+    settings.register_profile("explore", derandomize=False)
+    settings.load_profile(os.environ.get("SR_HYPOTHESIS_PROFILE", "ci"))
 
 
 def pytest_collection_modifyitems(config, items):
