@@ -550,18 +550,3 @@ class Catalog:
             current = entry.parent_label
         chain.reverse()
         return chain
-
-    def chain_is_good(self, label: str) -> bool:
-        try:
-            return all(e.is_good for e in self.chain_of(label))
-        except SnapshotNotFoundError:
-            return False
-
-    def latest_good(self, database: str, tables: Iterable[str] | None = None) -> CatalogEntry | None:
-        """The newest entry of ``database`` (of the table group ``tables``, None = the whole database) whose
-        whole chain is good: the base for the next incremental."""
-        group = tuple(sorted(tables)) if tables else None
-        for entry in reversed(self.entries(database, good_only=True)):
-            if entry.chain_tables == group and self.chain_is_good(entry.label):
-                return entry
-        return None

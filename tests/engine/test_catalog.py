@@ -53,13 +53,6 @@ def test_entry_validation(kwargs, message):
         CatalogEntry(**(base | kwargs))
 
 
-def test_an_unfinished_snapshot_is_never_good():
-    catalog = Catalog([make_entry("full", START), make_entry("inc", START.replace(hour=1), kind="incremental",
-                                                             parent="full", status="pending")])
-    assert catalog.latest_good("db1").label == "full"
-    assert not catalog.chain_is_good("inc")
-
-
 def test_chain_and_duplicates():
     full = make_entry("full", START, partitions=[PartitionRecord("t", "p", 1, 1)])
     inc = make_entry("inc", START.replace(hour=1), kind="incremental", parent="full",
