@@ -38,10 +38,16 @@ def read_snapshot_schema(hook: Any, storage_conn_id: str, repository: str, label
                          location: str | None = None) -> dict[str, list[ColumnDef]]:
     """The base-index columns of each table of the snapshot, from its ``__meta`` file in the repository's storage
     (under the repository's root, legacy or not, with the file's md5 checked)."""
-    from sr_airflow.engine.preflight import parse_backup_meta
     from sr_airflow.operators.repository_storage import repository_storage
 
-    storage = repository_storage(hook, repository, storage_conn_id, location=location)
+    return snapshot_schema(repository_storage(hook, repository, storage_conn_id, location=location), repository,
+                           label)
+
+
+def snapshot_schema(storage: Any, repository: str, label: str) -> dict[str, list[ColumnDef]]:
+    """``read_snapshot_schema`` from a storage already opened."""
+    from sr_airflow.engine.preflight import parse_backup_meta
+
     try:
         data = storage.read_meta_bytes(repository, label)
     except FileNotFoundError as exc:
@@ -368,16 +374,20 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         """Existing target tables: refused unless ``allow_overwrite``, and then compared with the schema of the
         snapshot whose job creates (or first touches) each of them."""
         from sr_airflow.engine.preflight import check_restore_target, columns_query, parse_columns
+        from sr_airflow.operators.repository_storage import repository_storage
 
         names = list(plan.tables)
         _, rows = self.hook.fetch(columns_query(target, names)) if names else (None, [])
         existing = parse_columns(rows)
         columns: dict = {}
+        storage = None  # opened once, for the first step that touches an existing table
         for step in plan.steps:
             mine = [t.table for t in step.tables if t.table in existing and t.table not in columns]
             if mine:
-                schema = read_snapshot_schema(self.hook, self.storage_conn_id, self.repository, step.label,
-                                              location=self.location)
+                if storage is None:
+                    storage = repository_storage(self.hook, self.repository, self.storage_conn_id,
+                                                 location=self.location)
+                schema = snapshot_schema(storage, self.repository, step.label)
                 columns.update({t: schema[t] for t in mine if t in schema})
         check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
                              snapshot_columns=columns if existing else None, allow_overwrite=self.allow_overwrite)
