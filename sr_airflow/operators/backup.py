@@ -232,11 +232,12 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             return scope
         return dataclasses.replace(scope, objects=tuple(ObjectRef.table(name) for name in names))
 
-    def _read_tombstones(self) -> list[dict[str, Any]]:
+    def _read_tombstones(self, storage: Any = None) -> list[dict[str, Any]]:
         from sr_airflow.operators.backup_record import read_tombstones
         from sr_airflow.operators.repository_storage import repository_storage
 
-        storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
+        if storage is None:
+            storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         group = (self.catalog_scope or {}).get("tables") if isinstance(self.catalog_scope, dict) else None
         found = read_tombstones(self.hook, storage, self.repository, self.database, group)
         self.log.info("Tombstones of this snapshot, read while its job holds %r: %s.", self.database,
@@ -347,7 +348,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             held = store.get(TOMBSTONES_KEY) if store is not None else None
             if held is None:  # the attempt that submitted was lost before it read them: read them now
                 self.log.info("No tombstones kept from the submission of %r; reading them now.", label)
-                held = self._read_tombstones()
+                held = self._read_tombstones(storage)
             tombstones = held
         stats = {(t, p): (rows, size) for t, p, rows, size in self.partition_stats or []}
         stats.update(partition_stats_now(self.hook, job_info))
