@@ -14,6 +14,7 @@ example did."""
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -68,6 +69,14 @@ class Counters:
 
     def kinds_line(self) -> str:
         return "MODEL steps by kind: " + " ".join(f"{k}={v}" for k, v in sorted(self.kinds.items()))
+
+
+def explore_examples() -> int:
+    """Random examples to run (0: the CI set): ``SR_MODEL_EXPLORE=<n>``, or 30 under the suite's
+    ``SR_HYPOTHESIS_PROFILE=explore``."""
+    if os.environ.get("SR_MODEL_EXPLORE"):
+        return int(os.environ["SR_MODEL_EXPLORE"])
+    return 30 if os.environ.get("SR_HYPOTHESIS_PROFILE") == "explore" else 0
 
 
 def report(capsys, record_property, *lines: str) -> None:

@@ -28,16 +28,16 @@ import os
 from hypothesis import Phase, seed, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from tests.model.machine import Cluster, Counters, report, restore_machine
+from tests.model.machine import Cluster, Counters, explore_examples, report, restore_machine
 from tests.support.s3 import BUCKET
 
 CI_EXAMPLES = 3
 CI_STEPS = 8
-CI_SEED = int(os.environ.get("SR_MODEL_SEED", "1"))
+CI_SEED = int(os.environ.get("SR_MODEL_SEED", "4"))
 
 
 def model_settings() -> settings:
-    explore = int(os.environ.get("SR_MODEL_EXPLORE", "0") or 0)
+    explore = explore_examples()
     if explore:
         return settings(max_examples=explore, stateful_step_count=CI_STEPS * 2, deadline=None, database=None)
     # No shrinking in CI: a failure is reported as generated (shrinking a slow machine takes minutes); explore
@@ -52,7 +52,7 @@ def test_point_in_time_restores_equal_the_source_at_every_recorded_moment(model_
     cluster = Cluster(model_emulator, s3_server, model_storage_conn, f"s3://{BUCKET}/model-restore")
     try:
         machine = restore_machine(cluster, counters)
-        if not os.environ.get("SR_MODEL_EXPLORE"):
+        if not explore_examples():
             machine = seed(CI_SEED)(machine)
         run_state_machine_as_test(machine, settings=model_settings())
     finally:
