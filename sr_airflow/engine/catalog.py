@@ -250,8 +250,8 @@ OBJECT_KINDS = ("views", "materialized_views", "functions")
 
 
 def object_label(kind: str, name: str) -> str:
-    """An object of one of ``OBJECT_KINDS`` in words (``materialized view m``): the key of its shipping reason, and
-    how plans name it."""
+    """An object of one of ``OBJECT_KINDS``, or of ``tables``, in words (``materialized view m``, ``table t``): the
+    key of its shipping reason in ``SnapshotObjects.reasons``, and how plans name it."""
     return f"{kind[:-1].replace('_', ' ')} {name}"
 
 

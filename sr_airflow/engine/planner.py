@@ -270,7 +270,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
         held = chain.held(table)
         whole = census.whole_table_reason(table, held, names)
         if whole is not None:
-            reasons[f"table {table}"] = whole
+            reasons[object_label("tables", table)] = whole
             table_changed = access.states(group)
         else:
             if held:  # rows whose (partition_id, version) equals the held pair are unchanged; the rest looked at

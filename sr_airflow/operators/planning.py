@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone
+from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone, object_label
 from sr_airflow.engine.planner import BackupPlan, PartitionState, PlanPolicy, TablePlan, plan_backup
 from sr_airflow.engine.schema import DatabaseObjects
 
@@ -29,7 +29,7 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
     if base_plan.kind is SnapshotKind.FULL:
         return base_plan
     reasons = base_plan.objects.reasons if base_plan.objects is not None else {}
-    whole = {t.table: t for t in base_plan.tables if f"table {t.table}" in reasons}
+    whole = {t.table: t for t in base_plan.tables if object_label("tables", t.table) in reasons}
     changed = {p.key for p in base_plan.partitions}
     left_out = set(exclude_tables) | set(base_plan.temp_partition_tables) | set(whole)
     wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
