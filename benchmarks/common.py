@@ -152,6 +152,11 @@ def create_repository(cursor, name: str, bucket: str, prefix: str) -> str:
     return location
 
 
+def fetch(cursor, sql: str) -> list[tuple]:
+    cursor.execute(sql)
+    return list(cursor.fetchall())
+
+
 def wait_job(cursor, kind: str, database: str, label: str | None = None, poll: float = 0.05,
              timeout: float = 1800) -> str:
     """Poll SHOW BACKUP / SHOW RESTORE until the (labelled) job is FINISHED or CANCELLED."""

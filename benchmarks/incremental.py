@@ -28,6 +28,7 @@ from benchmarks.common import (
     QueryLog,
     Section,
     create_repository,
+    fetch,
     new_bucket,
     s3_client,
     servers,
@@ -59,11 +60,6 @@ def load(cursor, rows: int, days: int, others: int, other_rows: int) -> None:
                        "DISTRIBUTED BY HASH(k) BUCKETS 1")
         cursor.execute(f"INSERT INTO {DB}.dim_{index:02d} SELECT generate_series, md5(cast(generate_series AS "
                        f"VARCHAR)) FROM TABLE(generate_series(0, {other_rows - 1}))")
-
-
-def fetch(cursor, sql: str) -> list[tuple]:
-    cursor.execute(sql)
-    return list(cursor.fetchall())
 
 
 def planner_reads(cursor, database: str):

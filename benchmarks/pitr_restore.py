@@ -25,6 +25,7 @@ from benchmarks.common import (
     S3_SECRET,
     Section,
     create_repository,
+    fetch,
     new_bucket,
     s3_client,
     servers,
@@ -63,11 +64,6 @@ class ServedBytes:
                 served += sizes[unquote(key)]
                 gets += 1
         return served, gets
-
-
-def fetch(cursor, sql: str) -> list[tuple]:
-    cursor.execute(sql)
-    return list(cursor.fetchall())
 
 
 def run_job(cursor, statement: str, kind: str, database: str, label: str) -> None:
