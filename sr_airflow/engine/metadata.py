@@ -1,7 +1,8 @@
 """The one information_schema statement a plan reads per database, and its rows split back by kind. Pure Python.
 
-Planning needs five information_schema tables of a database: ``partitions_meta`` (the planner's partition versions),
-``materialized_views``, ``columns``, ``tables_config`` and ``views`` (the objects census, ``engine/schema.py``).
+Planning needs six information_schema tables of a database: ``partitions_meta`` (the planner's partition versions),
+``materialized_views``, ``columns``, ``tables_config``, ``tables`` (the table comment) and ``views`` (the objects
+census, ``engine/schema.py``).
 They are read as one ``SELECT ... UNION ALL SELECT ...`` with a common projection: a literal kind, the table name,
 a second name (partition or column; NULL for the others) and up to ``WIDTH`` values, each CAST to VARCHAR and padded
 with NULLs. ``SHOW FULL FUNCTIONS`` cannot join it (``information_schema.routines`` is StarRocks' dummy scanner,
@@ -30,7 +31,7 @@ from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.mv import MV_COLUMNS
 from sr_airflow.engine.planner import PARTITIONS_META_COLUMNS
 from sr_airflow.engine.quoting import quote_string
-from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, VIEW_FIELDS
+from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, TABLE_FIELDS, VIEW_FIELDS
 
 WIDTH = 9  # the most values a kind carries (tables_config's)
 OUTPUT_COLUMNS = ("KIND", "TABLE_NAME", "NAME", *(f"V{i}" for i in range(1, WIDTH + 1)))
@@ -68,6 +69,7 @@ BRANCHES = (
     _Branch("materialized_view", "materialized_views", "TABLE_SCHEMA", None, MV_COLUMNS[1:]),
     _Branch("column", "columns", "TABLE_SCHEMA", "COLUMN_NAME", COLUMN_FIELDS[2:]),
     _Branch("table_config", "tables_config", "TABLE_SCHEMA", None, TABLE_CONFIG_FIELDS[1:]),
+    _Branch("table", "tables", "TABLE_SCHEMA", None, TABLE_FIELDS[1:]),
     _Branch("view", "views", "TABLE_SCHEMA", None, VIEW_FIELDS[1:]),
 )
 _BY_KIND = {b.kind: b for b in BRANCHES}
@@ -84,18 +86,20 @@ class DatabaseMetadata:
     """The rows of ``metadata_query`` split back by kind, each in the column order of the single-table reads:
     ``partitions`` as ``PARTITIONS_META_COLUMNS`` (ids, versions and row counts as ints, IS_TEMP a bool, DB_NAME
     the database asked for), ``materialized_views`` as ``MV_COLUMNS``, ``columns`` as ``COLUMN_FIELDS`` (ordered by
-    table and ORDINAL_POSITION, an int), ``tables_config`` as ``TABLE_CONFIG_FIELDS``, ``views`` as
-    ``VIEW_FIELDS``."""
+    table and ORDINAL_POSITION, an int), ``tables_config`` as ``TABLE_CONFIG_FIELDS``, ``tables`` as
+    ``TABLE_FIELDS``, ``views`` as ``VIEW_FIELDS``."""
 
     partitions: list[tuple] = field(default_factory=list)
     materialized_views: list[tuple] = field(default_factory=list)
     columns: list[tuple] = field(default_factory=list)
     tables_config: list[tuple] = field(default_factory=list)
+    tables: list[tuple] = field(default_factory=list)
     views: list[tuple] = field(default_factory=list)
 
     def schema_rows(self) -> dict[str, list[tuple]]:
         """The rows ``schema.database_objects`` reads, by name (functions come from their own statement)."""
-        return {"columns": self.columns, "tables_config": self.tables_config, "views": self.views}
+        return {"columns": self.columns, "tables_config": self.tables_config, "tables": self.tables,
+                "views": self.views}
 
 
 def split_metadata_rows(rows: Iterable[Sequence[Any]], database: str) -> DatabaseMetadata:
@@ -103,7 +107,7 @@ def split_metadata_rows(rows: Iterable[Sequence[Any]], database: str) -> Databas
     out = DatabaseMetadata()
     partitions, columns = out.partitions.append, out.columns.append
     others = {"materialized_view": out.materialized_views.append, "table_config": out.tables_config.append,
-              "view": out.views.append}
+              "table": out.tables.append, "view": out.views.append}
     width = len(OUTPUT_COLUMNS)
     for row in rows:
         if len(row) != width:

@@ -15,7 +15,10 @@ table (``RestoreJob.checkAndPrepareMeta``: base-schema columns one by one, keys 
 indexes, bloom filter columns, partition type and columns, distribution): every column (name, position, type,
 nullability, default, key, comment) from ``information_schema.columns``, and the table's model, keys,
 partition key, distribution, sort key and properties from ``information_schema.tables_config`` — except
-``replication_num``, which a restore sets from its own property (``OlapTable.resetIdsForRestore``).
+``replication_num``, which a restore sets from its own property (``OlapTable.resetIdsForRestore``) — and the table
+comment from ``information_schema.tables`` (``FrontendServiceImpl.listTableStatus``: ``table.getComment()``),
+which the snapshot's ``__meta`` carries and a restore that creates the table brings back. An empty comment is left
+out of the digest, so tables without one keep the fingerprints recorded before comments were read.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ COLUMN_FIELDS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE",
                  "COLUMN_KEY", "COLUMN_COMMENT")
 TABLE_CONFIG_FIELDS = ("TABLE_NAME", "TABLE_ENGINE", "TABLE_MODEL", "PRIMARY_KEY", "PARTITION_KEY", "DISTRIBUTE_KEY",
                        "DISTRIBUTE_TYPE", "DISTRIBUTE_BUCKET", "SORT_KEY", "PROPERTIES")
+TABLE_FIELDS = ("TABLE_NAME", "TABLE_COMMENT")
 VIEW_FIELDS = ("TABLE_NAME", "VIEW_DEFINITION")
 RESTORE_SETS = frozenset({"replication_num"})  # properties a RESTORE sets itself: not part of the schema
 
@@ -73,17 +77,20 @@ def _properties(text: Any) -> Any:
 
 
 def table_fingerprints(column_rows: Iterable[Sequence[Any]], config_rows: Iterable[Sequence[Any]],
-                       materialized_views: Iterable[str] = ()) -> dict[str, str]:
-    """Table -> fingerprint, from the ``columns`` and ``tables_config`` rows; views and materialized views (which
-    ``columns`` lists too) are left out."""
+                       materialized_views: Iterable[str] = (),
+                       table_rows: Iterable[Sequence[Any]] = ()) -> dict[str, str]:
+    """Table -> fingerprint, from the ``columns``, ``tables_config`` and ``tables`` (comment) rows; views and
+    materialized views (which ``columns`` lists too) are left out."""
     columns: dict[str, list] = {}
     for row in column_rows:
         columns.setdefault(str(row[0]), []).append([None if v is None else str(v) for v in row[1:]])
     configs: dict[str, list] = {}
     for row in config_rows:
         configs[str(row[0])] = [None if v is None else str(v) for v in row[1:-1]] + [_properties(row[-1])]
+    comments = {str(name): str(comment) for name, comment in table_rows if comment}
     skip = set(materialized_views)
-    return {t: fingerprint({"columns": columns.get(t, []), "config": configs[t]})
+    return {t: fingerprint({"columns": columns.get(t, []), "config": configs[t],
+                            **({"comment": comments[t]} if t in comments else {})})
             for t in sorted(configs) if t not in skip and configs[t][0] not in ("", None)}
 
 
@@ -103,11 +110,12 @@ def function_fingerprints(rows: Iterable[Sequence[Any]]) -> dict[str, str]:
 
 def database_objects(rows: Mapping[str, Iterable[Sequence[Any]]], materialized_views: Mapping[str, str]) -> \
         DatabaseObjects:
-    """The objects of a database from its ``columns``, ``tables_config`` and ``views`` rows
+    """The objects of a database from its ``columns``, ``tables_config``, ``tables`` and ``views`` rows
     (``metadata.DatabaseMetadata.schema_rows``), its ``functions`` rows (``functions_query``), by name, and its
     materialized views (name -> definition)."""
     return DatabaseObjects(
-        tables=table_fingerprints(rows.get("columns", ()), rows.get("tables_config", ()), materialized_views),
+        tables=table_fingerprints(rows.get("columns", ()), rows.get("tables_config", ()), materialized_views,
+                                  rows.get("tables", ())),
         views=view_fingerprints(rows.get("views", ())),
         materialized_views={n: fingerprint(d) for n, d in sorted(materialized_views.items())},
         functions=function_fingerprints(rows.get("functions", ())),

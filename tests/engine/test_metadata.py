@@ -1,5 +1,5 @@
 """The one information_schema statement of a plan (engine/metadata.py): built with the quoting functions, one
-UNION ALL of five SELECTs of one width, and its rows split back by kind in the single-table reads' shapes."""
+UNION ALL of six SELECTs of one width, and its rows split back by kind in the single-table reads' shapes."""
 
 from __future__ import annotations
 
@@ -22,19 +22,19 @@ def _pad(*values):
     return (*values, *(None,) * (len(OUTPUT_COLUMNS) - len(values)))
 
 
-def test_one_statement_of_five_selects_each_filtered_on_the_quoted_database():
+def test_one_statement_of_six_selects_each_filtered_on_the_quoted_database():
     sql = metadata_query(HOSTILE)
     tree = sqlglot.parse_one(sql, read="starrocks")
     selects = list(tree.find_all(exp.Select, bfs=False))  # in the order written
     assert [(s.args["from_"].this.name, s.args["where"].this.this.name) for s in selects] == [
         ("partitions_meta", "DB_NAME"), ("materialized_views", "TABLE_SCHEMA"), ("columns", "TABLE_SCHEMA"),
-        ("tables_config", "TABLE_SCHEMA"), ("views", "TABLE_SCHEMA")]
+        ("tables_config", "TABLE_SCHEMA"), ("tables", "TABLE_SCHEMA"), ("views", "TABLE_SCHEMA")]
     assert {s.args["where"].this.expression.name for s in selects} == {HOSTILE}  # one literal: the name, whole
-    assert sql.count(f"= {quote_string(HOSTILE)}") == 5
+    assert sql.count(f"= {quote_string(HOSTILE)}") == 6
     assert {len(s.expressions) for s in selects} == {len(OUTPUT_COLUMNS)}  # kind, table, name, nine values
     assert selects[0].named_selects == list(OUTPUT_COLUMNS)
     assert [s.expressions[0].name for s in selects] == ["partition", "materialized_view", "column", "table_config",
-                                                        "view"]
+                                                        "table", "view"]
     assert sql.endswith(" ORDER BY KIND, TABLE_NAME, NAME")
 
 
@@ -47,6 +47,7 @@ def test_rows_split_back_by_kind_in_the_single_table_shapes():
         _pad("partition", "t", "p1", "10006", "3", "2025-01-01 00:00:00", "12", "1.2KB", "0", "[types: ...]"),
         _pad("partition", "t", "tp", "10009", "1", None, "0", "0B", "1", None),
         ("table_config", "t", None, "OLAP", "DUP_KEYS", "", "`d`", "`k`", "HASH", "1", "`k`", '{"a":"1"}'),
+        _pad("table", "t", None, "daily orders"),
         _pad("view", "v", None, "SELECT k FROM t"),
     ]
     split = split_metadata_rows(rows, "db1")
@@ -56,6 +57,7 @@ def test_rows_split_back_by_kind_in_the_single_table_shapes():
     assert split.columns[1] == ("t", "c2", 2, "int(11)", "YES", "0", "", "")
     assert split.materialized_views == [("mv", "true", "", "SELECT 1")]
     assert split.tables_config == [("t", "OLAP", "DUP_KEYS", "", "`d`", "`k`", "HASH", "1", "`k`", '{"a":"1"}')]
+    assert split.tables == [("t", "daily orders")]
     assert split.views == [("v", "SELECT k FROM t")]
 
 
@@ -68,6 +70,14 @@ def test_fingerprints_of_text_values_equal_those_of_typed_ones():
                                  ("table_config", "t", None, "OLAP", "DUP_KEYS", "", "", "`k`", "HASH", "3", "`k`",
                                   "{}")], "db1")
     assert database_objects(split.schema_rows(), {}).tables == typed.tables
+
+
+def test_a_table_comment_moves_the_fingerprint_and_no_comment_keeps_the_one_recorded_before_comments_were_read():
+    config = [("t", "OLAP", "DUP_KEYS", "", "", "`k`", "HASH", "3", "`k`", "{}")]
+    before = database_objects({"tables_config": config}, {}).tables
+    assert database_objects({"tables_config": config, "tables": [("t", "")]}, {}).tables == before
+    commented = database_objects({"tables_config": config, "tables": [("t", "daily orders")]}, {}).tables
+    assert commented["t"] != before["t"]
 
 
 def test_split_partitions_plan_as_typed_rows_do():

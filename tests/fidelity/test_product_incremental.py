@@ -13,7 +13,7 @@ from sr_airflow.engine.catalog import Catalog, SnapshotKind, entry_from_job_info
 from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
 from sr_airflow.engine.mv import materialized_views_query
 from sr_airflow.engine.planner import PlanPolicy, partitions_meta_query, plan_backup
-from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, VIEW_FIELDS
+from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, TABLE_FIELDS, VIEW_FIELDS
 from sr_airflow.storage import get_storage
 from tests.fidelity.helpers import Session, start_emulator
 
@@ -71,7 +71,7 @@ def plan_after_one_load(session: Session, s3_server, *, physical_ids_distinct: b
 
 
 def _single_table_reads(session: Session) -> dict[str, list[tuple]]:
-    """The five reads the one statement replaces, each as its own SELECT (ORDER BY as the planner needs)."""
+    """The six reads the one statement replaces, each as its own SELECT (ORDER BY as the planner needs)."""
     db = f"'{session.db}'"
     return {
         "partitions": session.run(partitions_meta_query(session.db)),
@@ -80,6 +80,8 @@ def _single_table_reads(session: Session) -> dict[str, list[tuple]]:
                                f"TABLE_SCHEMA = {db} ORDER BY TABLE_NAME, ORDINAL_POSITION"),
         "tables_config": session.run(f"SELECT {', '.join(TABLE_CONFIG_FIELDS)} FROM information_schema.tables_config "
                                      f"WHERE TABLE_SCHEMA = {db} ORDER BY TABLE_NAME"),
+        "tables": session.run(f"SELECT {', '.join(TABLE_FIELDS)} FROM information_schema.tables WHERE TABLE_SCHEMA = "
+                              f"{db} ORDER BY TABLE_NAME"),
         "views": session.run(f"SELECT {', '.join(VIEW_FIELDS)} FROM information_schema.views WHERE TABLE_SCHEMA = "
                              f"{db} ORDER BY TABLE_NAME"),
     }
@@ -89,7 +91,7 @@ def _as_text(value):
     return None if value is None else str(value)
 
 
-def test_the_one_statement_splits_into_the_five_single_table_reads(session):
+def test_the_one_statement_splits_into_the_six_single_table_reads(session):
     """Tables of 12 columns (ORDINAL_POSITION 10 after 9: ordered as numbers, not text), a view, an async MV, a
     temporary partition and an unpartitioned table in the one statement, split back: each kind equals its own
     single-table read, values compared as text where the union CASTs them, ints and IS_TEMP as the planner reads
@@ -99,7 +101,7 @@ def test_the_one_statement_splits_into_the_five_single_table_reads(session):
                 "(PARTITION p1 VALUES LESS THAN ('10'), PARTITION p2 VALUES LESS THAN ('20')) "
                 "DISTRIBUTED BY HASH(c1) BUCKETS 1",
                 "CREATE TABLE flat (k INT NOT NULL COMMENT 'the key') DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) "
-                "BUCKETS 2",
+                "BUCKETS 2 COMMENT 'one row'",
                 "INSERT INTO wide (c1) VALUES (1), (11), (12)", "INSERT INTO flat VALUES (1)",
                 "ALTER TABLE wide ADD TEMPORARY PARTITION tp VALUES LESS THAN ('20')",
                 "CREATE VIEW v1 AS SELECT k FROM flat",
@@ -112,6 +114,7 @@ def test_the_one_statement_splits_into_the_five_single_table_reads(session):
         ("wide", "p1", False), ("wide", "p2", False), ("wide", "tp", True), ("flat", "flat", False)}
     assert [c[2] for c in split.columns if c[0] == "wide"] == list(range(1, 13))
     assert split.columns == [(t, c, pos, *map(_as_text, rest)) for t, c, pos, *rest in single["columns"]]
-    for kind in ("materialized_views", "tables_config", "views"):
+    for kind in ("materialized_views", "tables_config", "tables", "views"):
         assert getattr(split, kind) == [tuple(map(_as_text, row)) for row in single[kind]], kind
+    assert ("flat", "one row") in split.tables
     assert [r[0] for r in split.views] == ["v1"] and [r[0] for r in split.materialized_views] == ["mv1"]
