@@ -28,12 +28,19 @@ DEFAULTS = load_defaults("sr_incremental_backup")
 
 
 def plan_inputs(context) -> list[dict]:
-    """One planning input per database; the partition template is rendered for this run's data interval."""
+    """One planning input per database; in ``logical_date`` mode the partition template is rendered for this run's
+    data interval (a run without a logical date has none: refused)."""
     params = context["params"]
     databases = list(dict.fromkeys(params["databases"]))
     if not databases:
         raise ValueError("databases is empty: set [sr_incremental_backup] databases in sr_airflow.toml or "
                          'pass {"databases": [...]} in the run\'s conf.')
+    if params["mode"] != "logical_date":  # "changed" names no partition: a run without a logical date is fine
+        return [{"database": db, "partitions": []} for db in databases]
+    if context.get("logical_date") is None:
+        raise ValueError("mode 'logical_date' needs a run with a logical date: its partitions are named from the "
+                         "run's data interval (partition_template). Trigger the run with a logical date, or use "
+                         "mode 'changed'.")
     rendered = context["task"].render_template(params["partition_template"], context)
     partitions = [p.strip() for p in str(rendered).split(",") if p.strip()]
     return [{"database": db, "partitions": partitions} for db in databases]
@@ -47,6 +54,10 @@ def backup_arguments(plan: dict) -> dict:
     if plan["empty"] and left_out:
         raise AirflowFailException(f"Nothing else to back up in {plan['database']}, and table(s) "
                                    f"{', '.join(sorted(left_out))} left out: {'; '.join(left_out.values())}.")
+    if plan["empty"] and plan.get("unrecorded_drops"):
+        raise AirflowFailException(f"{', '.join(plan['unrecorded_drops']).capitalize()} of {plan['database']} "
+                                   "dropped, and nothing is left in the database to back up to record it: a "
+                                   "restore to a later moment would bring it back.")
     if plan["empty"]:
         raise AirflowSkipException(f"Nothing to back up in {plan['database']}: {plan['reason']}.")
     return {

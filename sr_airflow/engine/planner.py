@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import compress, groupby
 from operator import attrgetter, itemgetter, ne
@@ -150,11 +150,22 @@ class BackupPlan:
     objects: SnapshotObjects | None = None
     ship: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     table_group: tuple[str, ...] | None = None
+    dropped_objects: tuple[str, ...] = ()
 
     @property
     def is_empty(self) -> bool:
-        """Nothing to back up. Tombstones alone need no snapshot: the next incremental records them again."""
+        """Nothing to back up (no job). A plan with drops is empty only when nothing is left in the database to
+        carry them (``unrecorded_drops``): otherwise ``record_drops`` gave it something to back up."""
         return not self.tables and not any(self.ship.values())
+
+    @property
+    def unrecorded_drops(self) -> tuple[str, ...]:
+        """What was dropped since the catalog's newest snapshot when this plan takes no snapshot to record it
+        (a point-in-time restore to after the drop would bring it back), in words."""
+        if not self.is_empty:
+            return ()
+        return tuple(object_label("tables", t.table) if t.partition is None else f"partition {t.table}.{t.partition}"
+                     for t in self.tombstones) + self.dropped_objects
 
     @property
     def excluded(self) -> Mapping[str, str]:
@@ -214,7 +225,7 @@ _CHANGED_REASON = {"views": "view_changed", "materialized_views": "mv_changed", 
 def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | Mapping[str, Any]] |
                 Iterable[PartitionState], *, now: datetime, policy: PlanPolicy | None = None,
                 tables: Sequence[str] | None = None, exclude_tables: Sequence[str] = (),
-                objects: DatabaseObjects | None = None) -> BackupPlan:
+                objects: DatabaseObjects | None = None, carry_drops: bool = True) -> BackupPlan:
     """The next backup of ``database``: full or incremental, with its tables, partitions, objects, tombstones.
 
     What the catalog holds is read by partition over every OK snapshot of the scope since the newest full
@@ -227,6 +238,10 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
 
     ``tables`` restricts the plan to those tables (a table group); ``exclude_tables`` leaves some out (e.g.
     materialized views, which partitions_meta lists like tables but BACKUP names differently).
+
+    A drop (table, partition, view, materialized view, function) with nothing else changed still makes a
+    snapshot: its catalog entry records the drop, or a restore to a moment after it would bring the object back
+    (``record_drops``; ``carry_drops`` False leaves that out, for ``tombstones_now``).
 
     ``rows`` are best given as the query returns them (tuples in ``PARTITIONS_META_COLUMNS`` order): they are
     compared table by table with the catalog's columns as they are, and only the changed ones become
@@ -292,9 +307,61 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     count = len(changed) + sum(map(len, ship.values()))
     reason = (f"{len(changed)} partition(s) and {sum(map(len, ship.values()))} object(s) changed since "
               f"{base.label}" if count else f"nothing changed since {base.label}")
-    return BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, tuple(sorted(plans, key=lambda p: p.table)),
+    plan = BackupPlan(database, SnapshotKind.INCREMENTAL, base.label, tuple(sorted(plans, key=lambda p: p.table)),
                       tuple(tombstones), reason, tuple(changed), temp_tables, requested,
-                      census.record(ship, reasons), ship, requested)
+                      census.record(ship, reasons), ship, requested,
+                      census.dropped_objects() if requested is None else ())
+    if carry_drops and plan.unrecorded_drops:
+        plan = record_drops(plan, [s for group in current.values() for s in access.states(group)], objects)
+    return plan
+
+
+RECORDS_DROPS = "records_drops"  # the shipping reason of what a plan backs up only to record a drop
+
+
+def record_drops(plan: BackupPlan, states: Sequence[PartitionState],
+                 objects: DatabaseObjects | None = None) -> BackupPlan:
+    """``plan`` with the least the database still holds to back up when it has drops and nothing else: a catalog
+    entry needs a snapshot, and without one the drop is not recorded. Taken: the smallest partition of a
+    range-partitioned table (a restore adds it to the table), else the smallest other table whole (a restore
+    adds no partition to a list or unpartitioned table), else one view, materialized view or function by name.
+    ``states``: the current partitions of the plan's tables in scope. Unchanged when the database is empty (the
+    plan's ``unrecorded_drops`` stay; the backup task fails naming them)."""
+    if not plan.unrecorded_drops:
+        return plan
+    partitioning = {t: i.partitioning for t, i in plan.objects.tables.items()} if plan.objects is not None else {}
+    candidates: dict[tuple[str, str | None], list[PartitionState]] = {}
+    for state in states:
+        whole = partitioning.get(state.table) != "range"
+        candidates.setdefault((state.table, None if whole else state.partition), []).append(state)
+    what = ", ".join(plan.unrecorded_drops)
+    if candidates:
+        def weight(item):
+            (table, partition), found = item
+            return (sum(s.data_size or 0 for s in found), sum(s.row_count or 0 for s in found), table,
+                    partition or "")
+
+        (table, partition), taken = min(candidates.items(), key=weight)
+        names = tuple(sorted({s.partition for s in taken}))
+        all_names = {s.partition for s in states if s.table == table}
+        plans: tuple[TablePlan, ...] = (TablePlan(table, names, set(names) == all_names),)
+        ship: Mapping[str, tuple[str, ...]] = plan.ship
+        carrier, label = (f"partition {table}.{partition}" if partition else f"table {table}"), \
+            object_label("tables", table)
+    else:
+        kind, name = next(((k, n) for k in OBJECT_KINDS for n in sorted(objects.of_kind(k))), (None, None)) \
+            if objects is not None else (None, None)
+        if kind is None:
+            return replace(plan, reason=f"{plan.reason}; {what} dropped, and nothing is left in the database to "
+                                        "back up to record it")
+        plans, taken, ship = (), [], {kind: (name,)}
+        carrier = label = object_label(kind, name)
+    objects_record = plan.objects
+    if objects_record is not None:
+        held = {**objects_record.held, **ship}
+        objects_record = replace(objects_record, held=held, reasons={**objects_record.reasons, label: RECORDS_DROPS})
+    return replace(plan, tables=plans, partitions=tuple(taken), ship=ship, objects=objects_record,
+                   reason=f"{plan.reason}; {what} dropped: {carrier} is backed up to record it")
 
 
 def tombstones_now(catalog: Catalog, database: str, rows: Iterable[Any], *, tables: Sequence[str] | None = None,
@@ -305,7 +372,7 @@ def tombstones_now(catalog: Catalog, database: str, rows: Iterable[Any], *, tabl
     have re-created a partition in between). A table with temporary partitions is not a dropped one."""
     plan = plan_backup(catalog, database, rows, now=datetime.max.replace(tzinfo=UTC),
                        policy=PlanPolicy(max_incrementals=None, max_full_age=None), tables=tables,
-                       exclude_tables=exclude_tables)
+                       exclude_tables=exclude_tables, carry_drops=False)
     return plan.tombstones
 
 
@@ -362,6 +429,15 @@ class _Census:
             if names:
                 ship[kind] = tuple(names)
         return ship, reasons
+
+    def dropped_objects(self) -> tuple[str, ...]:
+        """Views, materialized views and functions the newest recorded census lists and the database no longer
+        has, in words."""
+        recorded = next((e.census for e in reversed(self.entries) if e.census is not None), None)
+        if self.objects is None or recorded is None:
+            return ()
+        return tuple(object_label(kind, name) for kind in OBJECT_KINDS for name in sorted(recorded.of_kind(kind))
+                     if name not in self.objects.of_kind(kind))
 
     def record(self, held: Mapping[str, tuple[str, ...]], reasons: Mapping[str, str]) -> SnapshotObjects | None:
         excluded = {t: TEMP_PARTITIONS_REASON for t in self.temp_tables}

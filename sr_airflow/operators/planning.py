@@ -7,11 +7,20 @@ runs, so parsing a DAG does not load the planner.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, Tombstone, object_label
-from sr_airflow.engine.planner import BackupPlan, PartitionState, PlanPolicy, TablePlan, plan_backup
+from sr_airflow.engine.planner import (
+    RECORDS_DROPS,
+    BackupPlan,
+    PartitionState,
+    PlanPolicy,
+    TablePlan,
+    plan_backup,
+    record_drops,
+)
 from sr_airflow.engine.schema import DatabaseObjects
 
 
@@ -25,11 +34,12 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
     partition already held at its current version is left out, so a rerun of a date is a no-op.
     """
     base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables,
-                            objects=objects)
+                            objects=objects, carry_drops=False)
     if base_plan.kind is SnapshotKind.FULL:
         return base_plan
     reasons = base_plan.objects.reasons if base_plan.objects is not None else {}
-    whole = {t.table: t for t in base_plan.tables if object_label("tables", t.table) in reasons}
+    whole = {t.table: t for t in base_plan.tables if reasons.get(object_label("tables", t.table), RECORDS_DROPS)
+             != RECORDS_DROPS}
     changed = {p.key for p in base_plan.partitions}
     left_out = set(exclude_tables) | set(base_plan.temp_partition_tables) | set(whole)
     wanted = [s for s in states if s.partition in set(partitions) and (table is None or s.table == table)
@@ -47,9 +57,10 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
               if wanted else f"no partition named {', '.join(partitions)} in database {database}")
     if whole or base_plan.ship:
         reason += f"; also {len(whole)} table(s) whole and {sum(map(len, base_plan.ship.values()))} object(s)"
-    return BackupPlan(database, SnapshotKind.INCREMENTAL, base_plan.parent_label, tables, base_plan.tombstones,
-                      reason, tuple(todo), base_plan.temp_partition_tables, base_plan.requested_tables,
-                      base_plan.objects, base_plan.ship, base_plan.table_group)
+    plan = replace(base_plan, tables=tables, reason=reason, partitions=tuple(todo))
+    in_scope = [s for s in states if s.table not in set(exclude_tables) | set(base_plan.temp_partition_tables)
+                and not s.is_temp]
+    return record_drops(plan, in_scope, objects)
 
 
 def plan_against_target(database: str, source: list[PartitionState], target: list[PartitionState],
@@ -119,5 +130,6 @@ def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None
         "functions": list(plan.ship.get("functions", ())) or None,
         "objects": plan.objects.to_dict() if plan.objects is not None else None,
         "excluded_tables": dict(plan.excluded),
+        "unrecorded_drops": list(plan.unrecorded_drops) if mode != "target" else [],  # target: no catalog
         "tombstones_from_catalog": mode in ("changed", "logical_date") and plan.kind is SnapshotKind.INCREMENTAL,
     }

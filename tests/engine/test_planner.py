@@ -125,11 +125,18 @@ def test_plan_after_a_random_change_covers_exactly_the_change(data, state):
     new_state, changed, dropped_parts, dropped_tables = data.draw(changes(state))
     plan = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(new_state), now=START, policy=NEVER)
     assert plan.kind is SnapshotKind.INCREMENTAL and plan.parent_label == "full_1"
-    assert {p.key for p in plan.partitions} == changed
-    assert {(t.table, p) for t in plan.tables for p in t.partitions} == changed
     assert set(plan.tombstones) == ({Tombstone(t) for t in dropped_tables}
                                     | {Tombstone(t, p) for t, p in dropped_parts})
-    assert plan.is_empty == (not changed)
+    if changed or not plan.tombstones:
+        assert {p.key for p in plan.partitions} == changed
+        assert {(t.table, p) for t in plan.tables for p in t.partitions} == changed
+        assert plan.is_empty == (not changed)
+    elif new_state:  # a drop alone: one table of what is left is backed up to record it (no partitioning known)
+        assert len(plan.tables) == 1 and plan.tables[0].whole_table and not plan.is_empty
+        assert {p.key for p in plan.partitions} == {k for k in new_state if k[0] == plan.tables[0].table}
+        assert plan.unrecorded_drops == ()
+    else:  # everything dropped: nothing can carry the drop, and the plan says so
+        assert plan.is_empty and len(plan.unrecorded_drops) == len(plan.tombstones)
     for table_plan in plan.tables:
         all_now = {p for (t, p) in new_state if t == table_plan.table}
         assert table_plan.whole_table == (set(table_plan.partitions) == all_now)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind
-from sr_airflow.engine.planner import PlanPolicy, plan_backup
+from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind, Tombstone
+from sr_airflow.engine.planner import RECORDS_DROPS, PlanPolicy, parse_partitions_meta, plan_backup
 from sr_airflow.engine.schema import database_objects, functions_query, partitioning_of
+from sr_airflow.operators.planning import plan_for_partitions
 from tests.engine.strategies_catalog import START, make_entry
 
 NEVER = PlanPolicy(max_incrementals=None, max_full_age=None)
@@ -105,3 +106,63 @@ def test_a_list_table_that_gains_a_partition_goes_whole():
                        policy=NEVER, objects=_objects([("l", "k", 1, "int(11)", "YES", None, "DUP", "")]))
     assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("l", ("a", "b"), True)]
     assert plan.objects.reasons == {"table l": "new_list_partition"}
+
+
+LIST_COLUMNS = [("l", "k", 1, "int(11)", "YES", None, "DUP", "")]
+
+
+def _after_drop(state, now, objects_then, objects_now, values=None):
+    full = _recorded_full(state, objects_then)
+    return plan_backup(Catalog([full]), "db1", _rows(now, values), now=START + timedelta(hours=1), policy=NEVER,
+                       objects=objects_now)
+
+
+def test_a_dropped_partition_alone_is_carried_by_the_smallest_range_partition_or_non_range_table():
+    # without a snapshot the drop is not recorded, and a restore to a later moment would bring the partition back
+    state = {("t", "p1"): (1, 5), ("t", "p2"): (2, 2), ("t", "p3"): (3, 4)}
+    now = {k: v for k, v in state.items() if k[1] != "p3"}
+    plan = _after_drop(state, now, _objects(COLUMNS), _objects(COLUMNS))
+    assert plan.tombstones == (Tombstone("t", "p3"),) and not plan.is_empty and plan.unrecorded_drops == ()
+    assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("t", ("p2",), False)]  # 20 rows < 50
+    assert [p.key for p in plan.partitions] == [("t", "p2")]
+    assert plan.objects.reasons == {"table t": RECORDS_DROPS} and "partition t.p3 dropped" in plan.reason
+    # a list table is never added to partition by partition on restore: it goes whole (here 10 rows, the least)
+    with_list = {**state, ("l", "a"): (9, 1)}
+    objects = _objects(COLUMNS + LIST_COLUMNS)
+    plan = _after_drop(with_list, {**now, ("l", "a"): (9, 1)}, objects, objects, {"l": "(('a'))"})
+    assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("l", ("a",), True)]
+
+
+def test_a_dropped_view_alone_makes_a_snapshot_whose_census_leaves_it_out():
+    state = {("t", "p1"): (1, 2)}
+    plan = _after_drop(state, state, _objects(COLUMNS, views=[("v", "select 1")]), _objects(COLUMNS))
+    assert plan.tombstones == () and plan.dropped_objects == ("view v",) and not plan.is_empty
+    assert [t.table for t in plan.tables] == ["t"] and "v" not in plan.objects.views
+
+
+def test_with_no_table_left_an_object_carries_the_drop_and_with_nothing_left_the_plan_names_it():
+    state = {("t", "p1"): (1, 2)}
+    plan = _after_drop(state, {}, _objects(COLUMNS, views=[("v", "select 1")]), _objects([], views=[
+        ("v", "select 1")]))
+    assert plan.tables == () and dict(plan.ship) == {"views": ("v",)} and plan.objects.held == {"views": ("v",)}
+    assert plan.tombstones == (Tombstone("t"),) and not plan.is_empty
+    empty = _after_drop(state, {}, _objects(COLUMNS), _objects([]))
+    assert empty.is_empty and empty.unrecorded_drops == ("table t",)
+    assert empty.reason.endswith("table t dropped, and nothing is left in the database to back up to record it")
+
+
+def test_a_logical_date_run_carries_a_drop_only_when_its_date_ships_nothing():
+    state = {("t", "p1"): (1, 2), ("t", "p2"): (2, 2), ("t", "p3"): (3, 2)}
+    full = _recorded_full(state, _objects(COLUMNS))
+    now = {("t", "p1"): (1, 2), ("t", "p2"): (2, 3)}  # p3 dropped, p2 loaded
+
+    def plan_for(partition):
+        return plan_for_partitions(Catalog([full]), "db1", parse_partitions_meta(_rows(now)), [partition], None,
+                                   now=START + timedelta(hours=1), policy=NEVER, objects=_objects(COLUMNS))
+
+    dated = plan_for("p2")
+    assert [(t.table, t.partitions) for t in dated.tables] == [("t", ("p2",))]
+    assert dated.tombstones == (Tombstone("t", "p3"),) and RECORDS_DROPS not in dated.objects.reasons.values()
+    held = plan_for("p1")  # the date is held at its version: the drop still needs a snapshot
+    assert [(t.table, t.partitions) for t in held.tables] == [("t", ("p1",))]
+    assert held.objects.reasons == {"table t": RECORDS_DROPS} and not held.is_empty
