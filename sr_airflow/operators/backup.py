@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from sr_airflow import metrics
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.engine.labels import LABEL_KINDS
 from sr_airflow.operators.backup_record import TOMBSTONES_KEY
@@ -319,6 +321,9 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         }
         if self.storage_conn_id:
             result["size_bytes"] = self.record_in_catalog(context, result)
+        metrics.backup_finished(database=self.database, repository=self.repository,
+                                kind=self.snapshot_kind or "full", size_bytes=result["size_bytes"],
+                                phase_seconds=result["phase_seconds"])
         self.log.info("Snapshot %r (timestamp %s) is in repository %r; phases: %s.", label,
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
         context["ti"].xcom_push(key="snapshot_label", value=label)
@@ -366,4 +371,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             source_version=str(self.hook.server_version()),
         )
         CatalogStore(storage, self.repository).put(entry)
+        if entry.database and entry.backup_time is not None:  # the newest good snapshot of the database now
+            metrics.snapshot_age(database=entry.database, repository=self.repository,
+                                 age_seconds=(datetime.now(UTC) - entry.backup_time).total_seconds())
         return size.bytes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sr_airflow import metrics
 from sr_airflow.engine.errors import JobFailedError, RestoreRefusedError, SnapshotNotFoundError
 from sr_airflow.operators.backup import check_server
 from sr_airflow.operators.base import StarRocksBaseOperator
@@ -456,6 +457,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             result.update(self.reactivate(target))
         self.log.info("Restored database %r as of %s into %r in %d job(s).", plan.database, point.isoformat(),
                       target, len(plan.steps))
+        metrics.restore_finished(database=plan.database, target_database=target, repository=self.repository,
+                                 jobs=len(plan.steps),
+                                 restored_bytes=sum(h.record.data_size or 0 for h in plan.state.values()))
         return result
 
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from sr_airflow import metrics
 from sr_airflow.engine.errors import SrAirflowError
 from sr_airflow.engine.verify import physical_versions
 from sr_airflow.operators.base import StarRocksBaseOperator
@@ -163,6 +164,8 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
                                                 self._checksums(self.hook, self.database, names))
         result = {"ok": not mismatches, "partitions_checked": len(keys),
                   "mismatches": [m.as_dict() for m in mismatches]}
+        metrics.verification_result(database=self.database, ok=result["ok"], partitions_checked=len(keys),
+                                    mismatches=len(mismatches))
         for m in mismatches:
             self.log.warning("Mismatch in %r: table %r, partition %r: %s expected %r, found %r.", self.database,
                              m.table, m.partition, m.what, m.expected, m.actual)

@@ -1,0 +1,34 @@
+"""Operations tests (metrics, restore drills, alerts): one emulator per module (connection ``sr_ops``), the shipped
+DAGs parsed with a given sr_airflow.toml, and a UDP listener standing in for a StatsD daemon."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.dags import load_shipped_dag
+from tests.support.emulators import FAST_PHASE, running_emulator
+from tests.support.statsd import StatsdListener
+
+
+@pytest.fixture(scope="module")
+def emulator(airflow_db, s3_server):
+    with running_emulator("sr_ops", s3_server, min_phase_seconds=FAST_PHASE) as emu:
+        yield emu
+
+
+@pytest.fixture
+def load_dag(tmp_path, monkeypatch):
+    """``load_dag(dag_id, config)``: parse a shipped DAG file with ``config`` as its sr_airflow.toml."""
+
+    def load(dag_id: str, config: str = ""):
+        return load_shipped_dag(dag_id, config, tmp_path, monkeypatch)
+
+    return load
+
+
+@pytest.fixture
+def statsd(monkeypatch):
+    """A StatsD "daemon" on 127.0.0.1 and Airflow's metrics pointed at it, for this test only."""
+    with StatsdListener() as listener:
+        listener.configure_airflow(monkeypatch)
+        yield listener
