@@ -8,6 +8,7 @@ asking again while SQLite answers "database is locked" (the scheduler holds it f
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import signal
@@ -90,17 +91,34 @@ def _env(home: Path, port: int, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+def _user_logins(home: Path, users: dict[str, tuple[str, str]]) -> dict[str, str]:
+    """The simple auth manager with real logins instead of "everyone is admin": ``users`` is name -> (role,
+    password); the passwords file is written before the API server reads it."""
+    passwords = home / "passwords.json"
+    passwords.write_text(json.dumps({name: password for name, (_, password) in users.items()}))
+    return {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{n}:{role}" for n, (role, _) in users.items()),
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords)}
+
+
+def _token(client, name: str, password: str) -> str | None:
+    response = client.post("/auth/token", json={"username": name, "password": password})
+    return response.json()["access_token"] if response.status_code == 201 else None
+
+
 @contextlib.contextmanager
-def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str, ...] = ()):
+def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str, ...] = (),
+                    users: dict[str, tuple[str, str]] | None = None):
     """Airflow's scheduler, DAG processor and API server under ``base``; yields a ``RunningAirflow`` once the API
-    answers and the DAG processor has listed ``dag_ids``. Every process is stopped (its whole group) at the end."""
+    answers and the DAG processor has listed ``dag_ids``. Every process is stopped (its whole group) at the end.
+    With ``users`` (name -> (role, password)) Airflow asks for a login and the client logs in as the first."""
     import httpx
 
     home = base / "airflow"
     home.mkdir(parents=True)
     migrated_database(home, Path(os.environ["SR_AIRFLOW_TEST_RUN_DIR"]))  # the run's migrated template, copied
     port = free_port()
-    env = _env(home, port, extra_env)
+    env = _env(home, port, {**extra_env, **(_user_logins(home, users) if users else {})})
     processes = []
     logs = []
     try:
@@ -112,6 +130,10 @@ def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str
                                               stderr=subprocess.STDOUT, start_new_session=True))
         wait_for_port(port, timeout=300, process=processes[0])
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        if users:
+            name, (_, password) = next(iter(users.items()))
+            token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
+            client.headers["Authorization"] = f"Bearer {token}"
 
         def listed() -> bool:
             response = client.get("/api/v2/dags", params={"limit": 100})
