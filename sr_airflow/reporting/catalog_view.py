@@ -27,9 +27,12 @@ def taken_at(entry: CatalogEntry) -> datetime | None:
 
 
 def entry_seconds(entry: CatalogEntry) -> float | None:
-    """The time the backup took: the sum of its recorded phases, None when none were recorded."""
-    values = [float(v) for v in entry.phase_seconds.values() if v is not None]
-    return round(sum(values), 3) if values else None
+    """The time the BACKUP job took: its ``total`` phase (create to finish, ``engine/jobwatch.phase_seconds``),
+    else the sum of the phases recorded; None when none were."""
+    phases = {k: float(v) for k, v in entry.phase_seconds.items() if v is not None}
+    if "total" in phases:
+        return round(phases["total"], 3)
+    return round(sum(phases.values()), 3) if phases else None
 
 
 def snapshot_row(entry: CatalogEntry) -> dict[str, Any]:
