@@ -26,7 +26,8 @@ from sr_airflow.engine.errors import InvalidArgumentError
 #: value given.
 TEMPLATE_FILTERS = {"literal": repr}
 
-DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
+DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_restore_drill",
+           "sr_retention")
 
 # Key → (type, default). Types: "str", "str?", "list[str]", "int?", "bool", "schedule", "dict".
 COMMON_KEYS: dict[str, tuple[str, Any]] = {
@@ -56,6 +57,7 @@ DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
         "verify": ("str", "versions"),
     },
     "sr_restore": {"verify": ("str", "versions")},
+    "sr_restore_drill": {"schedule": ("schedule", "0 5 * * 0"), "scratch_template": ("str", "{database}__drill")},
     "sr_retention": {
         "schedule": ("schedule", "30 3 * * *"),
         "keep_last": ("int?", 7),

