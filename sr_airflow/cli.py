@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,6 @@ from typing import Any, TextIO
 PROG = "sr-airflow"
 EXIT_FAILED_CHECK = 1
 EXIT_ERROR = 2
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)([wdhms])")
-_UNIT_SECONDS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
 class CliError(Exception):
@@ -33,14 +30,18 @@ class CliError(Exception):
 
 # ---- argument types ----------------------------------------------------------------------------------------------
 def parse_duration(text: str) -> timedelta:
-    """``26h``, ``90m``, ``1d12h``, ``2w``, ``45s`` or plain seconds (``3600``)."""
-    value = text.strip().lower()
-    if re.fullmatch(r"\d+(?:\.\d+)?", value):
-        return timedelta(seconds=float(value))
-    parts = _DURATION.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a duration such as 26h, 90m, 1d12h or 3600.")
-    return timedelta(seconds=sum(float(n) * _UNIT_SECONDS[u] for n, u in parts))
+    """``45s``, ``90m``, ``26h``, ``2d``, ``1w`` or seconds: the durations sr_airflow.toml takes
+    (``ui.settings.parse_duration``)."""
+    from sr_airflow.engine.errors import InvalidArgumentError
+    from sr_airflow.ui.settings import parse_duration as seconds_of
+
+    try:
+        seconds = seconds_of(text.strip(), "a duration")
+    except InvalidArgumentError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    if seconds is None:
+        raise argparse.ArgumentTypeError("a duration must not be empty.")
+    return timedelta(seconds=seconds)
 
 
 def parse_moment(text: str) -> datetime:
@@ -96,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="restore only this table (repeatable)")
     sub = command("rpo", "per database: age of the newest OK snapshot against a target, and the size trend", cmd_rpo)
     sub.add_argument("--database", help="only this database")
-    sub.add_argument("--target", type=parse_duration, help="RPO target, e.g. 26h (without: state 'unknown')")
+    sub.add_argument("--target", type=parse_duration,
+                     help="RPO target, e.g. 26h (default: [ui] rpo_target of sr_airflow.toml, 26h)")
     sub = command("verify", "the snapshot's files against their md5s in storage (every file read)", cmd_verify)
     sub.add_argument("label")
     return parser
@@ -172,7 +174,12 @@ def cmd_chain(args: argparse.Namespace, out: Output) -> int:
 def cmd_rpo(args: argparse.Namespace, out: Output) -> int:
     from sr_airflow.reporting.catalog_view import rpo_rows
 
-    rows = rpo_rows(_catalog(args), now=datetime.now(UTC), target=args.target)
+    target = args.target
+    if target is None:
+        from sr_airflow.ui.settings import load_settings
+
+        target = load_settings().rpo_target_seconds
+    rows = rpo_rows(_catalog(args), now=datetime.now(UTC), target=target)
     if args.database:
         rows = [r for r in rows if r["database"] == args.database]
         if not rows:

@@ -107,6 +107,8 @@ def test_rpo_is_the_age_of_the_newest_ok_snapshot_against_the_target(backups, ca
     age = timedelta(seconds=row["age_seconds"])
     [stale] = as_json(backups.run("rpo", "--json", "--target", f"{max(1, int(age.total_seconds() / 4))}s"))
     assert stale["state"] == "red"
+    [default] = as_json(backups.run("rpo", "--json", with_config=True))  # the config has no [ui]: 26h
+    assert (default["target_seconds"], default["state"]) == (26 * 3600, "green")
     table = backups.run("rpo", "--target", "26h")
     assert table.returncode == 0 and "green" in table.stdout and incremental.label in table.stdout
 
