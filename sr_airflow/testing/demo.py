@@ -250,6 +250,15 @@ class Demo:
         target_rows = self.target.sql(f"SELECT count(*) FROM {DATABASE}.sr_events")[0][0]
         print(f"Rows of sr_events: source {source_rows}, target {target_rows}.")
         print(f"\n{len(scenario['steps'])} DAG runs, {sum(s['seconds'] for s in scenario['steps']):.0f} s in total.")
+        self.catalog_cli()
+
+    def catalog_cli(self) -> None:
+        """``sr-airflow list`` and ``sr-airflow rpo`` on what the demo backed up, run as a user would: the DAGs'
+        connection and sr_airflow.toml in the environment, no options."""
+        env = self.environment()
+        for command in ("list", "rpo"):
+            print(f"\n$ sr-airflow {command}", flush=True)
+            subprocess.run([sys.executable, "-m", "sr_airflow.cli", command], env=env, timeout=300, check=False)
 
 
 def _progress_lines(log_path: Path) -> str:
