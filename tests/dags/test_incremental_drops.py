@@ -12,11 +12,10 @@ import pytest
 from dags.sr_incremental_backup import plan_inputs
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
-from tests.dags.test_sr_restore import restore_config
 from tests.support.dags import states
 from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 from tests.support.seeds import incremental_config as config
-from tests.support.seeds import seed_daily
+from tests.support.seeds import restore_config, seed_daily
 
 
 def plan_of(dag_run) -> dict:

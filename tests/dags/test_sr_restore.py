@@ -8,9 +8,8 @@ import pendulum
 import pytest
 
 from tests.support.dags import states
-from tests.support.s3 import BUCKET
 from tests.support.seeds import incremental_config as config
-from tests.support.seeds import seed_daily
+from tests.support.seeds import restore_config, seed_daily
 
 pytestmark = pytest.mark.slow
 
@@ -19,16 +18,6 @@ def rows_by_partition(emu, database: str) -> dict[str, tuple[int, int]]:
     rows = emu.sql("SELECT PARTITION_NAME, ROW_COUNT, VISIBLE_VERSION FROM information_schema.partitions_meta "
                    f"WHERE DB_NAME = '{database}' AND TABLE_NAME = 'events'")
     return {name: (count, version) for name, count, version in rows}
-
-
-def restore_config(emu, aws_conn, prefix: str) -> str:
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{prefix}_repo"
-location = "s3://{BUCKET}/{prefix}"
-storage_conn_id = "{aws_conn}"
-"""
 
 
 def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_emulator, aws_conn, load_dag):

@@ -32,6 +32,17 @@ def seed_daily(emu, database: str) -> None:
             f"FROM {database}.events GROUP BY d")
 
 
+def restore_config(emu, aws_conn: str, prefix: str) -> str:
+    """sr_airflow.toml for sr_restore from repository ``<prefix>_repo``."""
+    return f"""
+[defaults]
+starrocks_conn_id = "{emu.conn_id}"
+repository = "{prefix}_repo"
+location = "s3://{BUCKET}/{prefix}"
+storage_conn_id = "{aws_conn}"
+"""
+
+
 def incremental_config(emu, aws_conn: str, prefix: str, database: str, mode: str) -> str:
     """sr_airflow.toml for sr_incremental_backup of ``database`` into repository ``<prefix>_repo``."""
     return f"""
