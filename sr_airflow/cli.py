@@ -412,6 +412,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     # Airflow logs to stdout and at INFO: keep stdout for the answer (tables, JSON) and log warnings only, to stderr.
     os.environ.setdefault("AIRFLOW__LOGGING__LOGGING_LEVEL", "WARNING")
+    # Look connections up as Airflow's server processes do: environment variables, a configured secrets backend,
+    # then the metadata database. Outside a task, Airflow's SDK searches the database only in a process marked
+    # "server" (task-sdk 1.3, airflow.sdk.execution_time.supervisor.ensure_secrets_backend_loaded); this CLI runs
+    # where the scheduler and the API server run, like `airflow connections get`.
+    os.environ.setdefault("_AIRFLOW_PROCESS_CONTEXT", "server")
     out = Output(stdout=sys.stdout)
     sys.stdout = sys.stderr
     try:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.cli.backups import DATABASE, LOCATION, PREFIX, REPOSITORY
-from tests.support.s3 import BUCKET, S3_SECRET, s3_client
+from tests.support.s3 import BUCKET, S3_SECRET, aws_connection_uri, s3_client
 
 
 def as_json(result) -> object:
@@ -156,6 +156,16 @@ def test_verify_passes_then_names_the_corrupted_file(backups, catalog):
 def test_an_error_in_a_process_is_one_line_and_exit_2(backups):
     line = one_error_line(backups.run("show", "no-such-label", process=True))
     assert line == "sr-airflow: Snapshot 'no-such-label' is not in the catalog.", line
+
+
+def test_a_connection_kept_in_the_metadata_database_is_found(backups, s3_server):
+    from airflow.models.connection import Connection
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        session.add(Connection(conn_id="cli_s3_in_db", uri=aws_connection_uri(s3_server.endpoint_url)))
+    rows = as_json(backups.run("list", "--json", "--storage-conn-id", "cli_s3_in_db", process=True))
+    assert len(rows) == 2
 
 
 def test_no_output_shows_the_storage_secret(backups):
