@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 PROG = "sr-airflow"
-EXIT_FAILED_CHECK = 1
+EXIT_FAILED_CHECK = 1  # verify found a bad snapshot; rpo --fail-on found a database past its target
 EXIT_ERROR = 2
 
 
@@ -74,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog=PROG, description="What a StarRocks backup repository holds, read from its catalog in storage.",
-        epilog="Exit codes: 0 done; 1 verify found a bad snapshot; 2 error (missing repository, label or "
-               "connection, bad argument).")
+        epilog="Exit codes: 0 done; 1 a check failed (verify found a bad snapshot, rpo --fail-on a database past "
+               "its target); 2 error (missing repository, label or connection, bad argument).")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     def command(name: str, helptext: str, run: Callable[..., int]) -> argparse.ArgumentParser:
@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--database", help="only this database")
     sub.add_argument("--target", type=parse_duration,
                      help="RPO target, e.g. 26h (default: [ui] rpo_target of sr_airflow.toml, 26h)")
+    sub.add_argument("--fail-on", choices=("amber", "red"),
+                     help="exit 1 when a database's state is this or worse (for cron and monitoring checks)")
     sub = command("verify", "the snapshot's files against their md5s in storage (every file read)", cmd_verify)
     sub.add_argument("label")
     return parser
@@ -184,15 +186,28 @@ def cmd_rpo(args: argparse.Namespace, out: Output) -> int:
         rows = [r for r in rows if r["database"] == args.database]
         if not rows:
             raise CliError(f"database {args.database!r} has no snapshot in repository {args.repository!r}.")
+    failing = [r["database"] for r in rows if _fails(r["state"], args.fail_on)]
     if args.json:
         out.json(rows)
-        return 0
+    else:
+        _print_rpo(out, args, rows)
+    if failing:
+        out.error(f"RPO {args.fail_on} or worse: {', '.join(failing)}.")
+        return EXIT_FAILED_CHECK
+    return 0
+
+
+def _fails(state: str, fail_on: str | None) -> bool:
+    """Whether ``state`` is at or beyond ``fail_on`` (amber: amber or red; red: red). ``unknown`` never fails."""
+    return fail_on is not None and state in {"amber": ("amber", "red"), "red": ("red",)}[fail_on]
+
+
+def _print_rpo(out: Output, args: argparse.Namespace, rows: list[dict]) -> None:
     out.table(f"RPO of {args.repository} at {args.location}",
               ["database", "newest OK", "taken at", "age", "target", "state", "OK snapshots", "size trend"],
               [[r["database"], r["newest_ok"] or "none", _time_text(r["taken_at"]), _seconds_text(r["age_seconds"]),
                 _seconds_text(r["target_seconds"]), _state_text(r["state"]), str(r["ok_snapshots"]),
                 _trend_text([size for _, size in r["sizes"]])] for r in rows], empty="no snapshots")
-    return 0
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:
@@ -301,15 +316,25 @@ def _print_chain(out: Output, chain: dict) -> None:
              f"{chain['snapshot_label']}")
     out.table("Snapshots read", ["label", "kind", "taken at"],
               [[label, kind, _time_text(at)] for label, kind, at in chain["entries"]], empty="none")
-    out.table("RESTORE jobs", ["#", "snapshot", "tables (partitions)", "creates"],
-              [[str(i), job["snapshot_label"],
-                "; ".join(f"{t['name']} ({'whole' if t['whole'] else ', '.join(t['partitions'])})"
-                          for t in job["tables"]), ", ".join(job["creates"])]
+    out.table("RESTORE jobs", ["#", "snapshot", "tables (partitions), views, functions", "creates"],
+              [[str(i), job["snapshot_label"], _job_text(job), ", ".join(job["creates"])]
                for i, job in enumerate(chain["jobs"], start=1)], empty="none")
     for table, why in sorted(chain["excluded_tables"].items()):
         out.line(f"  left out: table {table}: {why}")
     for name in chain["missing_objects"]:
         out.line(f"  not restorable: {name}")
+
+
+def _job_text(job: dict) -> str:
+    """What one RESTORE job brings: each table with its partitions, then the views, materialized views and
+    functions (all of them for a snapshot recorded before objects were)."""
+    from sr_airflow.engine.catalog import object_label
+
+    parts = [f"{t['name']} ({'whole' if t['whole'] else ', '.join(t['partitions'])})" for t in job["tables"]]
+    parts += [object_label(kind, name) for kind, names in sorted(job["objects"].items()) for name in names]
+    if job["all_objects"]:
+        parts.append("all views and functions")
+    return "; ".join(parts)
 
 
 def _scope_text(scope: dict) -> str:

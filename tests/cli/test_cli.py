@@ -80,6 +80,7 @@ def test_show_lists_the_partitions_and_the_restore_at_its_moment(backups, catalo
 
     table = backups.run("show", full.label)
     assert table.returncode == 0 and "p20240103" in table.stdout and "RESTORE jobs" in table.stdout
+    assert "materialized view per_day" in table.stdout  # the full's job brings the MV (seed_daily's per_day)
 
 
 def test_chain_at_a_time_reads_the_snapshots_taken_by_then(backups, catalog):
@@ -111,6 +112,9 @@ def test_rpo_is_the_age_of_the_newest_ok_snapshot_against_the_target(backups, ca
     assert (default["target_seconds"], default["state"]) == (26 * 3600, "green")
     table = backups.run("rpo", "--target", "26h")
     assert table.returncode == 0 and "green" in table.stdout and incremental.label in table.stdout
+    assert backups.run("rpo", "--target", "26h", "--fail-on", "amber").returncode == 0
+    line = one_error_line(backups.run("rpo", "--json", "--target", "1s", "--fail-on", "red"), code=1)
+    assert line == f"sr-airflow: RPO red or worse: {DATABASE}.", line
 
 
 def test_repos_lists_the_catalogs_under_the_location(backups):
