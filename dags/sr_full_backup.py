@@ -10,13 +10,16 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
+from sr_airflow.alerts import dag_failure_callback, load_alert_settings
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+from sr_airflow.operators.rpo import StarRocksRpoCheckOperator
 from sr_airflow.operators.snapshot_check import StarRocksCheckSnapshotOperator
 from sr_airflow.operators.step import StepOperator
 
 DEFAULTS = load_defaults("sr_full_backup")
+ALERTS = load_alert_settings()  # [alerts] of sr_airflow.toml: a notifier adds the RPO check
 
 
 def run_databases(context) -> list[str]:
@@ -39,6 +42,7 @@ with DAG(
     render_template_as_native_obj=True,
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup"],
+    on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
                                    title="StarRocks connection", description="Connection id of the cluster."),
@@ -86,3 +90,14 @@ with DAG(
     )
 
     create_repository >> backup >> check_snapshots
+
+    if ALERTS.notifier:  # alerts when a newest good snapshot is older than the RPO target, even after a failed backup
+        check_rpo = StarRocksRpoCheckOperator(
+            task_id="check_rpo",
+            starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+            databases=databases.output,
+            repository="{{ params.repository | literal }}",
+            location="{{ params.location | literal }}",
+            storage_conn_id="{{ params.storage_conn_id | literal }}",
+        )
+        backup >> check_rpo

@@ -18,13 +18,16 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
+from sr_airflow.alerts import dag_failure_callback, load_alert_settings
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+from sr_airflow.operators.rpo import StarRocksRpoCheckOperator
 from sr_airflow.operators.step import StepOperator
 
 DEFAULTS = load_defaults("sr_incremental_backup")
+ALERTS = load_alert_settings()  # [alerts] of sr_airflow.toml: a notifier adds the RPO check
 
 
 def plan_inputs(context) -> list[dict]:
@@ -89,6 +92,7 @@ with DAG(
     render_template_as_native_obj=True,
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup", "incremental"],
+    on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
                                    title="StarRocks connection"),
@@ -142,3 +146,15 @@ with DAG(
     ).expand_kwargs(plans.output.map(backup_arguments))
 
     create_repository >> plans
+
+    if ALERTS.notifier:  # alerts when a newest good snapshot is older than the RPO target, even after a failed backup
+        check_rpo = StarRocksRpoCheckOperator(
+            task_id="check_rpo",
+            starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+            databases="{{ params.databases | literal }}",
+            repository="{{ params.repository | literal }}",
+            location="{{ params.location | literal }}",
+            storage_conn_id="{{ params.storage_conn_id | literal }}",
+            plan_task_id="plan",  # a database found unchanged is current, however old its snapshot
+        )
+        backup >> check_rpo

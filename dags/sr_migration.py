@@ -11,6 +11,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param
 
+from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
@@ -71,6 +72,7 @@ with DAG(
     render_template_as_native_obj=True,
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "migration"],
+    on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
     params={
         "source_conn_id": Param(DEFAULTS["source_conn_id"], type="string", minLength=1, title="Source cluster",
                                 description="StarRocks connection of the cluster the data comes from."),

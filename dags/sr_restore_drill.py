@@ -14,6 +14,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import DAG, Param, task_group
 
+from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.drill import StarRocksDrillFinishOperator, StarRocksDrillStartOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
@@ -52,6 +53,7 @@ with DAG(
     render_template_as_native_obj=True,
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "restore", "drill"],
+    on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
     params={
         "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
                                    title="Drill cluster", description="Where the scratch databases are restored."),

@@ -32,3 +32,12 @@ def statsd(monkeypatch):
     with StatsdListener() as listener:
         listener.configure_airflow(monkeypatch)
         yield listener
+
+
+@pytest.fixture
+def webhook():
+    """A local HTTP server receiving the alerts (127.0.0.1, stopped after the test)."""
+    from tests.support.webhook import WebhookServer
+
+    with WebhookServer() as server:
+        yield server
