@@ -142,8 +142,7 @@ def cmd_show(args: argparse.Namespace, out: Output) -> int:
     if args.json:
         out.json(shown)
         return 0
-    out.line(f"[bold]{shown['label']}[/]  {shown['kind']} snapshot of {shown['database']}, "
-             f"{_status_text(shown['status'])}")
+    out.line(f"{shown['label']}  {shown['kind']} snapshot of {shown['database']}, {shown['status']}", style="bold")
     out.line(f"  taken at {_time_text(shown['taken_at'])} (backup timestamp {shown['backup_timestamp']}), "
              f"{_bytes_text(shown['bytes'])}, took {_seconds_text(shown['seconds'])}, "
              f"parent {shown['parent'] or '-'}, scope {_scope_text(shown['scope'])}")
@@ -289,20 +288,26 @@ class Output:
     def json(self, value: Any) -> None:
         self.stdout.write(self.redact(json.dumps(value, sort_keys=True, indent=2, default=str)) + "\n")
 
-    def line(self, markup: str) -> None:
-        self.console.print(self.redact(markup))
+    def line(self, text: str, *, style: str = "") -> None:
+        """One line of plain text (catalog values are never read as rich markup)."""
+        from rich.text import Text
 
-    def table(self, title: str, columns: list[str], rows: list[list[str]], *, empty: str) -> None:
+        self.console.print(Text(self.redact(text), style=style))
+
+    def table(self, title: str, columns: list[str], rows: list[list[str | tuple[str, str]]], *, empty: str) -> None:
+        """A table of plain-text cells; a ``(text, style)`` cell is shown in that style."""
         from rich.table import Table
+        from rich.text import Text
 
         if not rows:
             self.line(f"{title}: {empty}")
             return
-        table = Table(title=self.redact(title), title_justify="left", header_style="bold")
+        table = Table(title=Text(self.redact(title)), title_justify="left", header_style="bold")
         for name in columns:
             table.add_column(name, overflow="fold")
         for row in rows:
-            table.add_row(*(self.redact(str(cell)) for cell in row))
+            table.add_row(*(Text(self.redact(cell[0]), style=cell[1]) if isinstance(cell, tuple)
+                            else Text(self.redact(str(cell))) for cell in row))
         self.console.print(table)
 
     def error(self, message: str) -> None:
@@ -379,12 +384,12 @@ def _seconds_text(value: float | None) -> str:
 _STATE_STYLE = {"green": "green", "amber": "yellow", "red": "bold red", "unknown": "dim"}
 
 
-def _state_text(state: str) -> str:
-    return f"[{_STATE_STYLE.get(state, '')}]{state}[/]"
+def _state_text(state: str) -> tuple[str, str]:
+    return state, _STATE_STYLE.get(state, "")
 
 
-def _status_text(status: str) -> str:
-    return status if status == "ok" else f"[yellow]{status}[/]"
+def _status_text(status: str) -> tuple[str, str]:
+    return status, "" if status == "ok" else "yellow"
 
 
 def _trend_text(sizes: list[int | None]) -> str:

@@ -115,3 +115,14 @@ def test_help_is_fast_and_imports_no_airflow():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_catalog_text_is_printed_as_is_never_as_markup():
+    import io
+
+    buffer = io.StringIO()
+    out = Output(stdout=buffer)
+    out.line("job said [OK] and [bold]x[/]")
+    out.table("snapshots", ["label", "state"], [["[red]odd[/]", ("amber", "yellow")]], empty="none")
+    printed = buffer.getvalue()
+    assert "job said [OK] and [bold]x[/]" in printed and "[red]odd[/]" in printed and "amber" in printed
