@@ -11,7 +11,7 @@ TEST_WORKERS            ?= 4
 TEST_TIME_LIMIT_MINUTES ?= 60
 PYTEST_ARGS             ?=
 
-.PHONY: install tools demo test lint bench clean
+.PHONY: install tools demo demo-ui test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -29,6 +29,10 @@ tools:
 
 demo: $(STAMP)
 	$(PY) -m sr_airflow.testing.demo
+
+# The demo, then everything kept up with airflow standalone and the backups page until Ctrl-C (prints URL and login).
+demo-ui: $(STAMP)
+	$(PY) -m sr_airflow.testing.demo --serve
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

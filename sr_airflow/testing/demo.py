@@ -277,17 +277,29 @@ def main() -> None:
     parser.add_argument("--storage", choices=STORES, default="s3",
                         help="s3: moto's S3 API server (default, as make demo); gcs: the GCS API emulator; "
                              "hdfs: the WebHDFS test server")
+    parser.add_argument("--serve", action="store_true",
+                        help="after the demo keep everything up (the emulators, the store, airflow standalone with "
+                             "the shipped DAGs and the backups page) until Ctrl-C, as make demo-ui does")
+    parser.add_argument("--serve-only", action="store_true",
+                        help="as --serve, without running the demo's DAGs first (an empty repository)")
+    parser.add_argument("--workdir", type=Path, default=REPO_ROOT / "demo-output",
+                        help="where the demo keeps its files (emptied first; default: demo-output/)")
     args = parser.parse_args()
-    workdir = REPO_ROOT / "demo-output"
+    workdir = args.workdir.resolve()
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     demo = Demo(workdir, args.storage)
     try:
         demo.start()
         demo.load_sample()
-        print("Running the DAGs through Airflow (dag.test) ...")
-        scenario = demo.run_dags()
-        demo.summary(scenario)
+        if not args.serve_only:
+            print("Running the DAGs through Airflow (dag.test) ...")
+            scenario = demo.run_dags()
+            demo.summary(scenario)
+        if args.serve or args.serve_only:
+            from sr_airflow.testing.demo_serve import serve
+
+            serve(demo)
     finally:
         demo.stop()
     print(f"\nDemo finished; everything it started is stopped. Airflow home, logs and emulator data: {workdir}.")
