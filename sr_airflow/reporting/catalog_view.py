@@ -86,11 +86,13 @@ def rpo_state(age_seconds: float | None, target_seconds: float | None) -> str:
     return "red"
 
 
-def rpo_rows(catalog: Catalog, *, now: datetime, target: Target | Mapping[str, Target] = None) -> list[dict[str, Any]]:
+def rpo_rows(catalog: Catalog, *, now: datetime, target: Target | Mapping[str, Target] = None,
+             drills: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
     """Per database of the catalog (sorted by name): its newest OK snapshot, that snapshot's age at ``now``
     against ``target`` (seconds or a timedelta; a mapping gives each database its own, a database missing from
     it has none), the RPO state (``rpo_state``) and the size trend (``sizes``: ``[taken_at, bytes]`` of every OK
-    snapshot, oldest first)."""
+    snapshot, oldest first). With ``drills`` (database -> its newest ``DrillRecord``, as
+    ``storage.drill_store.last_drills`` gives them), each row also has ``last_drill``: that record's dict or None."""
     rows = []
     for database in catalog.databases():
         good = [e for e in catalog.entries(database, good_only=True) if e.backup_time is not None]
@@ -104,6 +106,9 @@ def rpo_rows(catalog: Catalog, *, now: datetime, target: Target | Mapping[str, T
             "state": rpo_state(age, wanted), "ok_snapshots": len(good),
             "sizes": [[iso(e.backup_time), e.snapshot_bytes] for e in good],
         })
+        if drills is not None:
+            drill = drills.get(database)
+            rows[-1]["last_drill"] = drill.to_dict() if drill is not None else None
     return rows
 
 

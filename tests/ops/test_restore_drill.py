@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from sr_airflow.reporting.catalog_view import rpo_rows
 from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.storage.drill_store import DrillRecord, DrillStore, last_drills, load_drills
@@ -87,6 +88,10 @@ def test_a_drill_restores_verifies_records_and_drops(emulator, aws_conn, load_da
         assert 0 < record.rto_seconds == pytest.approx((record.finished_at - record.started_at).total_seconds(),
                                                        abs=0.001)
         assert record.run_id == run.run_id
+    rows = {r["database"]: r for r in rpo_rows(catalog, now=datetime.now(UTC), drills=drills)}
+    assert {db: (row["last_drill"]["result"], row["last_drill"]["rto_seconds"]) for db, row in rows.items()} == {
+        db: ("ok", record.rto_seconds) for db, record in drills.items()}
+    assert "last_drill" not in rpo_rows(catalog, now=datetime.now(UTC))[0]  # the CLI's and the page's rows as before
 
 
 @pytest.mark.usefixtures("backed_up")
