@@ -126,3 +126,17 @@ def test_a_scratch_database_an_interrupted_drill_left_is_dropped_and_reused(emul
     records = {r.run_id: r for r in load_drills(storage(aws_conn), REPO, "d_two")}
     assert records["interrupted"].scratch_dropped and records["interrupted"].result == "failed"
     assert records[run.run_id].result == "ok"
+
+
+@pytest.mark.usefixtures("backed_up")
+def test_a_failed_restore_is_recorded_as_a_failed_drill_and_its_scratch_dropped(emulator, aws_conn, load_dag):
+    emulator.sql('ADMIN SET FRONTEND CONFIG ("emulator_fail_next_job_at" = "DOWNLOADING")')
+    drill = load_dag("sr_restore_drill", config(emulator, aws_conn, "d_one"))
+    run = drill.test()
+    assert (states(run)["drill.restore[0]"], states(run)["drill.verify[0]"], states(run)["drill.finish[0]"]) == (
+        "failed", "upstream_failed", "failed")
+    assert str(run.state) == "failed"
+    record = last_drills(storage(aws_conn), REPO)["d_one"]
+    assert record.run_id == run.run_id and record.result == "failed" and record.scratch_dropped
+    assert record.message == "the restore into 'd_one__drill' failed (task drill.restore)."
+    assert "d_one__drill" not in databases(emulator) and "d_one" in databases(emulator)
