@@ -42,10 +42,19 @@ def _shown(settings: PageSettings, repository: str | None) -> PageRepository:
 
 def _catalog(shown: PageRepository):
     """The repository's catalog; HTTP 404 when it has none yet, 502 when storage cannot be read."""
-    from sr_airflow.reporting.open_catalog import RepositoryNotFoundError, load_catalog
+    return _read(shown, with_drills=False)[0]
+
+
+def _read(shown: PageRepository, *, with_drills: bool = True):
+    """(catalog, {database: newest drill record}) of the repository, from one opening of its storage; HTTP 404
+    when it has no catalog yet, 502 when storage cannot be read."""
+    from sr_airflow.reporting.open_catalog import RepositoryNotFoundError, load_from_storage, open_storage
+    from sr_airflow.storage.drill_store import last_drills
 
     try:
-        return load_catalog(shown.location, shown.repository, shown.storage_conn_id)
+        storage = open_storage(shown.location, shown.storage_conn_id)
+        catalog = load_from_storage(storage, shown.repository)
+        return catalog, (last_drills(storage, shown.repository) if with_drills else None)
     except RepositoryNotFoundError as exc:
         raise HTTPException(404, str(exc)) from None
     except Exception as exc:  # the storage or the connection: the page says which, the server stays up
@@ -107,12 +116,12 @@ def create_app() -> FastAPI:
         for shown in settings.repositories:
             view = RepositoryView(shown)
             try:
-                catalog = _catalog(shown)
+                catalog, drills = _read(shown)
             except HTTPException as exc:
                 view.error = exc.detail
                 views.append(view)
                 continue
-            view.rpo = rpo_rows(catalog, now=now, target=settings.rpo_target_seconds)
+            view.rpo = rpo_rows(catalog, now=now, target=settings.rpo_target_seconds, drills=drills)
             view.snapshots = snapshot_rows(catalog)
             if label and database and shown.repository == (repository or settings.repositories[0].repository):
                 chosen = _chosen(catalog, shown.repository, database, label)
@@ -159,8 +168,8 @@ def create_app() -> FastAPI:
         from sr_airflow.reporting.catalog_view import rpo_rows
 
         settings = _settings()
-        catalog = _catalog(_shown(settings, repository))
-        return rpo_rows(catalog, now=datetime.now(UTC), target=settings.rpo_target_seconds)
+        catalog, drills = _read(_shown(settings, repository))
+        return rpo_rows(catalog, now=datetime.now(UTC), target=settings.rpo_target_seconds, drills=drills)
 
     @app.get("/api/chain")
     def chain(database: str, repository: str | None = None, at: str | None = None,

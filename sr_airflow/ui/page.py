@@ -24,7 +24,8 @@ table{border-collapse:collapse;margin:6px 0 12px;font-size:.8rem}th,td{border-bo
 padding:4px 10px;text-align:left;white-space:nowrap}th{background:#f6f8fa}
 .badge{display:inline-block;border-radius:10px;padding:1px 9px;color:#fff;font-weight:600}
 .state-green .badge{background:#1a7f37}.state-amber .badge{background:#bf8700}.state-red .badge{background:#cf222e}
-.state-unknown .badge{background:#6e7781}.timeline{max-width:900px;border:1px solid #d1d9e0;border-radius:6px}
+.state-unknown .badge{background:#6e7781}.drill-ok{color:#1a7f37}.drill-failed{color:#cf222e;font-weight:600}
+.timeline{max-width:900px;border:1px solid #d1d9e0;border-radius:6px}
 .timeline .axis{font-size:11px;fill:#59636e}.legend span{display:inline-block;width:10px;height:10px;
 margin:0 4px 0 12px}.error{color:#cf222e}a{color:#0969da}section.chain{background:#f6f8fa;padding:8px 14px;
 border-radius:6px;max-width:880px}tr.chosen td{background:#fff8c5}label{display:block;margin:8px 0 2px}
@@ -100,7 +101,7 @@ def _repository_section(view: RepositoryView, chosen: ChosenSnapshot | None) -> 
 
 
 def _rpo_table(rows: list[dict[str, Any]]) -> str:
-    drills = any("last_drill" in r for r in rows)  # filled in once restore drills record their results
+    drills = any("last_drill" in r for r in rows)  # rows read with the repository's drill records
     head = ("<tr><th>Database</th><th>Newest OK snapshot</th><th>Kind</th><th>Taken at (UTC)</th><th>Age</th>"
             "<th>RPO target</th><th>State</th>" + ("<th>Last drill</th>" if drills else "") + "</tr>")
     lines = []
@@ -114,10 +115,21 @@ def _rpo_table(rows: list[dict[str, Any]]) -> str:
                  f'<td class="rpo-state" data-state="{state}"><span class="badge" title="{STATE_WORDS[state]}">'
                  f'{state}</span></td>']
         if drills:
-            cells.append(f'<td>{escape(str(row.get("last_drill") or "—"))}</td>')
+            cells.append(_drill_cell(row.get("last_drill")))
         lines.append(f'<tr class="rpo-row state-{state}" data-database="{escape(row["database"])}">'
                      + "".join(cells) + "</tr>")
     return f'<table class="rpo"><thead>{head}</thead><tbody>{"".join(lines)}</tbody></table>'
+
+
+def _drill_cell(drill: dict[str, Any] | None) -> str:
+    """The newest restore drill of a database (``sr_restore_drill``): result, RTO, when, the snapshot restored."""
+    if drill is None:
+        return '<td class="last-drill" data-result="none">none yet</td>'
+    result = drill["result"]
+    title = f'{drill.get("snapshot_label") or ""} into {drill["scratch_database"]}: {drill.get("message") or result}'
+    return (f'<td class="last-drill drill-{escape(result)}" data-result="{escape(result)}" title="{escape(title)}">'
+            f'{escape(result)} · RTO {human_seconds(drill.get("rto_seconds"))} · '
+            f'{escape(_short_time(drill["started_at"]))}</td>')
 
 
 def _database_section(repository: str, database: str, rows: list[dict[str, Any]],

@@ -1,7 +1,8 @@
 """The "StarRocks backups" page on a real Airflow (API server, scheduler, DAG processor) with real logins: a
 catalog written by real backups (sr_full_backup, then two sr_incremental_backup runs, through dag.test() on the
-emulator and the S3 server), checked in headless Chromium (the database's RPO row and colour, one chart mark per
-snapshot, a chosen snapshot's chain, "restore to this point" triggering sr_restore), against the JSON endpoints
+emulator and the S3 server) and a restore drill (sr_restore_drill), checked in headless Chromium (the database's
+RPO row, its colour and last drill, one chart mark per snapshot, a chosen snapshot's chain, "restore to this
+point" triggering sr_restore), against the JSON endpoints
 (the same rows as ``sr_airflow.reporting.catalog_view`` computes here) and without a login (no page, no JSON).
 The test writes docs/images/backups_page.png."""
 
@@ -67,6 +68,8 @@ def backed_up(airflow_db, s3_server, tmp_path_factory):
             dag_run = load_shipped_dag(dag_id, text, base, patch).test()
             assert set(states(dag_run).values()) <= {"success", "skipped"}, states(dag_run)
             orders[_newest_label(dag_run)] = order_count(emu)
+        drill = load_shipped_dag("sr_restore_drill", text, base, patch).test()  # the page's "last drill"
+        assert set(states(drill).values()) <= {"success", "skipped"}, states(drill)
         yield emu, text, orders
 
 
@@ -96,6 +99,14 @@ def catalog(backed_up):
     return load_catalog(LOCATION, REPOSITORY, "s3_ui")
 
 
+@pytest.fixture(scope="module")
+def drills(backed_up):
+    from sr_airflow.reporting.open_catalog import open_storage
+    from sr_airflow.storage.drill_store import last_drills
+
+    return last_drills(open_storage(LOCATION, "s3_ui"), REPOSITORY)
+
+
 def test_nothing_without_a_login(airflow):
     anonymous = httpx.Client(base_url=str(airflow.client.base_url), timeout=30)
     for path in ("/sr-backups/api/repositories", "/sr-backups/api/snapshots", "/sr-backups/api/rpo",
@@ -109,7 +120,7 @@ def test_nothing_without_a_login(airflow):
     assert forged.status_code in (401, 403)
 
 
-def test_json_endpoints_give_the_catalog_rows(airflow, catalog):
+def test_json_endpoints_give_the_catalog_rows(airflow, catalog, drills):
     from sr_airflow.reporting.catalog_view import chain_rows, rpo_rows, snapshot_rows
 
     viewer = httpx.Client(base_url=str(airflow.client.base_url), timeout=30)
@@ -121,9 +132,10 @@ def test_json_endpoints_give_the_catalog_rows(airflow, catalog):
     assert viewer.get("/sr-backups/api/snapshots", params={"database": DATABASE}).json() == \
         snapshot_rows(catalog, database=DATABASE)
     [served] = viewer.get("/sr-backups/api/rpo").json()
-    [computed] = rpo_rows(catalog, now=datetime.now(UTC), target=26 * 3600)
+    [computed] = rpo_rows(catalog, now=datetime.now(UTC), target=26 * 3600, drills=drills)
     assert abs(served.pop("age_seconds") - computed.pop("age_seconds")) < 60
     assert served == computed and served["state"] == "green"
+    assert served["last_drill"]["result"] == "ok" and served["last_drill"]["scratch_database"] == "ui_shop__drill"
     middle = expected[1]
     assert viewer.get("/sr-backups/api/chain", params={"database": DATABASE, "label": middle["label"]}).json() == \
         chain_rows(catalog, DATABASE, at=datetime.fromisoformat(middle["taken_at"]))
@@ -168,6 +180,7 @@ def test_the_page_in_chromium_and_restore_to_a_point(airflow, backed_up, catalog
     assert "state-green" in row.get_attribute("class").split()
     badge = row.find_element(By.CSS_SELECTOR, ".rpo-state .badge")
     assert badge.text == "green" and badge.value_of_css_property("background-color") == "rgba(26, 127, 55, 1)"
+    assert row.find_element(By.CSS_SELECTOR, "td.last-drill").get_attribute("data-result") == "ok"
     rows = snapshot_rows(catalog, database=DATABASE)
     section = f"section.database[data-database='{DATABASE}']"
     marks = browser.find_elements(By.CSS_SELECTOR, f"{section} .snapshot-mark")
