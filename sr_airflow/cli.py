@@ -95,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_argument("--at", type=parse_moment, help="the point in time (default: the newest snapshot)")
     sub.add_argument("--table", action="append", dest="tables", metavar="TABLE",
                      help="restore only this table (repeatable)")
-    sub = command("rpo", "per database: age of the newest OK snapshot against a target, and the size trend", cmd_rpo)
+    sub = command("rpo", "per database: age of the newest OK snapshot against a target, the size trend and the "
+                         "last restore drill", cmd_rpo)
     sub.add_argument("--database", help="only this database")
     sub.add_argument("--target", type=parse_duration,
                      help="RPO target, e.g. 26h (default: [ui] rpo_target of sr_airflow.toml, 26h)")
@@ -180,7 +181,12 @@ def cmd_rpo(args: argparse.Namespace, out: Output) -> int:
         from sr_airflow.ui.settings import load_settings
 
         target = load_settings().rpo_target_seconds
-    rows = rpo_rows(_catalog(args), now=datetime.now(UTC), target=target)
+    from sr_airflow.reporting.open_catalog import load_from_storage
+    from sr_airflow.storage.drill_store import last_drills
+
+    storage = _storage(args)
+    catalog = load_from_storage(storage, args.repository)
+    rows = rpo_rows(catalog, now=datetime.now(UTC), target=target, drills=last_drills(storage, args.repository))
     if args.database:
         rows = [r for r in rows if r["database"] == args.database]
         if not rows:
@@ -203,10 +209,23 @@ def _fails(state: str, fail_on: str | None) -> bool:
 
 def _print_rpo(out: Output, args: argparse.Namespace, rows: list[dict]) -> None:
     out.table(f"RPO of {args.repository} at {args.location}",
-              ["database", "newest OK", "taken at", "age", "target", "state", "OK snapshots", "size trend"],
+              ["database", "newest OK", "taken at", "age", "target", "state", "OK snapshots", "size trend",
+               "last drill"],
               [[r["database"], r["newest_ok"] or "none", _time_text(r["taken_at"]), _seconds_text(r["age_seconds"]),
                 _seconds_text(r["target_seconds"]), _state_text(r["state"]), str(r["ok_snapshots"]),
-                _trend_text([size for _, size in r["sizes"]])] for r in rows], empty="no snapshots")
+                _trend_text([size for _, size in r["sizes"]]), _drill_text(r["last_drill"])] for r in rows],
+              empty="no snapshots")
+
+
+_DRILL_STYLE = {"ok": "green", "failed": "bold red", "running": "yellow"}
+
+
+def _drill_text(drill: dict | None) -> tuple[str, str]:
+    """The last restore drill of a database: its result, when it started, its RTO (restore and verify)."""
+    if drill is None:
+        return "none", "dim"
+    return (f"{drill['result']} {_time_text(drill['started_at'])}, RTO {_seconds_text(drill['rto_seconds'])}",
+            _DRILL_STYLE.get(drill["result"], ""))
 
 
 def cmd_verify(args: argparse.Namespace, out: Output) -> int:

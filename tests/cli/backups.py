@@ -1,5 +1,6 @@
 """The catalog the CLI tests read: sr_incremental_backup through ``dag.test()`` on an emulator into the S3 server
-(a full, then an incremental after one partition changed), and ``sr-airflow`` run as a subprocess against it."""
+(a full, then an incremental after one partition changed), a restore drill of it (sr_restore_drill) for the tests
+that ask, and ``sr-airflow`` run as a subprocess against it."""
 
 from __future__ import annotations
 
@@ -77,3 +78,13 @@ def make_backups(emu, s3_server, config_dir: Path, monkeypatch) -> Backups:
     assert states(dag.test())["backup[0]"] == "success"  # the incremental: events p20240103
     env = {k: v for k, v in os.environ.items() if k != "SR_AIRFLOW_CONFIG"}
     return Backups(env, os.environ["SR_AIRFLOW_CONFIG"], s3_server.endpoint_url)
+
+
+def run_drill(emu, config_dir: Path, monkeypatch) -> str:
+    """Drill ``DATABASE`` once (sr_restore_drill through ``dag.test()``, same [defaults] as the backups: the newest
+    point restored into ``cli_db__drill``, verified, recorded beside the catalog, dropped); returns the run id."""
+    dag = load_shipped_dag("sr_restore_drill", incremental_config(emu, CONN_ID, PREFIX, DATABASE, "changed"),
+                           config_dir, monkeypatch)
+    run = dag.test()
+    assert set(states(run).values()) == {"success"}, states(run)
+    return run.run_id

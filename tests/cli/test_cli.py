@@ -1,6 +1,6 @@
 """``sr-airflow`` as a subprocess against a catalog written by real backups (tests/cli/conftest.py): the JSON of
-every command equals what the catalog holds, tables render, errors are one line with exit code 2, a corrupted
-snapshot file fails ``verify`` with exit code 1."""
+every command equals what the catalog holds (``rpo``'s last drill: the record a real sr_restore_drill run wrote),
+tables render, errors are one line with exit code 2, a corrupted snapshot file fails ``verify`` with exit code 1."""
 
 from __future__ import annotations
 
@@ -99,6 +99,7 @@ def test_rpo_is_the_age_of_the_newest_ok_snapshot_against_the_target(backups, ca
     before = datetime.now(UTC)
     [row] = as_json(backups.run("rpo", "--json", "--target", "26h"))
     after = datetime.now(UTC)
+    assert row["last_drill"] is None  # no drill yet: the drill_run_id fixture runs for the tests below
     assert (row["database"], row["newest_ok"], row["state"]) == (DATABASE, incremental.label, "green")
     assert row["target_seconds"] == 26 * 3600
     assert (before - incremental.backup_time).total_seconds() - 1 <= row["age_seconds"]
@@ -115,6 +116,23 @@ def test_rpo_is_the_age_of_the_newest_ok_snapshot_against_the_target(backups, ca
     assert backups.run("rpo", "--target", "26h", "--fail-on", "amber").returncode == 0
     line = one_error_line(backups.run("rpo", "--json", "--target", "1s", "--fail-on", "red"), code=1)
     assert line == f"sr-airflow: RPO red or worse: {DATABASE}.", line
+
+
+def test_rpo_shows_the_last_restore_drill_as_recorded(backups, catalog, storage, drill_run_id):
+    from sr_airflow.storage.drill_store import load_drills
+
+    [record] = load_drills(storage, REPOSITORY, DATABASE)
+    newest = list(catalog)[-1]
+    assert (record.run_id, record.result, record.snapshot_label) == (drill_run_id, "ok", newest.label)
+    assert record.scratch_dropped and record.rto_seconds > 0
+    [row] = as_json(backups.run("rpo", "--json", "--target", "26h"))
+    assert row["last_drill"] == record.to_dict()
+    table = backups.run("rpo", "--target", "26h")
+    assert table.returncode == 0, table.stderr
+    assert "last drill" in table.stdout
+    [line] = [x for x in table.stdout.splitlines() if x.lstrip("│| ").startswith(DATABASE)]
+    started = record.started_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    assert f"ok {started}, RTO {record.rto_seconds:.1f} s" in line, table.stdout
 
 
 def test_repos_lists_the_catalogs_under_the_location(backups):
