@@ -22,6 +22,7 @@ from typing import Any, TextIO
 PROG = "sr-airflow"
 EXIT_FAILED_CHECK = 1  # verify found a bad snapshot; rpo --fail-on found a database past its target
 EXIT_ERROR = 2
+PIPED_WIDTH = 240  # columns of a table written to a file or a pipe: a snapshot label never folds
 
 
 class CliError(Exception):
@@ -293,9 +294,10 @@ class Output:
             from rich.console import Console
 
             console = Console(file=self.stdout, highlight=False)
-            if not console.is_terminal:  # piped: no 80-column wrap of wide tables
+            if not console.is_terminal:  # piped: no wrap of wide tables, even where COLUMNS says 80 (pytest, cron)
+                columns = os.environ.get("COLUMNS", "")
                 console = Console(file=self.stdout, highlight=False,
-                                  width=int(os.environ.get("COLUMNS") or 0) or 200)
+                                  width=max(int(columns) if columns.isdigit() else 0, PIPED_WIDTH))
             self._console = console
         return self._console
 
