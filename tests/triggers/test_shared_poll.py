@@ -184,7 +184,9 @@ def test_a_lasting_outage_ends_every_subscriber_with_one_error_after_bounded_ret
     # alone would have been refused at least 32 times
     assert len(refused) == 4
     gaps = [b - a for a, b in zip(refused, refused[1:], strict=False)]
-    assert gaps == sorted(gaps) and gaps[0] >= 0.1 and gaps[-1] >= 0.4  # the retries double
+    # the retries double: each gap is at least its delay (0.1, 0.2, 0.4 s); a loaded machine only adds to a gap, so
+    # the gaps themselves need not grow (a clean-clone run saw 0.29, 0.23, 0.42)
+    assert [round(g, 2) >= 0.1 * 2 ** i for i, g in enumerate(gaps)] == [True] * 3, gaps
 
 
 def test_a_short_outage_is_retried_and_every_watch_goes_on(databases, capsys):
