@@ -70,15 +70,27 @@ def snapshot_age(*, database: str, repository: str, age_seconds: float) -> None:
           ("database",))
 
 
-def restore_finished(*, database: str, target_database: str, repository: str, jobs: int,
-                     restored_bytes: int) -> None:
-    """A point-in-time restore done: one more restore (``sr_airflow.restore.count``), its RESTORE jobs
-    (``sr_airflow.restore.jobs``) and the bytes the catalog recorded for the partitions it brought back
-    (``sr_airflow.restore.bytes``); counters, so a dashboard sums them over any period."""
+def restore_finished(*, database: str, target_database: str | None, repository: str, jobs: int,
+                     restored_bytes: int | None) -> None:
+    """A restore done (point-in-time or of one snapshot): one more restore (``sr_airflow.restore.count``), its
+    RESTORE jobs (``sr_airflow.restore.jobs``) and, when known, the bytes the catalog recorded for the partitions
+    it brought back (``sr_airflow.restore.bytes``); counters, so a dashboard sums them over any period."""
     tags = {"database": database, "target_database": target_database, "repository": repository}
     _send("incr", "restore.count", 1, tags, ("database",))
     _send("incr", "restore.jobs", jobs, tags, ("database",))
-    _send("incr", "restore.bytes", restored_bytes, tags, ("database",))
+    if restored_bytes is not None:
+        _send("incr", "restore.bytes", restored_bytes, tags, ("database",))
+
+
+def restore_job_finished(*, database: str, target_database: str | None, repository: str,
+                         phase_seconds: Mapping[str, float]) -> None:
+    """One RESTORE job finished: the seconds of each of its phases (``sr_airflow.restore.duration``, tag
+    ``phase``: prepare_meta, snapshot, download, commit, total — ``engine/jobwatch.phase_seconds``), one sample
+    per job, so a point-in-time restore of several jobs sends several."""
+    tags = {"database": database, "target_database": target_database, "repository": repository}
+    for phase, seconds in sorted(phase_seconds.items()):
+        _send("timing", "restore.duration", timedelta(seconds=seconds), {**tags, "phase": phase},
+              ("phase", "database"))
 
 
 def verification_result(*, database: str, ok: bool, partitions_checked: int, mismatches: int) -> None:

@@ -214,7 +214,13 @@ class Backoff:
 
 
 def phase_seconds(job: BackupJob | RestoreJob) -> dict[str, float]:
-    """Seconds spent per phase, from the job's SHOW times (only the phases whose both ends are known)."""
+    """Seconds spent per phase, from the job's SHOW times (only the phases whose both ends are known).
+
+    BACKUP: ``snapshot`` (CreateTime to SnapshotFinishedTime), ``upload`` (to UploadFinishedTime), ``save_meta``
+    (to FinishedTime). RESTORE: ``prepare_meta`` (CreateTime to MetaPreparedTime), ``snapshot`` (to
+    SnapshotFinishedTime), ``download`` (to DownloadFinishedTime), ``commit`` (to FinishedTime) — the times
+    ``RestoreJob.getInfo`` writes (StarRocks 3.5 e223275f78). Both: ``total``, CreateTime to FinishedTime. The
+    times have whole seconds, so a phase shorter than a second may read 0."""
     if isinstance(job, BackupJob):
         marks = [("snapshot", job.create_time, job.snapshot_finished_time),
                  ("upload", job.snapshot_finished_time, job.upload_finished_time),

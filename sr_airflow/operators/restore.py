@@ -443,9 +443,10 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         if store is not None:
             store.set(CHAIN_DONE_KEY, index)
+        target = self.target_database or plan.database
+        self._send_job_phases(target, event["label"], plan.database)
         if index + 1 < len(plan.steps):
             return self._run_link(context, plan, index + 1)
-        target = self.target_database or plan.database
         point = plan.at or plan.target.backup_time
         result: dict[str, Any] = {
             "chain": list(plan.labels), "database": target, "snapshot_label": plan.target.label,
@@ -489,7 +490,61 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             result.update(self.reactivate(target))
         self.log.info("Restore of %r into %r finished; phases: %s.", self.snapshot_label, target,
                       result["phase_seconds"])
+        if job is not None:
+            source = self._source_database(target, job.backup_timestamp)
+            metrics.restore_job_finished(database=source, target_database=target, repository=self.repository,
+                                         phase_seconds=result["phase_seconds"])
+            metrics.restore_finished(database=source, target_database=target, repository=self.repository, jobs=1,
+                                     restored_bytes=self._restored_bytes(job.backup_timestamp))
         return result
+
+    # ---- metrics
+    def _send_job_phases(self, target: str, label: str, database: str) -> None:
+        """The phases of the finished RESTORE job ``label`` (SHOW RESTORE); a failed look is logged, not raised."""
+        from sr_airflow.engine.jobwatch import phase_seconds
+
+        try:
+            job = self._latest_job(target, label)
+        except Exception as exc:  # noqa: BLE001 - metrics never fail a restore that succeeded
+            self.log.warning("Phases of restore job %r not sent: %s", label, exc)
+            return
+        if job is not None:
+            metrics.restore_job_finished(database=database, target_database=target, repository=self.repository,
+                                         phase_seconds=phase_seconds(job))
+
+    def _source_database(self, target: str | None, timestamp: str) -> str:
+        """The snapshot's database: as given, else the target (no rename), else the snapshot's own (SHOW SNAPSHOT);
+        ``catalogs`` for a restore of external catalogs only, as the backup metrics name it."""
+        if self.database:
+            return self.database
+        if not self.target_database:
+            return target or "catalogs"
+        try:
+            return self._detail(timestamp).database or "catalogs"
+        except Exception as exc:  # noqa: BLE001 - metrics never fail a restore that succeeded
+            self.log.warning("Snapshot %r not read again for its database (%s); metrics name the target.",
+                             self.snapshot_label, exc)
+            return target
+
+    def _restored_bytes(self, timestamp: str) -> int | None:
+        """The bytes the catalog recorded for the snapshot's partitions, when the whole snapshot was restored and
+        the repository's catalog (read with ``storage_conn_id``) holds its entry; otherwise None (not known)."""
+        others = (self.materialized_views, self.views, self.functions, self.external_catalogs)
+        whole = self.tables == "ALL" or (self.tables is None and not any(others))
+        if not self.storage_conn_id or not whole:
+            return None
+        from sr_airflow.operators.repository_storage import repository_storage
+        from sr_airflow.storage.catalog_store import CatalogStore
+
+        try:
+            storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
+            entry = CatalogStore(storage, self.repository).get(self.snapshot_label)
+        except Exception as exc:  # noqa: BLE001 - a repository without a catalog: the bytes are not known
+            self.log.info("Restored bytes not known (no catalog entry of %r: %s).", self.snapshot_label, exc)
+            return None
+        if entry.backup_timestamp != timestamp:
+            return None
+        return sum(p.data_size or 0 for p in entry.partitions)
 
     def reactivate(self, database: str) -> dict[str, Any]:
         """ALTER MATERIALIZED VIEW ... ACTIVE for each inactive MV, bases first; report the ones left inactive."""

@@ -9,7 +9,7 @@ import pymysql
 import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError, RestoreRefusedError, UnsupportedByServerError
-from sr_airflow.engine.jobs import parse_show_backup
+from sr_airflow.engine.jobs import parse_show_backup, parse_show_restore
 from sr_airflow.engine.jobwatch import (
     Backoff,
     NextStep,
@@ -129,6 +129,28 @@ def test_phase_seconds_come_from_the_show_times():
     finished = job(state="FINISHED", times=("2024-05-01 00:00:00", "2024-05-01 00:00:05", "2024-05-01 00:01:05",
                                             "2024-05-01 00:01:06"))
     assert phase_seconds(finished) == {"snapshot": 5.0, "upload": 60.0, "save_meta": 1.0, "total": 66.0}
+
+
+# SHOW RESTORE's columns and one row as StarRocks 3.5 writes them (ShowRestoreStmt.TITLE_NAMES,
+# RestoreJob.getInfo, e223275f78): times by TimeUtils.longToTimeString, "NULL" for a time not reached yet.
+RESTORE_COLUMNS = ["JobId", "Label", "Timestamp", "DbName", "State", "AllowLoad", "ReplicationNum", "RestoreObjs",
+                   "CreateTime", "MetaPreparedTime", "SnapshotFinishedTime", "DownloadFinishedTime", "FinishedTime",
+                   "UnfinishedTasks", "Progress", "TaskErrMsg", "Status", "Timeout"]
+
+
+def restore_row(state, times):
+    return ("12", LABEL, "2024-05-01-00-00-01-000", "sales_copy", state, "false", "3", "{}", *times, "", "", "",
+            "[OK]", "86400")
+
+
+def test_restore_phase_seconds_come_from_the_show_restore_times():
+    times = ("2024-05-02 10:00:00", "2024-05-02 10:00:02", "2024-05-02 10:00:09", "2024-05-02 10:02:09",
+             "2024-05-02 10:02:12")
+    [finished] = parse_show_restore(RESTORE_COLUMNS, [restore_row("FINISHED", times)])
+    assert phase_seconds(finished) == {"prepare_meta": 2.0, "snapshot": 7.0, "download": 120.0, "commit": 3.0,
+                                       "total": 132.0}
+    [downloading] = parse_show_restore(RESTORE_COLUMNS, [restore_row("DOWNLOADING", (*times[:3], "NULL", "NULL"))])
+    assert phase_seconds(downloading) == {"prepare_meta": 2.0, "snapshot": 7.0}
 
 
 class TestPreflight:
