@@ -96,6 +96,17 @@ def aws_conn(s3_server, monkeypatch) -> str:
     return "s3_test"
 
 
+@pytest.fixture
+def load_dag(tmp_path, monkeypatch):
+    """``load_dag(dag_id, config)``: parse a shipped DAG file with ``config`` as its sr_airflow.toml."""
+    from tests.support.dags import load_shipped_dag
+
+    def load(dag_id: str, config: str = ""):
+        return load_shipped_dag(dag_id, config, tmp_path, monkeypatch)
+
+    return load
+
+
 # ---------------------------------------------------------------- xdist: workers hand their counts to the controller
 def pytest_sessionfinish(session):
     config = session.config

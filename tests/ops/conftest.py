@@ -1,11 +1,11 @@
 """Operations tests (metrics, restore drills, alerts): one emulator per module (connection ``sr_ops``), the shipped
-DAGs parsed with a given sr_airflow.toml, and a UDP listener standing in for a StatsD daemon."""
+DAGs parsed with a given sr_airflow.toml (``load_dag``, tests/conftest.py), and a UDP listener standing in for a
+StatsD daemon."""
 
 from __future__ import annotations
 
 import pytest
 
-from tests.support.dags import load_shipped_dag
 from tests.support.emulators import FAST_PHASE, running_emulator
 from tests.support.statsd import StatsdListener
 
@@ -14,16 +14,6 @@ from tests.support.statsd import StatsdListener
 def emulator(airflow_db, s3_server):
     with running_emulator("sr_ops", s3_server, min_phase_seconds=FAST_PHASE) as emu:
         yield emu
-
-
-@pytest.fixture
-def load_dag(tmp_path, monkeypatch):
-    """``load_dag(dag_id, config)``: parse a shipped DAG file with ``config`` as its sr_airflow.toml."""
-
-    def load(dag_id: str, config: str = ""):
-        return load_shipped_dag(dag_id, config, tmp_path, monkeypatch)
-
-    return load
 
 
 @pytest.fixture
