@@ -65,8 +65,13 @@ class StarRocksDrillStartOperator(_DrillOperator):
     """
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.quoting import quote_identifier
         from sr_airflow.storage.drill_store import DrillRecord
 
+        # A name no database can have (empty, NUL, too long) is refused before anything is recorded: the finish's
+        # DROP could not name it, and its record would stay "not dropped".
+        quote_identifier(self.database, argument="database")
+        quote_identifier(self.scratch_database, argument="scratch database")
         if not self.scratch_database or self.scratch_database == self.database:
             raise RestoreRefusedError(f"Restore drill of {self.database!r} refused: its scratch database must be "
                                       f"another database, got {self.scratch_database!r}.")
