@@ -6,7 +6,10 @@ string) before a run exists, with an error naming the param, as the trigger API 
 given the values that are dangerous only at the DAG layer (native rendering turns "None", "1", "['a']" into other
 types; a Jinja-looking value must not be rendered again) plus an injection string. Every statement the frontend
 receives must be one statement of an allowed kind, without comments; each value is either found decoded in one of
-them (quoted) or refused with an error naming the param; ``hd_src`` is intact at the end."""
+them (quoted) or refused with an error naming the param; ``hd_src`` is intact at the end. sr_restore_drill gets
+the same in two runs: every database name the engine refuses plus the DAG-layer values as mapped drills (each
+scratch database checked and dropped quoted, or refused; a scratch name that exists and no drill made refused and
+kept), and a hostile scratch_template through a whole drill of ``hd_src``."""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ import pytest
 from airflow.sdk.exceptions import ParamValidationError
 
 from sr_airflow.engine.metadata import metadata_query
+from sr_airflow.engine.quoting import quote_identifier
 from sr_airflow.engine.schema import functions_query
 from tests.support.dags import states
 from tests.support.emulators import start_emulator
@@ -23,7 +27,8 @@ from tests.support.hostile import decoded as _decoded
 from tests.support.hostile import one_statement as _one_statement
 from tests.support.s3 import BUCKET
 
-DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention")
+DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_retention",
+           "sr_restore_drill")
 # Statement kinds a shipped DAG may send (the client library's SET chatter aside).
 ALLOWED_PREFIXES = ("SELECT ", "SHOW ", "ADMIN SHOW FRONTEND CONFIG ", "BACKUP ", "RESTORE SNAPSHOT ",
                     "CREATE REPOSITORY ", "CREATE READ ONLY REPOSITORY ", "ALTER MATERIALIZED VIEW ")
@@ -127,6 +132,7 @@ TYPED = {  # params a hostile string can never satisfy (enum, boolean, integer)
     "sr_migration": ["allow_overwrite", "verify"],
     "sr_restore": ["allow_overwrite", "verify"],
     "sr_retention": ["keep_last", "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "dry_run"],
+    "sr_restore_drill": ["scratch_template"],  # its pattern wants {database}, which no hostile value holds
 }
 NON_EMPTY = {  # type string, minLength 1: the empty and whitespace-free empty string is refused
     "sr_full_backup": ["starrocks_conn_id", "repository", "location"],
@@ -134,6 +140,7 @@ NON_EMPTY = {  # type string, minLength 1: the empty and whitespace-free empty s
     "sr_migration": ["source_conn_id", "target_conn_id", "database", "repository", "location", "storage_conn_id"],
     "sr_restore": ["starrocks_conn_id", "database", "repository", "location", "storage_conn_id"],
     "sr_retention": ["starrocks_conn_id", "repository", "storage_conn_id"],
+    "sr_restore_drill": ["starrocks_conn_id", "repository", "location", "storage_conn_id", "scratch_template"],
 }
 
 
@@ -310,4 +317,107 @@ def test_dag_layer_values_through_scalar_params_are_quoted_or_refused(hd, hd_tar
         outcome = _outcome(param, value, sent, list(seen.values()))
     assert outcome == _expected(dag_id, param, value), (outcome, [str(e) for e in seen.values()])
     count(f"item6 DAG params: DAG-layer values through scalar params, {outcome}")
+    _intact(hd)
+
+
+# ---------------------------------------------------------------- sr_restore_drill: database names, scratch template
+# The drill sends three kinds of statement of its own: the scratch database's existence check (a SELECT), the
+# RESTORE into it, and DROP DATABASE IF EXISTS of the scratch database (operators/drill.py).
+DRILL_PREFIXES = (*ALLOWED_PREFIXES, "DROP DATABASE IF EXISTS ")
+
+
+def _drill_store(aws_conn, location: str, repository: str):
+    from sr_airflow.storage import get_storage
+    from sr_airflow.storage.drill_store import DrillStore
+
+    return DrillStore(get_storage(location, conn_id=aws_conn), repository)
+
+
+def _drill_statements(hd, before: int, scratch_names: set[str]) -> list[str]:
+    """Every statement since ``before`` is allowed and one statement; each DROP names one of ``scratch_names``."""
+    sent = [q for q in hd.queries()[before:] if not q.upper().startswith(("SET ", "SELECT @@", "USE "))]
+    for sql in sent:
+        assert sql.startswith(DRILL_PREFIXES), f"an unexpected statement reached the frontend: {sql!r}"
+        _one_statement(sql)
+        if sql.startswith("DROP DATABASE"):
+            assert _decoded(sql) and _decoded(sql)[0] in scratch_names, f"a drill dropped another database: {sql!r}"
+    return sent
+
+
+def _drill_refuses(database: str, scratch: str) -> bool:
+    """Whether the engine's quoting refuses the drilled or the scratch database's name (the drill's start checks
+    both as identifiers before its first statement)."""
+    try:
+        quote_identifier(database)
+        quote_identifier(scratch)
+    except ValueError:
+        return True
+    return False
+
+
+@pytest.mark.slow
+def test_hostile_names_and_templates_through_sr_restore_drill_are_quoted_or_refused(hd, config, load_shipped,
+                                                                                  failures, good_backup, aws_conn):
+    seen, watch = failures
+    # (a) databases: one mapped drill per value, in one run, on a repository of its own (the other tests here leave
+    # snapshots of databases with these names in hd_repo). The scratch template aims "src" at hd_src, which exists
+    # and no drill made: refused, never dropped. Each other scratch name is checked (quoted), the restore refused
+    # (nothing in the catalog), the scratch dropped (quoted).
+    where = {"repository": "hd_drill_repo", "location": f"s3://{BUCKET}/hostile-drills"}
+    store = _drill_store(aws_conn, where["location"], where["repository"])
+    values = list(dict.fromkeys([v for v in HOSTILE if v and _engine_refuses(v, as_database=True)]
+                                + DAG_LAYER_VALUES + ["hd_src`", "hd_src; DROP DATABASE hd_src", "src"]))
+    scratch = {value: f"hd_{value}" for value in values}
+    dag = load_shipped("sr_restore_drill", config)
+    watch(dag)
+    before = len(hd.queries())
+    run = dag.test(run_conf={**where, "databases": values, "scratch_template": "hd_{database}"})
+    sent = _drill_statements(hd, before, set(scratch.values()) - {"hd_src"})
+    result = states(run)
+    assert not any(q.startswith("RESTORE ") for q in sent)
+    recorded = {r.database: r for r in store.load() if r.run_id == run.run_id}
+    outcomes = {"quoted": 0, "refused": 0}
+    for index, value in enumerate(values):
+        assert result[f"drill.finish[{index}]"] == "failed", (value, result)
+        errors = [seen[key] for key in (("drill.start", index), ("drill.restore", index)) if key in seen]
+        if value == "src":
+            assert "exists and no restore drill created it" in str(seen[("drill.start", index)]), errors
+            assert value not in recorded
+            continue
+        quoted = any(scratch[value] in _decoded(sql) for sql in sent)
+        outcome = "quoted" if quoted else _outcome("databases", value, sent, errors)
+        # which one, and why: a name the engine's quoting refuses (a NUL, too long) never reaches the frontend; any
+        # other is checked quoted, recorded as given (neither rendered as Jinja or a native type nor altered), its
+        # restore refused (no snapshot of it) and its scratch database dropped, quoted
+        assert outcome == ("refused" if _drill_refuses(value, scratch[value]) else "quoted"), (value, outcome, errors)
+        if outcome == "refused":
+            assert value not in recorded
+        else:
+            assert result[f"drill.restore[{index}]"] == "failed", (value, result)
+            assert f"DROP DATABASE IF EXISTS {quote_identifier(scratch[value])} FORCE" in sent, value
+            assert recorded[value].scratch_database == scratch[value], value
+            assert (recorded[value].result, recorded[value].snapshot_label, recorded[value].scratch_dropped) == (
+                "failed", None, True), recorded[value]
+        outcomes[outcome] += 1
+    assert outcomes["quoted"] and outcomes["refused"], outcomes
+    _intact(hd)
+    # (b) scratch_template: a hostile template for hd_src, which has a snapshot: the whole drill runs with it.
+    template = "{database}` ; DROP DATABASE hd_src; -- '\"\n#{{ 7 * 7 }}"
+    name = template.replace("{database}", "hd_src")
+    dag = load_shipped("sr_restore_drill", config)
+    watch(dag)
+    seen.clear()
+    before = len(hd.queries())
+    run = dag.test(run_conf={"databases": ["hd_src"], "scratch_template": template})
+    sent = _drill_statements(hd, before, {name})
+    restores = [q for q in sent if q.startswith("RESTORE ")]
+    assert len(restores) == 1 and name in _decoded(restores[0]), restores
+    assert any(q.startswith("DROP DATABASE") for q in sent)
+    store = _drill_store(aws_conn, f"s3://{BUCKET}/hostile-dags", "hd_repo")
+    [record] = [r for r in store.load("hd_src") if r.run_id == run.run_id]
+    assert record.scratch_database == name and record.scratch_dropped, record
+    assert (record.result == "ok") == (str(run.state) == "success"), (record, states(run))
+    assert name not in {row[0] for row in hd.sql("SELECT SCHEMA_NAME FROM information_schema.schemata")}
+    count("item6 DAG params: hostile database names through mapped restore drills", len(values))
+    count("item6 DAG params: restore drills refused naming the database", outcomes["refused"])
     _intact(hd)

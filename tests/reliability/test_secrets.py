@@ -73,6 +73,7 @@ RUNS = {
     "sr_incremental_backup": {"mode": "changed"},  # earlier tests in this Airflow home parse other defaults
     "sr_restore": {"database": "sec_db", "target_database": "sec_restored", "verify": "counts",
                    "source_conn_id": "sr_secret"},
+    "sr_restore_drill": None,  # sec_db's newest point into sec_db__drill; its record is one of the catalog files
     "sr_retention": {"keep_last": 1, "keep_daily": 0, "keep_weekly": 0, "keep_monthly": 0, "max_age_days": None,
                      "dry_run": False},
     "sr_migration": {"database": "sec_db", "verify": "checksums"},
@@ -111,6 +112,9 @@ def test_no_credential_reaches_logs_xcom_rendered_fields_catalog_or_errors(secre
             _search(str(path), path.read_bytes())
     files = _catalog_files(s3_server)
     assert files
+    if dag_id == "sr_restore_drill":  # the drill record (catalog folder, drills/) is among the files searched
+        assert any(b'"scratch_database": "sec_db__drill"' in data and dag_run.run_id.encode() in data
+                   for data in files)
     for data in files:
         _search("a catalog file", data)
     # the frontend did receive the keys (CREATE REPOSITORY needs them): the markers are real and were used
