@@ -7,6 +7,7 @@ from __future__ import annotations
 # with the durations table when a file grows; tests/test_suite_layout.py checks that each one exists.
 LONGEST_FIRST = (
     "tests/e2e/test_airflow_standalone.py",
+    "tests/ui/test_backups_page.py",
     "tests/reliability/test_bad_dag_params.py",
     "tests/dags/test_storage_matrix.py",
     "tests/reliability/test_bad_input.py",
@@ -20,6 +21,7 @@ LONGEST_FIRST = (
     "tests/reliability/test_restarts_and_concurrency.py",
     "tests/reliability/test_secrets.py",
     "tests/model/test_restore_model.py",
+    "tests/ui/test_demo_serve.py",
     "tests/cli/test_cli.py",
     "tests/dags/test_sr_incremental_backup.py",
     "tests/ops/test_restore_drill.py",
