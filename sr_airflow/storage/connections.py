@@ -4,7 +4,10 @@
   ``aws_access_key_id`` / ``aws_secret_access_key``) -> ``aws.s3.access_key``/``aws.s3.secret_key``; no keys ->
   ``aws.s3.use_instance_profile``; extra ``role_arn`` -> ``aws.s3.iam_role_arn`` (assumed role, with the instance
   profile unless keys are given); extra ``region_name`` -> ``aws.s3.region``; extra ``endpoint_url`` (or the
-  ``endpoint`` argument) for a non-AWS store -> ``aws.s3.endpoint`` and a MinIO ``s3://`` location.
+  ``endpoint`` argument) for a non-AWS store -> ``aws.s3.endpoint`` and a MinIO ``s3://`` location. Extra
+  ``starrocks_use_instance_profile`` (true) keeps the keys for sr_airflow's own S3 reads and sends StarRocks the
+  instance profile (with ``role_arn``: the assumed role) instead, so no key reaches StarRocks' audit log
+  (``docs/security.md``).
 - ``google_cloud_platform`` connection, GCS through S3A: HMAC keys in extras ``hmac_access_id`` and
   ``hmac_secret`` -> ``fs.s3a.access.key``/``fs.s3a.secret.key``, ``fs.s3a.endpoint`` = ``storage.googleapis.com``
   (no ``https``), location ``gs://b/p`` -> ``s3a://b/p``. An ``aws`` connection holding HMAC keys works too.
@@ -33,6 +36,8 @@ log = logging.getLogger(__name__)
 GCP_CONN_TYPES = frozenset({"google_cloud_platform", "gcpcloud", "gcp"})
 GCS_HMAC_ACCESS_ID_KEYS = ("hmac_access_id", "extra__google_cloud_platform__hmac_access_id")
 GCS_HMAC_SECRET_KEYS = ("hmac_secret", "extra__google_cloud_platform__hmac_secret")
+# aws extra: CREATE REPOSITORY uses the cluster's instance profile even when the connection holds keys
+STARROCKS_INSTANCE_PROFILE_EXTRA = "starrocks_use_instance_profile"
 
 
 def mask_secrets(values: list[str]) -> None:
@@ -114,6 +119,13 @@ def _s3_properties(conn: Any, loc: RepositoryLocation) -> dict[str, str]:
     props: dict[str, str] = {}
     if bool(access) != bool(secret):
         raise InvalidArgumentError("connection must give both the access key and the secret key, or neither.")
+    if _truthy(_extra(conn).get(STARROCKS_INSTANCE_PROFILE_EXTRA)):
+        if loc.is_minio:
+            raise InvalidArgumentError(f"'{STARROCKS_INSTANCE_PROFILE_EXTRA}' cannot serve a MinIO (s3:// with "
+                                       "endpoint) repository: StarRocks needs its keys.")
+        # StarRocks prefers the instance profile over keys anyway (AwsCloudCredential.getBaseAWSCredentialsProvider,
+        # 3.5 e223275f78): the keys stay with sr_airflow's own reads and never reach the frontend or its audit log.
+        access = secret = token = None
     if access:
         props["aws.s3.access_key"] = access
         props["aws.s3.secret_key"] = secret
@@ -161,6 +173,10 @@ def _hdfs_properties(conn: Any) -> dict[str, str]:
     if conn.password:
         props["password"] = conn.password
     return props
+
+
+def _truthy(value: Any) -> bool:
+    return value is True or str(value).strip().lower() in {"true", "1", "yes"}
 
 
 def _extra(conn: Any) -> dict[str, Any]:
