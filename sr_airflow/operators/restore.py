@@ -81,6 +81,17 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     :param functions: ``"ALL"`` or a list of names.
     :param external_catalogs: ``"ALL"`` or a list of names or ``{"name", "alias"}``.
     :param allow_overwrite: allow overwriting the partitions of existing tables of the same schema.
+    :param overwrite_mode: how ``allow_overwrite`` overwrites an existing table (``engine/swap.py``). ``"swap"``
+        (the default): the table is restored under a temporary name, checked against the snapshot (each partition
+        present at the snapshot's version, none other), then put in place by ``ALTER TABLE t SWAP WITH tmp``, and
+        the old table (now under the temporary name) is dropped only after the swap; a failure before the swap
+        drops the temporary table and leaves the live table exactly as it was. A swap replaces whole tables, so it
+        needs the tables named (``tables=[...]``), restored whole, and the snapshot holding every partition the
+        live table has; otherwise the default falls back to in place with a warning, and an explicit ``"swap"``
+        is refused before anything is sent. A point-in-time restore (``from_catalog``) overwrites in place only.
+        ``"in_place"``: RESTORE writes into the live table. The seed (使用上の注意) warns: a RESTORE that
+        overwrites existing data and fails after COMMIT leaves that data corrupt and unreadable; choose it only if
+        you accept that risk.
     :param timeout: StarRocks' job timeout, seconds (at least 600).
     :param replication_num: replicas of restored tables.
     :param allow_load: allow loads into the target while restoring.
@@ -100,7 +111,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     template_fields: Sequence[str] = (
         "repository", "snapshot_label", "backup_timestamp", "database", "target_database", "tables",
         "materialized_views", "views", "functions", "external_catalogs", "storage_conn_id", "point_in_time",
-        "allow_overwrite", "location", "dry_run",
+        "allow_overwrite", "location", "dry_run", "overwrite_mode",
     )
 
     def __init__(self, *, repository: str, snapshot_label: str | None = None, backup_timestamp: str | None = None,
@@ -111,7 +122,10 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                  reactivate_materialized_views: bool = True, cancel_on_kill: bool = True,
                  storage_conn_id: str | None = None, from_catalog: bool = False,
                  point_in_time: str | None = None, location: str | None = None, dry_run: bool = False,
-                 **kwargs: Any) -> None:
+                 overwrite_mode: str | None = None, **kwargs: Any) -> None:
+        from sr_airflow.engine.swap import check_overwrite_mode
+
+        check_overwrite_mode(overwrite_mode)
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if from_catalog and not (storage_conn_id and database):
@@ -128,6 +142,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         self.functions = functions
         self.external_catalogs = external_catalogs
         self.allow_overwrite = allow_overwrite
+        self.overwrite_mode = overwrite_mode
         self.timeout = timeout
         self.replication_num = replication_num
         self.allow_load = allow_load
@@ -186,6 +201,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import is_busy_error
         from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
+        from sr_airflow.engine.swap import swap_scope
 
         if self.from_catalog:
             return self._execute_chain(context)
@@ -209,9 +225,18 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             return self._busy(context, target, busy)
         snapshot_tables = list((detail.details.get("backup_objects") or {}).keys())
         overwritten = self._check_target(scope, snapshot_tables) if target else []
+        swaps = self._swap_plan(scope, detail, overwritten, timestamp, snapshot_tables)
+        if swaps:
+            request = RestoreRequest(label=self.snapshot_label, repository=self.repository,
+                                     scope=swap_scope(scope, swaps), backup_timestamp=timestamp,
+                                     timeout_s=self.timeout, allow_load=self.allow_load,
+                                     replication_num=self.replication_num)
+            statement = render_restore(request, Syntax.for_version(version))
         self.log.info("Restoring snapshot %r (%s) from %r into %r%s.", self.snapshot_label, timestamp,
                       self.repository, target or "external catalogs",
                       f", overwriting {', '.join(map(repr, overwritten))}" if overwritten else "")
+        for live, temporary in swaps.items():
+            self.log.info("Table %r is restored as %r, checked, then swapped in.", live, temporary)
         store = context.get("task_state_store")
         if store is not None:  # before sending: a kill right after RESTORE still lets the retry know the job
             store.set(SUBMITTED_KEY, f"{self.snapshot_label}@{timestamp}")
@@ -219,6 +244,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         try:
             self.hook.execute(statement)
         except Exception as exc:
+            self._drop_temporaries(target, swaps)
             if is_busy_error(exc):
                 return self._busy(context, target, str(exc))
             raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} was refused by StarRocks: "
@@ -310,6 +336,92 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             raise JobFailedError(event.get("message") or "Waiting for the database to become free failed.")
         return self.execute(context)
 
+    # ---- safe overwrite (engine/swap.py)
+    def _swap_plan(self, scope: Scope, detail: Any, overwritten: list[str], timestamp: str,
+                   snapshot_tables: list[str]) -> dict[str, str]:
+        """Live table -> temporary name for each overwritten table a swap protects ({}: overwrite in place)."""
+        from sr_airflow.engine.swap import SwapRefusedError, refuse_swap, swap_name, swap_token
+        from sr_airflow.operators.verify import partition_states
+
+        if not overwritten or self.overwrite_mode == "in_place":
+            return {}
+        target = self._target(scope)
+        live: dict[str, set[str]] = {}
+        for table, partition in partition_states(self.hook, target, overwritten):
+            live.setdefault(table, set()).add(partition)
+        objects = detail.details.get("backup_objects") or {}
+        in_snapshot = {name: set(obj.get("partitions") or {}) for name, obj in objects.items()}
+        why = refuse_swap(scope, overwritten, live, in_snapshot, self._targets(scope, snapshot_tables))
+        if why and self.overwrite_mode == "swap":
+            raise SwapRefusedError(f"Restore into database {target!r} refused before submission: overwrite_mode="
+                                   f"'swap' cannot protect it: {why}; set overwrite_mode='in_place' to accept an "
+                                   "in-place overwrite.")
+        if why:
+            self.log.warning("Overwriting in place, not by swap: %s. A failure after COMMIT may leave the table "
+                             "unreadable; set overwrite_mode='in_place' to choose this.", why)
+            return {}
+        token = swap_token(self.snapshot_label, timestamp)
+        swaps = {table: swap_name(table, token) for table in overwritten}
+        self._drop_temporaries(target, swaps)  # left by an earlier attempt that failed before its swap
+        return swaps
+
+    def _pending_swaps(self, target: str | None, timestamp: str | None) -> dict[str, str]:
+        """The temporary tables this restore created (found by name: the task may have been resumed)."""
+        from sr_airflow.engine.preflight import columns_query, parse_columns
+        from sr_airflow.engine.scope import ObjectKind
+        from sr_airflow.engine.scope_args import scope_from_arguments
+        from sr_airflow.engine.swap import swap_name, swap_token
+
+        if not target or not timestamp or self.overwrite_mode == "in_place" or not isinstance(self.tables,
+                                                                                               (list, tuple)):
+            return {}
+        scope = scope_from_arguments(database=target, tables=self.tables)
+        token = swap_token(self.snapshot_label, timestamp)
+        names = {(r.alias or r.name): swap_name(r.alias or r.name, token)
+                 for r in scope.objects if r.kind is ObjectKind.TABLE}
+        _, rows = self.hook.fetch(columns_query(target, sorted(names.values())))
+        existing = parse_columns(rows)
+        return {live: temporary for live, temporary in names.items() if temporary in existing}
+
+    def _drop_temporaries(self, target: str | None, swaps: dict[str, str]) -> None:
+        from sr_airflow.engine.swap import render_drop_table
+
+        for temporary in swaps.values():
+            try:
+                self.hook.execute(render_drop_table(target, temporary))
+            except Exception as exc:  # noqa: BLE001 - the live table is untouched either way; say what is left
+                self.log.warning("Temporary table %r.%r could not be dropped (%s); drop it by hand.", target,
+                                 temporary, exc)
+
+    def _swap_in(self, target: str, timestamp: str, swaps: dict[str, str]) -> None:
+        """Check each temporary table against the snapshot, then swap them in and drop the old tables."""
+        from sr_airflow.engine.swap import (
+            check_swapped_in,
+            render_drop_table,
+            render_swap_table,
+            snapshot_partition_versions,
+        )
+        from sr_airflow.operators.verify import partition_states
+
+        detail = self._detail(timestamp)
+        objects = detail.details.get("backup_objects") or {}
+        sources = {t: s for s, t in self._targets(self._scope(detail.database), list(objects)).items()}
+        problems: list[str] = []
+        for live, temporary in swaps.items():
+            actual: dict[str, list[int]] = {}
+            for (_, partition), states in partition_states(self.hook, target, [temporary]).items():
+                actual[partition] = [s.version for s in states if s.version is not None]
+            expected = snapshot_partition_versions(objects.get(sources.get(live, live)) or {})
+            problems += check_swapped_in(live, expected, actual)
+        if problems:
+            self._drop_temporaries(target, swaps)
+            raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} into database {target!r} does not "
+                                 f"verify before the swap ({'; '.join(problems)}); the live tables are untouched.")
+        for live, temporary in swaps.items():
+            self.hook.execute(render_swap_table(target, live, temporary))
+            self.log.info("Table %r.%r swapped in from %r; dropping the old table.", target, live, temporary)
+            self.hook.execute(render_drop_table(target, temporary))
+
     # ---- a point in time from the catalog
     def _point_plan(self, context: Any = None):
         """The point-in-time plan (``engine/resolve.py``). The moment is pinned in ``task_state_store`` on first
@@ -390,8 +502,18 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                                                  location=self.location)
                 schema = snapshot_schema(storage, self.repository, step.label)
                 columns.update({t: schema[t] for t in mine if t in schema})
-        check_restore_target(target_database=target, targets={t: t for t in names}, existing=existing,
-                             snapshot_columns=columns if existing else None, allow_overwrite=self.allow_overwrite)
+        overwritten = check_restore_target(target_database=target, targets={t: t for t in names},
+                                           existing=existing, snapshot_columns=columns if existing else None,
+                                           allow_overwrite=self.allow_overwrite)
+        if overwritten and self.overwrite_mode == "swap":
+            from sr_airflow.engine.swap import SwapRefusedError
+
+            raise SwapRefusedError(f"Restore into database {target!r} refused: overwrite_mode='swap' is not done for "
+                                   f"point-in-time restores (tables {', '.join(map(repr, overwritten))} exist); set "
+                                   "overwrite_mode='in_place' to accept an in-place overwrite.")
+        if overwritten:
+            self.log.warning("Point-in-time restore overwrites %s in place (no swap): a failure after COMMIT may "
+                             "leave them unreadable.", ", ".join(map(repr, overwritten)))
 
     def _latest_job_of(self, target: str, labels: Sequence[str]):
         for label in labels:
@@ -473,10 +595,12 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         """Resume after the wait: fail on a cancelled job or an error, else re-activate MVs and report."""
         from sr_airflow.engine.jobwatch import phase_seconds
 
-        if event.get("status") != "success":
-            raise JobFailedError(event.get("message") or f"Restore {self.snapshot_label!r} failed.")
         target = event.get("database")
         job = self._latest_job(target)
+        swaps = self._pending_swaps(target, job.backup_timestamp if job else self.backup_timestamp)
+        if event.get("status") != "success":
+            self._drop_temporaries(target, swaps)
+            raise JobFailedError(event.get("message") or f"Restore {self.snapshot_label!r} failed.")
         result: dict[str, Any] = {
             "snapshot_label": self.snapshot_label,
             "backup_timestamp": job.backup_timestamp if job else self.backup_timestamp,
@@ -485,7 +609,10 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             "phase_seconds": phase_seconds(job) if job else {},
             "reactivated_materialized_views": [],
             "inactive_materialized_views": {},
+            "swapped_tables": sorted(swaps),
         }
+        if swaps:
+            self._swap_in(target, job.backup_timestamp if job else self.backup_timestamp, swaps)
         if target and self.reactivate_materialized_views:
             result.update(self.reactivate(target))
         self.log.info("Restore of %r into %r finished; phases: %s.", self.snapshot_label, target,
