@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sr_airflow import metrics
@@ -393,30 +395,32 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                 self.log.warning("Temporary table %r.%r could not be dropped (%s); drop it by hand.", target,
                                  temporary, exc)
 
-    def _swap_in(self, target: str, timestamp: str, swaps: dict[str, str]) -> None:
-        """Check each temporary table against the snapshot, then swap them in and drop the old tables."""
-        from sr_airflow.engine.swap import (
-            check_swapped_in,
-            render_drop_table,
-            render_swap_table,
-            snapshot_partition_versions,
-        )
-        from sr_airflow.operators.verify import partition_states
+    def _snapshot_versions(self, timestamp: str, swaps: dict[str, str]) -> dict[str, dict[str, list[int]]]:
+        """Live table -> partition -> the versions the snapshot's job info records for what replaces it."""
+        from sr_airflow.engine.swap import snapshot_partition_versions
 
         detail = self._detail(timestamp)
         objects = detail.details.get("backup_objects") or {}
         sources = {t: s for s, t in self._targets(self._scope(detail.database), list(objects)).items()}
+        return {live: snapshot_partition_versions(objects.get(sources.get(live, live)) or {}) for live in swaps}
+
+    def _swap_in(self, target: str, swaps: dict[str, str], expected: dict[str, dict[str, list[int]]],
+                 what: str) -> None:
+        """Check each temporary table against what it should hold (partitions and versions), then swap them in
+        and drop the old tables; a table that does not check drops the temporaries, the live tables untouched."""
+        from sr_airflow.engine.swap import check_swapped_in, render_drop_table, render_swap_table
+        from sr_airflow.operators.verify import partition_states
+
         problems: list[str] = []
         for live, temporary in swaps.items():
             actual: dict[str, list[int]] = {}
             for (_, partition), states in partition_states(self.hook, target, [temporary]).items():
                 actual[partition] = [s.version for s in states if s.version is not None]
-            expected = snapshot_partition_versions(objects.get(sources.get(live, live)) or {})
-            problems += check_swapped_in(live, expected, actual)
+            problems += check_swapped_in(live, expected.get(live, {}), actual)
         if problems:
             self._drop_temporaries(target, swaps)
-            raise JobFailedError(f"Restore of snapshot {self.snapshot_label!r} into database {target!r} does not "
-                                 f"verify before the swap ({'; '.join(problems)}); the live tables are untouched.")
+            raise JobFailedError(f"{what} into database {target!r} does not verify before the swap "
+                                 f"({'; '.join(problems)}); the live tables are untouched.")
         for live, temporary in swaps.items():
             self.hook.execute(render_swap_table(target, live, temporary))
             self.log.info("Table %r.%r swapped in from %r; dropping the old table.", target, live, temporary)
@@ -505,15 +509,72 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         overwritten = check_restore_target(target_database=target, targets={t: t for t in names},
                                            existing=existing, snapshot_columns=columns if existing else None,
                                            allow_overwrite=self.allow_overwrite)
-        if overwritten and self.overwrite_mode == "swap":
+        if not overwritten or self.overwrite_mode == "in_place":
+            return
+        refused = self._chain_swap_refusals(plan, target, overwritten)
+        if refused and self.overwrite_mode == "swap":
             from sr_airflow.engine.swap import SwapRefusedError
 
-            raise SwapRefusedError(f"Restore into database {target!r} refused: overwrite_mode='swap' is not done for "
-                                   f"point-in-time restores (tables {', '.join(map(repr, overwritten))} exist); set "
-                                   "overwrite_mode='in_place' to accept an in-place overwrite.")
-        if overwritten:
-            self.log.warning("Point-in-time restore overwrites %s in place (no swap): a failure after COMMIT may "
-                             "leave them unreadable.", ", ".join(map(repr, overwritten)))
+            raise SwapRefusedError(f"Restore into database {target!r} refused before submission: overwrite_mode="
+                                   f"'swap' cannot protect it: {'; '.join(refused.values())}; set overwrite_mode="
+                                   "'in_place' to accept an in-place overwrite.")
+        for why in refused.values():
+            self.log.warning("Overwriting in place, not by swap: %s. A failure after COMMIT may leave the table "
+                             "unreadable; set overwrite_mode='in_place' to choose this.", why)
+
+    def _chain_swap_refusals(self, plan: Any, target: str, tables: Sequence[str]) -> dict[str, str]:
+        """Existing table -> why a point-in-time restore cannot swap it: a swap here takes tables that come whole
+        from one RESTORE job of the plan, and whose live partitions the plan all restores."""
+        from sr_airflow.operators.verify import partition_states
+
+        jobs = Counter(t.table for step in plan.steps for t in step.tables)
+        planned: dict[str, set[str]] = {}
+        for table, partition in plan.state:
+            planned.setdefault(table, set()).add(partition)
+        live: dict[str, set[str]] = {}
+        for table, partition in partition_states(self.hook, target, list(tables)) if tables else ():
+            live.setdefault(table, set()).add(partition)
+        refused = {}
+        for table in tables:
+            extra = sorted(live.get(table, set()) - planned.get(table, set()))
+            if jobs[table] > 1:
+                refused[table] = (f"table {table!r} comes from {jobs[table]} RESTORE jobs (a swap is done for a "
+                                  "table restored by one job)")
+            elif extra:
+                refused[table] = (f"table {table!r} has partition(s) {', '.join(extra)} that the point in time does "
+                                  "not hold (a swap would drop them)")
+        return refused
+
+    def _step_swaps(self, plan: Any, target: str, index: int) -> dict[str, str]:
+        """Live table -> temporary name for the existing tables job ``index`` restores under a temporary name:
+        those only this job restores (so they existed before the restore began) that a swap can protect."""
+        from sr_airflow.engine.preflight import columns_query, parse_columns
+        from sr_airflow.engine.swap import swap_name, swap_token
+
+        if self.overwrite_mode == "in_place":
+            return {}
+        jobs = Counter(t.table for step in plan.steps for t in step.tables)
+        names = [t.table for t in plan.steps[index].tables if jobs[t.table] == 1]
+        if not names:
+            return {}
+        _, rows = self.hook.fetch(columns_query(target, names))
+        existing = [t for t in names if t in parse_columns(rows)]
+        if not existing:
+            return {}
+        refused = self._chain_swap_refusals(plan, target, existing)
+        token = swap_token(plan.target.label, plan.target.backup_timestamp or "")
+        return {t: swap_name(t, token) for t in existing if t not in refused}
+
+    @staticmethod
+    def _planned_versions(plan: Any, swaps: dict[str, str]) -> dict[str, dict[str, list[int]]]:
+        """Live table -> partition -> the versions the catalog records for the partition the plan restores."""
+        out: dict[str, dict[str, list[int]]] = {}
+        for (table, partition), held in plan.state.items():
+            if table in swaps:
+                record = held.record
+                versions = [v for _, v in record.physical_partitions] or [record.version]
+                out.setdefault(table, {})[partition] = sorted(v for v in versions if v is not None)
+        return out
 
     def _latest_job_of(self, target: str, labels: Sequence[str]):
         for label in labels:
@@ -539,6 +600,14 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         request = RestoreRequest(label=step.label, repository=self.repository, scope=scope,
                                  backup_timestamp=step.backup_timestamp, timeout_s=self.timeout,
                                  allow_load=self.allow_load, replication_num=self.replication_num)
+        swaps = self._step_swaps(plan, target, index)
+        if swaps:
+            from sr_airflow.engine.swap import swap_scope
+
+            request = replace(request, scope=swap_scope(scope, swaps))
+            self._drop_temporaries(target, swaps)  # left by an earlier attempt that failed before its swap
+            for live, temporary in swaps.items():
+                self.log.info("Table %r is restored as %r, checked, then swapped in.", live, temporary)
         statement = render_restore(request, syntax)
         busy = self._running_job(target)
         if busy is not None:
@@ -558,14 +627,24 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return self.wait_for(context, watch, "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
 
     def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
-        if event.get("status") != "success":
-            raise JobFailedError(event.get("message") or f"Restore job {event.get('label')!r} failed.")
         plan = self._point_plan(context)
-        index = list(plan.labels).index(event["label"])
+        target = self.target_database or plan.database
+        index = list(plan.labels).index(event["label"]) if event.get("label") in plan.labels else None
+        swaps = self._step_swaps(plan, target, index) if index is not None else {}
+        if swaps:  # those this job created (none left once swapped in, by an earlier attempt)
+            from sr_airflow.engine.preflight import columns_query, parse_columns
+
+            _, rows = self.hook.fetch(columns_query(target, sorted(swaps.values())))
+            created = parse_columns(rows)
+            swaps = {live: temporary for live, temporary in swaps.items() if temporary in created}
+        if event.get("status") != "success":
+            self._drop_temporaries(target, swaps)
+            raise JobFailedError(event.get("message") or f"Restore job {event.get('label')!r} failed.")
+        if swaps:
+            self._swap_in(target, swaps, self._planned_versions(plan, swaps), f"Restore job {event['label']!r}")
         store = context.get("task_state_store")
         if store is not None:
             store.set(CHAIN_DONE_KEY, index)
-        target = self.target_database or plan.database
         self._send_job_phases(target, event["label"], plan.database)
         if index + 1 < len(plan.steps):
             return self._run_link(context, plan, index + 1)
@@ -612,7 +691,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             "swapped_tables": sorted(swaps),
         }
         if swaps:
-            self._swap_in(target, job.backup_timestamp if job else self.backup_timestamp, swaps)
+            timestamp = job.backup_timestamp if job else self.backup_timestamp
+            self._swap_in(target, swaps, self._snapshot_versions(timestamp, swaps),
+                          f"Restore of snapshot {self.snapshot_label!r}")
         if target and self.reactivate_materialized_views:
             result.update(self.reactivate(target))
         self.log.info("Restore of %r into %r finished; phases: %s.", self.snapshot_label, target,

@@ -157,3 +157,35 @@ def test_a_swap_is_refused_when_it_would_drop_partitions_the_snapshot_lacks():
         "table 'u2' has partition(s) p9 that the snapshot does not hold (a swap would drop them)")
     assert refuse_swap(scope_from_arguments(database="db"), ["t"], {}, {}, {"t": "t"}) == (
         "table 't' is not named in tables=[...] (a swap restores named tables under a temporary name)")
+
+
+def test_a_point_in_time_restore_swaps_a_table_one_job_restores(swap_emu, aws_conn):
+    """sr_restore's path (from the catalog): a failure at COMMITTING leaves the live table as it was; the rerun
+    swaps the point in time in and verifies it against the catalog's versions."""
+    from sr_airflow.operators.backup import StarRocksBackupOperator
+
+    StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_swap", repository="swrepo", database="src",
+                            storage_conn_id=aws_conn, deferrable=False, poll_interval=0.1,
+                            max_poll_interval=0.5).execute(task_context("swap_pitr_backup"))
+    snapshot = _state(swap_emu, "src")
+    database = "swap_pitr"
+    _live(swap_emu, database)
+    before = _state(swap_emu, database)
+
+    def restore(run_id: str) -> dict:
+        return StarRocksRestoreOperator(
+            task_id="restore", starrocks_conn_id="sr_swap", repository="swrepo", from_catalog=True, database="src",
+            target_database=database, allow_overwrite=True, storage_conn_id=aws_conn, deferrable=False,
+            reactivate_materialized_views=False, poll_interval=0.1, max_poll_interval=0.5,
+        ).execute(task_context(run_id))
+
+    _fail_next_restore(swap_emu, database, "COMMITTING")
+    with pytest.raises(JobFailedError, match=r"injected fault"):
+        restore("swap_pitr_fail")
+    assert _state(swap_emu, database) == before
+    assert _tables(swap_emu, database) == ["t"]
+    restore("swap_pitr_ok")
+    assert _state(swap_emu, database) == snapshot
+    assert _tables(swap_emu, database) == ["t"]
+    restores = [q for q in swap_emu.queries() if q.startswith("RESTORE") and database in q]
+    assert len(restores) == 2 and all("AS `t__sr_swap_" in q for q in restores)
