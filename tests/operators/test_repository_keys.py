@@ -52,6 +52,7 @@ def _audit_warnings(text: str) -> list[str]:
     return [line for line in text.splitlines() if AUDIT_WARNING in line]
 
 
+@pytest.mark.slow  # four DAG runs (about 30 s)
 def test_keys_go_once_per_repository_and_the_warning_once_without_them(shared_emulator, shared_target_emulator,
                                                                        aws_conn, load_dag, capsys, caplog):
     source, target = shared_emulator, shared_target_emulator
