@@ -32,6 +32,31 @@ STARROCKS_CONNECTION = {
             "description": "How long one statement may take before the client gives up (empty: no limit).",
             "schema": {"type": ["integer", "null"], "minimum": 1},
         },
+        # TLS (sr_airflow.hooks.tls): the frontend offers it from StarRocks 3.5.
+        "ssl_mode": {
+            "label": "TLS mode",
+            "description": "disabled, preferred, required (encrypt, verify nothing), verify_ca, verify_identity "
+                           "(CA and host name). Empty: verify_identity when a CA or client certificate is set, "
+                           "else preferred.",
+            "schema": {"type": ["string", "null"],
+                       "enum": ["disabled", "preferred", "required", "verify_ca", "verify_identity", None]},
+        },
+        "ssl_ca": {
+            "label": "TLS CA certificate",
+            "description": "PEM file (path on the workers) or PEM text of the CA that signed the frontend's "
+                           "certificate.",
+            "schema": {"type": ["string", "null"]},
+        },
+        "ssl_cert": {
+            "label": "TLS client certificate",
+            "description": "PEM file of a client certificate (StarRocks asks for none; for a TLS proxy that does).",
+            "schema": {"type": ["string", "null"]},
+        },
+        "ssl_key": {
+            "label": "TLS client key",
+            "description": "PEM file of the client certificate's private key.",
+            "schema": {"type": ["string", "null"]},
+        },
     },
 }
 

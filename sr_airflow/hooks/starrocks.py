@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+from sr_airflow.hooks.tls import explain_failure, require_tls, tls_connect_kwargs
+
 if TYPE_CHECKING:
     from sr_airflow.engine.version import ServerVersion
 
@@ -17,7 +19,8 @@ class StarRocksHook(DbApiHook):
     """Talks to a StarRocks frontend over the MySQL protocol.
 
     The connection's schema is the default database; extras ``connect_timeout``, ``read_timeout`` (seconds) and
-    ``charset`` are passed to PyMySQL; the connection form is declared in ``sr_airflow.provider_info``.
+    ``charset`` are passed to PyMySQL; ``ssl_mode``, ``ssl_ca``, ``ssl_cert`` and ``ssl_key`` set up TLS
+    (``sr_airflow.hooks.tls``); the connection form is declared in ``sr_airflow.provider_info``.
     ``SELECT current_version()`` gives the StarRocks version; ``version()`` answers a MySQL compatibility string
     and is never used.
     """
@@ -34,9 +37,13 @@ class StarRocksHook(DbApiHook):
         self.database: str | None = kwargs.get("schema")
         self._server_version: ServerVersion | None = None
 
+    def _extras(self) -> dict[str, Any]:
+        return {key.removeprefix("extra__starrocks__"): value
+                for key, value in (self.connection.extra_dejson or {}).items()}
+
     def _connect_kwargs(self) -> dict[str, Any]:
         conn = self.connection
-        extra = {key.removeprefix("extra__starrocks__"): value for key, value in (conn.extra_dejson or {}).items()}
+        extra = self._extras()
         kwargs: dict[str, Any] = {
             "host": conn.host or "127.0.0.1",
             "port": int(conn.port or DEFAULT_PORT),
@@ -51,6 +58,7 @@ class StarRocksHook(DbApiHook):
             kwargs["database"] = database
         if extra.get("read_timeout") is not None:
             kwargs["read_timeout"] = float(extra["read_timeout"])
+        kwargs.update(tls_connect_kwargs(extra))
         return kwargs
 
     def get_conn(self, *, default_read_timeout: float | None = None):
@@ -60,7 +68,16 @@ class StarRocksHook(DbApiHook):
         kwargs = self._connect_kwargs()
         if default_read_timeout is not None:
             kwargs.setdefault("read_timeout", default_read_timeout)
-        return pymysql.connect(**kwargs)
+        extra = self._extras()
+        try:
+            connection = pymysql.connect(**kwargs)
+        except pymysql.err.OperationalError as exc:
+            clearer = explain_failure(exc, kwargs["host"], kwargs["port"], extra)
+            if clearer is None:
+                raise
+            raise clearer from exc
+        require_tls(connection, extra)
+        return connection
 
     def get_uri(self) -> str:
         conn = self.connection

@@ -13,6 +13,7 @@ from .cluster import Cluster, ClusterOptions, Knobs
 from .frontend import Frontend
 from .server import QueryLog, serve
 from .storage import redirects_from
+from .tls import server_ssl_context
 from .versions import DEFAULT_VERSION
 
 
@@ -35,7 +36,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="GCS JSON API endpoint for GCS-through-S3A locations (also EMULATOR_GCS_ENDPOINT)")
     parser.add_argument("--webhdfs-endpoint", default=None,
                         help="WebHDFS endpoint for hdfs:// locations (also EMULATOR_WEBHDFS_ENDPOINT)")
-    return parser.parse_args(argv)
+    parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve TLS on the query port (3.5+)")
+    parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    args = parser.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key):
+        parser.error("--tls-cert and --tls-key go together")
+    return args
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -48,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
                                                                     args.webhdfs_endpoint),
                              knobs=Knobs(min_phase_seconds=args.min_phase_seconds,
                                          throughput_mbps=args.throughput_mbps))
+    tls = server_ssl_context(args.tls_cert, args.tls_key, args.version) if args.tls_cert else None
     cluster = Cluster(options)
     cluster.port = args.port
     frontend = Frontend(cluster)
@@ -58,7 +65,8 @@ def main(argv: list[str] | None = None) -> None:
               flush=True)
 
     loop = asyncio.new_event_loop()
-    task = loop.create_task(serve(frontend, args.host, args.port, args.password, QueryLog(args.query_log), ready))
+    task = loop.create_task(serve(frontend, args.host, args.port, args.password, QueryLog(args.query_log), ready,
+                                  ssl_context=tls))
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
     try:

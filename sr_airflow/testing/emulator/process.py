@@ -18,7 +18,8 @@ class EmulatorServer(ServerProcess):
                  version: str = DEFAULT_VERSION, commit: str = "e5a1b2c", s3_endpoint: str | None = None,
                  min_phase_seconds: float = 0.3,
                  throughput_mbps: float = 200.0, query_log: str | Path | None = None,
-                 gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None, **kwargs):
+                 gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None,
+                 tls_cert: str | Path | None = None, tls_key: str | Path | None = None, **kwargs):
         self.host = "127.0.0.1"
         port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sr-emulator-"))
@@ -36,6 +37,8 @@ class EmulatorServer(ServerProcess):
             argv += ["--gcs-endpoint", gcs_endpoint]
         if webhdfs_endpoint:
             argv += ["--webhdfs-endpoint", webhdfs_endpoint]
+        if tls_cert:
+            argv += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
         kwargs.setdefault("log_path", self.data_dir / "emulator.log")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(argv, port, **kwargs)

@@ -27,6 +27,7 @@ from mysql_mimic.variables import SYSTEM_VARIABLES, GlobalVariables, SessionVari
 from .context import SessionState
 from .errors import ERR_BAD_DB_ERROR, ERROR_CODES, EmulatorError
 from .frontend import Frontend
+from .tls import TLSStream
 from .wire import HeaderCachingConnection
 
 # A reply's SQL state is its StarRocks ErrorCode's (MysqlErrPacket: `code.getSqlState()`, HY000 for the 1064 default;
@@ -246,8 +247,9 @@ class EmulatorMysqlServer(MysqlServer):
             writer.transport.abort()
 
     async def _serve_connection(self, reader, writer) -> None:
-        """mysql-mimic's own connection callback (3.0.5), with the header-caching connection class."""
-        stream = MysqlStream(reader, writer)
+        """mysql-mimic's own connection callback (3.0.5), with the header-caching connection class and, serving TLS,
+        the stream that switches to it without losing bytes."""
+        stream = TLSStream(MysqlStream(reader, writer)) if self.ssl else MysqlStream(reader, writer)
         session = self.session_factory()
         connection = HeaderCachingConnection(stream=stream, session=session, control=self.control,
                                              server_capabilities=self.capabilities,
@@ -265,11 +267,12 @@ class EmulatorMysqlServer(MysqlServer):
 
 
 async def serve(frontend: Frontend, host: str, port: int, password: str, query_log: QueryLog,
-                on_ready) -> None:
+                on_ready, ssl_context=None) -> None:
+    """`ssl_context` (tls.py) makes the handshake offer TLS."""
     frontend.cluster.faults.log = query_log.fault
     server = EmulatorMysqlServer(frontend, query_log,
                                  session_factory=lambda: EmulatorSession(frontend, query_log),
-                                 identity_provider=RootIdentity(password, frontend.privileges))
+                                 identity_provider=RootIdentity(password, frontend.privileges), ssl=ssl_context)
     await server.start_server(host=host, port=port)
     on_ready()
     await server.serve_forever()
