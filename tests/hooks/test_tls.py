@@ -193,6 +193,15 @@ def test_emulated_release_without_tls_refuses_the_options(pki):
     assert server_ssl_context(str(pki["server_cert"]), str(pki["server_key"]), "3.5.0").verify_mode == ssl.CERT_NONE
 
 
+def test_emulator_takes_the_certificate_and_its_key_together():
+    from sr_airflow.testing.emulator.__main__ import parse_args
+
+    with pytest.raises(SystemExit, match="2"):
+        parse_args(["--data-dir", "d", "--tls-cert", "cert.pem"])
+    args = parse_args(["--data-dir", "d", "--tls-cert", "cert.pem", "--tls-key", "key.pem"])
+    assert (args.tls_cert, args.tls_key) == ("cert.pem", "key.pem")
+
+
 def test_connection_form_declares_the_tls_fields():
     """Airflow registering them as widgets is test_starrocks_hook_connection's UI test; here what they say."""
     from sr_airflow.hooks.tls import EXTRA_NAMES, MODES
