@@ -27,6 +27,7 @@ LONGEST_FIRST = (
     "tests/ops/test_restore_drill.py",
     "tests/ops/test_alerts.py",
     "tests/ops/test_metrics.py",
+    "tests/operators/test_repository_keys.py",
     "tests/dags/test_sr_retention.py",
     "tests/operators/test_backup.py",
     "tests/dags/test_overlapping_runs.py",
