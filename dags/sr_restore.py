@@ -60,6 +60,13 @@ with DAG(
                          description="Only show the plan (the RESTORE jobs, in order); send nothing."),
         "allow_overwrite": Param(False, type="boolean", title="Allow overwrite",
                                  description="Overwrite existing tables of the same schema (never otherwise)."),
+        "overwrite_mode": Param(None, type=["null", "string"], enum=[None, "swap", "in_place"],
+                                title="Overwrite mode",
+                                description="With allow_overwrite. Empty: swap each table one RESTORE job brings "
+                                            "(restored under a temporary name, checked, then SWAP WITH; a failure "
+                                            "leaves the live table as it was), in place otherwise, warned. swap: "
+                                            "refuse what a swap cannot protect. in_place: accept the risk that a "
+                                            "failure after COMMIT leaves the table unreadable."),
         "verify": Param(DEFAULTS["verify"], enum=["versions", "counts", "checksums"], title="Verify",
                         description="versions: against the catalog; counts/checksums: also against the source."),
         "source_conn_id": Param(None, type=["string", "null"], title="Source cluster",
@@ -87,6 +94,7 @@ with DAG(
         storage_conn_id="{{ params.storage_conn_id | literal }}",
         location="{{ params.location | literal }}",
         allow_overwrite="{{ params.allow_overwrite | literal }}",
+        overwrite_mode="{{ params.overwrite_mode | literal }}",
         dry_run="{{ params.dry_run | literal }}",
     )
 

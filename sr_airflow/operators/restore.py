@@ -127,7 +127,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                  overwrite_mode: str | None = None, **kwargs: Any) -> None:
         from sr_airflow.engine.swap import check_overwrite_mode
 
-        check_overwrite_mode(overwrite_mode)
+        if not (isinstance(overwrite_mode, str) and "{{" in overwrite_mode):  # a template is checked when run
+            check_overwrite_mode(overwrite_mode)
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if from_catalog and not (storage_conn_id and database):
@@ -203,8 +204,9 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import is_busy_error
         from sr_airflow.engine.statements import RestoreRequest, Syntax, render_restore
-        from sr_airflow.engine.swap import swap_scope
+        from sr_airflow.engine.swap import check_overwrite_mode, swap_scope
 
+        check_overwrite_mode(self.overwrite_mode)
         if self.from_catalog:
             return self._execute_chain(context)
         if not self.snapshot_label:

@@ -57,6 +57,15 @@ def _operator(database: str, mode: str | None, aws_conn: str, **kwargs) -> StarR
                                     **kwargs)
 
 
+def _catalog_backup(aws_conn: str, run_id: str) -> None:
+    """A full backup of ``src`` recorded in swrepo's catalog (what sr_restore's point-in-time restores read)."""
+    from sr_airflow.operators.backup import StarRocksBackupOperator
+
+    StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_swap", repository="swrepo", database="src",
+                            storage_conn_id=aws_conn, deferrable=False, poll_interval=0.1,
+                            max_poll_interval=0.5).execute(task_context(run_id))
+
+
 def _fail_next_restore(emu, database: str, state: str) -> None:
     emu.sql(f'ADMIN SET FRONTEND CONFIG ("emulator_fault_database" = "{database}")',
             f'ADMIN SET FRONTEND CONFIG ("emulator_fail_next_job_at" = "{state}")')
@@ -162,11 +171,7 @@ def test_a_swap_is_refused_when_it_would_drop_partitions_the_snapshot_lacks():
 def test_a_point_in_time_restore_swaps_a_table_one_job_restores(swap_emu, aws_conn):
     """sr_restore's path (from the catalog): a failure at COMMITTING leaves the live table as it was; the rerun
     swaps the point in time in and verifies it against the catalog's versions."""
-    from sr_airflow.operators.backup import StarRocksBackupOperator
-
-    StarRocksBackupOperator(task_id="backup", starrocks_conn_id="sr_swap", repository="swrepo", database="src",
-                            storage_conn_id=aws_conn, deferrable=False, poll_interval=0.1,
-                            max_poll_interval=0.5).execute(task_context("swap_pitr_backup"))
+    _catalog_backup(aws_conn, "swap_pitr_backup")
     snapshot = _state(swap_emu, "src")
     database = "swap_pitr"
     _live(swap_emu, database)
@@ -189,3 +194,22 @@ def test_a_point_in_time_restore_swaps_a_table_one_job_restores(swap_emu, aws_co
     assert _tables(swap_emu, database) == ["t"]
     restores = [q for q in swap_emu.queries() if q.startswith("RESTORE") and database in q]
     assert len(restores) == 2 and all("AS `t__sr_swap_" in q for q in restores)
+
+
+def test_sr_restore_overwrites_by_swap_unless_told_in_place(swap_emu, aws_conn, load_dag):
+    """The DAG's overwrite_mode param reaches the operator: empty swaps, in_place writes into the live table."""
+    from tests.support.dags import states
+
+    _catalog_backup(aws_conn, "swap_dag_backup")
+    location = next(r for r in swap_emu.sql("SHOW REPOSITORIES") if r[1] == "swrepo")[4]
+    config = (f'[defaults]\nstarrocks_conn_id = "sr_swap"\nrepository = "swrepo"\nlocation = "{location}"\n'
+              f'storage_conn_id = "{aws_conn}"\n')
+    for database, mode, temporary in (("swap_dag", None, True), ("swap_dag_in_place", "in_place", False)):
+        _live(swap_emu, database)
+        run = load_dag("sr_restore", config).test(run_conf={
+            "database": "src", "target_database": database, "allow_overwrite": True, "overwrite_mode": mode,
+            "verify": "versions"})
+        assert states(run)["verify"] == "success"
+        assert _state(swap_emu, database) == _state(swap_emu, "src")
+        restore = [q for q in swap_emu.queries() if q.startswith("RESTORE") and f"AS `{database}`" in q][-1]
+        assert ("AS `t__sr_swap_" in restore) is temporary

@@ -130,7 +130,7 @@ def _intact(emu) -> None:
 TYPED = {  # params a hostile string can never satisfy (enum, boolean, integer)
     "sr_incremental_backup": ["mode", "full_every_n", "full_every_days"],
     "sr_migration": ["allow_overwrite", "verify"],
-    "sr_restore": ["allow_overwrite", "verify"],
+    "sr_restore": ["allow_overwrite", "verify", "overwrite_mode"],
     "sr_retention": ["keep_last", "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "dry_run"],
     "sr_restore_drill": ["scratch_template"],  # its pattern wants {database}, which no hostile value holds
 }
