@@ -201,6 +201,7 @@ with DAG(
             database="{{ params.database | literal }}",
             target_database="{{ params.target_database | literal }}",
             allow_overwrite=True,  # these partitions are the migration's own, restored by the rounds before
+            overwrite_mode="in_place",  # a partition catch-up: a swap replaces whole tables (engine/swap.py)
             storage_conn_id="{{ params.storage_conn_id | literal }}",
             location="{{ params.location | literal }}",
         )
