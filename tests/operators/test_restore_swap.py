@@ -50,11 +50,11 @@ def _tables(emu, database: str) -> list[str]:
 
 
 def _operator(database: str, mode: str | None, aws_conn: str, **kwargs) -> StarRocksRestoreOperator:
+    kwargs.setdefault("reactivate_materialized_views", False)
     return StarRocksRestoreOperator(task_id="restore", starrocks_conn_id="sr_swap", repository="swrepo",
                                     snapshot_label="snap1", database="src", target_database=database,
                                     tables=["t"], allow_overwrite=True, overwrite_mode=mode,
-                                    storage_conn_id=aws_conn, deferrable=False, reactivate_materialized_views=False,
-                                    **kwargs)
+                                    storage_conn_id=aws_conn, deferrable=False, **kwargs)
 
 
 def _catalog_backup(aws_conn: str, run_id: str) -> None:
@@ -114,11 +114,16 @@ def test_in_place_restore_failing_at_committing_leaves_the_live_table_unusable(s
 def test_a_swap_restore_puts_the_snapshot_in_place_and_leaves_no_temporary_table(swap_emu, aws_conn):
     database = "swap_ok"
     _live(swap_emu, database)
+    swap_emu.sql(f"CREATE MATERIALIZED VIEW {database}.mv_t REFRESH ASYNC AS SELECT d, sum(v) AS s FROM "
+                 f"{database}.t GROUP BY d")
     snapshot = _state(swap_emu, "src")
-    result = _operator(database, "swap", aws_conn).execute(task_context("swap_ok"))
+    result = _operator(database, "swap", aws_conn, reactivate_materialized_views=True).execute(
+        task_context("swap_ok"))
     assert result["swapped_tables"] == ["t"]
     assert _state(swap_emu, database) == snapshot  # the snapshot's rows at the snapshot's versions
-    assert _tables(swap_emu, database) == ["t"]
+    assert _tables(swap_emu, database) == ["mv_t", "t"]
+    # the swap made the MV over t inactive (as StarRocks does); the restore re-activated it
+    assert result["reactivated_materialized_views"] == ["mv_t"] and result["inactive_materialized_views"] == {}
     swaps = [q for q in swap_emu.queries() if "SWAP WITH" in q and database in q]
     assert len(swaps) == 1 and swaps[0].startswith(f"ALTER TABLE `{database}`.`t` SWAP WITH `t__sr_swap_")
 
@@ -213,3 +218,18 @@ def test_sr_restore_overwrites_by_swap_unless_told_in_place(swap_emu, aws_conn, 
         assert _state(swap_emu, database) == _state(swap_emu, "src")
         restore = [q for q in swap_emu.queries() if q.startswith("RESTORE") and f"AS `{database}`" in q][-1]
         assert ("AS `t__sr_swap_" in restore) is temporary
+
+
+def test_emulator_swap_makes_the_async_mvs_over_either_table_inactive(swap_emu):
+    """AlterJobExecutor.visitSwapTableClause (3.5 e223275f): inactiveReasonForBaseTableSwapped, 'base-table
+    swapped: <name before the swap>', for the MVs over each of the two tables."""
+    swap_emu.sql("CREATE DATABASE swap_mv", f"CREATE TABLE swap_mv.a {TABLE}", f"CREATE TABLE swap_mv.b {TABLE}",
+                 "INSERT INTO swap_mv.a VALUES (1, 1, '2024-01-05')",
+                 "CREATE MATERIALIZED VIEW swap_mv.mv_a REFRESH ASYNC AS SELECT id FROM swap_mv.a",
+                 "CREATE MATERIALIZED VIEW swap_mv.mv_b REFRESH ASYNC AS SELECT id FROM swap_mv.b",
+                 "ALTER TABLE swap_mv.a SWAP WITH b")
+    assert swap_emu.sql("SELECT count(*) FROM swap_mv.b") == ((1,),)  # a's rows, now under b's name
+    rows = swap_emu.sql("SELECT TABLE_NAME, IS_ACTIVE, INACTIVE_REASON FROM information_schema.materialized_views "
+                        "WHERE TABLE_SCHEMA = 'swap_mv' ORDER BY TABLE_NAME")
+    assert [tuple(r) for r in rows] == [("mv_a", "false", "base-table swapped: a"),
+                                        ("mv_b", "false", "base-table swapped: b")]

@@ -538,6 +538,9 @@ class SchemaStatements:
                 other = db.table(cur.identifier())
                 if other is None or other.kind != "OLAP":
                     raise _analyzing("Unknown table to swap with")
+                # AlterJobExecutor.visitSwapTableClause (3.5 e223275f): the async MVs over either table go inactive,
+                # each with the name its base had before the swap (inactiveReasonForBaseTableSwapped)
+                self._inactivate_readers(db, {table.name, other.name}, "base-table swapped: {}")
                 table.name, other.name = other.name, table.name
                 db.tables[table.name], db.tables[other.name] = table, other
                 for t, old in ((table, other.name), (other, table.name)):
@@ -552,6 +555,16 @@ class SchemaStatements:
                 cur.fail("ADD PARTITION, DROP PARTITION, RENAME, SWAP WITH")
             self.cluster.save()
         return None
+
+    def _inactivate_readers(self, db, names: set[str], reason: str) -> None:
+        """Active async MVs of ``db`` reading a table of ``names``: inactive, ``reason`` formatted with that name."""
+        for mv in list(db.tables.values()):
+            if mv.kind == "MATERIALIZED_VIEW" and mv.refresh != "ROLLUP" and mv.is_active:
+                bases = [b for _, b in Rewriter(self.catalog, db.name).referenced_tables(mv.query_sql)]
+                hit = next((b for b in bases if b in names), None)
+                if hit is not None:
+                    mv.is_active = False
+                    mv.inactive_reason = reason.format(hit)
 
     def _alter_columns(self, cur: Cursor, table: Table) -> None:
         """Schema changes of one table, none of which moves a partition's visible version or id (3.5, e223275f):
