@@ -3,7 +3,10 @@
 The seed (使用上の注意) warns that a RESTORE overwriting existing data and failing after COMMIT leaves the data
 corrupt. The emulator models a restore cancelled at COMMIT as undone (the existing table back to NORMAL, its rows
 and versions kept) and one failing at COMMITTING as left half-way: the existing table stays in state RESTORE and
-refuses writes. A swap restores into a temporary table, so neither touches the live table.
+refuses writes, its rows unchanged. StarRocks differs there: ``RestoreJob.cancelInternal`` (3.5 e223275f) sets the
+tables back to NORMAL in every state and drops the tables and partitions the job created; the damage the seed means
+is in the tablets the COMMITTING phase's MOVE tasks already replaced, which the emulator does not model (it moves
+no tablet before the whole commit). A swap restores into a temporary table, so neither touches the live table.
 """
 
 from __future__ import annotations
@@ -101,7 +104,8 @@ def test_in_place_restore_failing_at_commit_is_undone_by_the_emulator(swap_emu, 
 
 
 def test_in_place_restore_failing_at_committing_leaves_the_live_table_unusable(swap_emu, aws_conn):
-    """The seed's failure mode as the emulator models it: the live table stays in state RESTORE, writes refused."""
+    """The seed's failure mode as far as the emulator models it: the live table stays in state RESTORE, writes
+    refused (rows not mixed: see the module docstring)."""
     database = "inplace_committing"
     _live(swap_emu, database)
     _fail_next_restore(swap_emu, database, "COMMITTING")
