@@ -26,6 +26,7 @@ LONGEST_FIRST = (
     "tests/dags/test_sr_incremental_backup.py",
     "tests/ops/test_restore_drill.py",
     "tests/ops/test_alerts.py",
+    "tests/operators/test_restore_swap.py",
     "tests/ops/test_metrics.py",
     "tests/operators/test_repository_keys.py",
     "tests/dags/test_sr_retention.py",
