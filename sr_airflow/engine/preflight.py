@@ -13,10 +13,11 @@ from sr_airflow.engine import backup_meta
 from sr_airflow.engine.column_types import ColumnDef
 from sr_airflow.engine.errors import RestoreRefusedError, UnsupportedByServerError
 
-__all__ = ["COLUMNS_QUERY_COLUMNS", "SHOW_RUN_MODE", "ColumnDef", "check_restore_target", "check_run_mode",
-           "columns_query", "parse_backup_meta", "parse_columns", "schema_difference"]
+__all__ = ["COLUMNS_QUERY_COLUMNS", "RUN_MODE_UNKNOWN", "SHOW_RUN_MODE", "ColumnDef", "check_restore_target",
+           "check_run_mode", "columns_query", "parse_backup_meta", "parse_columns", "run_mode", "schema_difference"]
 
 SHOW_RUN_MODE = "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'"
+RUN_MODE_UNKNOWN = "unknown"  # the run mode could not be read (no OPERATE on SYSTEM: visitAdminShowConfigStatement)
 COLUMNS_QUERY_COLUMNS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE")
 
 
@@ -30,6 +31,16 @@ def check_run_mode(columns: Sequence[str], rows: Sequence[Sequence[object]], *, 
             raise UnsupportedByServerError(
                 f"StarRocks at {server} runs in shared-data mode, which has no BACKUP or RESTORE; use its cluster "
                 "snapshots instead.")
+
+
+def run_mode(columns: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """The ``run_mode`` value; "shared_nothing" when the server has no such item (before 3.0, no shared-data)."""
+    names = [c.lower() for c in columns]
+    for row in rows:
+        record = dict(zip(names, row, strict=False))
+        if str(record.get("key") or "").lower() == "run_mode":
+            return str(record.get("value") or "").strip().lower() or "shared_nothing"
+    return "shared_nothing"
 
 
 def columns_query(database: str, tables: Sequence[str]) -> str:

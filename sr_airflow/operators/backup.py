@@ -35,17 +35,24 @@ def run_moment(context: Any):
 
 def check_server(hook: Any, log: Any) -> Any:
     """The server version; refuses a shared-data cluster when the server says it runs in that mode."""
-    from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode
-
     version = hook.server_version()
+    read_run_mode(hook, log)
+    return version
+
+
+def read_run_mode(hook: Any, log: Any) -> str:
+    """``shared_nothing``, or ``unknown`` with a warning when the user may not read it; refuses shared-data."""
+    from sr_airflow.engine.preflight import RUN_MODE_UNKNOWN, SHOW_RUN_MODE, check_run_mode, run_mode
+
+    conn = hook.connection
     try:
         columns, rows = hook.fetch(SHOW_RUN_MODE)
-    except Exception as exc:  # noqa: BLE001 - a server without this statement is not shared-data
-        log.debug("run_mode not readable (%s); assuming shared-nothing.", exc)
-    else:
-        conn = hook.connection
-        check_run_mode(columns, rows, server=f"{conn.host}:{conn.port}")
-    return version
+    except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal: BACKUP itself refuses shared-data
+        log.warning("Could not tell whether StarRocks at %s:%s runs in shared-data mode (which has no BACKUP or "
+                    "RESTORE): %s. GRANT OPERATE ON SYSTEM lets pre-flight read run_mode.", conn.host, conn.port, exc)
+        return RUN_MODE_UNKNOWN
+    check_run_mode(columns, rows, server=f"{conn.host}:{conn.port}")
+    return run_mode(columns, rows)
 
 
 class StarRocksBackupOperator(StarRocksBaseOperator):

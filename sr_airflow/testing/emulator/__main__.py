@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import beconfig
 from .cluster import Cluster, ClusterOptions, Knobs
 from .frontend import Frontend
 from .server import QueryLog, serve
@@ -38,7 +39,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="WebHDFS endpoint for hdfs:// locations (also EMULATOR_WEBHDFS_ENDPOINT)")
     parser.add_argument("--tls-cert", default=None, help="PEM certificate: serve TLS on the query port (3.5+)")
     parser.add_argument("--tls-key", default=None, help="PEM private key of --tls-cert")
+    parser.add_argument("--be-config", action="append", default=[], metavar="ITEM=VALUE",
+                        help="a value of information_schema.be_configs (upload_worker_count, download_worker_count, "
+                             "make_snapshot_worker_count, release_snapshot_worker_count); repeatable")
     args = parser.parse_args(argv)
+    for item in args.be_config:
+        name, _, value = item.partition("=")
+        if beconfig.item_of(beconfig.KEY_PREFIX + name) is None or not value.strip().lstrip("-").isdigit():
+            parser.error(f"--be-config {item!r}: expected one of {', '.join(beconfig.ITEMS)} = an integer")
     if bool(args.tls_cert) != bool(args.tls_key):
         parser.error("--tls-cert and --tls-key go together")
     return args
@@ -53,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
                              password=args.password, s3_redirect=redirects_from(args.s3_endpoint, args.gcs_endpoint,
                                                                     args.webhdfs_endpoint),
                              knobs=Knobs(min_phase_seconds=args.min_phase_seconds,
-                                         throughput_mbps=args.throughput_mbps))
+                                         throughput_mbps=args.throughput_mbps,
+                                         be_config={n: v.strip() for n, _, v in
+                                                    (i.partition("=") for i in args.be_config)}))
     tls = server_ssl_context(args.tls_cert, args.tls_key, args.version) if args.tls_cert else None
     cluster = Cluster(options)
     cluster.port = args.port

@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import backupmeta, ddl, metareader, versions
+from . import backupmeta, beconfig, ddl, metareader, versions
 from .catalog import Catalog, Column, Database, ExternalCatalog, Function, Repository, Table
 from .datastore import DataStore, physical
 from .dml import refresh_stats
@@ -32,6 +32,7 @@ class Knobs:
     """Runtime settings, also changed by ADMIN SET FRONTEND CONFIG."""
     min_phase_seconds: float = 0.3
     throughput_mbps: float = 200.0
+    be_config: dict[str, str] = dataclasses.field(default_factory=dict)  # beconfig.ITEMS set away from default
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,8 @@ class Cluster:
                 self.knobs.min_phase_seconds = float(value)
             elif key == "emulator_throughput_mbps":
                 self.knobs.throughput_mbps = float(value)
+            elif beconfig.item_of(key):
+                self.knobs.be_config[beconfig.item_of(key)] = beconfig.check_value(value)
             else:
                 raise EmulatorError(f"Config '{key}' does not exist or is not mutable")
         except ValueError as err:

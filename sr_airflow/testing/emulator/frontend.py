@@ -86,6 +86,8 @@ class Frontend(SchemaStatements):
         sql = _BARE_PARTITION.sub(r"PARTITION (\2)", sql)
         tree = parse(sql)
         if info_schema_tables(tree):
+            if "be_configs" in info_schema_tables(tree):  # SystemTable.requireOperatePrivilege (beconfig.py)
+                self.privileges.require(session, "OPERATE", "SYSTEM")
             return infoschema.query(self.cluster, tree)
         with self.cluster.lock:
             duck = to_duckdb(Rewriter(self.catalog, session.database).rewrite(tree))
@@ -290,6 +292,8 @@ class Frontend(SchemaStatements):
 
     def _do_admin(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         if cur.accept("ADMIN", "SHOW", "FRONTEND", "CONFIG"):
+            # AuthorizerStmtVisitor.visitAdminShowConfigStatement (3.5 e223275f78): OPERATE on SYSTEM
+            self.privileges.require(session, "OPERATE", "SYSTEM")
             pattern = cur.string() if cur.accept("LIKE") else "%"
             knobs = self.cluster.knobs
             rows = [["emulator_min_phase_seconds", "[]", str(knobs.min_phase_seconds), "double", "true", ""],

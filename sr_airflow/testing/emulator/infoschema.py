@@ -17,7 +17,7 @@ import json
 import duckdb
 from sqlglot import exp
 
-from . import sqltypes, versions
+from . import beconfig, sqltypes, versions
 from .errors import EmulatorError, analyzing_error
 from .query import INFO_SCHEMA, to_duckdb
 from .show import byte_size, in_map_order, mv_row, range_text
@@ -218,8 +218,13 @@ def _views(cluster) -> tuple[list, list[list]]:
                    for db in cluster.catalog.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
 
 
+def _be_configs(cluster) -> tuple[list, list[list]]:
+    return beconfig.rows(cluster.options.version, cluster.knobs.be_config)
+
+
 SOURCES = {"tables_config": _tables_config, "views": _views, "partitions_meta": _partitions_meta,
-           "tables": _tables, "materialized_views": _mvs, "schemata": _schemata, "columns": _columns}
+           "tables": _tables, "materialized_views": _mvs, "schemata": _schemata, "columns": _columns,
+           "be_configs": _be_configs}
 
 
 def _width(node: exp.Expression) -> int | None:

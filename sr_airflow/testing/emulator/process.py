@@ -19,7 +19,8 @@ class EmulatorServer(ServerProcess):
                  min_phase_seconds: float = 0.3,
                  throughput_mbps: float = 200.0, query_log: str | Path | None = None,
                  gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None,
-                 tls_cert: str | Path | None = None, tls_key: str | Path | None = None, **kwargs):
+                 tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
+                 be_config: dict[str, str] | None = None, **kwargs):
         self.host = "127.0.0.1"
         port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sr-emulator-"))
@@ -39,6 +40,8 @@ class EmulatorServer(ServerProcess):
             argv += ["--webhdfs-endpoint", webhdfs_endpoint]
         if tls_cert:
             argv += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
+        for name, value in (be_config or {}).items():
+            argv += ["--be-config", f"{name}={value}"]
         kwargs.setdefault("log_path", self.data_dir / "emulator.log")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(argv, port, **kwargs)
