@@ -150,3 +150,16 @@ def test_large_job_takes_partitions_and_bytes_only():
     with pytest.raises(ValueError, match=r"large_job takes 'partitions' and 'bytes', not \['rows'\]"):
         StarRocksMigrationPreflightOperator(task_id="p", source_conn_id="a", target_conn_id="b", database="d",
                                             large_job={"rows": 5})
+
+
+def test_be_config_values_must_be_integers(clusters, capsys):
+    from sr_airflow.testing.emulator.__main__ import parse_args
+
+    _, target = clusters
+    with pytest.raises(pymysql.err.ProgrammingError, match="Invalid value for config 'emulator_be_upload_worker_co"):
+        target.sql('ADMIN SET FRONTEND CONFIG ("emulator_be_upload_worker_count" = "many")')
+    with pytest.raises(SystemExit, match="2"):
+        parse_args(["--data-dir", "x", "--be-config", "upload_worker_count=many"])
+    assert "expected one of upload_worker_count" in capsys.readouterr().err
+    assert parse_args(["--data-dir", "x", "--be-config", "upload_worker_count=-2"]).be_config == [
+        "upload_worker_count=-2"]
