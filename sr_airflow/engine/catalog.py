@@ -258,10 +258,12 @@ def object_label(kind: str, name: str) -> str:
 @dataclass(frozen=True)
 class TableCensus:
     """A table as the planner saw it: ``fingerprint`` of its schema (``engine/schema.py``), ``partitioning``
-    (``range``, ``list``, ``unpartitioned`` or None when unknown)."""
+    (``range``, ``list``, ``unpartitioned`` or None when unknown), ``colocate_with``: its colocation group, which
+    a RESTORE does not bring back (``engine/colocation.py``; None: none, or not recorded)."""
 
     fingerprint: str | None = None
     partitioning: str | None = None
+    colocate_with: str | None = None
 
 
 @dataclass(frozen=True)
@@ -287,7 +289,8 @@ class SnapshotObjects:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "tables": {t: {"fingerprint": i.fingerprint, "partitioning": i.partitioning}
+            "tables": {t: {"fingerprint": i.fingerprint, "partitioning": i.partitioning,
+                           **({"colocate_with": i.colocate_with} if i.colocate_with else {})}
                        for t, i in sorted(self.tables.items())},
             **{kind: dict(sorted(self.of_kind(kind).items())) for kind in OBJECT_KINDS},
             "held": {kind: sorted(self.held.get(kind, ())) for kind in OBJECT_KINDS},
@@ -297,7 +300,7 @@ class SnapshotObjects:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> SnapshotObjects:
-        tables = {t: TableCensus(i.get("fingerprint"), i.get("partitioning")) for t, i in
+        tables = {t: TableCensus(i.get("fingerprint"), i.get("partitioning"), i.get("colocate_with")) for t, i in
                   (data.get("tables") or {}).items()}
         return cls(tables, *(dict(data.get(kind) or {}) for kind in OBJECT_KINDS),
                    {k: tuple(v) for k, v in (data.get("held") or {}).items() if v}, dict(data.get("reasons") or {}),

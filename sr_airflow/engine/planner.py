@@ -443,7 +443,7 @@ class _Census:
         excluded = {t: TEMP_PARTITIONS_REASON for t in self.temp_tables}
         if self.objects is None:
             return SnapshotObjects(excluded=excluded) if excluded else None
-        tables = {t: TableCensus(self.objects.tables.get(t), self.partitioning.get(t))
+        tables = {t: TableCensus(self.objects.tables.get(t), self.partitioning.get(t), self.objects.colocation.get(t))
                   for t in sorted(set(self.partitioning) | set(self.temp_tables))}
         return SnapshotObjects(tables, *(dict(self.objects.of_kind(k)) for k in OBJECT_KINDS),
                                {k: tuple(v) for k, v in held.items()}, dict(reasons), excluded)

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sr_airflow.engine.colocation import colocation_groups
 from sr_airflow.engine.quoting import quote_identifier
 
 COLUMN_FIELDS = ("TABLE_NAME", "COLUMN_NAME", "ORDINAL_POSITION", "COLUMN_TYPE", "IS_NULLABLE", "COLUMN_DEFAULT",
@@ -55,6 +56,7 @@ class DatabaseObjects:
     views: Mapping[str, str] = field(default_factory=dict)
     materialized_views: Mapping[str, str] = field(default_factory=dict)
     functions: Mapping[str, str] = field(default_factory=dict)
+    colocation: Mapping[str, str] = field(default_factory=dict)  # table -> colocation group (engine/colocation.py)
 
     def of_kind(self, kind: str) -> Mapping[str, str]:
         return getattr(self, kind)
@@ -119,6 +121,7 @@ def database_objects(rows: Mapping[str, Iterable[Sequence[Any]]], materialized_v
         views=view_fingerprints(rows.get("views", ())),
         materialized_views={n: fingerprint(d) for n, d in sorted(materialized_views.items())},
         functions=function_fingerprints(rows.get("functions", ())),
+        colocation=colocation_groups(rows.get("tables_config", ())),
     )
 
 

@@ -56,6 +56,7 @@ def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
     partitioning = {}
     for state in parse_partitions_meta(metadata.partitions):
         partitioning.setdefault(state.table, partitioning_of(state.partition_value))
-    tables = {t: TableCensus(fingerprint, partitioning.get(t)) for t, fingerprint in objects.tables.items()}
+    tables = {t: TableCensus(fingerprint, partitioning.get(t), objects.colocation.get(t))
+              for t, fingerprint in objects.tables.items()}
     held = {kind: tuple(sorted(objects.of_kind(kind))) for kind in OBJECT_KINDS}
     return SnapshotObjects(tables, *(dict(objects.of_kind(k)) for k in OBJECT_KINDS), held).to_dict()

@@ -657,6 +657,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             "plan": plan.to_dict(), "excluded_tables": dict(plan.excluded),
             "reactivated_materialized_views": [], "inactive_materialized_views": {},
         }
+        result["colocation"] = self.reapply_colocation(target, plan.target, {t: t for t, _ in plan.state})
         if self.reactivate_materialized_views:
             result.update(self.reactivate(target))
         self.log.info("Restored database %r as of %s into %r in %d job(s).", plan.database, point.isoformat(),
@@ -696,6 +697,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
             timestamp = job.backup_timestamp if job else self.backup_timestamp
             self._swap_in(target, swaps, self._snapshot_versions(timestamp, swaps),
                           f"Restore of snapshot {self.snapshot_label!r}")
+        if target:
+            result["colocation"] = self.reapply_colocation(target, self.snapshot_label, self._named_targets())
         if target and self.reactivate_materialized_views:
             result.update(self.reactivate(target))
         self.log.info("Restore of %r into %r finished; phases: %s.", self.snapshot_label, target,
@@ -755,6 +758,60 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         if entry.backup_timestamp != timestamp:
             return None
         return sum(p.data_size or 0 for p in entry.partitions)
+
+    def _named_targets(self) -> dict[str, str] | None:
+        """Snapshot table -> target table for ``tables=[...]`` (None: the snapshot's tables, under their names)."""
+        if not isinstance(self.tables, (list, tuple)):
+            return None
+        return {t: t for t in self.tables if isinstance(t, str)} | {
+            t["name"]: t.get("alias") or t["name"] for t in self.tables if isinstance(t, dict)}
+
+    def reapply_colocation(self, database: str, snapshot: Any, targets: dict[str, str] | None) -> dict[str, Any]:
+        """Set each restored table's colocation group again, as the catalog recorded it at backup time (a RESTORE
+        drops it: ``engine/colocation.py``). ``snapshot`` is the catalog entry or its label. A table StarRocks
+        refuses is reported with the error; nothing here fails the restore, which has already succeeded."""
+        from sr_airflow.engine.colocation import ColocationOutcome, render_set_colocation, wanted_groups
+        from sr_airflow.engine.preflight import columns_query, parse_columns
+
+        outcome = ColocationOutcome()
+        entry = snapshot if not isinstance(snapshot, str) else self._catalog_entry(snapshot)
+        census = entry.census if entry is not None else None
+        if census is None:
+            return outcome.to_dict()
+        recorded = {t: i.colocate_with for t, i in census.tables.items()}
+        wanted = wanted_groups(recorded, targets if targets is not None else {t: t for t in recorded})
+        if not wanted:
+            return outcome.to_dict()
+        _, rows = self.hook.fetch(columns_query(database, sorted(wanted)))
+        present = parse_columns(rows)
+        for table, group in sorted(wanted.items()):
+            if table not in present:
+                continue
+            try:
+                self.hook.execute(render_set_colocation(database, table, group))
+            except Exception as exc:  # noqa: BLE001 - one table's refusal must not hide the others
+                outcome.failed[table] = str(exc)
+                self.log.warning("Colocation group %r of table %r.%r could not be set again: %s", group, database,
+                                 table, exc)
+                continue
+            outcome.applied[table] = group
+            self.log.info("Table %r.%r is in colocation group %r again.", database, table, group)
+        return outcome.to_dict()
+
+    def _catalog_entry(self, label: str) -> Any:
+        """The catalog entry of ``label`` (None without ``storage_conn_id`` or when the catalog has none)."""
+        if not self.storage_conn_id:
+            self.log.info("No storage_conn_id: colocation groups are not set again (the catalog records them).")
+            return None
+        from sr_airflow.operators.repository_storage import repository_storage
+        from sr_airflow.storage.catalog_store import CatalogStore
+
+        try:
+            storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
+            return CatalogStore(storage, self.repository).get(label)
+        except Exception as exc:  # noqa: BLE001 - a snapshot taken without the catalog: nothing recorded
+            self.log.info("Colocation groups not set again (no catalog entry of %r: %s).", label, exc)
+            return None
 
     def reactivate(self, database: str) -> dict[str, Any]:
         """ALTER MATERIALIZED VIEW ... ACTIVE for each inactive MV, bases first; report the ones left inactive."""

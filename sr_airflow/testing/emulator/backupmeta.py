@@ -261,11 +261,14 @@ def _olap_fields(table: Table, partitions: list[Partition], db_id: int, schema_h
         "bfFpp": 0.0,
         "baseIndexId": table.base_index_id,
         "tableProperty": {"properties": string_keys({"replication_num": str(table.replication_num),
-                                                     **table.properties}),
+                                                     **{k: v for k, v in table.properties.items()
+                                                        if k != "colocate_with"}}),
                           "hasDelete": False, "hasForbitGlobalDict": False},
         "maxColUniqueId": table.max_col_unique_id,
         "maxIndexId": max([table.base_index_id] + [r.id for r in table.rollups]),
     }
+    if table.properties.get("colocate_with"):  # OlapTable.colocateGroup (after bfFpp), not a table property
+        fields = _after(fields, "bfFpp", "colocateGroup", table.properties["colocate_with"])
     if line < (3, 4):
         del fields["maxIndexId"]
     return fields
@@ -373,3 +376,13 @@ def catalog_gson(catalog: ExternalCatalog) -> dict:
     """`Catalog` (ExternalCatalog adds no serialized field): id, name, comment, config."""
     return {"id": catalog.id, "name": catalog.name, "comment": catalog.comment,
             "config": string_keys(dict(catalog.properties))}
+
+
+def _after(fields: dict, key: str, new_key: str, value) -> dict:
+    """``fields`` with ``new_key`` inserted right after ``key`` (GSON writes fields in declaration order)."""
+    out = {}
+    for k, v in fields.items():
+        out[k] = v
+        if k == key:
+            out[new_key] = value
+    return out

@@ -65,6 +65,8 @@ def table_from_gson(data: dict) -> Table:
             column.agg = None
     table.key_columns = [c["name"] for c in base["schema"] if c.get("isKey")]
     table.max_col_unique_id = data.get("maxColUniqueId", -1)
+    # `colocateGroup` is not read back: a RESTORE drops it unless FE config enable_colocate_restore (default false)
+    # is on (3.5, e223275f78: `RestoreJob.checkAndPrepareMeta` -> `remoteOlapTbl.setColocateGroup(null)`)
     table.properties = {k: v for k, v in data.get("tableProperty", {}).get("properties", {}).items()
                         if k != "replication_num" or v != "3"}
     dist = data["defaultDistributionInfo"]

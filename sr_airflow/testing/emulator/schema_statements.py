@@ -11,7 +11,7 @@ from .catalog import Column, Database, ExternalCatalog, Function, Index, Table
 from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, refresh_stats
-from .errors import EmulatorError
+from .errors import ERR_COLOCATE_TABLE, EmulatorError
 from .javajson import hashmap_order, long_hash, string_hash
 from .query import Rewriter
 from .sqltypes import python_value
@@ -550,7 +550,11 @@ class SchemaStatements:
             elif cur.accept("REPLACE"):
                 self._replace_partitions(cur, table)
             elif cur.accept("SET"):
-                table.properties.update(cur.properties())
+                properties = cur.properties()
+                if "colocate_with" in properties:
+                    _set_colocate_group(db, table, properties["colocate_with"])
+                else:
+                    table.properties.update(properties)
             else:
                 cur.fail("ADD PARTITION, DROP PARTITION, RENAME, SWAP WITH")
             self.cluster.save()
@@ -738,3 +742,32 @@ class SchemaStatements:
             partition = ddl.new_partition_from_def(self.catalog, table, d)
             partition.is_temp = temporary
             table.partitions.append(partition)
+
+
+def _set_colocate_group(db: Database, table: Table, group: str) -> None:
+    """`ALTER TABLE t SET ("colocate_with" = "g")` (3.5, e223275f78: `AlterJobExecutor` ->
+    `ColocateTableIndex.modifyTableColocate`): an empty group takes the table out of its group; a group another
+    table of the database already belongs to must match it (`ColocateGroupSchema.checkColocateSchema`: the default
+    distribution's bucket number and distribution column count; column types and replication number are not
+    checked here), else the DDL fails with that `ErrorCode` (ERR_COLOCATE_TABLE_MUST_HAS_SAME_BUCKET_NUM, 5063,
+    "Colocate tables must have same bucket num: %s, with group %s, current info %s"; the group is
+    `GroupId.toString`, `dbId.grpId`, the emulator taking the group's first table id as grpId; the info is
+    `HashDistributionInfo.toString`). A new group takes the table as it is."""
+    if not group:
+        table.properties.pop("colocate_with", None)
+        return
+    member = next((t for t in db.tables.values()
+                   if t is not table and t.properties.get("colocate_with") == group), None)
+    if member is not None:
+        group_id = f"{db.id}.{member.id}"
+        info = (f"type: {table.distribution}; distribution columns: ["
+                + "".join(f"{c}," for c in table.distribution_columns) + "]; "
+                + (f"bucket num: {table.buckets}; " if table.buckets > 0 else ""))
+        if table.buckets != member.buckets:
+            raise EmulatorError(f"Colocate tables must have same bucket num: {member.buckets}, with group "
+                                f"{group_id}, current info {info}", ERR_COLOCATE_TABLE)
+        if len(table.distribution_columns) != len(member.distribution_columns):
+            raise EmulatorError(f"Colocate tables distribution columns size must be the same : "
+                                f"{len(member.distribution_columns)}, with group {group_id}, current info {info}",
+                                ERR_COLOCATE_TABLE)
+    table.properties["colocate_with"] = group
