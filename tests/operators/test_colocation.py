@@ -120,3 +120,11 @@ def test_a_point_in_time_restore_sets_the_groups_again(coloc, aws_conn):
     assert result["chain"] == [label]
     assert result["colocation"] == {"applied": {"a": "g1", "b": "g1"}, "failed": {}}
     assert _groups(emu, "pitr") == {"a": "g1", "b": "g1", "c": None}
+
+
+def test_groups_are_read_from_tables_config_and_the_statement_is_quoted():
+    from sr_airflow.engine.colocation import colocation_groups, render_set_colocation
+
+    rows = [("a", '{"colocate_with":"g1","replication_num":"1"}'), ("b", '{"replication_num":"1"}'), ("c", "")]
+    assert colocation_groups(rows) == {"a": "g1"}
+    assert render_set_colocation("d`b", "t", 'g"1') == 'ALTER TABLE `d``b`.`t` SET ("colocate_with" = "g\\"1")'
