@@ -13,6 +13,7 @@ from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.support.dags import states
 from tests.support.s3 import BUCKET
+from tests.support.seeds import defaults_config as config
 from tests.support.seeds import seed_sales
 
 pytestmark = pytest.mark.slow
@@ -25,17 +26,6 @@ RESTORE_PHASES = {"prepare_meta": ("CreateTime", "MetaPreparedTime"),
                   "commit": ("DownloadFinishedTime", "FinishedTime"),
                   "total": ("CreateTime", "FinishedTime")}
 SLOW_PHASE = 1.0  # every RESTORE phase lasts a second or more: its whole-second SHOW times differ by 1 or more
-
-
-def config(emu, aws_conn: str, prefix: str, database: str) -> str:
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{prefix}_repo"
-location = "s3://{BUCKET}/{prefix}"
-storage_conn_id = "{aws_conn}"
-databases = ["{database}"]
-"""
 
 
 def catalog_entry(aws_conn: str, prefix: str, database: str):

@@ -32,26 +32,24 @@ def seed_daily(emu, database: str) -> None:
             f"FROM {database}.events GROUP BY d")
 
 
-def restore_config(emu, aws_conn: str, prefix: str) -> str:
-    """sr_airflow.toml for sr_restore from repository ``<prefix>_repo``."""
-    return f"""
+def defaults_config(emu, aws_conn: str, prefix: str, database: str | None = None) -> str:
+    """sr_airflow.toml's ``[defaults]`` for repository ``<prefix>_repo`` on ``emu`` (and ``database`` as the DAGs'
+    ``databases``)."""
+    text = f"""
 [defaults]
 starrocks_conn_id = "{emu.conn_id}"
 repository = "{prefix}_repo"
 location = "s3://{BUCKET}/{prefix}"
 storage_conn_id = "{aws_conn}"
 """
+    return text + (f'databases = ["{database}"]\n' if database is not None else "")
+
+
+def restore_config(emu, aws_conn: str, prefix: str) -> str:
+    """sr_airflow.toml for sr_restore from repository ``<prefix>_repo``."""
+    return defaults_config(emu, aws_conn, prefix)
 
 
 def incremental_config(emu, aws_conn: str, prefix: str, database: str, mode: str) -> str:
     """sr_airflow.toml for sr_incremental_backup of ``database`` into repository ``<prefix>_repo``."""
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{prefix}_repo"
-location = "s3://{BUCKET}/{prefix}"
-storage_conn_id = "{aws_conn}"
-databases = ["{database}"]
-[sr_incremental_backup]
-mode = "{mode}"
-"""
+    return defaults_config(emu, aws_conn, prefix, database) + f'[sr_incremental_backup]\nmode = "{mode}"\n'
