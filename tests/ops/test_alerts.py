@@ -12,7 +12,7 @@ from sr_airflow.storage import get_storage
 from sr_airflow.storage.catalog_store import CatalogStore
 from tests.support.dags import states
 from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
-from tests.support.seeds import seed_sales
+from tests.support.seeds import defaults_config, seed_sales
 
 pytestmark = pytest.mark.slow
 
@@ -21,15 +21,7 @@ TOKEN = "hook-token-not-for-messages"  # the notifier's own secret argument: sen
 
 
 def config(emu, aws_conn: str, webhook, *, rpo_target: str = "1h", databases: tuple[str, ...] = ()) -> str:
-    names = ", ".join(f'"{d}"' for d in databases)
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{PREFIX}_repo"
-location = "s3://{BUCKET}/{PREFIX}"
-storage_conn_id = "{aws_conn}"
-databases = [{names}]
-[alerts]
+    return defaults_config(emu, aws_conn, PREFIX, databases) + f"""[alerts]
 notifier = "tests.support.webhook.WebhookNotifier"
 rpo_target = "{rpo_target}"
 [alerts.notifier_kwargs]

@@ -14,7 +14,7 @@ from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.storage.drill_store import DrillRecord, DrillStore, last_drills, load_drills
 from tests.support.dags import load_shipped_dag, states
 from tests.support.s3 import BUCKET, aws_connection_uri
-from tests.support.seeds import seed_sales
+from tests.support.seeds import defaults_config, seed_sales
 
 pytestmark = pytest.mark.slow
 
@@ -23,15 +23,7 @@ REPO = f"{PREFIX}_repo"
 
 
 def config(emu, aws_conn: str, *databases: str) -> str:
-    names = ", ".join(f'"{d}"' for d in databases)
-    return f"""
-[defaults]
-starrocks_conn_id = "{emu.conn_id}"
-repository = "{REPO}"
-location = "s3://{BUCKET}/{PREFIX}"
-storage_conn_id = "{aws_conn}"
-databases = [{names}]
-"""
+    return defaults_config(emu, aws_conn, PREFIX, databases)
 
 
 def storage(aws_conn: str):

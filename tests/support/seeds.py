@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from tests.support.s3 import BUCKET
 
 
@@ -32,9 +34,9 @@ def seed_daily(emu, database: str) -> None:
             f"FROM {database}.events GROUP BY d")
 
 
-def defaults_config(emu, aws_conn: str, prefix: str, database: str | None = None) -> str:
-    """sr_airflow.toml's ``[defaults]`` for repository ``<prefix>_repo`` on ``emu`` (and ``database`` as the DAGs'
-    ``databases``)."""
+def defaults_config(emu, aws_conn: str, prefix: str, database: str | Sequence[str] | None = None) -> str:
+    """sr_airflow.toml's ``[defaults]`` for repository ``<prefix>_repo`` on ``emu`` (and ``database``, one name or
+    several, as the DAGs' ``databases``)."""
     text = f"""
 [defaults]
 starrocks_conn_id = "{emu.conn_id}"
@@ -42,7 +44,10 @@ repository = "{prefix}_repo"
 location = "s3://{BUCKET}/{prefix}"
 storage_conn_id = "{aws_conn}"
 """
-    return text + (f'databases = ["{database}"]\n' if database is not None else "")
+    if database is None:
+        return text
+    names = ", ".join(f'"{name}"' for name in ([database] if isinstance(database, str) else database))
+    return text + f"databases = [{names}]\n"
 
 
 def restore_config(emu, aws_conn: str, prefix: str) -> str:
