@@ -274,7 +274,30 @@ def _load(con, local: str, schema: list, rows: list) -> None:
         con.unregister("is_rows")
 
 
-def query(cluster, tree: exp.Expression):
+_DB_COLUMNS = ("TABLE_SCHEMA", "DB_NAME")
+
+
+def _visible_rows(name: str, schema: list, rows: list, visible) -> list:
+    """The rows the session may see: information_schema filters by privilege, it never refuses (a table's rows by
+    `Authorizer.checkAnyActionOnTableLikeObject` in `InformationSchemaDataSource.generateTablesInfoResponse` /
+    `generateTablesConfigResponse` / `generatePartitionsMetaResponse` and `FrontendServiceImpl.describeTable` /
+    `listTableStatus` / `listMaterializedViewStatus`; schemata by `Authorizer.checkAnyActionOnOrInDb`, 3.5
+    e223275f78). `visible(db, table, kind)`; table None for a database."""
+    if visible is None:
+        return rows
+    names = [c for c, _ in schema]
+    if name == "schemata":
+        index = names.index("SCHEMA_NAME")
+        return [r for r in rows if visible(r[index], None, None)]
+    db_col = next((c for c in _DB_COLUMNS if c in names), None)
+    if db_col is None or "TABLE_NAME" not in names:
+        return rows  # be_configs: the whole table is checked (OPERATE), not its rows
+    db_index, table_index = names.index(db_col), names.index("TABLE_NAME")
+    return [r for r in rows if visible(r[db_index], r[table_index], None)]
+
+
+def query(cluster, tree: exp.Expression, visible=None):
+    """`visible(db, table_or_None, kind)`: whether the session sees a row (None: every row, as root)."""
     check_set_operations(tree)
     con = duckdb.connect()
     loaded: set[str] = set()
@@ -291,6 +314,7 @@ def query(cluster, tree: exp.Expression):
                 local = f"is_{name}"
                 if local not in loaded:  # a table named twice (a join, a union) is built once
                     schema, rows = SOURCES[name](cluster)
+                    rows = _visible_rows(name, schema, rows, visible)
                     con.execute(f"CREATE TABLE {local} (" + ", ".join(f'"{c}" {t}' for c, t in schema) + ")")
                     _load(con, local, schema, rows)
                     loaded.add(local)

@@ -149,7 +149,11 @@ class Show:
             return rows, MV_COLUMNS
         if cur.accept("FUNCTIONS"):
             db = self._from_db(cur, session)
-            funcs = sorted(db.functions.values(), key=lambda f: f.name)
+            # ShowExecutor.visitShowFunctionsStatement (3.5 e223275f78): a function the user holds no privilege on
+            # is left out (Authorizer.checkAnyActionOnFunction), never refused
+            funcs = sorted((f for f in db.functions.values()
+                            if self.fe.privileges.any_on(session, "FUNCTION", f"{db.name}.{f.name}")),
+                           key=lambda f: f.name)
             rows = [[f.name] for f in funcs]
             rows = self._like(cur, rows)
             if full:
@@ -168,6 +172,9 @@ class Show:
             row = self._frontend_row()
             return [(["1"] + row) if titles[0] == "Id" else row], titles  # Id: Frontend.getFid
         if cur.accept("BACKENDS"):
+            # AuthorizerStmtVisitor.visitShowBackendsStatement: OPERATE, else NODE, on SYSTEM; the message names both
+            if not self.fe.privileges.allowed(session, "NODE", "SYSTEM"):
+                self.fe.privileges.require(session, "OPERATE", "SYSTEM", shown_privilege="OPERATE OR NODE")
             titles = versions.backends_titles(versions.release_line(self.cluster.options.version))
             row = dict(zip(BACKEND_COLUMNS, self._backend_row(), strict=True))
             return [[row[t] for t in titles]], titles

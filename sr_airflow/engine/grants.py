@@ -1,0 +1,289 @@
+"""The StarRocks privileges each shipped DAG needs, and whether a user holds them. Pure Python.
+
+One place lists the grants (``DAG_GRANTS``): ``docs/security.md`` ("Grants per DAG") is rendered from it and the
+least-privilege tests create their users from it, so the two cannot drift. What each statement checks is StarRocks'
+``AuthorizerStmtVisitor`` (3.5 e223275f78) as ``spec/STARROCKS.md`` section 9 and the emulator's ``privileges.py``
+record it; information_schema rows are filtered by privilege, never refused, so a user without a grant on a table
+sees no rows of it rather than an error.
+
+Pre-flight reads the user's own ``SHOW GRANTS`` (no privilege needed for one's own grants, nor for
+``SHOW GRANTS FOR ROLE r`` of a role one holds: ``AuthorizerStmtVisitor.visitShowGrantsStatement``) and reports the
+first missing privilege in one sentence naming the GRANT to add (``missing_sentence``). The statements StarRocks
+prints are ``AstToStringBuilder.visitGrantRevokePrivilegeStatement``: ``GRANT <PRIV>[, <PRIV>] ON <object> TO USER
+'u'@'%'`` where the object is ``SYSTEM``, ``CATALOG c``, ``DATABASE db``, ``TABLE db.t``, ``ALL TABLES IN DATABASE
+db``, ``ALL TABLES IN ALL DATABASES`` (and so for VIEWS, MATERIALIZED VIEWS, FUNCTIONS; ``TablePEntryObject
+.toStringImpl``), and role memberships ``GRANT 'r1', 'r2' TO USER 'u'@'%'``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Mapping, Sequence
+
+from sr_airflow.engine.errors import SrAirflowError
+from sr_airflow.engine.quoting import quote_identifier
+
+__all__ = ["BUILTIN_ADMIN_ROLES", "DAG_GRANTS", "Grant", "HeldGrants", "MissingPrivilegeError", "backup_needs",
+           "covers", "grants_for", "missing", "missing_sentence", "parse_show_grants", "render_markdown",
+           "restore_needs"]
+
+ALL = "*"
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# Objects that live in a database ("db.name"), as GRANT writes their plural.
+_PLURAL = {"TABLE": "TABLES", "VIEW": "VIEWS", "MATERIALIZED VIEW": "MATERIALIZED VIEWS", "FUNCTION": "FUNCTIONS"}
+_SINGULAR = {plural: kind for kind, plural in _PLURAL.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class Grant:
+    """One privilege on one object: ``on`` is SYSTEM, CATALOG, DATABASE or an object in a database (TABLE, VIEW,
+    MATERIALIZED VIEW, FUNCTION); ``database`` and ``name`` are ``*`` for "all" (``name`` is the catalog for
+    CATALOG, the database for DATABASE)."""
+
+    privilege: str
+    on: str
+    database: str = ""
+    name: str = ""
+    why: str = ""  # which statements need it (docs only; not part of equality)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Grant) and self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.privilege, self.on, self.database, self.name
+
+    def object_sql(self) -> str:
+        """The object as GRANT names it (identifiers quoted: a name is never pasted)."""
+        if self.on == "SYSTEM":
+            return "SYSTEM"
+        if self.on == "CATALOG":
+            return "ALL CATALOGS" if self.name == ALL else f"CATALOG {_name(self.name, 'catalog')}"
+        if self.on == "DATABASE":
+            return "ALL DATABASES" if self.name == ALL else \
+                f"DATABASE {_name(self.name, 'database')}"
+        plural = _PLURAL[self.on]
+        if self.database == ALL:
+            return f"ALL {plural} IN ALL DATABASES"
+        db = _name(self.database, "database")
+        if self.name == ALL:
+            return f"ALL {plural} IN DATABASE {db}"
+        return f"{self.on} {db}.{_name(self.name, 'object')}"
+
+    def statement(self, user: str, host: str = "%") -> str:
+        return f"GRANT {self.privilege} ON {self.object_sql()} TO USER {_user_sql(user, host)}"
+
+    def short(self) -> str:
+        """``EXPORT on shop.*``, ``REPOSITORY on SYSTEM``, ``CREATE DATABASE on default_catalog``."""
+        if self.on == "SYSTEM":
+            return f"{self.privilege} on SYSTEM"
+        if self.on in ("CATALOG", "DATABASE"):
+            return f"{self.privilege} on {self.on.lower()} {self.name}"
+        kind = "" if self.on == "TABLE" else f"{self.on.lower()} "
+        return f"{self.privilege} on {kind}{self.database}.{self.name}"
+
+    def with_database(self, database: str) -> Grant:
+        """A template (``database`` "{database}") made concrete."""
+        db = database if self.database == "{database}" else self.database
+        name = database if self.name == "{database}" else self.name
+        return dataclasses.replace(self, database=db, name=name)
+
+
+def _name(name: str, argument: str) -> str:
+    """A plain identifier as it is (as StarRocks prints it), any other back-quoted (``quote_identifier``)."""
+    return name if _PLAIN.fullmatch(name) else quote_identifier(name, argument=argument)
+
+
+def _user_sql(user: str, host: str) -> str:
+    return "'" + user.replace("\\", "\\\\").replace("'", "\\'") + "'@'" + host.replace("'", "\\'") + "'"
+
+
+_DB = "{database}"
+_REPOSITORY = Grant("REPOSITORY", "SYSTEM", why="CREATE REPOSITORY, SHOW SNAPSHOT, BACKUP / RESTORE and SHOW "
+                                                "BACKUP / RESTORE (spec §9)")
+_EXPORT = Grant("EXPORT", "TABLE", _DB, ALL, why="BACKUP of each table, view and materialized view; it also shows "
+                                                  "their information_schema rows (partitions_meta, tables, columns, "
+                                                  "tables_config) to the census")
+_SELECT_SOURCE = Grant("SELECT", "TABLE", _DB, ALL, why="count(*) and checksums of the source tables (verify with "
+                                                        "counts or checksums)")
+_CREATE_DATABASE = Grant("CREATE DATABASE", "CATALOG", name="default_catalog",
+                         why="RESTORE without ON into a database it creates, and CREATE DATABASE IF NOT EXISTS")
+_CREATE_TABLE_ALL = Grant("CREATE TABLE", "DATABASE", name=ALL,
+                          why="RESTORE ... ON (...) into a database (RestoreStmt with ON: CREATE TABLE on it)")
+_INSERT_ALL = Grant("INSERT", "TABLE", ALL, ALL, why="RESTORE into a table that exists (each incremental link of a "
+                                                     "chain after the full one; RestoreStmt with ON)")
+_SELECT_ALL = Grant("SELECT", "TABLE", ALL, ALL, why="information_schema rows and count(*) of the restored tables "
+                                                     "(a database RESTORE creates: no grant can name it beforehand)")
+_ALTER_ALL_MV = Grant("ALTER", "MATERIALIZED VIEW", ALL, ALL, why="ALTER MATERIALIZED VIEW ... ACTIVE after the "
+                                                                 "restore")
+_DROP_ALL_DB = Grant("DROP", "DATABASE", name=ALL, why="DROP DATABASE of the drill's scratch database")
+
+_RESTORING = (_REPOSITORY, _CREATE_DATABASE, _CREATE_TABLE_ALL, _INSERT_ALL, _SELECT_ALL, _ALTER_ALL_MV)
+
+# What each shipped DAG needs, per cluster it connects to ("cluster", or "source" / "target" for sr_migration).
+# "{database}" stands for each configured database. The list is the tested minimum (tests/dags/
+# test_least_privilege.py runs every DAG as a user holding exactly these, then without each key grant).
+DAG_GRANTS: Mapping[str, Mapping[str, tuple[Grant, ...]]] = {
+    "sr_full_backup": {"cluster": (_REPOSITORY, _EXPORT)},
+    "sr_incremental_backup": {"cluster": (_REPOSITORY, _EXPORT)},
+    "sr_restore": {"cluster": _RESTORING},
+    "sr_migration": {"source": (_REPOSITORY, _EXPORT, _SELECT_SOURCE), "target": _RESTORING},
+    "sr_retention": {"cluster": (_REPOSITORY,)},
+    "sr_restore_drill": {"cluster": (*_RESTORING, _DROP_ALL_DB)},
+}
+
+
+def grants_for(dag: str, database: str, cluster: str = "cluster") -> list[Grant]:
+    """The grants ``dag`` needs on ``cluster`` for ``database``, concrete."""
+    return [g.with_database(database) for g in DAG_GRANTS[dag][cluster]]
+
+
+class MissingPrivilegeError(SrAirflowError, PermissionError):
+    """The StarRocks user lacks a privilege a statement of the task will need; the message names the GRANT."""
+
+
+def backup_needs(database: str, tables: Sequence[str] = ()) -> list[Grant]:
+    """What BACKUP of ``database`` (all of it, or ``tables``) checks: REPOSITORY on SYSTEM and EXPORT on each table
+    (``AuthorizerStmtVisitor.visitBackupStatement``, 3.5 e223275f78)."""
+    return [_REPOSITORY, *(Grant("EXPORT", "TABLE", database, t) for t in (tables or [ALL]))]
+
+
+def restore_needs(database: str, existing: Sequence[str] = (), *, has_on: bool = True) -> list[Grant]:
+    """What RESTORE into ``database`` checks (``AuthorizerStmtVisitor.visitRestoreStatement``, 3.5 e223275f78):
+    REPOSITORY on SYSTEM; with ON (...), CREATE TABLE on the database and INSERT on each target table that exists;
+    without, CREATE DATABASE on the catalog."""
+    if not has_on:
+        return [_REPOSITORY, _CREATE_DATABASE]
+    return [_REPOSITORY, Grant("CREATE TABLE", "DATABASE", name=database),
+            *(Grant("INSERT", "TABLE", database, t) for t in existing)]
+
+
+# Built-in roles whose grants pre-flight does not evaluate (they hold every privilege it checks, or more than
+# SHOW GRANTS FOR ROLE spells out: AuthorizationMgr.initBuiltinRolesAndUsers).
+BUILTIN_ADMIN_ROLES = frozenset({"root", "db_admin", "cluster_admin"})
+
+
+# -- what a user holds (SHOW GRANTS)
+@dataclasses.dataclass
+class HeldGrants:
+    grants: list[Grant]
+    roles: list[str]
+    unread: list[str]  # statements of a form not understood (their grants are unknown)
+
+
+_GRANT_ROLE = re.compile(r"^GRANT\s+((?:'[^']*'\s*,\s*)*'[^']*')\s+TO\s", re.IGNORECASE)
+_GRANT_PRIV = re.compile(r"^GRANT\s+(.+?)\s+ON\s+(.+?)\s+TO\s+(?:USER|ROLE)\s", re.IGNORECASE | re.DOTALL)
+_IN = re.compile(r"^ALL\s+(TABLES|VIEWS|MATERIALIZED\s+VIEWS|FUNCTIONS)\s+IN\s+(ALL\s+DATABASES|DATABASE\s+(.+))$",
+                 re.IGNORECASE)
+
+
+def _unquote(name: str) -> str:
+    name = name.strip()
+    if len(name) >= 2 and name[0] == name[-1] and name[0] in "`'\"":
+        return name[1:-1].replace(name[0] * 2, name[0])
+    return name
+
+
+def _split_qualified(text: str) -> tuple[str, str]:
+    parts = re.findall(r"`(?:[^`]|``)*`|[^.]+", text.strip())
+    if len(parts) < 2:
+        return "", _unquote(text)
+    return _unquote(parts[-2]), _unquote(parts[-1])
+
+
+def _objects(text: str) -> list[tuple[str, str, str]]:
+    """(on, database, name) of a GRANT's ON part, or [] for an object kind pre-flight does not evaluate."""
+    text = " ".join(text.split())
+    upper = text.upper()
+    if upper == "SYSTEM":
+        return [("SYSTEM", "", "")]
+    if upper == "ALL CATALOGS":
+        return [("CATALOG", "", ALL)]
+    if upper == "ALL DATABASES":
+        return [("DATABASE", "", ALL)]
+    match = _IN.match(text)
+    if match:
+        kind = _SINGULAR[" ".join(match.group(1).upper().split())]
+        return [(kind, ALL if match.group(3) is None else _unquote(match.group(3)), ALL)]
+    for kind in ("MATERIALIZED VIEW", "CATALOG", "DATABASE", "TABLE", "VIEW", "FUNCTION"):
+        if upper.startswith(kind + " "):
+            rest = text[len(kind) + 1:]
+            names = [n for n in re.split(r",\s*(?=(?:[^`]*`[^`]*`)*[^`]*$)", rest) if n.strip()]
+            if kind in ("CATALOG", "DATABASE"):
+                return [(kind, "", _unquote(n)) for n in names]
+            return [(kind, *_split_qualified(re.sub(r"\(.*\)$", "", n))) for n in names]
+    return []
+
+
+def parse_show_grants(rows: Iterable[Sequence[object]]) -> HeldGrants:
+    """``SHOW GRANTS`` / ``SHOW GRANTS FOR ROLE r`` rows (UserIdentity | RoleName, Catalog, Grants): the privilege
+    grants of the internal catalog and the roles granted."""
+    held = HeldGrants([], [], [])
+    for row in rows:
+        text = str(row[-1] or "").strip()
+        catalog = row[-2] if len(row) >= 3 else None
+        if catalog not in (None, "", "default_catalog"):
+            continue  # an external catalog's grants: not what pre-flight needs
+        for statement in (s for s in text.split(";") if s.strip()):
+            statement = statement.strip()
+            role = _GRANT_ROLE.match(statement)
+            if role:
+                held.roles.extend(_unquote(r) for r in role.group(1).split(","))
+                continue
+            match = _GRANT_PRIV.match(statement)
+            objects = _objects(match.group(2)) if match else []
+            if not objects:
+                held.unread.append(statement)  # a form pre-flight cannot evaluate: it will not judge
+                continue
+            privileges = [" ".join(p.split()).upper() for p in match.group(1).split(",")]
+            for on, database, name in objects:
+                held.grants.extend(Grant(p, on, database, name) for p in privileges)
+    return held
+
+
+# -- evaluation
+def covers(held: Grant, needed: Grant) -> bool:
+    """Whether ``held`` grants what ``needed`` asks: the same privilege (or ALL), on the same object or on "all"
+    of its kind; a table-level grant covers views and materialized views too for the checks that name a table
+    (BACKUP's EXPORT, RESTORE's INSERT: ``Authorizer.checkTableAction`` matches the object by database and id)."""
+    if held.privilege not in (needed.privilege, "ALL", "ALL PRIVILEGES"):
+        return False
+    if held.on != needed.on:
+        return False
+    if needed.on == "SYSTEM":
+        return True
+    if needed.on in ("CATALOG", "DATABASE"):
+        return held.name in (ALL, needed.name)
+    if held.database not in (ALL, needed.database):
+        return False
+    return held.name in (ALL, needed.name) and (held.database == ALL or needed.database != ALL)
+
+
+def missing(held: Iterable[Grant], needed: Iterable[Grant]) -> list[Grant]:
+    held = list(held)
+    return [n for n in needed if not any(covers(h, n) for h in held)]
+
+
+def missing_sentence(user: str, lacking: Sequence[Grant], where: str = "") -> str:
+    """One sentence: what the user lacks and the GRANT statements that add it (never a password: none is known)."""
+    at = f" on {where}" if where else ""
+    needs = ", ".join(g.short() for g in lacking)
+    fixes = "; ".join(g.statement(user) for g in lacking)
+    return f"StarRocks user '{user}'{at} lacks {needs} — {fixes}"
+
+
+def render_markdown() -> str:
+    """The "Grants per DAG" table of docs/security.md, from ``DAG_GRANTS`` (``db`` for each configured database)."""
+    lines = ["| DAG | cluster | GRANT (to each user; `db` = each database the DAG works on) | needed for |",
+             "|---|---|---|---|"]
+    for dag, clusters in DAG_GRANTS.items():
+        for cluster, grants in clusters.items():
+            for grant in grants:
+                concrete = grant.with_database("db")
+                statement = concrete.statement("<user>").replace("'<user>'@'%'", "'<user>'@'%'")
+                lines.append(f"| `{dag}` | {cluster} | `{statement}` | {grant.why} |")
+    return "\n".join(lines) + "\n"

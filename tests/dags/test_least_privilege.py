@@ -1,0 +1,116 @@
+"""Every shipped DAG through dag.test() as a StarRocks user holding exactly the grants docs/security.md lists
+(``engine/grants.py`` DAG_GRANTS, which renders that section), then with one key grant taken away: the run fails
+with StarRocks' own access-denied error or pre-flight's sentence naming the grant to add."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+
+from sr_airflow.engine.grants import Grant, grants_for
+from tests.support.dags import states
+from tests.support.s3 import BUCKET
+from tests.support.seeds import seed_daily
+
+pytestmark = pytest.mark.slow
+
+DB = "lp_db"
+PREFIX = "least"
+PASSWORD = "lp-Pw-7"  # a test user's password: must never appear in a task's output
+DENIED = "Access denied; you need (at least one of) the"
+
+
+@contextlib.contextmanager
+def as_user(emu, user: str, grants: list[Grant]):
+    """A connection id for ``user`` on ``emu``, created by root with exactly ``grants``."""
+    emu.sql(f"DROP USER IF EXISTS '{user}'", f"CREATE USER '{user}' IDENTIFIED BY '{PASSWORD}'",
+            *[g.statement(user) for g in grants])
+    conn_id = f"{emu.conn_id}_{user}"
+    key = f"AIRFLOW_CONN_{conn_id.upper()}"
+    os.environ[key] = f"starrocks://{user}:{PASSWORD}@127.0.0.1:{emu.server.port}/"
+    try:
+        yield conn_id
+    finally:
+        os.environ.pop(key, None)
+
+
+def config(conn_id: str, aws_conn: str, **sections: dict) -> str:
+    text = f"""
+[defaults]
+starrocks_conn_id = "{conn_id}"
+repository = "{PREFIX}_repo"
+location = "s3://{BUCKET}/{PREFIX}"
+storage_conn_id = "{aws_conn}"
+databases = ["{DB}"]
+"""
+    for name, values in sections.items():
+        text += f"[{name}]\n" + "".join(f"{k} = {toml_value(v)}\n" for k, v in values.items())
+    return text
+
+
+def toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return f'"{value}"' if isinstance(value, str) else str(value)
+
+
+def without(grants: list[Grant], privilege: str) -> list[Grant]:
+    kept = [g for g in grants if g.privilege != privilege]
+    assert len(kept) == len(grants) - 1, privilege
+    return kept
+
+
+@pytest.fixture(scope="module")
+def seeded(emulator):
+    seed_daily(emulator, DB)
+    return emulator
+
+
+def test_backups_retention_and_drill_as_least_privileged_users(seeded, aws_conn, load_dag, capsys):
+    emu = seeded
+    with as_user(emu, "lp_full", grants_for("sr_full_backup", DB)) as conn_id:
+        run = load_dag("sr_full_backup", config(conn_id, aws_conn)).test()
+        assert states(run)["backup[0]"] == "success", states(run)
+    with as_user(emu, "lp_incr", grants_for("sr_incremental_backup", DB)) as conn_id:
+        dag = load_dag("sr_incremental_backup", config(conn_id, aws_conn, sr_incremental_backup={"mode": "changed"}))
+        emu.sql(f"INSERT INTO {DB}.events VALUES (9, '2024-01-02')")
+        assert states(dag.test())["backup[0]"] == "success"
+    with as_user(emu, "lp_ret", grants_for("sr_retention", DB)) as conn_id:
+        dag = load_dag("sr_retention", config(conn_id, aws_conn, sr_retention={"keep_last": 5, "dry_run": True}))
+        assert states(dag.test()) == {"apply_retention": "success"}
+    with as_user(emu, "lp_drill", grants_for("sr_restore_drill", DB)) as conn_id:
+        run = load_dag("sr_restore_drill", config(conn_id, aws_conn)).test()
+        assert set(states(run).values()) == {"success"}, states(run)
+    assert PASSWORD not in capsys.readouterr().out
+
+
+@pytest.fixture
+def backed_up(seeded, aws_conn, load_dag):
+    """A full backup of lp_db in the repository (taken as root once per module: what the restoring users
+    restore; aws_conn and load_dag are per test)."""
+    repositories = [row[1] for row in seeded.sql("SHOW REPOSITORIES")]
+    if f"{PREFIX}_repo" not in repositories or not any(
+            row[0].startswith(f"full_{DB}_") for row in seeded.sql(f"SHOW SNAPSHOT ON {PREFIX}_repo")):
+        run = load_dag("sr_full_backup", config(seeded.conn_id, aws_conn)).test()
+        assert states(run)["backup[0]"] == "success"
+    return seeded
+
+
+def test_restore_and_migration_as_least_privileged_users(backed_up, target_emulator, aws_conn, load_dag):
+    with as_user(target_emulator, "lp_rst", grants_for("sr_restore", DB)) as conn_id:
+        run = load_dag("sr_restore", config(conn_id, aws_conn)).test(
+            run_conf={"database": DB, "target_database": "lp_restored", "verify": "counts"})
+        got = states(run)
+        assert got["restore"] == got["verify"] == "success" and set(got.values()) == {"success"}, got
+    assert target_emulator.sql("SELECT count(*) FROM lp_restored.events")[0][0] >= 4
+    with (as_user(backed_up, "lp_src", grants_for("sr_migration", DB, "source")) as source_id,
+          as_user(target_emulator, "lp_dst", grants_for("sr_migration", DB, "target")) as target_id):
+        dag = load_dag("sr_migration", config(source_id, aws_conn).replace(f'repository = "{PREFIX}_repo"',
+                                                                           'repository = "lp_mig_repo"')
+                       + f'[sr_migration]\nsource_conn_id = "{source_id}"\ntarget_conn_id = "{target_id}"\n'
+                         "max_catch_up_rounds = 0\n")
+        run = dag.test(run_conf={"database": DB, "target_database": "lp_migrated", "verify": "counts"})
+        got = states(run)
+        assert got["restore"] == got["verify"] == got["summary"] == "success", got
