@@ -7,7 +7,6 @@ import re
 from sqlglot import exp
 
 from . import infoschema, statements, versions
-from .access_show import AccessShow
 from .backup_restore import BackupRestore
 from .catalog import Database, Table
 from .cluster import Cluster
@@ -17,7 +16,6 @@ from .dml import TableWriter, insert_statement, refresh_stats, split_insert_part
 from .errors import EmulatorError
 from .privileges import DEFAULT_CATALOG, Privileges, object_type_of
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
-from .resource_groups import ResourceGroups
 from .schema_statements import SchemaStatements
 from .show import show_jobs_quickly
 from .tokens import Cursor
@@ -205,9 +203,6 @@ class Frontend(SchemaStatements):
         if cur.accept("CREATE", "ROLE"):
             self.privileges.create_role(cur, session)
             return None
-        if cur.accept("CREATE", "RESOURCE", "GROUP"):
-            ResourceGroups(self.cluster, self.privileges).create(cur, session)
-            return None
         if cur.at("CREATE", "REPOSITORY") or cur.at("CREATE", "READ", "ONLY", "REPOSITORY"):
             self.privileges.require(session, "REPOSITORY", "SYSTEM")
         if cur.at("CREATE", "DATABASE") or cur.at("CREATE", "SCHEMA"):
@@ -227,9 +222,6 @@ class Frontend(SchemaStatements):
             return None
         if cur.accept("DROP", "ROLE"):
             self.privileges.drop_role(cur, session)
-            return None
-        if cur.accept("DROP", "RESOURCE", "GROUP"):
-            ResourceGroups(self.cluster, self.privileges).drop(cur, session)
             return None
         if cur.at("DROP", "REPOSITORY"):
             self.privileges.require(session, "REPOSITORY", "SYSTEM")
@@ -391,13 +383,7 @@ class Frontend(SchemaStatements):
 
     def _do_show(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         from .show import Show
-        probe = Cursor(sql)
-        probe.expect("SHOW")
-        verbose = probe.accept("VERBOSE")
-        if probe.accept("RESOURCE"):
-            return ResourceGroups(self.cluster, self.privileges).show(probe, session, verbose)
-        access = AccessShow(self).run(probe, session)
-        return access if access is not None else Show(self).run(cur, session)
+        return Show(self).run(cur, session)
 
     def _do_desc(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         from .show import Show
