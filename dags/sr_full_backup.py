@@ -12,7 +12,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback, load_alert_settings
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
-from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.rpo import StarRocksRpoCheckOperator
 from sr_airflow.operators.snapshot_check import StarRocksCheckSnapshotOperator
@@ -40,6 +40,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
+    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
@@ -79,6 +80,7 @@ with DAG(
         location="{{ params.location | literal }}",
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
+        outlets=[backups_alias()],  # an event of Asset starrocks://<conn>/<database> per backed-up database
     ).expand(database=databases.output)
 
     check_snapshots = StarRocksCheckSnapshotOperator(

@@ -20,7 +20,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback, load_alert_settings
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
-from sr_airflow.operators.backup import StarRocksBackupOperator
+from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.rpo import StarRocksRpoCheckOperator
@@ -90,6 +90,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # scheduled runs; a backfill runs up to its own --max-active-runs beside them (safe)
     render_template_as_native_obj=True,
+    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup", "incremental"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
@@ -143,6 +144,7 @@ with DAG(
         storage_conn_id="{{ params.storage_conn_id | literal }}",
         location="{{ params.location | literal }}",
         timeout=DEFAULTS["timeout_s"],
+        outlets=[backups_alias()],  # an event of Asset starrocks://<conn>/<database> per backed-up database
     ).expand_kwargs(plans.output.map(backup_arguments))
 
     create_repository >> plans

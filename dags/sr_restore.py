@@ -36,6 +36,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     render_template_as_native_obj=True,
+    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "restore"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any

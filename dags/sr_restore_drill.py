@@ -51,6 +51,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
+    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "restore", "drill"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any

@@ -36,6 +36,9 @@ COMMON_KEYS: dict[str, tuple[str, Any]] = {
     "location": ("str", "s3://sr-backups/starrocks"),
     "storage_conn_id": ("str?", "aws_default"),
     "databases": ("list[str]", []),
+    # Every waiting task of the shipped DAGs defers to the triggerer (no worker slot held while a job runs); with no
+    # triggerer running, each logs a warning and polls in its worker (operators/base.py, will_defer).
+    "deferrable": ("bool", True),
 }
 
 DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {

@@ -10,7 +10,7 @@ from sr_airflow import metrics
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.engine.labels import LABEL_KINDS
 from sr_airflow.operators.backup_record import TOMBSTONES_KEY
-from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksBaseOperator
+from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
     from sr_airflow.engine.scope import Scope
@@ -18,13 +18,25 @@ if TYPE_CHECKING:
 
 ON_BUSY = ("wait", "fail")
 ASSET_SCHEME = "starrocks"
+#: The outlet every backup declares; at run time it names the Asset of the database actually backed up, so a
+#: mapped or templated ``database`` emits per-database events too (Airflow's AssetAlias, ``outlet_events``).
+BACKUPS_ALIAS = "starrocks-backups"
 
 
 def database_asset(conn_id: str, database: str):
-    """The Asset a backup of ``database`` updates: ``starrocks://<conn_id>/<database>``."""
+    """The Asset a backup of ``database`` updates, named and addressed ``starrocks://<conn_id>/<database>``: the
+    same Asset as ``Asset("starrocks://<conn_id>/<database>")`` in a downstream DAG's schedule."""
     from airflow.sdk import Asset
 
-    return Asset(name=f"{ASSET_SCHEME}/{conn_id}/{database}", uri=f"{ASSET_SCHEME}://{conn_id}/{database}")
+    uri = f"{ASSET_SCHEME}://{conn_id}/{database}"
+    return Asset(name=uri, uri=uri)
+
+
+def backups_alias():
+    """The AssetAlias a backup declares as its outlet (see ``BACKUPS_ALIAS``)."""
+    from airflow.sdk import AssetAlias
+
+    return AssetAlias(BACKUPS_ALIAS)
 
 
 def run_moment(context: Any):
@@ -116,8 +128,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         if "{{" not in label_kind and label_kind not in LABEL_KINDS:  # a templated kind is checked when used
             raise ValueError(f"label_kind must be one of {', '.join(LABEL_KINDS)}, got {label_kind!r}.")
-        if database and "{{" not in database and "outlets" not in kwargs:
-            kwargs["outlets"] = [database_asset(kwargs.get("starrocks_conn_id", DEFAULT_CONN_ID), database)]
+        if not kwargs.get("outlets"):  # a mapped task's partial gives outlets=None
+            kwargs["outlets"] = [backups_alias()]
         super().__init__(**kwargs)
         self.repository = repository
         self.database = database
@@ -335,12 +347,26 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
         context["ti"].xcom_push(key="snapshot_label", value=label)
         context["ti"].xcom_push(key="backup_timestamp", value=result["backup_timestamp"])
+        self._emit_asset_event(context, result)
         if self.excluded_tables:
             left_out = "; ".join(f"{t} ({why})" for t, why in sorted(dict(self.excluded_tables).items()))
             raise JobFailedError(f"Snapshot {label!r} of {self.database!r} is recorded, but left out table(s) "
                                  f"{left_out}; a restore will say so. Remove the temporary partitions (REPLACE or "
                                  "DROP TEMPORARY PARTITION) so the next backup takes them.")
         return result
+
+    def _emit_asset_event(self, context: Any, result: dict[str, Any]) -> None:
+        """An event of the backed-up database's Asset through the ``BACKUPS_ALIAS`` outlet (Airflow registers it
+        when the task succeeds); none for an external-catalog backup or when the outlets were chosen by hand."""
+        from airflow.sdk import AssetAlias
+
+        alias = next((o for o in self.outlets if isinstance(o, AssetAlias) and o.name == BACKUPS_ALIAS), None)
+        if alias is None or not self.database:
+            return
+        asset = database_asset(self.starrocks_conn_id, self.database)
+        context["outlet_events"][alias].add(asset, extra={"snapshot_label": result["snapshot_label"],
+                                                          "backup_timestamp": result["backup_timestamp"]})
+        self.log.info("Asset event: %s.", asset.uri)
 
     def record_in_catalog(self, context: Any, result: dict[str, Any]) -> int | None:
         """Read the snapshot's job info from storage and write its catalog entry; returns its size in bytes."""

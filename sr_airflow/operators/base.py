@@ -1,8 +1,12 @@
 """What every StarRocks operator shares: the connection, the cached hook, and waiting on a job.
 
-Waiting checks once synchronously; if the job is not done it defers to :class:`StarRocksJobTrigger` (the default,
-``[operators] default_deferrable`` respected) or polls in the worker with the same backoff (``deferrable=False``).
-Either way the operator's ``method_name`` callback receives the same event dictionary.
+Waiting checks once synchronously; if the job is not done it defers to :class:`StarRocksJobTrigger`
+(``deferrable=True``) or polls in the worker with the same backoff (``deferrable=False``). Either way the operator's
+``method_name`` callback receives the same event dictionary. ``deferrable`` left unset follows Airflow's convention
+for library operators, ``[operators] default_deferrable`` (false in a stock Airflow); the shipped DAGs pass
+``deferrable`` from sr_airflow.toml (``[defaults] deferrable``, true unless set). Before deferring, a task asks the
+API server whether a triggerer runs (``operators/triggerer_health.py``); when it reports none, the task logs one
+warning and polls in its worker rather than waiting for a triggerer that never comes.
 
 A DAG file needs only the operator classes, so the job watch, its trigger and the engine are imported by the
 methods that use them: parsing a DAG loads neither ``airflow.triggers`` nor the engine's planning modules.
@@ -55,6 +59,22 @@ class StarRocksTaskMixin:
     def deferrable(self, value: bool | None) -> None:
         self._deferrable = value
 
+    def will_defer(self) -> bool:
+        """``deferrable``, unless the API server reports that no triggerer runs: then one warning, and the wait
+        polls in this worker (an unanswered question defers as asked)."""
+        if not self.deferrable:
+            return False
+        from sr_airflow.operators.triggerer_health import api_base_url, triggerer_running
+
+        if triggerer_running(conf) is False:
+            self.log.warning(
+                "No triggerer is running (Airflow's API server at %s reports none): this task waits in its worker "
+                "instead of deferring, holding a worker slot. Start `airflow triggerer`, or set deferrable = false "
+                "in sr_airflow.toml's [defaults] to wait in the worker without asking.", api_base_url(conf))
+            self._deferrable = False
+            return False
+        return True
+
     @cached_property
     def hook(self):
         from sr_airflow.hooks.starrocks import StarRocksHook
@@ -66,7 +86,8 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
     """Base of the StarRocks operators: connection, hook, deferrable waiting and cancel on kill.
 
     :param starrocks_conn_id: the StarRocks connection (type ``starrocks``).
-    :param deferrable: wait in the triggerer (no worker slot) instead of polling in the worker.
+    :param deferrable: wait in the triggerer (no worker slot) instead of polling in the worker (default:
+        ``[operators] default_deferrable``); with no triggerer running, the worker polls after one warning.
     :param poll_interval: first interval between status checks, seconds (doubles up to ``max_poll_interval``).
     :param max_poll_interval: the longest interval between status checks, seconds.
     :param wait_timeout: give up waiting after this many seconds (None: wait as long as StarRocks' own timeout).
@@ -97,7 +118,7 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
 
         self._watching = watch if cancel_on_kill else None
         event = watch.event(watch.poll(self.hook))
-        if event is None and self.deferrable:
+        if event is None and self.will_defer():
             trigger = StarRocksJobTrigger(
                 starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database,
                 label=watch.label, job_id=watch.job_id, repository=watch.repository, absent=watch.absent,

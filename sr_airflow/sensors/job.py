@@ -49,7 +49,7 @@ class _StarRocksWatchSensor(StarRocksTaskMixin, BaseSensorOperator):
         return True
 
     def execute(self, context: Any) -> Any:
-        if not self.deferrable:
+        if not self.will_defer():  # no triggerer running: poke in the worker (operators/base.py)
             return super().execute(context)
         watch = self.watch()
         event = watch.event(watch.poll(self.hook))

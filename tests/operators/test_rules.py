@@ -243,14 +243,16 @@ class TestOperatorArguments:
         with pytest.raises(ValueError, match="a snapshot watch needs repository and label"):
             JobWatch(kind="snapshot")
 
-    def test_backup_declares_the_database_asset_and_defaults(self):
+    def test_backup_declares_the_backups_alias_and_defaults(self):
+        from airflow.sdk import AssetAlias
+
         from sr_airflow.operators.backup import StarRocksBackupOperator
 
         op = StarRocksBackupOperator(task_id="b", repository="r", database="sales")
-        assert [a.uri for a in op.outlets] == ["starrocks://starrocks_default/sales"]
+        assert op.outlets == [AssetAlias("starrocks-backups")]  # the database's Asset is named when it runs
         assert op.starrocks_conn_id == "starrocks_default" and op.deferrable is False
         templated = StarRocksBackupOperator(task_id="c", repository="r", database="{{ params.db }}")
-        assert templated.outlets == []
+        assert templated.outlets == [AssetAlias("starrocks-backups")]
 
 
 class _SharedDataHook:

@@ -15,6 +15,7 @@ LONGEST_FIRST = (
     "tests/reliability/test_storage_faults_gcs_hdfs.py",
     "tests/dags/test_versions_end_to_end.py",
     "tests/model/test_backfill_model.py",
+    "tests/e2e/test_assets_and_deferral.py",
     "tests/dags/test_sr_restore.py",
     "tests/engine/test_retention.py",
     "tests/operators/test_restore.py",
