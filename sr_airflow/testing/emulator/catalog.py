@@ -262,7 +262,8 @@ class Catalog:
         self.jobs: dict[str, dict] = {}  # "<dbId>" -> the latest job's persisted state
         self.config: dict[str, str] = {}
         self.users: dict[str, dict] = {}  # name -> {password, roles, default_roles, grants}
-        self.roles: dict[str, dict] = {}  # name -> {grants}
+        self.roles: dict[str, dict] = {}  # name -> {grants, roles (parents), comment}
+        self.resource_groups: dict[str, dict] = {}  # name -> resource_groups.py's fields
         self.generation = 0  # of the snapshot; journal lines carry the generation they follow
         self._journal = None  # opened by the first snapshot of this process
         self._snapshot_bytes = self._journal_bytes = 0
@@ -335,6 +336,7 @@ class Catalog:
                 "config": self.config,
                 "users": self.users,
                 "roles": self.roles,
+                "resource_groups": self.resource_groups,
             }
             text = json.dumps(document)
             temp = self.path.with_suffix(".tmp")
@@ -378,6 +380,7 @@ class Catalog:
         self.config = document.get("config", {})
         self.users = document.get("users", {})
         self.roles = document.get("roles", {})
+        self.resource_groups = document.get("resource_groups", {})
         self._replay()
 
     def _replay(self) -> None:
