@@ -15,7 +15,7 @@ from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, insert_statement, refresh_stats, split_insert_partitions
 from .errors import EmulatorError
-from .privileges import DEFAULT_CATALOG, Privileges
+from .privileges import DEFAULT_CATALOG, Privileges, object_type_of
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .resource_groups import ResourceGroups
 from .schema_statements import SchemaStatements
@@ -90,13 +90,38 @@ class Frontend(SchemaStatements):
         if info_schema_tables(tree):
             if "be_configs" in info_schema_tables(tree):  # SystemTable.requireOperatePrivilege (beconfig.py)
                 self.privileges.require(session, "OPERATE", "SYSTEM")
-            return infoschema.query(self.cluster, tree)
+            return infoschema.query(self.cluster, tree, self.visible_to(session))
         with self.cluster.lock:
-            duck = to_duckdb(Rewriter(self.catalog, session.database).rewrite(tree))
+            rewriter = Rewriter(self.catalog, session.database)
+            self._require_select(rewriter, tree, session)
+            duck = to_duckdb(rewriter.rewrite(tree))
         try:
             return self.store.query(duck)
         except Exception as err:  # noqa: BLE001 - DuckDB errors become statement errors
             raise EmulatorError(f"Getting analyzing error. Detail message: {str(err).splitlines()[0]}.") from err
+
+    def visible_to(self, session: SessionState):
+        """The information_schema row filter of this session (None for root: every row)."""
+        if session.user == "root":
+            return None
+
+        def visible(db_name: str, table_name: str | None, _kind) -> bool:
+            db = self.catalog.databases.get(db_name)
+            table = db.table(table_name) if db is not None and table_name is not None else None
+            return self.privileges.can_see(session, db_name, table_name, table.kind if table else "OLAP")
+        return visible
+
+    def _require_select(self, rewriter: Rewriter, tree, session: SessionState) -> None:
+        """`ColumnPrivilege.check` (3.5 e223275f78, from `AuthorizerStmtVisitor.visitQueryStatement`): SELECT on each
+        table, view (VIEW) or materialized view (MATERIALIZED VIEW) the query names; a view's own tables are not
+        checked for its reader."""
+        if session.user == "root":
+            return
+        for db_name, name in rewriter.referenced_tables(tree.sql()):
+            db = self.catalog.databases.get(db_name)
+            table = db.table(name) if db is not None else None
+            if table is not None:
+                self.privileges.require(session, "SELECT", object_type_of(table.kind), f"{db.name}.{table.name}")
 
     # -- DML
     def _do_insert(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -185,6 +210,9 @@ class Frontend(SchemaStatements):
             return None
         if cur.at("CREATE", "REPOSITORY") or cur.at("CREATE", "READ", "ONLY", "REPOSITORY"):
             self.privileges.require(session, "REPOSITORY", "SYSTEM")
+        if cur.at("CREATE", "DATABASE") or cur.at("CREATE", "SCHEMA"):
+            # AuthorizerStmtVisitor.visitCreateDbStatement: CREATE DATABASE on the current catalog (even IF NOT EXISTS)
+            self.privileges.require(session, "CREATE DATABASE", "CATALOG", DEFAULT_CATALOG)
         return super()._do_create(cur, sql, session)
 
     def _do_drop(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -205,7 +233,46 @@ class Frontend(SchemaStatements):
             return None
         if cur.at("DROP", "REPOSITORY"):
             self.privileges.require(session, "REPOSITORY", "SYSTEM")
+        self._require_drop(Cursor(sql), session)
         return super()._do_drop(cur, sql, session)
+
+    def _require_drop(self, cur: Cursor, session: SessionState) -> None:
+        """DROP DATABASE: DROP on the database (`visitDropDbStatement`); DROP TABLE / VIEW / MATERIALIZED VIEW: DROP on
+        the object (`visitDropTableStatement`, `visitDropMaterializedViewStatement`); nothing when it does not
+        exist (the analyzer's error, or nothing with IF EXISTS, comes first)."""
+        cur.expect("DROP")
+        if cur.accept("DATABASE") or cur.accept("SCHEMA"):
+            cur.accept("IF", "EXISTS")
+            name = cur.identifier()
+            if name in self.catalog.databases:
+                self.privileges.require(session, "DROP", "DATABASE", name)
+            return
+        kind = "VIEW" if cur.accept("VIEW") else "MATERIALIZED_VIEW" if cur.accept("MATERIALIZED", "VIEW") else None
+        if kind is None:
+            cur.accept("TEMPORARY")
+            if not cur.accept("TABLE"):
+                return
+            kind = "OLAP"
+        cur.accept("IF", "EXISTS")
+        self._require_on_existing(cur.qualified(), session, "DROP", kind)
+
+    def _require_on_existing(self, parts: list[str], session: SessionState, privilege: str, kind: str) -> None:
+        db_name = parts[-2] if len(parts) > 1 else session.database
+        db = self.catalog.databases.get(db_name or "")
+        if db is not None and db.table(parts[-1]) is not None:
+            self.privileges.require(session, privilege, object_type_of(kind), f"{db.name}.{parts[-1]}")
+
+    def _do_alter(self, cur: Cursor, sql: str, session: SessionState) -> Result:
+        """ALTER TABLE (SWAP WITH, RENAME, SET properties, ...): ALTER on the table named first
+        (`AuthorizerStmtVisitor.visitAlterTableStatement` checks no other: not the table of SWAP WITH); ALTER
+        MATERIALIZED VIEW: ALTER on the materialized view (`visitAlterMaterializedViewStatement`)."""
+        probe = Cursor(sql)
+        probe.expect("ALTER")
+        if probe.accept("MATERIALIZED", "VIEW"):
+            self._require_on_existing(probe.qualified(), session, "ALTER", "MATERIALIZED_VIEW")
+        elif probe.accept("TABLE"):
+            self._require_on_existing(probe.qualified(), session, "ALTER", "OLAP")
+        return super()._do_alter(cur, sql, session)
 
     def _do_grant(self, cur: Cursor, sql: str, session: SessionState) -> Result:
         cur.expect("GRANT")

@@ -3,7 +3,12 @@
 A grant is `[privilege, object type, object]`: `["REPOSITORY" | "CREATE EXTERNAL CATALOG", "SYSTEM", ""]`,
 `["CREATE DATABASE" | "USAGE", "CATALOG", "default_catalog" | "c" | "*"]`, `["CREATE TABLE", "DATABASE", "db" | "*"]`,
 `["EXPORT" | "INSERT" | ..., "TABLE", "db.t" | "db.*" | "*.*"]`, `["USAGE", "FUNCTION", "db.f" | "db.*" | "*.*"]`,
-`["USAGE", "GLOBAL FUNCTION", "f" | "*"]`. `ALL` matches every privilege on its object. `root` has every privilege.
+`["USAGE", "GLOBAL FUNCTION", "f" | "*"]`, `["SELECT" | "ALTER" | ..., "VIEW" | "MATERIALIZED VIEW", "db.v" | "db.*" |
+"*.*"]`. `ALL` matches every privilege on its object. `root` has every privilege.
+
+What each statement checks is read from StarRocks 3.5 (e223275f78) `AuthorizerStmtVisitor`, `ColumnPrivilege.check`
+(queries) and `InformationSchemaDataSource` / `FrontendServiceImpl` (information_schema rows are filtered, never
+refused: `Authorizer.checkAnyActionOnTableLikeObject`, `checkAnyActionOnOrInDb`); the call sites cite the method.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from .errors import ERR_ACCESS_DENIED, EmulatorError
 from .tokens import Cursor
 
 DEFAULT_CATALOG = "default_catalog"
+_IN_DATABASE = ("TABLE", "VIEW", "MATERIALIZED VIEW", "FUNCTION")  # objects named "db.name"
 _PRIVILEGE_WORDS = {"CREATE", "DATABASE", "TABLE", "VIEW", "FUNCTION", "MATERIALIZED", "EXTERNAL", "CATALOG",
                     "RESOURCE", "GROUP", "PIPE", "ROUTINE", "GLOBAL"}
 
@@ -77,7 +83,7 @@ class Privileges:
         for priv, kind, obj in self._grants(session):
             if kind != object_type or priv not in (privilege, "ALL"):
                 continue
-            if object_type in ("TABLE", "FUNCTION"):
+            if object_type in _IN_DATABASE:
                 db, _, table = name.partition(".")
                 if obj in (name, f"{db}.*", "*.*"):
                     return True
@@ -88,6 +94,29 @@ class Privileges:
                 return True
         return False
 
+    def any_on(self, session: SessionState, object_type: str, name: str) -> bool:
+        """Any privilege on one object (`NativeAccessController.checkAnyActionOnObject`)."""
+        if session.user == "root":
+            return True
+        db = name.partition(".")[0]
+        names = (name, f"{db}.*", "*.*") if object_type in _IN_DATABASE else (name, "*")
+        return any(kind == object_type and obj in names for _, kind, obj in self._grants(session))
+
+    def can_see(self, session: SessionState, db_name: str, table_name: str | None = None,
+                kind: str = "OLAP") -> bool:
+        """Whether an information_schema row (or SHOW row) of a table-like object is shown:
+        `Authorizer.checkAnyActionOnTableLikeObject` (any privilege on the TABLE, VIEW or MATERIALIZED VIEW by its
+        type); of a database (`table_name` None): `Authorizer.checkAnyActionOnOrInDb` (any privilege on the database
+        or on any table, view, materialized view or function in it)."""
+        if session.user == "root" or db_name.lower() == "information_schema":
+            return True
+        if table_name is not None:
+            return self.any_on(session, object_type_of(kind), f"{db_name}.{table_name}")
+        if self.any_on(session, "DATABASE", db_name):
+            return True
+        return any(kind in _IN_DATABASE and (obj.partition(".")[0] in (db_name, "*"))
+                   for _, kind, obj in self._grants(session))
+
     def require(self, session: SessionState, privilege: str, object_type: str, name: str = "", *,
                 shown_privilege: str | None = None, shown_name: str | None = None) -> None:
         """Raise StarRocks' access-denied error unless allowed. Some checks name another privilege (and the object
@@ -95,7 +124,7 @@ class Privileges:
         if not self.allowed(session, privilege, object_type, name):
             entry = self.users.get(session.user, {})
             inactive = [r for r in entry.get("roles", []) if r not in (session.active_roles or [])]
-            shown = name.split(".", 1)[1] if object_type == "TABLE" and "." in name else name
+            shown = name.split(".", 1)[1] if object_type in _IN_DATABASE[:3] and "." in name else name
             raise access_denied(shown_privilege or privilege, object_type,
                                 shown if shown_name is None else shown_name, session, inactive)
 
@@ -257,6 +286,11 @@ class Privileges:
         session.active_roles = roles
 
 
+def object_type_of(kind: str) -> str:
+    """The privilege object type of a catalog table kind (`OLAP`, `VIEW`, `MATERIALIZED_VIEW`)."""
+    return {"VIEW": "VIEW", "MATERIALIZED_VIEW": "MATERIALIZED VIEW"}.get(kind, "TABLE")
+
+
 def _user_name(cur: Cursor) -> str:
     name = cur.name_or_string()
     if cur.at("@") or (cur.peek() is not None and cur.peek().text.startswith("@")):
@@ -345,6 +379,16 @@ def _objects(cur: Cursor, session: SessionState) -> list[tuple[str, str]]:
         return [("TABLE", f"{cur.identifier()}.*")]
     if cur.accept("TABLE") or cur.accept("TABLES"):
         return _qualified_objects(cur, session, "TABLE")
+    for words, kind in ((("VIEWS",), "VIEW"), (("MATERIALIZED", "VIEWS"), "MATERIALIZED VIEW")):
+        if cur.accept("ALL", *words, "IN"):
+            if cur.accept("ALL", "DATABASES"):
+                return [(kind, "*.*")]
+            cur.expect("DATABASE")
+            return [(kind, f"{cur.identifier()}.*")]
+    if cur.accept("MATERIALIZED", "VIEW"):
+        return _qualified_objects(cur, session, "MATERIALIZED VIEW")
+    if cur.accept("VIEW"):
+        return _qualified_objects(cur, session, "VIEW")
     cur.fail("SYSTEM, CATALOG, ALL CATALOGS, DATABASE, ALL DATABASES, TABLE, ALL TABLES IN ..., FUNCTION, "
              "ALL FUNCTIONS IN ..., GLOBAL FUNCTION, ALL GLOBAL FUNCTIONS")
     return []
