@@ -1,8 +1,9 @@
 """5. Waiting cost: 1, 50 and 500 deferred waits in one triggerer process.
 
-``StarRocksJobTrigger`` instances run in one asyncio loop as Airflow's triggerer runs them (``async for event in
-trigger.run()``), with the default backoff (2 s doubling to 60 s, never more than 10% of the time waited so far),
-each waiting for a BACKUP job on an emulator. Triggers of one triggerer share one poll per SHOW statement.
+``StarRocksJobTrigger`` instances run in one asyncio loop by Airflow's own ``TriggerRunner.run_trigger`` (the
+triggerer's; its shared streams then give the triggers watching one SHOW statement one poll), with the default
+backoff (2 s doubling to 60 s, never more than 10% of the time waited so far), each waiting for a BACKUP job on
+an emulator.
 Every trigger waits for a label that is never submitted with ``absent="wait"``, so each poll is exactly the
 ``SHOW BACKUP FROM <db>`` a running job costs, for as long as the window lasts. Measured over the window: CPU
 seconds of the triggerer process (threads included) and the statements the frontend received (its query log),
@@ -26,17 +27,13 @@ CONN_ID = "starrocks_bench"
 
 
 async def _watch(triggers: list, window: float) -> int:
-    async def one(trigger) -> dict | None:
-        async for event in trigger.run():
-            return event.payload
-        return None
+    from sr_airflow.testing.triggerer import InProcessTriggerer
 
-    tasks = [asyncio.create_task(one(t)) for t in triggers]
+    triggerer = InProcessTriggerer()
+    tasks = [triggerer.start(t) for t in triggers]
     await asyncio.sleep(window)
     ended = sum(1 for t in tasks if t.done())
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await triggerer.cancel(tasks)
     return ended
 
 
@@ -120,10 +117,12 @@ def run(quick: bool = False) -> Section:
     n = max(counts)
     same, distinct = results[("same", n)], results[("distinct", n)]
     section.notes.append(
-        "Each trigger subscribes to the shared poll of its statement (`sr_airflow/triggers/shared_poll.py`): one "
-        "asyncio task per (connection id, SHOW statement) runs it on a kept-open connection and hands the rows to "
-        "every subscriber due; each subscriber keeps its own backoff and its own verdict. Statements therefore "
-        "grow with the databases watched, not with the tasks.")
+        "The triggers share Airflow's shared streams (`BaseEventTrigger.shared_stream_key`: the connection and the "
+        "SHOW statement): the triggerer runs one `open_shared_stream` per key and hands each poll to every "
+        "trigger's `filter_shared_stream`. The poll is paced by what its subscribers ask for "
+        "(`sr_airflow/triggers/paced_polls.py`: each keeps its own backoff and its own verdict) and runs on a "
+        "kept-open connection of its connection id (`sr_airflow/triggers/poll_connections.py`). Statements "
+        "therefore grow with the databases watched, not with the tasks.")
     if distinct["shows"] < 0.8 * n * due:
         section.notes.append(
             f"With {n} databases the polls fall behind their schedule ({distinct['shows']} of {n * due} due): each "

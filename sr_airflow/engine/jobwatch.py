@@ -1,5 +1,7 @@
-"""Watching BACKUP / RESTORE jobs: what to do with the job found by label, one poll's verdict, progress lines
-and the polling backoff. Pure Python: the operators, the sensors and the trigger share these rules.
+"""Watching BACKUP / RESTORE jobs: what to do with the job found by label, one poll's verdict, progress lines,
+the polling backoff, and the watch itself (:class:`JobWatch`: which SHOW to send and what its rows mean), with
+its poke-style loop (:func:`wait_sync`) and :func:`cancel_if_ours`. Pure Python (a hook is any object with
+``fetch`` and ``execute``): the operators, the sensors and the trigger share these rules.
 
 A retry of a backup task must find its own job instead of submitting a second one. Labels are deterministic
 (``engine/labels.py``), so on every (re)execution :func:`decide_backup` looks at the database's latest job
@@ -9,14 +11,23 @@ WHERE SNAPSHOT IN (...)``) before anything is submitted.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
+from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError
-from sr_airflow.engine.jobs import BackupJob, RestoreJob
+from sr_airflow.engine.jobs import BackupJob, RestoreJob, parse_show_backup, parse_show_restore
 from sr_airflow.engine.labels import base_label, generations, with_generation
-from sr_airflow.engine.snapshots import SnapshotListing
+from sr_airflow.engine.snapshots import SnapshotListing, parse_snapshot_listing
+from sr_airflow.engine.statements import (
+    render_cancel_backup,
+    render_cancel_restore,
+    render_show_backup,
+    render_show_restore,
+    render_show_snapshot,
+)
 
 #: How many generation labels (``<label>_r<n>``) one run may use before it gives up.
 MAX_GENERATIONS = 9
@@ -234,3 +245,159 @@ def phase_seconds(job: BackupJob | RestoreJob) -> dict[str, float]:
                  ("total", job.create_time, job.finished_time)]
     return {name: float((end - start).total_seconds()) for name, start, end in marks
             if start is not None and end is not None}
+
+
+#: What a watch waits for: a backup job, a restore job, any job on a database (to become free), a snapshot.
+WATCH_KINDS = ("backup", "restore", "any", "snapshot")
+#: What a watch reports when the job is not shown: an error, "wait" (keep polling) or "done" (success).
+ABSENT_MODES = ("error", "wait", "done")
+
+
+@dataclass(frozen=True)
+class JobWatch:
+    """What to watch and how to read one poll. ``database`` None watches external-catalog jobs."""
+
+    kind: str = "backup"
+    database: str | None = None
+    label: str | None = None
+    job_id: str | None = None
+    repository: str | None = None
+    absent: str = "error"
+
+    def __post_init__(self) -> None:
+        if self.kind not in WATCH_KINDS:
+            raise ValueError(f"kind must be one of {', '.join(WATCH_KINDS)}, got {self.kind!r}.")
+        if self.absent not in ABSENT_MODES:
+            raise ValueError(f"absent must be one of {', '.join(ABSENT_MODES)}, got {self.absent!r}.")
+        if self.kind == "snapshot" and not (self.repository and self.label):
+            raise ValueError("a snapshot watch needs repository and label.")
+
+    def statements(self) -> list[str]:
+        """The SHOW statements one look at StarRocks sends (one, or two for ``any``)."""
+        if self.kind == "snapshot":
+            return [render_show_snapshot(self.repository, self.label)]
+        shows = []
+        if self.kind in ("backup", "any"):
+            shows.append(render_show_backup(self.database))
+        if self.kind in ("restore", "any"):
+            shows.append(render_show_restore(self.database))
+        return shows
+
+    def poll(self, hook: Any) -> Observation:
+        """One look at StarRocks (one or two SHOW statements)."""
+        return self.read([hook.fetch(statement) for statement in self.statements()])
+
+    def read(self, results: list[tuple[list[str], list[tuple]]]) -> Observation:
+        """The verdict of one look: ``results`` holds the columns and rows of each of :meth:`statements`."""
+        if self.kind == "snapshot":
+            columns, rows = results[0]
+            return observe_snapshot(parse_snapshot_listing(columns, rows), self.label, self.repository)
+        observations = []
+        parsers = {"backup": (parse_show_backup, "Backup"), "restore": (parse_show_restore, "Restore")}
+        kinds = [kind for kind in ("backup", "restore") if self.kind in (kind, "any")]
+        for kind, (columns, rows) in zip(kinds, results, strict=True):
+            parse, name = parsers[kind]
+            observations.append(observe(parse(columns, rows), database=self.database, label=self.label,
+                                        job_id=self.job_id, kind=name))
+        if self.kind != "any":
+            return observations[0]
+        running = [o for o in observations if o.verdict is Verdict.RUNNING]
+        if running:
+            return running[0]
+        return Observation(Verdict.SUCCESS, None, f"No backup or restore job is running on database "
+                                                  f"{self.database!r}.")
+
+    def event(self, observation: Observation) -> dict[str, Any] | None:
+        """The event that ends the wait, or None to keep waiting."""
+        verdict = observation.verdict
+        if verdict is Verdict.RUNNING or (verdict is Verdict.ABSENT and self.absent == "wait"):
+            return None
+        if verdict is Verdict.ABSENT:
+            status = "success" if self.absent == "done" else "error"
+        else:
+            status = "success" if verdict is Verdict.SUCCESS else "cancelled"
+        return self.make_event(status, observation.message, observation)
+
+    def make_event(self, status: str, message: str, observation: Observation | None = None) -> dict[str, Any]:
+        job = observation.job if observation else None
+        return {
+            "status": status,
+            "message": message,
+            "kind": self.kind,
+            "database": self.database,
+            "label": job.label if job else self.label,
+            "job_id": job.job_id if job else self.job_id,
+            "state": job.state.name if job else None,
+        }
+
+    def cancel_statement(self) -> str | None:
+        """CANCEL BACKUP/RESTORE for the watched job's database (None when there is nothing to cancel)."""
+        if self.kind == "backup":
+            return render_cancel_backup(self.database, external_catalog=self.database is None)
+        if self.kind == "restore":
+            return render_cancel_restore(self.database, external_catalog=self.database is None)
+        return None
+
+
+def cancel_if_ours(hook: Any, watch: JobWatch) -> str | None:
+    """Cancel the watched job if it is still running (never another job of the same database).
+
+    Returns the CANCEL statement sent, or None.
+    """
+    statement = watch.cancel_statement()
+    if statement is None or not (watch.label or watch.job_id):
+        return None
+    if watch.poll(hook).verdict is not Verdict.RUNNING:
+        return None
+    hook.execute(statement)
+    return statement
+
+
+def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_connection_errors: int = 5,
+              timeout: float | None = None, sleep: Callable[[float], None] = time.sleep,
+              checked: bool = False) -> dict[str, Any]:
+    """Poll until the watch ends and return its event: the poke-style twin of the deferred wait
+    (``sr_airflow.triggers.job.StarRocksJobTrigger``).
+
+    ``checked``: the caller has just looked once (and found the job running), so the first poll waits one
+    interval instead of repeating that look at once.
+    """
+    progress = ProgressLog()
+    interval: float | None = None
+    errors = 0
+    began = time.monotonic()
+    deadline = None if timeout is None else began + timeout
+    if checked:
+        interval = backoff.next(None)
+        sleep(interval)
+    while True:
+        try:
+            observation = watch.poll(hook)
+            errors = 0
+        except Exception as exc:  # noqa: BLE001 - reported as an event, like the trigger does
+            if is_connection_error(exc) and errors < max_connection_errors:
+                errors += 1
+                log.warning("Connection error %s/%s while watching %s: %s", errors, max_connection_errors,
+                            watch.label or watch.database, exc)
+                interval = backoff.next(interval)  # retries keep doubling: time for the frontend to come back
+                sleep(interval)
+                continue
+            return watch.make_event("error", watch_error_message(watch, exc))
+        line = progress.update(observation.job)
+        if line:
+            log.info("%s", line)
+        event = watch.event(observation)
+        if event is not None:
+            return event
+        if deadline is not None and time.monotonic() >= deadline:
+            return watch.make_event("error", f"Timed out waiting: {observation.message}", observation)
+        interval = backoff.next(interval, time.monotonic() - began)
+        sleep(interval)
+
+
+def watch_error_message(watch: JobWatch, exc: BaseException) -> str:
+    """The message of the error event that ends a watch which could not poll."""
+    what = f"snapshot {watch.label!r}" if watch.kind == "snapshot" else \
+        f"{watch.kind} job {watch.label or watch.job_id or ''} of database {watch.database!r}".replace("  ", " ")
+    text = str(exc).rstrip(".")
+    return f"Could not watch {what}: {type(exc).__name__}: {text}."

@@ -267,7 +267,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return found
 
     def _busy(self, context: Any, reason: str) -> dict[str, Any]:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         database = self.database or "external catalogs"
         if self.on_busy == "fail":
@@ -283,7 +283,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return self._advance(context)
 
     def _wait_job(self, context: Any, label: str) -> dict[str, Any]:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         watch = JobWatch(kind="backup", database=self.database, label=label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)

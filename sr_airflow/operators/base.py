@@ -22,8 +22,7 @@ from airflow.sdk import BaseOperator
 from airflow.sdk.configuration import conf
 
 if TYPE_CHECKING:
-    from sr_airflow.engine.jobwatch import Backoff
-    from sr_airflow.triggers.job import JobWatch
+    from sr_airflow.engine.jobwatch import Backoff, JobWatch
 
 DEFAULT_CONN_ID = "starrocks_default"
 
@@ -114,11 +113,13 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
 
     def wait_for(self, context: Any, watch: JobWatch, method_name: str, *, cancel_on_kill: bool = False) -> Any:
         """Check once; then defer, or poll here; finally call ``method_name(context, event)``."""
-        from sr_airflow.triggers.job import StarRocksJobTrigger, wait_sync
+        from sr_airflow.engine.jobwatch import wait_sync
 
         self._watching = watch if cancel_on_kill else None
         event = watch.event(watch.poll(self.hook))
         if event is None and self.will_defer():
+            from sr_airflow.triggers.job import StarRocksJobTrigger
+
             trigger = StarRocksJobTrigger(
                 starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database,
                 label=watch.label, job_id=watch.job_id, repository=watch.repository, absent=watch.absent,
@@ -137,7 +138,7 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
         watch = self._watching
         if watch is None:
             return
-        from sr_airflow.triggers.job import cancel_if_ours
+        from sr_airflow.engine.jobwatch import cancel_if_ours
 
         try:
             statement = cancel_if_ours(self.hook, watch)

@@ -35,8 +35,7 @@ class StarRocksCancelJobOperator(StarRocksBaseOperator):
         self.missing_ok = missing_ok
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.jobwatch import Verdict
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch, Verdict
 
         database = None if self.external_catalog else self.database
         watch = JobWatch(kind=self.kind, database=database, label=self.snapshot_label)

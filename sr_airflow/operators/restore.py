@@ -281,7 +281,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
 
     def _running_job(self, target: str | None) -> str | None:
         """What runs on the target database now (None: nothing, or the database does not exist yet)."""
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         if not target:
             return None
@@ -327,7 +327,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
                                     snapshot_columns=snapshot_columns, allow_overwrite=self.allow_overwrite)
 
     def _busy(self, context: Any, target: str | None, reason: str) -> dict[str, Any]:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         if self.on_busy == "fail":
             raise JobFailedError(f"Restore into database {target!r} refused: another job is running "
@@ -460,7 +460,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return plan
 
     def _execute_chain(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         check_server(self.hook, self.log)
         plan = self._point_plan(context)
@@ -586,8 +586,8 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return None
 
     def _run_link(self, context: Any, plan: Any, index: int) -> dict[str, Any]:
+        from sr_airflow.engine.jobwatch import JobWatch
         from sr_airflow.engine.statements import RestoreRequest, Syntax, legacy_restore_scope, render_restore
-        from sr_airflow.triggers.job import JobWatch
 
         target = self.target_database or plan.database
         step = plan.steps[index]
@@ -668,7 +668,7 @@ class StarRocksRestoreOperator(StarRocksBaseOperator):
         return result
 
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         watch = JobWatch(kind="restore", database=target, label=self.snapshot_label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)

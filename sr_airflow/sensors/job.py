@@ -12,7 +12,7 @@ from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.operators.base import DEFAULT_CONN_ID, StarRocksTaskMixin
 
 if TYPE_CHECKING:
-    from sr_airflow.triggers.job import JobWatch
+    from sr_airflow.engine.jobwatch import JobWatch
 
 
 class _StarRocksWatchSensor(StarRocksTaskMixin, BaseSensorOperator):
@@ -101,7 +101,7 @@ class StarRocksJobSensor(_StarRocksWatchSensor):
         self.kind = kind
 
     def watch(self) -> JobWatch:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         if self.snapshot_label:
             return JobWatch(kind=self.kind, database=self.database, label=self.snapshot_label, absent="wait")

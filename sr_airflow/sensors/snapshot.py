@@ -9,7 +9,7 @@ from sr_airflow.operators.base import DEFAULT_CONN_ID
 from sr_airflow.sensors.job import _StarRocksWatchSensor
 
 if TYPE_CHECKING:
-    from sr_airflow.triggers.job import JobWatch
+    from sr_airflow.engine.jobwatch import JobWatch
 
 
 class StarRocksSnapshotSensor(_StarRocksWatchSensor):
@@ -33,6 +33,6 @@ class StarRocksSnapshotSensor(_StarRocksWatchSensor):
         self.snapshot_label = snapshot_label
 
     def watch(self) -> JobWatch:
-        from sr_airflow.triggers.job import JobWatch
+        from sr_airflow.engine.jobwatch import JobWatch
 
         return JobWatch(kind="snapshot", repository=self.repository, label=self.snapshot_label)

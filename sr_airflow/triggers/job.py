@@ -1,198 +1,41 @@
 """One trigger for every wait: a BACKUP or RESTORE job to end, a database to become free, a snapshot to appear.
 
-The trigger polls with a backoff (:class:`Backoff`), through the triggerer's shared poll of its SHOW statement
-(:mod:`sr_airflow.triggers.shared_poll`: watchers of one database share one poll and one kept-open connection),
-retries a bounded number of connection errors, and yields exactly one event ``{"status", "message", "kind",
-"database", "label", "job_id", "state"}`` whose status is ``success``, ``cancelled`` or ``error``; it never
-raises. The operators and sensors use the same :class:`JobWatch` for their synchronous first check and for their
-poke-style loops (:func:`wait_sync`).
+It yields exactly one event ``{"status", "message", "kind", "database", "label", "job_id", "state"}`` whose
+status is ``success``, ``cancelled`` or ``error``, and never raises. What one poll means, the backoff and the
+poke-style twin used when not deferring live in :mod:`sr_airflow.engine.jobwatch`.
+
+In Airflow 3.3+ the triggerer shares one poll among the triggers that watch the same SHOW statement: the trigger
+is a ``BaseEventTrigger`` whose ``shared_stream_key`` names the connection and the statement, so the triggerer
+runs one :meth:`StarRocksJobTrigger.open_shared_stream` per key and feeds its polls to each trigger's
+:meth:`~StarRocksJobTrigger.filter_shared_stream` (``airflow/jobs/triggerer_job_runner.py``,
+``TriggerRunner.run_trigger``). Deferring tasks with a ``BaseEventTrigger`` is what Airflow's own providers do
+(``SqsSensorTrigger``, ``FileDeleteTrigger``); its ``supports_triggerer_queue = False`` is for asset watchers and
+is set back to True here, so a deferred task keeps its queue. Older triggerers call :meth:`run`, which polls the
+same way for this trigger alone: same events. Each trigger keeps its own backoff (the shared poll is paced by
+what its subscribers ask for, :mod:`sr_airflow.triggers.paced_polls`) and retries a bounded number of
+connection errors.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Hashable
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
-from sr_airflow.engine.jobs import parse_show_backup, parse_show_restore
 from sr_airflow.engine.jobwatch import (
     Backoff,
-    Observation,
+    JobWatch,
     ProgressLog,
-    Verdict,
+    cancel_if_ours,
     is_connection_error,
-    observe,
-    observe_snapshot,
+    watch_error_message,
 )
-from sr_airflow.engine.snapshots import parse_snapshot_listing
-from sr_airflow.engine.statements import (
-    render_cancel_backup,
-    render_cancel_restore,
-    render_show_backup,
-    render_show_restore,
-    render_show_snapshot,
-)
-from sr_airflow.triggers.shared_poll import EARLY_FRACTION, SharedPoll
-
-#: What a watch waits for: a backup job, a restore job, any job on a database (to become free), a snapshot.
-WATCH_KINDS = ("backup", "restore", "any", "snapshot")
-#: What a watch reports when the job is not shown: an error, "wait" (keep polling) or "done" (success).
-ABSENT_MODES = ("error", "wait", "done")
+from sr_airflow.triggers.paced_polls import EARLY_FRACTION, Poll, paced_polls, release, requests_for
 
 
-@dataclass(frozen=True)
-class JobWatch:
-    """What to watch and how to read one poll. ``database`` None watches external-catalog jobs."""
-
-    kind: str = "backup"
-    database: str | None = None
-    label: str | None = None
-    job_id: str | None = None
-    repository: str | None = None
-    absent: str = "error"
-
-    def __post_init__(self) -> None:
-        if self.kind not in WATCH_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(WATCH_KINDS)}, got {self.kind!r}.")
-        if self.absent not in ABSENT_MODES:
-            raise ValueError(f"absent must be one of {', '.join(ABSENT_MODES)}, got {self.absent!r}.")
-        if self.kind == "snapshot" and not (self.repository and self.label):
-            raise ValueError("a snapshot watch needs repository and label.")
-
-    def statements(self) -> list[str]:
-        """The SHOW statements one look at StarRocks sends (one, or two for ``any``)."""
-        if self.kind == "snapshot":
-            return [render_show_snapshot(self.repository, self.label)]
-        shows = []
-        if self.kind in ("backup", "any"):
-            shows.append(render_show_backup(self.database))
-        if self.kind in ("restore", "any"):
-            shows.append(render_show_restore(self.database))
-        return shows
-
-    def poll(self, hook: Any) -> Observation:
-        """One look at StarRocks (one or two SHOW statements)."""
-        return self.read([hook.fetch(statement) for statement in self.statements()])
-
-    def read(self, results: list[tuple[list[str], list[tuple]]]) -> Observation:
-        """The verdict of one look: ``results`` holds the columns and rows of each of :meth:`statements`."""
-        if self.kind == "snapshot":
-            columns, rows = results[0]
-            return observe_snapshot(parse_snapshot_listing(columns, rows), self.label, self.repository)
-        observations = []
-        parsers = {"backup": (parse_show_backup, "Backup"), "restore": (parse_show_restore, "Restore")}
-        kinds = [kind for kind in ("backup", "restore") if self.kind in (kind, "any")]
-        for kind, (columns, rows) in zip(kinds, results, strict=True):
-            parse, name = parsers[kind]
-            observations.append(observe(parse(columns, rows), database=self.database, label=self.label,
-                                        job_id=self.job_id, kind=name))
-        if self.kind != "any":
-            return observations[0]
-        running = [o for o in observations if o.verdict is Verdict.RUNNING]
-        if running:
-            return running[0]
-        return Observation(Verdict.SUCCESS, None, f"No backup or restore job is running on database "
-                                                  f"{self.database!r}.")
-
-    def event(self, observation: Observation) -> dict[str, Any] | None:
-        """The event that ends the wait, or None to keep waiting."""
-        verdict = observation.verdict
-        if verdict is Verdict.RUNNING or (verdict is Verdict.ABSENT and self.absent == "wait"):
-            return None
-        if verdict is Verdict.ABSENT:
-            status = "success" if self.absent == "done" else "error"
-        else:
-            status = "success" if verdict is Verdict.SUCCESS else "cancelled"
-        return self.make_event(status, observation.message, observation)
-
-    def make_event(self, status: str, message: str, observation: Observation | None = None) -> dict[str, Any]:
-        job = observation.job if observation else None
-        return {
-            "status": status,
-            "message": message,
-            "kind": self.kind,
-            "database": self.database,
-            "label": job.label if job else self.label,
-            "job_id": job.job_id if job else self.job_id,
-            "state": job.state.name if job else None,
-        }
-
-    def cancel_statement(self) -> str | None:
-        """CANCEL BACKUP/RESTORE for the watched job's database (None when there is nothing to cancel)."""
-        if self.kind == "backup":
-            return render_cancel_backup(self.database, external_catalog=self.database is None)
-        if self.kind == "restore":
-            return render_cancel_restore(self.database, external_catalog=self.database is None)
-        return None
-
-
-def cancel_if_ours(hook: Any, watch: JobWatch) -> str | None:
-    """Cancel the watched job if it is still running (never another job of the same database).
-
-    Returns the CANCEL statement sent, or None.
-    """
-    statement = watch.cancel_statement()
-    if statement is None or not (watch.label or watch.job_id):
-        return None
-    if watch.poll(hook).verdict is not Verdict.RUNNING:
-        return None
-    hook.execute(statement)
-    return statement
-
-
-def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_connection_errors: int = 5,
-              timeout: float | None = None, sleep: Callable[[float], None] = time.sleep,
-              checked: bool = False) -> dict[str, Any]:
-    """The poke-style twin of :meth:`StarRocksJobTrigger.run`: poll until the watch ends; return its event.
-
-    ``checked``: the caller has just looked once (and found the job running), so the first poll waits one
-    interval instead of repeating that look at once.
-    """
-    progress = ProgressLog()
-    interval: float | None = None
-    errors = 0
-    began = time.monotonic()
-    deadline = None if timeout is None else began + timeout
-    if checked:
-        interval = backoff.next(None)
-        sleep(interval)
-    while True:
-        try:
-            observation = watch.poll(hook)
-            errors = 0
-        except Exception as exc:  # noqa: BLE001 - reported as an event, like the trigger does
-            if is_connection_error(exc) and errors < max_connection_errors:
-                errors += 1
-                log.warning("Connection error %s/%s while watching %s: %s", errors, max_connection_errors,
-                            watch.label or watch.database, exc)
-                interval = backoff.next(interval)  # retries keep doubling: time for the frontend to come back
-                sleep(interval)
-                continue
-            return watch.make_event("error", _error_message(watch, exc))
-        line = progress.update(observation.job)
-        if line:
-            log.info("%s", line)
-        event = watch.event(observation)
-        if event is not None:
-            return event
-        if deadline is not None and time.monotonic() >= deadline:
-            return watch.make_event("error", f"Timed out waiting: {observation.message}", observation)
-        interval = backoff.next(interval, time.monotonic() - began)
-        sleep(interval)
-
-
-def _error_message(watch: JobWatch, exc: BaseException) -> str:
-    what = f"snapshot {watch.label!r}" if watch.kind == "snapshot" else \
-        f"{watch.kind} job {watch.label or watch.job_id or ''} of database {watch.database!r}".replace("  ", " ")
-    text = str(exc).rstrip(".")
-    return f"Could not watch {what}: {type(exc).__name__}: {text}."
-
-
-class StarRocksJobTrigger(BaseTrigger):
+class StarRocksJobTrigger(BaseEventTrigger):
     """Waits, off the worker, for a StarRocks job to end, a database to become free, or a snapshot to appear.
 
     :param starrocks_conn_id: the StarRocks connection.
@@ -208,6 +51,10 @@ class StarRocksJobTrigger(BaseTrigger):
     :param max_connection_errors: connection errors in a row tolerated before an error event.
     :param cancel_on_kill: cancel the watched job when a user kills the deferred task.
     """
+
+    # BaseEventTrigger turns it off for asset watchers; a deferred task's trigger keeps the task's queue
+    # (airflow/sdk/execution_time/task_runner.py, _defer_task).
+    supports_triggerer_queue = True
 
     def __init__(self, *, starrocks_conn_id: str, kind: str = "backup", database: str | None = None,
                  label: str | None = None, job_id: str | None = None, repository: str | None = None,
@@ -255,53 +102,109 @@ class StarRocksJobTrigger(BaseTrigger):
 
         return StarRocksHook(starrocks_conn_id=self.starrocks_conn_id)
 
+    def shared_stream_key(self) -> Hashable | None:
+        """Triggers of one connection watching the same SHOW statement(s) share one poll (None: bad arguments,
+        which :meth:`run` reports as an error event)."""
+        try:
+            statements = self._watch().statements()
+        except Exception:  # noqa: BLE001 - the standalone run() turns it into the error event
+            return None
+        return (f"{type(self).__module__}.{type(self).__qualname__}", self.starrocks_conn_id, *statements)
+
+    @classmethod
+    async def open_shared_stream(cls, kwargs: dict[str, Any]) -> AsyncIterator[Poll]:
+        """The shared poll of a key: its statements, when a subscriber's request is due (kwargs of one trigger
+        of the group: only the connection and the statements, both in the key, are used)."""
+        trigger = cls(**kwargs)
+        key = trigger.shared_stream_key()
+        async for poll in paced_polls(key, trigger.starrocks_conn_id, trigger._watch().statements()):
+            yield poll
+
+    async def filter_shared_stream(self, shared_stream: AsyncIterator[Poll]) -> AsyncIterator[TriggerEvent]:
+        """This trigger's one event, read from the shared polls of its key."""
+        yield TriggerEvent(await self._event(lambda watch: shared_stream, self.shared_stream_key()))
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """Poll alone (a triggerer without shared streams): the same loop under a key of this trigger's own."""
+        key = ("standalone", id(self))
+        opened: list[AsyncGenerator[Poll, None]] = []
+
+        def open_polls(watch: JobWatch) -> AsyncIterator[Poll]:
+            opened.append(paced_polls(key, self.starrocks_conn_id, watch.statements()))
+            return opened[0]
+
+        try:
+            event = await self._event(open_polls, key)
+        finally:
+            for polls in opened:
+                await polls.aclose()
+        # The polls have stopped before the event is yielded: a consumer that stops iterating leaves nothing behind.
+        yield TriggerEvent(event)
+
+    async def _event(self, polls_for: Callable[[JobWatch], AsyncIterator[Poll]], key: Hashable | None,
+                     ) -> dict[str, Any]:
         try:
             watch = self._watch()
             backoff = Backoff(self.poll_interval, self.max_poll_interval, self.backoff_factor)
         except Exception as exc:  # noqa: BLE001 - a trigger reports, never raises
             message = f"Could not start watching {self.label or self.database!r}: {str(exc).rstrip('.')}."
-            yield TriggerEvent({"status": "error", "message": message, "kind": self.kind, "database": self.database,
-                                "label": self.label, "job_id": self.job_id, "state": None})
-            return
-        # The subscription ends before the event is yielded: a consumer that stops iterating leaves nothing behind.
-        yield TriggerEvent(await self._wait(watch, backoff))
+            return {"status": "error", "message": message, "kind": self.kind, "database": self.database,
+                    "label": self.label, "job_id": self.job_id, "state": None}
+        try:
+            return await self._wait(watch, backoff, polls_for(watch), key)
+        except Exception as exc:  # noqa: BLE001 - the shared stream failed (Airflow ended its group)
+            return watch.make_event("error", watch_error_message(watch, exc))
 
-    async def _wait(self, watch: JobWatch, backoff: Backoff) -> dict[str, Any]:
-        """Poll through the shared poll of the watch's statements until the watch ends; return its event."""
+    async def _wait(self, watch: JobWatch, backoff: Backoff, polls: AsyncIterator[Poll], key: Hashable,
+                    ) -> dict[str, Any]:
+        """Ask for polls on this trigger's backoff and read them until the watch ends; return its event."""
         loop = asyncio.get_running_loop()
         progress = ProgressLog()
         interval: float | None = None
         errors = 0
-        began = due = earliest = loop.time()
-        async with SharedPoll(self.starrocks_conn_id, watch.statements()) as poll:
-            while True:
-                outcomes = await poll.fetch(earliest, due)
+        token = object()
+        began = earliest = loop.time()
+        requests_for(key).ask(token, earliest, began)
+        try:
+            async for poll in polls:
+                if poll.started < began:
+                    continue  # begun before this wait: its rows may predate the job this trigger waits for
+                own = poll.started >= earliest  # a poll started earlier was asked for by another subscriber
                 now = loop.time()
-                failure = next((o.error for o in outcomes if o.error is not None), None)
+                failure = poll.error
+                observation = None
                 if failure is None:
                     try:
-                        observation = watch.read([o.result for o in outcomes])
+                        observation = watch.read(poll.results)
                     except Exception as exc:  # noqa: BLE001 - rows StarRocks should not have sent
                         failure = exc
-                if failure is not None:
-                    if not (is_connection_error(failure) and errors < self.max_connection_errors):
-                        return watch.make_event("error", _error_message(watch, failure))
-                    errors += 1
-                    self.log.warning("Connection error %s/%s while watching %s: %s", errors,
-                                     self.max_connection_errors, self.label or self.database, failure)
-                else:
-                    errors = 0
+                if observation is not None:
                     line = progress.update(observation.job)
                     if line:
                         self.log.info("%s", line)
                     event = watch.event(observation)
                     if event is not None:
                         return event
+                if not own:
+                    continue  # a poll this trigger did not ask for may end its wait, never count against it
+                if failure is not None:
+                    if not (is_connection_error(failure) and errors < self.max_connection_errors):
+                        return watch.make_event("error", watch_error_message(watch, failure))
+                    errors += 1
+                    self.log.warning("Connection error %s/%s while watching %s: %s", errors,
+                                     self.max_connection_errors, self.label or self.database, failure)
+                else:
+                    errors = 0
                 # retries after a connection error keep doubling (time for the frontend to come back)
                 interval = backoff.next(interval, None if failure is not None else now - began)
                 due = now + interval
                 earliest = due - EARLY_FRACTION * interval
+                requests_for(key).ask(token, earliest, due)
+        finally:
+            requests = requests_for(key)
+            requests.withdraw(token)
+            release(key, requests)
+        raise RuntimeError("the shared poll ended without an event")
 
     async def on_kill(self) -> None:
         """A user killed the deferred task (mark failed / clear / mark success): cancel the watched job."""

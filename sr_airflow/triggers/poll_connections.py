@@ -1,15 +1,23 @@
-"""Kept-open connections for the shared polls of one connection id: a few threads, each poll on an idle one.
+"""Kept-open connections for the polls of one connection id in a triggerer: a few threads, each poll on an idle
+connection.
 
-A poll in the triggerer used to open a connection, send PyMySQL's set-up statements and one SHOW, and close it.
-Here a connection stays open between polls; a reused connection that turns out dead (the frontend restarted,
-an idle timeout) is replaced once at once, so a stale socket does not cost a watcher one of its retries.
+Airflow's shared streams share a poll among the triggers of one stream key (here one SHOW of one database); the
+streams of many databases still talk to the same frontend. Opening a connection per poll costs PyMySQL's set-up
+statements each time, and a kept connection per stream would hold one per database watched; so the streams of
+one connection id lease one small pool (:func:`leased_connections`, one per event loop), closed when the last
+leaves. A reused connection that turns out dead (the frontend restarted, an idle timeout) is replaced once at
+once, so a stale socket does not cost a watcher one of its retries. Airflow has no such pool to reuse: a hook
+opens a connection per ``get_conn``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
+from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import asynccontextmanager, closing
 from typing import Any
 
 from sr_airflow.engine.jobwatch import is_connection_error
@@ -35,8 +43,12 @@ class PollConnections:
         self._closed = False
         self.opened = 0  # connections opened so far (tests and benchmarks read it)
 
-    def fetch(self, sql: str) -> Result:
-        """Run ``sql`` (in a pool thread) and return its column names and rows."""
+    async def fetch(self, sql: str) -> Result:
+        """Run ``sql`` in a pool thread and return its column names and rows."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, self.fetch_now, sql)
+
+    def fetch_now(self, sql: str) -> Result:
+        """Run ``sql`` in the calling thread and return its column names and rows."""
         conn = self._take_idle()
         if conn is None:
             return self._fetch_fresh(sql)
@@ -119,3 +131,35 @@ def _close(conn: Any) -> None:
         conn.close()
     except Exception:  # noqa: BLE001 - an already broken connection
         pass
+
+
+class _Lease:
+    def __init__(self, connections: PollConnections) -> None:
+        self.connections = connections
+        self.holders = 0
+
+
+_leases: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Lease]] = weakref.WeakKeyDictionary()
+
+
+def active_pools() -> dict[str, PollConnections]:
+    """The pools of the running loop, by connection id: what is leased now."""
+    return {conn_id: lease.connections for conn_id, lease in _leases.get(asyncio.get_running_loop(), {}).items()}
+
+
+@asynccontextmanager
+async def leased_connections(conn_id: str) -> AsyncIterator[PollConnections]:
+    """The running loop's pool of ``conn_id``, shared with every other holder; closed when the last leaves."""
+    loop = asyncio.get_running_loop()
+    leases = _leases.setdefault(loop, {})
+    lease = leases.get(conn_id)
+    if lease is None:
+        lease = leases[conn_id] = _Lease(PollConnections(conn_id))
+    lease.holders += 1
+    try:
+        yield lease.connections
+    finally:
+        lease.holders -= 1
+        if lease.holders == 0 and leases.get(conn_id) is lease:
+            del leases[conn_id]
+            lease.connections.close()

@@ -225,11 +225,11 @@ class TestScopeArguments:
 
 class TestOperatorArguments:
     def test_bad_arguments_raise_value_error(self):
+        from sr_airflow.engine.jobwatch import JobWatch
         from sr_airflow.operators.backup import StarRocksBackupOperator
         from sr_airflow.operators.cancel import StarRocksCancelJobOperator
         from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
         from sr_airflow.sensors.job import StarRocksJobSensor
-        from sr_airflow.triggers.job import JobWatch
 
         with pytest.raises(ValueError, match="on_busy must be 'wait' or 'fail', got 'queue'"):
             StarRocksBackupOperator(task_id="b", repository="r", database="d", on_busy="queue")

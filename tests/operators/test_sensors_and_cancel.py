@@ -8,8 +8,9 @@ import threading
 import pytest
 
 from sr_airflow.engine.errors import JobFailedError
+from sr_airflow.engine.jobwatch import JobWatch
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from sr_airflow.triggers.job import JobWatch, StarRocksJobTrigger
+from sr_airflow.triggers.job import StarRocksJobTrigger
 from tests.operators.dags import sr_operator_test_dags as dags
 from tests.support.dags import run_dag
 from tests.support.emulators import FAST_PHASE

@@ -113,9 +113,8 @@ def test_a_frontend_that_stays_unreachable_fails_clearly_and_the_retry_adopts_th
 
 
 def test_the_backoff_between_connection_retries_grows_and_is_bounded(net):
-    from sr_airflow.engine.jobwatch import Backoff
+    from sr_airflow.engine.jobwatch import Backoff, JobWatch, wait_sync
     from sr_airflow.hooks.starrocks import StarRocksHook
-    from sr_airflow.triggers.job import JobWatch, wait_sync
 
     emu, proxy = net
     proxy.refuse()

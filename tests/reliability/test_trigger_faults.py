@@ -1,8 +1,9 @@
-"""Item 3 for deferrable waits: StarRocksJobTrigger runs in an asyncio loop against the emulator while the
-emulator's own fault switches (ADMIN SET FRONTEND CONFIG emulator_*) drop or refuse connections, slow a phase,
-fail the job at a state or time it out. Only the trigger's public behaviour is checked: it yields exactly one
-event and ends; connection faults are retried a bounded number of times (success when the fault clears in time,
-one clear error event when it does not); a job that fails is reported as such, never as a success."""
+"""Item 3 for deferrable waits: StarRocksJobTrigger runs in Airflow's TriggerRunner (through its shared stream)
+against the emulator while the emulator's own fault switches (ADMIN SET FRONTEND CONFIG emulator_*) drop or
+refuse connections, slow a phase, fail the job at a state or time it out. Only the trigger's public behaviour is
+checked: it yields exactly one event and ends; connection faults are retried a bounded number of times (success
+when the fault clears in time, one clear error event when it does not); a job that fails is reported as such,
+never as a success."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import time
 
 import pytest
 
+from sr_airflow.testing.triggerer import InProcessTriggerer
 from sr_airflow.triggers.job import StarRocksJobTrigger
 from tests.support.emulators import start_emulator
 from tests.support.figures import count
@@ -50,12 +52,16 @@ def _backup(emu) -> str:
 
 
 def _events(label: str, timeout: float = 60.0, **options) -> tuple[list[dict], float]:
-    """Every event the trigger yields until its generator ends, and how long that took."""
+    """Every event the trigger fires until it ends, run by Airflow's TriggerRunner (through its shared stream),
+    and how long that took."""
     trigger = StarRocksJobTrigger(starrocks_conn_id="sr_trigf", kind="backup", database="tdb", label=label,
                                   **{**FAST, **options})
 
     async def collect() -> list[dict]:
-        return [event.payload async for event in trigger.run()]
+        triggerer = InProcessTriggerer()
+        task = triggerer.start(trigger)
+        await task
+        return triggerer.events(task)
 
     started = time.monotonic()
     events = asyncio.run(asyncio.wait_for(collect(), timeout))

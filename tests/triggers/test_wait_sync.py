@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import time
 
-from sr_airflow.engine.jobwatch import Backoff
+from sr_airflow.engine.jobwatch import Backoff, JobWatch, wait_sync
 from sr_airflow.hooks.starrocks import StarRocksHook
-from sr_airflow.triggers.job import JobWatch, wait_sync
 from tests.support.trigger_frontend import CONN_ID
 
 
