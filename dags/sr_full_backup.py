@@ -12,6 +12,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback, load_alert_settings
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.operators.access import StarRocksExportAccessOperator
 from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.rpo import StarRocksRpoCheckOperator
@@ -91,7 +92,17 @@ with DAG(
         snapshots=backup.output,
     )
 
+    export_access = StarRocksExportAccessOperator(  # users, roles, grants, resource groups: docs/security.md
+        task_id="export_access",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        snapshots=backup.output,
+    )
+
     create_repository >> backup >> check_snapshots
+    backup >> export_access
 
     if ALERTS.notifier:  # alerts when a newest good snapshot is older than the RPO target, even after a failed backup
         check_rpo = StarRocksRpoCheckOperator(

@@ -13,6 +13,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.operators.access import StarRocksApplyAccessOperator, StarRocksExportAccessOperator
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.preflight import StarRocksMigrationPreflightOperator
@@ -94,6 +95,10 @@ with DAG(
         "verify": Param(DEFAULTS["verify"], enum=["versions", "counts", "checksums"], title="Verify",
                         description="versions: partition versions against the snapshot; counts: also row counts "
                                     "against the source; checksums: also per-table checksums."),
+        "apply_access": Param("none", enum=["none", "roles", "all"], title="Apply users, roles and grants",
+                              description="Replay the source's export on the target: roles (roles, their grants, "
+                                          "resource groups) or all (also users and their grants; users get a "
+                                          "password nobody knows). Grants limited to this database."),
     },
 ) as dag:
     preflight = StarRocksMigrationPreflightOperator(
@@ -157,6 +162,26 @@ with DAG(
         tables="{{ (params.tables or None) | literal }}",
     )
     preflight >> [source_repository, target_repository] >> backup >> visible >> restore >> verify
+
+    export_access = StarRocksExportAccessOperator(  # users, roles, grants, resource groups: docs/security.md
+        task_id="export_access",
+        **ON_SOURCE,
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        snapshots=MIGRATION_LABEL,
+    )
+    apply_access = StarRocksApplyAccessOperator(
+        task_id="apply_access",
+        **ON_TARGET,
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        snapshot_label=MIGRATION_LABEL,
+        apply_access="{{ params.apply_access | literal }}",
+        database="{{ params.database | literal }}",
+        target_database="{{ params.target_database | literal }}",
+    )
+    backup >> export_access >> apply_access
+    restore >> apply_access
 
     previous = verify
     for n in range(1, ROUNDS + 1):

@@ -16,6 +16,7 @@ from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.operators.access import StarRocksApplyAccessOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreOperator
 from sr_airflow.operators.step import ConditionStepOperator
@@ -70,6 +71,10 @@ with DAG(
                                             "failure after COMMIT leaves the table unreadable."),
         "verify": Param(DEFAULTS["verify"], enum=["versions", "counts", "checksums"], title="Verify",
                         description="versions: against the catalog; counts/checksums: also against the source."),
+        "apply_access": Param("none", enum=["none", "roles", "all"], title="Apply users, roles and grants",
+                              description="Replay the export beside the snapshot: roles (roles, their grants, "
+                                          "resource groups) or all (also users and their grants; users get a "
+                                          "password nobody knows). Grants limited to this database."),
         "source_conn_id": Param(None, type=["string", "null"], title="Source cluster",
                                 description="For counts/checksums: the cluster the backup came from."),
     },
@@ -116,4 +121,17 @@ with DAG(
         checksums="{{ params.verify == 'checksums' }}",
     )
 
+    apply_access = StarRocksApplyAccessOperator(
+        task_id="apply_access",
+        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
+        repository="{{ params.repository | literal }}",
+        location="{{ params.location | literal }}",
+        storage_conn_id="{{ params.storage_conn_id | literal }}",
+        snapshot_label="{{ ti.xcom_pull(task_ids='restore')['plan']['snapshot_label'] }}",
+        apply_access="{{ params.apply_access | literal }}",
+        database="{{ params.database | literal }}",
+        target_database="{{ params.target_database | literal }}",
+    )
+
     repository >> restore >> restored >> verify
+    restored >> apply_access

@@ -333,6 +333,9 @@ class CatalogEntry:
     updated_at: datetime | None = None
     message: str | None = None
     objects: Mapping[str, Any] = field(default_factory=dict)
+    # the users/roles/grants/resource-groups export beside this snapshot (engine/access_sql.py), a key relative to
+    # the location; None: none was taken (entries written before it existed read as None)
+    access_file: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kind", SnapshotKind(self.kind))

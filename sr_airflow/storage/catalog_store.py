@@ -58,6 +58,7 @@ def entry_schema():
         ("dag_id", pa.string()), ("run_id", pa.string()), ("snapshot_bytes", pa.int64()),
         ("snapshot_objects", pa.int64()), ("created_at", ts), ("updated_at", ts), ("message", pa.string()),
         ("objects_json", pa.string()),  # added later: files without it read as {}
+        ("access_file", pa.string()),  # added later: files without it read as None
     ])
 
 
@@ -85,6 +86,7 @@ def entry_to_parquet(entry: CatalogEntry) -> bytes:
         "dag_id": entry.dag_id, "run_id": entry.run_id, "snapshot_bytes": entry.snapshot_bytes,
         "snapshot_objects": entry.snapshot_objects, "created_at": entry.created_at,
         "updated_at": entry.updated_at, "message": entry.message, "objects_json": entry.objects_json(),
+        "access_file": entry.access_file,
     }
     table = pa.Table.from_pylist([row], schema=schema)
     column = schema.field("partitions").type
@@ -251,7 +253,7 @@ def _row_to_entry(r: dict[str, Any], partitions: PartitionRecords) -> CatalogEnt
         phase_seconds=json.loads(r["phase_seconds_json"] or "{}"), dag_id=r["dag_id"], run_id=r["run_id"],
         snapshot_bytes=r["snapshot_bytes"], snapshot_objects=r["snapshot_objects"],
         created_at=_aware(r["created_at"]), updated_at=_aware(r["updated_at"]), message=r["message"],
-        objects=json.loads(r.get("objects_json") or "{}"),
+        objects=json.loads(r.get("objects_json") or "{}"), access_file=r.get("access_file"),
     )
 
 

@@ -38,7 +38,7 @@ databases = ["full_a", "full_b"]
     before = emu.count("BACKUP")
     dag_run = dag.test()
     assert states(dag_run) == {"databases": "success", "create_repository": "success", "backup[0]": "success",
-                               "backup[1]": "success", "check_snapshots": "success"}
+                               "backup[1]": "success", "check_snapshots": "success", "export_access": "success"}
     assert emu.count("BACKUP") == before + 2
     checked = next(ti for ti in dag_run.get_task_instances() if ti.task_id == "check_snapshots").xcom_pull(
         task_ids="check_snapshots")

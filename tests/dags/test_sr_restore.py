@@ -39,7 +39,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     dry = restore.test(run_conf={"database": "pitr", "point_in_time": moment, "target_database": "pitr_then",
                                  "dry_run": True})
     assert states(dry) == {"create_repository": "success", "restore": "success", "restored": "success",
-                           "verify": "skipped"}  # the plan only: nothing to verify
+                           "verify": "skipped", "apply_access": "skipped"}  # the plan only: nothing to verify
     planned = next(t for t in dry.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
     assert planned["dry_run"] and len(planned["plan"]["jobs"]) == 2
     assert target_emulator.count("RESTORE") == restores_before  # nothing sent
@@ -48,7 +48,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     run = restore.test(run_conf={"database": "pitr", "point_in_time": moment, "target_database": "pitr_then",
                                  "verify": "versions"})
     assert states(run) == {"create_repository": "success", "restore": "success", "restored": "success",
-                           "verify": "success"}
+                           "verify": "success", "apply_access": "success"}
     result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
     assert len(result["chain"]) == 2  # the full and the first incremental, each partition from one of them
     assert rows_by_partition(target_emulator, "pitr_then") == at_first_incremental
@@ -58,7 +58,7 @@ def test_point_in_time_restores_the_chain_into_another_cluster(emulator, target_
     run = restore.test(run_conf={"database": "pitr", "target_database": "pitr_now", "verify": "counts",
                                  "source_conn_id": emulator.conn_id})
     assert states(run) == {"create_repository": "success", "restore": "success", "restored": "success",
-                           "verify": "success"}
+                           "verify": "success", "apply_access": "success"}
     result = next(t for t in run.get_task_instances() if t.task_id == "restore").xcom_pull(task_ids="restore")
     assert len(result["chain"]) == 3
     # the dropped partition is never restored (its tombstone ends it): nothing to drop afterwards

@@ -109,7 +109,7 @@ def test_backup_and_restore_send_the_catalogs_numbers(emulator, aws_conn, load_d
     with emulator.slow_jobs(SLOW_PHASE):
         run = restore.test(run_conf={"database": "m_sales", "target_database": "m_sales_copy"})
     assert states(run) == {"create_repository": "success", "restore": "success", "restored": "success",
-                           "verify": "success"}
+                           "verify": "success", "apply_access": "success"}
     restored = sum(p.data_size for p in entry.partitions)
     assert restored > 0
     assert statsd.values(f"{PREFIX}.restore.count.m_sales") == [(1, "c")]

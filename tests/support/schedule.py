@@ -31,6 +31,7 @@ LONGEST_FIRST = (
     "tests/ops/test_metrics.py",
     "tests/operators/test_repository_keys.py",
     "tests/operators/test_colocation.py",
+    "tests/dags/test_access_replay.py",
     "tests/dags/test_sr_retention.py",
     "tests/operators/test_backup.py",
     "tests/dags/test_overlapping_runs.py",
