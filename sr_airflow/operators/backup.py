@@ -190,6 +190,10 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         request.validate()
         version = check_server(self.hook, self.log)
         render_backup(request, Syntax.for_version(version))  # UnsupportedByServerError before any submission
+        if scope.database is not None:
+            from sr_airflow.operators.privileges import backup_scope_needs, check_privileges
+
+            check_privileges(self.hook, backup_scope_needs(scope), self.log, where=self.starrocks_conn_id)
         self.log.info("Backup of %r into repository %r, label %r (StarRocks %s).",
                       scope.database or "external catalogs", self.repository, label, version)
         return self._advance(context)

@@ -114,3 +114,29 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
         run = dag.test(run_conf={"database": DB, "target_database": "lp_migrated", "verify": "counts"})
         got = states(run)
         assert got["restore"] == got["verify"] == got["summary"] == "success", got
+
+
+@pytest.mark.parametrize(("dag_id", "removed", "task", "says"), [
+    ("sr_full_backup", "EXPORT", "backup[0]",
+     "lacks EXPORT on lp_db.* — GRANT EXPORT ON ALL TABLES IN DATABASE lp_db TO USER 'lp_less'@'%'"),
+    # create_repository finds the repository in place (SHOW REPOSITORIES needs no privilege) and sends nothing;
+    # the backup's pre-flight reads SHOW GRANTS and names the grant before any BACKUP
+    ("sr_full_backup", "REPOSITORY", "backup[0]",
+     "lacks REPOSITORY on SYSTEM — GRANT REPOSITORY ON SYSTEM TO USER 'lp_less'@'%'"),
+    ("sr_restore", "CREATE TABLE", "restore", f"{DENIED} CREATE TABLE privilege(s) on DATABASE lp_again"),
+    ("sr_restore", "REPOSITORY", "restore", f"{DENIED} REPOSITORY privilege(s) on SYSTEM"),
+])
+def test_one_grant_less_fails_with_the_error_naming_it(dag_id, removed, task, says, backed_up, target_emulator,
+                                                         aws_conn, load_dag, capsys):
+    emu = backed_up if dag_id == "sr_full_backup" else target_emulator
+    capsys.readouterr()
+    with as_user(emu, "lp_less", without(grants_for(dag_id, DB), removed)) as conn_id:
+        dag = load_dag(dag_id, config(conn_id, aws_conn))
+        run = dag.test(run_conf={"database": DB, "target_database": "lp_again", "verify": "counts"}
+                       if dag_id == "sr_restore" else None)
+    assert states(run)[task] == "failed", states(run)
+    out = capsys.readouterr().out
+    assert says in out
+    assert PASSWORD not in out
+    if dag_id == "sr_restore":
+        target_emulator.sql("DROP DATABASE IF EXISTS lp_again FORCE")

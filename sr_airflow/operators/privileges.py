@@ -1,0 +1,57 @@
+"""Pre-flight's privilege check: before a BACKUP or RESTORE is rendered, whether the connection's StarRocks user
+holds what the statements will need, from its own ``SHOW GRANTS`` (``engine/grants.py`` evaluates them).
+
+A missing privilege stops the task with one sentence naming the GRANT to add (``MissingPrivilegeError``). When the
+grants cannot be read or judged (a server without SHOW GRANTS, a role whose grants are not shown, a grant of a form
+the check does not read) the task goes on after an info line: StarRocks itself refuses a statement the user may not
+send, with its own error. root, and users holding a built-in administrator role, are not checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sr_airflow.engine import grants
+from sr_airflow.engine.grants import Grant, MissingPrivilegeError
+
+CHECKED, NOT_CHECKED = "checked", "not checked"
+
+
+def check_privileges(hook: Any, needed: Sequence[Grant], log: Any, *, where: str = "") -> str:
+    """``"checked"`` when the user holds ``needed``; ``"not checked"`` when its grants could not be judged; raises
+    ``MissingPrivilegeError`` naming the GRANT statements when something is missing."""
+    from sr_airflow.engine.quoting import quote_identifier
+
+    user = hook.connection.login or "root"
+    if user == "root":
+        return CHECKED
+    try:
+        held = grants.parse_show_grants(hook.fetch("SHOW GRANTS")[1])
+        if set(held.roles) & grants.BUILTIN_ADMIN_ROLES:
+            return CHECKED
+        for role in held.roles:
+            role_sql = "SHOW GRANTS FOR ROLE " + quote_identifier(role, argument="role")
+            role_grants = grants.parse_show_grants(hook.fetch(role_sql)[1])
+            held.grants.extend(role_grants.grants)
+            held.unread.extend(role_grants.unread)
+    except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal: StarRocks checks each statement
+        log.info("Could not read the grants of StarRocks user %r%s (%s); the privileges of each statement are left "
+                 "to StarRocks to check.", user, f" on {where}" if where else "", type(exc).__name__)
+        return NOT_CHECKED
+    lacking = grants.missing(held.grants, needed)
+    if lacking and held.unread:
+        log.info("StarRocks user %r holds grants pre-flight does not read (%d); the privileges of each statement "
+                 "are left to StarRocks to check.", user, len(held.unread))
+        return NOT_CHECKED
+    if lacking:
+        raise MissingPrivilegeError(grants.missing_sentence(user, lacking, where) + ".")
+    return CHECKED
+
+
+def backup_scope_needs(scope: Any) -> list[Grant]:
+    """What BACKUP of ``scope`` (``engine.scope.Scope`` of a database) checks: EXPORT on each table, view and
+    materialized view it names (on every one of the database's when it names none or "all of" a kind)."""
+    named = [o.name for o in scope.objects if o.kind.value != "FUNCTION"]
+    whole = not scope.objects or bool(scope.all_of)
+    return grants.backup_needs(scope.database, [] if whole else named)

@@ -1,0 +1,88 @@
+"""engine/grants.py: SHOW GRANTS rows read, coverage, the missing-grant sentence, and docs/security.md's table
+rendered from DAG_GRANTS (the one list the least-privilege DAG tests also grant from)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sr_airflow.engine.errors import InvalidArgumentError
+from sr_airflow.engine.grants import (
+    Grant,
+    backup_needs,
+    covers,
+    grants_for,
+    missing,
+    missing_sentence,
+    parse_show_grants,
+    render_markdown,
+    restore_needs,
+)
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "security.md"
+
+# SHOW GRANTS rows as StarRocks 3.5 prints them (UserIdentity, Catalog, Grants): the statements are
+# AstToStringBuilder.visitGrantRevokePrivilegeStatement / visitGrantRevokeRoleStatement, the "ALL ... IN ..."
+# objects TablePEntryObject.toStringImpl (e223275f78).
+ROWS = [
+    ("'bk'@'%'", None, "GRANT 'backup_role', 'public' TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT REPOSITORY ON SYSTEM TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT INSERT, EXPORT ON ALL TABLES IN DATABASE shop TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT SELECT ON TABLE crm.customers, crm.leads TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT CREATE DATABASE ON CATALOG default_catalog TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT ALTER ON ALL MATERIALIZED VIEWS IN ALL DATABASES TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "hive_c", "GRANT USAGE ON CATALOG hive_c TO USER 'bk'@'%'"),
+]
+
+
+def test_show_grants_rows_are_read_into_grants_and_roles():
+    held = parse_show_grants(ROWS)
+    assert held.roles == ["backup_role", "public"]
+    assert set(held.grants) == {
+        Grant("REPOSITORY", "SYSTEM"), Grant("INSERT", "TABLE", "shop", "*"), Grant("EXPORT", "TABLE", "shop", "*"),
+        Grant("SELECT", "TABLE", "crm", "customers"), Grant("SELECT", "TABLE", "crm", "leads"),
+        Grant("CREATE DATABASE", "CATALOG", "", "default_catalog"),
+        Grant("ALTER", "MATERIALIZED VIEW", "*", "*")}  # the external catalog's row is not the internal one's
+    assert held.unread == []
+    odd = parse_show_grants([("'bk'@'%'", "default_catalog", "GRANT USAGE ON RESOURCE GROUP rg TO USER 'bk'@'%'")])
+    assert odd.grants == [] and len(odd.unread) == 1
+
+
+def test_coverage_follows_the_object_hierarchy():
+    table = Grant("EXPORT", "TABLE", "shop", "orders")
+    assert covers(Grant("EXPORT", "TABLE", "shop", "*"), table)
+    assert covers(Grant("EXPORT", "TABLE", "*", "*"), table)
+    assert covers(Grant("ALL", "TABLE", "shop", "orders"), table)
+    assert not covers(Grant("SELECT", "TABLE", "shop", "*"), table)
+    assert not covers(Grant("EXPORT", "TABLE", "crm", "*"), table)
+    assert not covers(Grant("EXPORT", "TABLE", "shop", "orders"), Grant("EXPORT", "TABLE", "shop", "*"))
+    assert not covers(Grant("EXPORT", "TABLE", "shop", "*"), Grant("EXPORT", "TABLE", "*", "*"))
+    assert covers(Grant("CREATE TABLE", "DATABASE", "", "*"), Grant("CREATE TABLE", "DATABASE", "", "shop"))
+    held = parse_show_grants(ROWS).grants
+    assert missing(held, backup_needs("shop")) == []
+    assert missing(held, backup_needs("crm", ["customers"])) == [Grant("EXPORT", "TABLE", "crm", "customers")]
+    assert missing(held, restore_needs("shop", ["orders"])) == [Grant("CREATE TABLE", "DATABASE", "", "shop")]
+    assert missing(held, restore_needs("new_db", has_on=False)) == []
+
+
+def test_the_sentence_names_what_is_lacking_and_the_grant_to_add():
+    lacking = missing([Grant("REPOSITORY", "SYSTEM")], backup_needs("shop"))
+    assert missing_sentence("bk", lacking, "sr_source") == (
+        "StarRocks user 'bk' on sr_source lacks EXPORT on shop.* — "
+        "GRANT EXPORT ON ALL TABLES IN DATABASE shop TO USER 'bk'@'%'")
+
+
+def test_names_in_grant_statements_are_quoted_not_pasted():
+    grant = Grant("EXPORT", "TABLE", "sh`op; DROP DATABASE x", "*")
+    assert grant.statement("o'brien") == (
+        "GRANT EXPORT ON ALL TABLES IN DATABASE `sh``op; DROP DATABASE x` TO USER 'o\\'brien'@'%'")
+    with pytest.raises(InvalidArgumentError, match="database must not be empty"):
+        Grant("EXPORT", "TABLE", " ", "*").statement("bk")
+
+
+def test_every_dag_has_grants_and_docs_list_exactly_them():
+    for dag in ("sr_full_backup", "sr_incremental_backup", "sr_restore", "sr_retention", "sr_restore_drill"):
+        assert Grant("REPOSITORY", "SYSTEM") in grants_for(dag, "db")
+    assert {"source", "target"} == {c for c in ("source", "target") if grants_for("sr_migration", "db", c)}
+    assert render_markdown() in DOCS.read_text(), "docs/security.md's grants table: paste render_markdown()"
