@@ -3,7 +3,10 @@
 the shipped DAGs and ``AIRFLOW__CORE__PARALLELISM=4`` (NOTES.md: the default 32 LocalExecutor workers take
 5.5 GB). No triggerer: the shipped DAGs' operators wait in their worker unless ``[operators] default_deferrable``
 says otherwise. ``airflow(...)`` runs the CLI against the same database (``airflow backfill create ...``),
-asking again while SQLite answers "database is locked" (the scheduler holds it for a moment at a time)."""
+asking again while SQLite answers "database is locked" (the scheduler holds it for a moment at a time).
+
+``starting_standalone`` runs the same Airflow as ``airflow standalone`` does (the four components, the triggerer
+too, under one parent; ``sr_airflow.testing.standalone``, which ``make demo-ui`` uses as well)."""
 
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sr_airflow.testing.servers import free_port, wait_for_port
+from sr_airflow.testing.standalone import Standalone, running_standalone, standalone_environment
 from tests.support.airflow_env import SHIPPED_DAGS, migrated_database
 from tests.support.waiting import wait_until
 
@@ -106,6 +110,51 @@ def _token(client, name: str, password: str) -> str | None:
     return response.json()["access_token"] if response.status_code == 201 else None
 
 
+class AirflowProcesses:
+    """Airflow components as child processes, each in a process group of its own with its own log file under
+    ``base``: started by name, killed by name (a failover test's SIGKILL), all stopped together at the end."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.processes: dict[str, subprocess.Popen] = {}
+        self._logs: dict[str, object] = {}
+
+    def start(self, name: str, args: list[str], env: dict[str, str], cwd: Path | None = None) -> subprocess.Popen:
+        """``airflow <args>`` as component ``name`` (its log: ``<base>/<name>.log``)."""
+        log = open(self.base / f"{name}.log", "wb")  # noqa: SIM115 - closed in stop_all
+        self._logs[name] = log
+        self.processes[name] = subprocess.Popen([AIRFLOW_BIN, *args], env=env, cwd=cwd, stdout=log,
+                                                stderr=subprocess.STDOUT, start_new_session=True)
+        return self.processes[name]
+
+    def kill(self, name: str, sig: int = signal.SIGKILL) -> None:
+        """Send ``sig`` to component ``name``'s whole group (its children too) and wait for it to end."""
+        process = self.processes[name]
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=60)
+
+    def log_paths(self) -> tuple[Path, ...]:
+        return tuple(self.base / f"{name}.log" for name in self._logs)
+
+    def stop_all(self) -> None:
+        """SIGTERM every group, then SIGKILL what has not ended within a minute; close the logs."""
+        for process in self.processes.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=30)
+            with contextlib.suppress(ProcessLookupError):  # a child left in the group after its leader ended
+                os.killpg(process.pid, signal.SIGKILL)
+        for log in self._logs.values():
+            log.close()
+
+
 @contextlib.contextmanager
 def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str, ...] = (),
                     users: dict[str, tuple[str, str]] | None = None):
@@ -119,16 +168,12 @@ def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str
     migrated_database(home, Path(os.environ["SR_AIRFLOW_TEST_RUN_DIR"]))  # the run's migrated template, copied
     port = free_port()
     env = _env(home, port, {**extra_env, **(_user_logins(home, users) if users else {})})
-    processes = []
-    logs = []
+    processes = AirflowProcesses(base)
     try:
         for command in (["api-server", "--port", str(port), "--host", "127.0.0.1", "--workers", "1"],
                         ["scheduler"], ["dag-processor"]):
-            log = open(base / f"{command[0]}.log", "wb")  # noqa: SIM115 - closed below
-            logs.append(log)
-            processes.append(subprocess.Popen([AIRFLOW_BIN, *command], env=env, stdout=log,
-                                              stderr=subprocess.STDOUT, start_new_session=True))
-        wait_for_port(port, timeout=300, process=processes[0])
+            processes.start(command[0], command, env)
+        wait_for_port(port, timeout=300, process=processes.processes["api-server"])
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
         if users:
             name, (_, password) = next(iter(users.items()))
@@ -141,16 +186,55 @@ def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str
             return set(dag_ids) <= found
 
         wait_until(listed, 240, f"the DAG processor listing {', '.join(dag_ids)}", interval=1)
-        yield RunningAirflow(home, env, client, tuple(Path(log.name) for log in logs))
+        yield RunningAirflow(home, env, client, processes.log_paths())
     finally:
-        for process in processes:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=30)
-        for log in logs:
-            log.close()
+        processes.stop_all()
+
+
+@dataclass
+class StartingAirflow:
+    """An ``airflow standalone`` that may still be starting; ``ready`` waits for it."""
+
+    standalone: Standalone
+    home: Path
+    env: dict[str, str]
+    login: tuple[str, str]  # the client's user and password
+
+    def ready(self, dag_ids: tuple[str, ...] = (), timeout: float = 300) -> RunningAirflow:
+        """Once every component is healthy, a token for the login answers and the DAG processor has listed
+        ``dag_ids``: the ``RunningAirflow`` (its client logged in)."""
+        import httpx
+
+        self.standalone.wait_healthy(timeout)
+        client = httpx.Client(base_url=self.standalone.base_url, timeout=30)
+        name, password = self.login
+        token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
+        client.headers["Authorization"] = f"Bearer {token}"
+
+        def listed() -> bool:
+            response = client.get("/api/v2/dags", params={"limit": 100})
+            found = {d["dag_id"] for d in response.json().get("dags", [])} if response.status_code == 200 else set()
+            return set(dag_ids) <= found
+
+        wait_until(listed, 240, f"the DAG processor listing {', '.join(dag_ids)}", interval=0.5)
+        return RunningAirflow(self.home, self.env, client, (self.standalone.log_path,))
+
+
+@contextlib.contextmanager
+def starting_standalone(base: Path, extra_env: dict[str, str], *, users: dict[str, tuple[str, str]]):
+    """``airflow standalone`` under ``base`` with the shipped DAGs over a copy of the run's migrated database and
+    ``users`` (name -> (role, password); the client logs in as the first). Yields a ``StartingAirflow`` at once, so
+    the caller can prepare its data while Airflow starts; its whole process group is stopped at the end."""
+    home = base / "airflow"
+    home.mkdir(parents=True)
+    migrated_database(home, Path(os.environ["SR_AIRFLOW_TEST_RUN_DIR"]))
+    port = free_port()
+    quiet = {  # the DAG files are parsed once at the start (not every few seconds: CPU and SQLite writes), and a
+             # task waits longer for a busy API server on a loaded machine ([workers] execution_api_timeout, 5 s)
+             "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
+             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
+             "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30"}
+    env = standalone_environment(_env(home, port, {**quiet, **extra_env}), home, port, users)
+    with running_standalone(env, base / "standalone.log") as standalone:
+        name, (_, password) = next(iter(users.items()))
+        yield StartingAirflow(standalone, home, env, (name, password))
