@@ -21,11 +21,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Debian packages the tests drive: the mysql command-line client (client compatibility of the emulator) and
-# Chromium with its driver (the Airflow UI's trigger form, end to end).
+# Debian packages the tests drive: the mysql command-line client (client compatibility of the emulator),
+# Chromium with its driver (the Airflow UI's trigger form, end to end), and Redis and PostgreSQL (the broker and
+# metadata database of the distributed Airflow in tests/distributed; the tests start their own on 127.0.0.1).
 tools:
-	@command -v mysql >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || { apt-get update -qq && \
-	  apt-get install -y -qq default-mysql-client chromium chromium-driver >/dev/null; }
+	@command -v mysql >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 && command -v redis-server \
+	  >/dev/null 2>&1 && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { apt-get update -qq && \
+	  apt-get install -y -qq default-mysql-client chromium chromium-driver redis-server postgresql >/dev/null; }
 
 demo: $(STAMP)
 	$(PY) -m sr_airflow.testing.demo
