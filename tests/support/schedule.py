@@ -7,6 +7,7 @@ from __future__ import annotations
 # with the durations table when a file grows; tests/test_suite_layout.py checks that each one exists.
 LONGEST_FIRST = (
     "tests/e2e/test_airflow_standalone.py",
+    "tests/distributed/test_celery.py",
     "tests/ui/test_backups_page.py",
     "tests/reliability/test_bad_dag_params.py",
     "tests/dags/test_storage_matrix.py",
