@@ -32,6 +32,7 @@ def write_after_snapshot(emu, database: str) -> threading.Thread:
 
 def test_migration_moves_the_database_and_catches_up_a_late_write(emulator, target_emulator, aws_conn, load_dag):
     seed_daily(emulator, "mig_src")
+    emulator.sql("CREATE ROLE mig_reader", "GRANT SELECT ON TABLE mig_src.events TO ROLE mig_reader")
     emulator.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.6")')
     dag = load_dag("sr_migration", f"""
 [defaults]
@@ -45,7 +46,8 @@ max_catch_up_rounds = 2
 """)
     late = write_after_snapshot(emulator, "mig_src")
     try:
-        run = dag.test(run_conf={"database": "mig_src", "target_database": "mig_dst", "verify": "counts"})
+        run = dag.test(run_conf={"database": "mig_src", "target_database": "mig_dst", "verify": "counts",
+                                 "apply_access": "roles"})
     finally:
         late.join(10)
         emulator.sql('ADMIN SET FRONTEND CONFIG ("emulator_min_phase_seconds" = "0.15")')
@@ -58,3 +60,7 @@ max_catch_up_rounds = 2
     assert summary["catch_up_partitions"] == [1]
     assert partitions(target_emulator, "mig_dst") == partitions(emulator, "mig_src")
     assert target_emulator.sql("SHOW REPOSITORIES")[0][3] == "true"  # read-only on the target
+    # the source's role and its grant, exported beside the snapshot and replayed on the renamed database
+    assert got["export_access"] == got["apply_access"] == "success"
+    assert target_emulator.sql("SHOW GRANTS FOR ROLE mig_reader") == (
+        ("mig_reader", "default_catalog", "GRANT SELECT ON TABLE mig_dst.events TO ROLE 'mig_reader'"),)
