@@ -17,8 +17,10 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
     with a warning, when the user may not read it); the target's version is not older than the source's (a snapshot
     restores into the same or a newer StarRocks); the source database holds the requested tables. For a large
     migration, the BE items that bound its parallelism (``engine/be_tuning.py``) are read where the user may and a
-    hint is logged for each that will make it slow (``be_tuning_hints``). Pushes both versions and the source's
-    table and partition counts.
+    hint is logged for each that will make it slow (``be_tuning_hints``). The source's user must hold REPOSITORY
+    and EXPORT on the database, the target's REPOSITORY (``operators/privileges.py``, from their own SHOW GRANTS;
+    ``privileges``: "checked", or "not checked" when the grants cannot be judged): a missing one stops the
+    migration with the GRANT to add. Pushes both versions and the source's table and partition counts.
 
     :param source_conn_id: the source cluster's StarRocks connection.
     :param target_conn_id: the target cluster's StarRocks connection.
@@ -57,6 +59,10 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
             raise UnsupportedByServerError(
                 f"Target {self.target_conn_id} runs StarRocks {target_version}, older than the source's "
                 f"{source_version}: a snapshot restores into the same or a newer version.")
+        from sr_airflow.operators.privileges import check_migration_privileges
+
+        privileges = check_migration_privileges(source, target, self.database, self.log,
+                                                source_conn_id=self.source_conn_id, target_conn_id=self.target_conn_id)
         columns, rows = source.fetch(partitions_meta_query(self.database))
         states = parse_partitions_meta([dict(zip(columns, row, strict=False)) for row in rows])
         tables = {s.table for s in states}
@@ -74,7 +80,7 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
         hints = [*be_tuning_hints(source, self.source_conn_id, "backup", size, self.log),
                  *be_tuning_hints(target, self.target_conn_id, "restore", size, self.log)]
         result = {"source_version": str(source_version), "target_version": str(target_version),
-                  "source_run_mode": source_mode, "target_run_mode": target_mode,
+                  "source_run_mode": source_mode, "target_run_mode": target_mode, "privileges": privileges,
                   "tables": len(set(wanted) or tables), "partitions": len(states), "be_tuning_hints": hints}
         self.log.info("Pre-flight OK: source %r (StarRocks %s), target %r (StarRocks %s), %d table(s), %d "
                       "partition(s).", self.source_conn_id, source_version, self.target_conn_id, target_version,

@@ -55,3 +55,11 @@ def backup_scope_needs(scope: Any) -> list[Grant]:
     named = [o.name for o in scope.objects if o.kind.value != "FUNCTION"]
     whole = not scope.objects or bool(scope.all_of)
     return grants.backup_needs(scope.database, [] if whole else named)
+
+
+def check_migration_privileges(source: Any, target: Any, database: str, log: Any, *, source_conn_id: str,
+                               target_conn_id: str) -> dict[str, str]:
+    """The migration's users before any job: on the source what BACKUP of ``database`` checks, on the target
+    REPOSITORY on SYSTEM (the restore's other privileges depend on its target database, which RESTORE checks)."""
+    return {"source": check_privileges(source, grants.backup_needs(database), log, where=source_conn_id),
+            "target": check_privileges(target, [grants.Grant("REPOSITORY", "SYSTEM")], log, where=target_conn_id)}

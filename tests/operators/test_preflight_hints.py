@@ -14,6 +14,7 @@ import pymysql
 import pytest
 
 from sr_airflow.engine.be_tuning import LARGE_BYTES, LARGE_PARTITIONS, parse_be_configs, tuning_hints
+from sr_airflow.engine.grants import grants_for
 from sr_airflow.operators.preflight import StarRocksMigrationPreflightOperator
 from tests.support.emulators import running_emulator
 from tests.support.task_context import task_context
@@ -29,9 +30,10 @@ def clusters(airflow_db, s3_server):
                              be_config={"download_worker_count": "2"}) as target:
         source.sql("CREATE DATABASE hints", "CREATE TABLE hints.t (k INT, v INT) DUPLICATE KEY(k) "
                    "DISTRIBUTED BY HASH(k) BUCKETS 2", "INSERT INTO hints.t VALUES (1, 1), (2, 2)")
-        for emu in (source, target):
+        for emu, side in ((source, "source"), (target, "target")):
             emu.sql("CREATE USER 'plain' IDENTIFIED BY 'pw'", "CREATE USER 'operator' IDENTIFIED BY 'pw'",
-                    "GRANT OPERATE ON SYSTEM TO USER 'operator'")
+                    "GRANT OPERATE ON SYSTEM TO USER 'operator'",  # what the migration needs, but OPERATE:
+                    *[g.statement(u) for g in grants_for("sr_migration", "hints", side) for u in ("plain", "operator")])
         yield source, target
 
 
@@ -117,6 +119,7 @@ def test_a_user_without_operate_is_told_what_preflight_could_not_read(clusters, 
     _as_user(monkeypatch, target, "plain")
     result = _preflight("hints_plain", large_job=LARGE)
     assert result["source_run_mode"] == result["target_run_mode"] == "unknown"
+    assert result["privileges"] == {"source": "checked", "target": "checked"}  # from their own SHOW GRANTS
     assert result["be_tuning_hints"] == []
     logged = _logged(capsys)
     warnings = [m for lv, m in logged if lv == "warning"]
