@@ -4,7 +4,7 @@ StarRocks backs none of them up. What it shows (3.5 e223275f78; the same texts a
 - ``SHOW USERS``: one column, ``UserIdentity.toString`` (``'u'@'%'``, ``'u'@['domain']``).
 - ``SHOW ROLES``: Name, Builtin, Comment ("NULL" when none; ``ShowExecutor.visitShowRolesStatement``).
 - ``SHOW GRANTS FOR 'u'@'h'`` / ``FOR ROLE r``: UserIdentity, Catalog, Grants. The first row may list role
-  memberships (catalog NULL): ``GRANT 'r1', 'r2' TO 'u'@'%'`` or ``GRANT 'r1' TO  ROLE r0``
+  memberships (catalog NULL): ``GRANT 'r1', 'r2' TO 'u'@'%'`` or ``GRANT 'r1' TO  ROLE r0`` (``TO ROLE r0`` at 4.0)
   (``AuthorizationMgr.getGranteeRoleDetailsFor*``, ``AstToStringBuilder.visitGrantRevokeRoleStatement``); then one
   row per privilege entry, ``GRANT <privileges> ON <object> TO USER 'u'@'%' | ROLE 'r'[ WITH GRANT OPTION]``
   (``ShowExecutor.privilegeToRowString``, ``AstToStringBuilder.visitGrantRevokePrivilegeStatement``): names are
@@ -234,13 +234,15 @@ def parse_show_grants(grantee: Grantee, rows: Iterable[Sequence[Any]], known_rol
     """The rows of ``SHOW GRANTS FOR`` one user or role, as records."""
     known = set(known_roles) | BUILTIN_ROLES
     records: list[PrivilegeGrant | RoleGrant | Unreplayable] = []
-    role_suffix = f" TO  ROLE {grantee.name}" if grantee.is_role else f" TO {grantee.shown}"
+    role_suffixes = (f" TO  ROLE {grantee.name}", f" TO ROLE {grantee.name}") if grantee.is_role else (
+        f" TO {grantee.shown}",)
     grant_suffix = f" TO ROLE '{grantee.name}'" if grantee.is_role else f" TO USER {grantee.shown}"
     for row in rows:
         text = str(row[2])
         option = text.endswith(" WITH GRANT OPTION")
         body = text[: -len(" WITH GRANT OPTION")] if option else text
-        if body.startswith("GRANT '") and body.endswith(role_suffix):
+        role_suffix = next((s for s in role_suffixes if body.endswith(s)), None)
+        if body.startswith("GRANT '") and role_suffix and row[1] is None:
             roles = _split_role_list(body[len("GRANT "): -len(role_suffix)], known)
             records.append(RoleGrant(grantee, roles) if roles else Unreplayable(grantee, text))
             continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pymysql
 import pytest
 
-from tests.support.emulator_client import error_of, run
+from tests.support.emulator_client import error_of, run, start_server
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,35 @@ def test_show_grants_golden_rows(rbac):
     run(cur, "grant acc_r1 to role acc_r0")
     run(cur, "grant acc_r2 to role acc_r0")
     run(cur, "grant SELECT on TABLE acc_db.tbl0 to role acc_r0")
+    # the emulator's default line is 4.0: RBACExecutorTest at 312b0d9e46 asserts "TO ROLE r0" (one space)
     assert run(cur, "SHOW GRANTS FOR ROLE acc_r0") == [
-        ("acc_r0", None, "GRANT 'acc_r1', 'acc_r2' TO  ROLE acc_r0"),
+        ("acc_r0", None, "GRANT 'acc_r1', 'acc_r2' TO ROLE acc_r0"),
         ("acc_r0", "default_catalog", "GRANT SELECT ON TABLE acc_db.tbl0 TO ROLE 'acc_r0'")]
+
+
+def test_a_3_3_frontend(tmp_path_factory, s3_server):
+    """RBACExecutorTest.testShowGrants at 3.3 (and 3.4, 3.5): `GRANT 'r1', 'r2' TO  ROLE r0` (two spaces); 3.3's
+    resource-group columns (ResourceGroup.showClassifier at 1a2f1f5d75) and no builtin group (3.4 added them)."""
+    server = start_server(tmp_path_factory, s3_server, version="3.3.9")
+    try:
+        cur = server.connect().cursor()
+        for role in ("r0", "r1", "r2"):
+            run(cur, f"CREATE ROLE {role}")
+        run(cur, "grant r1 to role r0")
+        run(cur, "grant r2 to role r0")
+        assert run(cur, "SHOW GRANTS FOR ROLE r0") == [("r0", None, "GRANT 'r1', 'r2' TO  ROLE r0")]
+        assert run(cur, "SHOW RESOURCE GROUPS ALL") == []
+        run(cur, "CREATE RESOURCE GROUP rg TO (user='u') WITH ('cpu_core_limit' = '2', 'mem_limit' = '0.5')")
+        cur.execute("SHOW RESOURCE GROUPS ALL")
+        assert [d[0] for d in cur.description] == [
+            "name", "id", "cpu_core_limit", "mem_limit", "max_cpu_cores", "big_query_cpu_second_limit",
+            "big_query_scan_rows_limit", "big_query_mem_limit", "concurrency_limit", "spill_mem_limit_threshold",
+            "type", "classifiers"]
+        [row] = cur.fetchall()
+        assert row[2:11] == ("2", "50.0%", "null", "0", "0", "0", "null", "100%", "NORMAL")
+        assert row[11] == f"(id={int(row[1]) + 1}, weight=1.0, user=u)"
+    finally:
+        server.stop()
 
 
 def test_grant_texts_merge_privileges_and_name_fuzzy_objects(rbac):

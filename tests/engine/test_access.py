@@ -47,6 +47,12 @@ def test_show_grants_rows_of_a_role_and_a_user():
         RoleGrant(user, ("r1",)), PrivilegeGrant(user, ("CREATE RESOURCE",), GrantObject("SYSTEM"))]
 
 
+def test_role_memberships_of_a_role_as_4_0_prints_them():
+    """4.0 (312b0d9e46, RBACExecutorTest): `GRANT 'r1', 'r2' TO ROLE r0`, one space."""
+    assert parse_show_grants(Grantee("r0"), [("r0", None, "GRANT 'r1', 'r2' TO ROLE r0")], ["r1", "r2"]) == [
+        RoleGrant(Grantee("r0"), ("r1", "r2"))]
+
+
 def test_role_list_split_by_the_known_roles():
     """StarRocks prints role names unquoted inside quotes: a name holding "', '" is split by the known roles."""
     hostile = "a', 'b"

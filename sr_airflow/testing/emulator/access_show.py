@@ -1,6 +1,7 @@
 """SHOW USER(S), SHOW ROLES and SHOW GRANTS [FOR [USER] u | ROLE r] over the users and roles `privileges.py` keeps.
 
-Read at 3.5 e223275f78 (the same at 3.3 1a2f1f5d75 and 3.4 afccab88fd for these texts):
+Read at 3.5 e223275f78 (the same at 3.3 1a2f1f5d75, in package `privilege`, and 3.4 afccab88fd; `RBACExecutorTest`
+asserts the same rows at each; 4.0 312b0d9e46 differs where noted):
 - Titles: `ShowUserStmt` (User), `ShowRolesStmt` (Name, Builtin, Comment), `ShowGrantsStmt` (UserIdentity, Catalog,
   Grants).
 - `ShowExecutor.visitShowUserStatement`: SHOW USERS lists `AuthorizationMgr.getAllUsers` (`UserIdentity.toString`:
@@ -9,7 +10,8 @@ Read at 3.5 e223275f78 (the same at 3.3 1a2f1f5d75 and 3.4 afccab88fd for these 
   `AuthorizationMgr.initBuiltinRolesAndUsers`'s.
 - `visitShowGrantsStatement`: first the role memberships (`getGranteeRoleDetailsForUser` / `..ForRole`: catalog
   null and `AstToStringBuilder.visitGrantRevokeRoleStatement`'s text, `GRANT 'r1', 'r2' TO 'u'@'%'` for a user and
-  `GRANT 'r1' TO  ROLE r0` — two spaces, the role unquoted — for a role), then one row per privilege entry
+  `GRANT 'r1' TO  ROLE r0` — two spaces, the role unquoted — for a role; at 4.0 `TO ROLE r0`, one space:
+  `visitGrantRevokeRoleStatement` appends "ROLE " after "TO "), then one row per privilege entry
   (`privilegeToRowString`): the catalog from `getCatalogNameFromPEntry` (null for ALL CATALOGS) and
   `visitGrantRevokePrivilegeStatement`'s text: privileges in `DefaultAuthorizationProvider.typeToActionList`'s order,
   `ON SYSTEM`, `ON <fuzzy object>` (`ALL TABLES IN DATABASE db`, `ALL DATABASES`, ...) or `ON <TYPE> <object>`,
@@ -24,6 +26,7 @@ Read at 3.5 e223275f78 (the same at 3.3 1a2f1f5d75 and 3.4 afccab88fd for these 
 
 from __future__ import annotations
 
+from . import versions
 from .tokens import Cursor
 
 BUILTIN_ROLES = {  # AuthorizationMgr.initBuiltinRolesAndUsers, ids -1..-5
@@ -124,7 +127,8 @@ class AccessShow:
         rows = []
         if entry.get("roles"):
             parents = ", ".join(f"'{r}'" for r in entry["roles"])
-            rows.append([role, None, f"GRANT {parents} TO  ROLE {role}"])
+            space = " " if versions.release_line(self.fe.cluster.options.version) >= (4, 0) else "  "
+            rows.append([role, None, f"GRANT {parents} TO{space}ROLE {role}"])
         return rows + self._privilege_rows(entry.get("grants", []), role, f"ROLE '{role}'")
 
     def _privilege_rows(self, grants: list, shown: str, grantee: str) -> list[list]:
