@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-BUILTIN_ROLES = frozenset({"root", "db_admin", "cluster_admin", "user_admin", "public"})
+BUILTIN_ROLES = frozenset({"root", "db_admin", "cluster_admin", "user_admin", "public",
+                           "security_admin"})  # PrivilegeBuiltinConstants; security_admin from 4.0
 BUILTIN_USERS = frozenset({"root"})
 BUILTIN_RESOURCE_GROUPS = frozenset({"default_wg", "default_mv_wg"})
 _IN_DATABASE = ("TABLES", "VIEWS", "MATERIALIZED VIEWS", "FUNCTIONS")

@@ -57,6 +57,7 @@ def test_a_3_3_frontend(tmp_path_factory, s3_server):
         run(cur, "grant r2 to role r0")
         assert run(cur, "SHOW GRANTS FOR ROLE r0") == [("r0", None, "GRANT 'r1', 'r2' TO  ROLE r0")]
         assert run(cur, "SHOW RESOURCE GROUPS ALL") == []
+        assert "security_admin" not in [r[0] for r in run(cur, "SHOW ROLES")]
         run(cur, "CREATE RESOURCE GROUP rg TO (user='u') WITH ('cpu_core_limit' = '2', 'mem_limit' = '0.5')")
         cur.execute("SHOW RESOURCE GROUPS ALL")
         assert [d[0] for d in cur.description] == [
@@ -102,6 +103,7 @@ def test_user_memberships_roles_and_users(rbac, emulator):
     roles = run(cur, "SHOW ROLES")
     assert ("root", "true", "built-in root role which has all privileges on all objects") in roles
     assert ("db_admin", "true", "built-in database administration role") in roles
+    assert ("security_admin", "true", "built-in security administration role") in roles  # 4.0, the default line
     assert ("acc_note", "false", "yi shan yi shan, liang jing jing") in roles
     assert ("acc_r0", "false", "NULL") in roles
     users = [row[0] for row in run(cur, "SHOW USERS")]

@@ -76,9 +76,12 @@ class AccessShow:
         if cur.accept("ROLES"):
             cur.end()
             self.privileges.require(session, "GRANT", "SYSTEM")
-            rows = [[name, "true", comment] for name, comment in BUILTIN_ROLES.items()]
+            builtin = dict(BUILTIN_ROLES)
+            if versions.release_line(self.fe.cluster.options.version) >= (4, 0):  # 312b0d9e46 adds security_admin
+                builtin["security_admin"] = "built-in security administration role"
+            rows = [[name, "true", comment] for name, comment in builtin.items()]
             rows += [[name, "false", role.get("comment") or "NULL"] for name, role in self.privileges.roles.items()
-                     if name not in BUILTIN_ROLES]
+                     if name not in builtin]
             return rows, ["Name", "Builtin", "Comment"]
         if cur.accept("GRANTS"):
             return self._grants(cur, session), ["UserIdentity", "Catalog", "Grants"]
