@@ -18,6 +18,7 @@ LONGEST_FIRST = (
     "tests/model/test_backfill_model.py",
     "tests/e2e/test_assets_and_deferral.py",
     "tests/dags/test_sr_restore.py",
+    "tests/dags/test_least_privilege.py",
     "tests/engine/test_retention.py",
     "tests/operators/test_restore.py",
     "tests/reliability/test_restarts_and_concurrency.py",
