@@ -216,3 +216,45 @@ def test_external_catalog_jobs_need_usage_and_create_external_catalog(tmp_path_f
         assert "hive_c" in [r[0] for r in run(root, "SHOW CATALOGS")]
     finally:
         server.stop()
+
+
+def test_statements_beyond_backup_and_what_information_schema_shows(emulator, setup):
+    """What the shipped DAGs' other statements check (AuthorizerStmtVisitor, ColumnPrivilege.check, 3.5), and
+    information_schema / SHOW FUNCTIONS rows left out rather than refused."""
+    root = setup
+    run(root, "CREATE DATABASE IF NOT EXISTS qdb")
+    run(root, "CREATE TABLE qdb.a (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(root, "CREATE TABLE qdb.b (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(root, "CREATE MATERIALIZED VIEW qdb.mv REFRESH ASYNC AS SELECT k, count(*) AS n FROM qdb.a GROUP BY k")
+    run(root, "CREATE FUNCTION qdb.f_q(INT) RETURNS INT PROPERTIES (\"symbol\" = \"x\", \"type\" = \"StarrocksJar\", "
+              "\"file\" = \"http://h/f.jar\")")
+    run(root, "CREATE USER 'ro' IDENTIFIED BY 'ro-pw'")
+    run(root, "GRANT SELECT ON TABLE qdb.a TO USER 'ro'")
+    ro = login(emulator, "ro", "ro-pw")
+    assert run(ro, "SELECT count(*) FROM qdb.a") == [(0,)]
+    assert error_of(ro, "SELECT count(*) FROM qdb.b") == denied("SELECT privilege(s) on TABLE b")
+    assert error_of(ro, "SELECT * FROM qdb.mv") == denied("SELECT privilege(s) on MATERIALIZED VIEW mv")
+    tables = "SELECT TABLE_NAME FROM information_schema.tables WHERE TABLE_SCHEMA = 'qdb' ORDER BY TABLE_NAME"
+    assert run(ro, tables) == [("a",)]  # b and mv are left out, not refused
+    assert run(ro, "SELECT DISTINCT TABLE_NAME FROM information_schema.partitions_meta WHERE DB_NAME = 'qdb'") == \
+        [("a",)]
+    schemata = {r[0] for r in run(ro, "SELECT SCHEMA_NAME FROM information_schema.schemata")}
+    assert "qdb" in schemata and "pdb" not in schemata
+    assert run(ro, "SHOW FULL FUNCTIONS FROM qdb") == []
+    assert error_of(ro, "ALTER TABLE qdb.a SWAP WITH b") == denied("ALTER privilege(s) on TABLE a")
+    assert error_of(ro, "ALTER MATERIALIZED VIEW qdb.mv ACTIVE") == \
+        denied("ALTER privilege(s) on MATERIALIZED VIEW mv")
+    assert error_of(ro, "DROP TABLE qdb.a") == denied("DROP privilege(s) on TABLE a")
+    assert run(ro, "DROP TABLE IF EXISTS qdb.absent") == []
+    assert error_of(ro, "DROP DATABASE qdb") == denied("DROP privilege(s) on DATABASE qdb")
+    assert error_of(ro, "CREATE DATABASE IF NOT EXISTS qdb") == \
+        denied("CREATE DATABASE privilege(s) on CATALOG default_catalog")
+    assert error_of(ro, "SHOW BACKENDS") == denied("OPERATE OR NODE privilege(s) on SYSTEM")
+
+    run(root, "GRANT ALTER ON TABLE qdb.a TO USER 'ro'")
+    run(root, "GRANT ALTER ON ALL MATERIALIZED VIEWS IN DATABASE qdb TO USER 'ro'")
+    run(root, "GRANT USAGE ON ALL FUNCTIONS IN DATABASE qdb TO USER 'ro'")
+    assert run(ro, tables) == [("a",), ("mv",)]  # the MV shown now
+    assert [r[0] for r in run(ro, "SHOW FULL FUNCTIONS FROM qdb")] == ["f_q(INT)"]
+    assert run(ro, "ALTER MATERIALIZED VIEW qdb.mv ACTIVE") == []
+    assert run(ro, "ALTER TABLE qdb.a SWAP WITH b") == []  # only the table named first is checked
