@@ -10,8 +10,19 @@ STAMP  := $(VENV)/.installed
 TEST_WORKERS            ?= 4
 TEST_TIME_LIMIT_MINUTES ?= 60
 PYTEST_ARGS             ?=
+# The oldest Airflow the provider supports (pyproject.toml: apache-airflow>=3.3.0). 3.3.0 is the first release with
+# context["task_state_store"] (exactly-once resume), BaseTrigger.on_kill (cancel a job when its deferred task is
+# killed) and the triggers' shared streams; 3.2's BaseTrigger has cleanup() only (docs/airflow-versions.md).
+# `make test-floor` runs FLOOR_TESTS — the operators, sensors and triggers through dag.test(), and the shipped
+# DAGs' resume and deferral — in .venv-floor with exactly that Airflow; `make test` runs it after the suite.
+AIRFLOW_FLOOR  := 3.3.0
+FLOOR_PINS     := apache-airflow==$(AIRFLOW_FLOOR) apache-airflow-core==$(AIRFLOW_FLOOR) apache-airflow-task-sdk==1.3.0
+FLOOR_VENV     := .venv-floor
+FLOOR_PY       := $(FLOOR_VENV)/bin/python
+FLOOR_STAMP    := $(FLOOR_VENV)/.installed
+FLOOR_TESTS    ?= tests/operators tests/dags/test_sr_full_backup.py tests/dags/test_sr_restore.py
 
-.PHONY: install tools demo demo-ui test lint bench clean
+.PHONY: install tools demo demo-ui test test-floor lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -20,6 +31,11 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)
+
+$(FLOOR_STAMP): pyproject.toml $(STAMP)
+	test -x $(FLOOR_PY) || python3 -m venv $(FLOOR_VENV)
+	$(UV) pip install --quiet --python $(FLOOR_PY) -e '.[all,test]' $(FLOOR_PINS)
+	touch $(FLOOR_STAMP)
 
 # Debian packages the tests drive: the mysql command-line client (client compatibility of the emulator),
 # Chromium with its driver (the Airflow UI's trigger form, end to end), and Redis and PostgreSQL (the broker and
@@ -47,9 +63,17 @@ test: $(STAMP) tools
 	  $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 124 ]; then echo "make test: the suite ran past TEST_TIME_LIMIT_MINUTES=$(TEST_TIME_LIMIT_MINUTES)" \
 	    "minutes and was stopped (its budget is 20 minutes: see docs/testing.md)." >&2; fi; exit $$rc
+	$(MAKE) --no-print-directory test-floor
+
+# The operator and DAG tests on the oldest supported Airflow (AIRFLOW_FLOOR), in a venv of their own.
+test-floor: $(FLOOR_STAMP) tools
+	$(FLOOR_PY) -c "import airflow, sys; sys.exit(airflow.__version__ != '$(AIRFLOW_FLOOR)' and \
+	  'test-floor: .venv-floor has Airflow ' + airflow.__version__ + ', not $(AIRFLOW_FLOOR)')"
+	env -u PYTHONDONTWRITEBYTECODE timeout --kill-after=60 $$(( $(TEST_TIME_LIMIT_MINUTES) * 60 )) \
+	  $(FLOOR_PY) -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder $(PYTEST_ARGS) $(FLOOR_TESTS)
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(FLOOR_VENV) build *.egg-info

@@ -32,9 +32,13 @@ class _Store(dict):
 
 
 def task_context(run_id: str = "manual__rel", moment=None, store: str | None = None) -> dict:
-    """The few context keys the StarRocks operators read (no Airflow database needed)."""
+    """The few context keys the StarRocks operators read (no Airflow database needed). ``outlet_events`` is
+    Airflow's own accessor: a backup adds its database's Asset event to it (read ``asset_alias_events``)."""
+    from airflow.sdk.execution_time.context import OutletEventAccessors
+
     moment = moment or pendulum.datetime(2024, 6, 1, tz="UTC")
     dag_run = SimpleNamespace(run_id=run_id, logical_date=moment, run_after=moment)
-    return {"ti": _TI(), "dag_run": dag_run, "logical_date": moment, "task_state_store": _Store(store)}
+    return {"ti": _TI(), "dag_run": dag_run, "logical_date": moment, "task_state_store": _Store(store),
+            "outlet_events": OutletEventAccessors()}
 
 
