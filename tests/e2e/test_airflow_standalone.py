@@ -67,6 +67,7 @@ def airflow(clusters):
     config = base / "sr_airflow.toml"
     config.write_text(f"""
 [defaults]
+deferrable = false  # the kill tests below SIGKILL the worker process that waits on the job
 repository = "e2e_repo"
 location = "s3://{BUCKET}/e2e"
 storage_conn_id = "aws_e2e"
