@@ -49,9 +49,10 @@ def emu(s3_server):
 def airflow(emu, s3_server):
     base = Path(tempfile.mkdtemp(prefix="sr-distributed-"))  # not pytest's basetemp: a concurrent session prunes it
     config = base / "sr_airflow.toml"
-    # sr_incremental_backup is scheduled (a backfill needs a schedule) over the daily database only
+    # sr_incremental_backup is scheduled (a backfill needs a schedule) over the daily database only, and waits in
+    # its worker (the worker-kill case needs a wait that holds a worker)
     config.write_text(defaults_config(emu, "s3_dist", PREFIX) + f'[sr_incremental_backup]\ndatabases = ["{DAILY}"]\n'
-                      'mode = "logical_date"\nschedule = "@daily"\n')
+                      'mode = "logical_date"\nschedule = "@daily"\ndeferrable = false\n')
     env = {"SR_AIRFLOW_CONFIG": str(config), "AIRFLOW_CONN_S3_DIST": aws_connection_uri(s3_server.endpoint_url)}
     try:
         with running_celery_airflow(base, env, dag_ids=DAG_IDS) as airflow:

@@ -28,17 +28,11 @@ WORKER_QUEUES = {"worker_a": ("sr_backup",), "worker_b": ("sr_backup", "sr_resto
 TRIGGERERS = ("triggerer_a", "triggerer_b")
 
 LOCAL_SETTINGS = '''
-"""Cluster policy of the distributed test (tests/support/celery_airflow.py)."""
+"""Cluster policy of the distributed test (tests/support/celery_airflow.py): restores to their own queue."""
 
 
 def task_policy(task):
     task.queue = "sr_restore" if task.dag_id == "sr_restore" else "sr_backup"
-    if task.dag_id == "sr_incremental_backup" and task.task_id == "backup":
-        # the incremental backups wait in their worker: the worker-kill case needs a wait that holds a worker
-        if hasattr(task, "partial_kwargs"):  # a mapped task: the worker builds it from its partial arguments
-            task.partial_kwargs["deferrable"] = False
-        else:
-            task.deferrable = False
 '''
 
 COMPONENT_NAME = '''
