@@ -24,9 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from sr_airflow.engine.errors import SrAirflowError
 from sr_airflow.engine.quoting import quote_identifier
 
-__all__ = ["BUILTIN_ADMIN_ROLES", "DAG_GRANTS", "Grant", "HeldGrants", "MissingPrivilegeError", "backup_needs",
-           "covers", "grants_for", "missing", "missing_sentence", "parse_show_grants", "render_markdown",
-           "restore_needs"]
+__all__ = ["BUILTIN_ADMIN_ROLES", "CHECKED", "DAG_GRANTS", "NOT_CHECKED", "Grant", "HeldGrants",
+           "MissingPrivilegeError", "backup_needs", "covers", "grants_for", "judge", "missing", "missing_sentence",
+           "parse_show_grants", "render_markdown", "restore_needs"]
 
 ALL = "*"
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -263,6 +263,27 @@ def covers(held: Grant, needed: Grant) -> bool:
 def missing(held: Iterable[Grant], needed: Iterable[Grant]) -> list[Grant]:
     held = list(held)
     return [n for n in needed if not any(covers(h, n) for h in held)]
+
+
+CHECKED, NOT_CHECKED = "checked", "not checked"
+
+
+def judge(user: str, needed: Sequence[Grant], own: HeldGrants, roles: Mapping[str, HeldGrants],
+          where: str = "") -> str:
+    """``CHECKED`` when ``user`` holds ``needed`` (its own grants ``own`` and those of its roles ``roles``);
+    ``NOT_CHECKED`` when something missing might be held through a grant the check cannot read; raises
+    ``MissingPrivilegeError`` naming the GRANT statements otherwise. Holders of a built-in administrator role are
+    not judged."""
+    if user == "root" or set(own.roles) & BUILTIN_ADMIN_ROLES:
+        return CHECKED
+    held = own.grants + [g for r in roles.values() for g in r.grants]
+    unread = own.unread + [s for r in roles.values() for s in r.unread]
+    lacking = missing(held, needed)
+    if not lacking:
+        return CHECKED
+    if unread:
+        return NOT_CHECKED
+    raise MissingPrivilegeError(missing_sentence(user, lacking, where) + ".")
 
 
 def missing_sentence(user: str, lacking: Sequence[Grant], where: str = "") -> str:

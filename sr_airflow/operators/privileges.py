@@ -13,40 +13,35 @@ from collections.abc import Sequence
 from typing import Any
 
 from sr_airflow.engine import grants
-from sr_airflow.engine.grants import Grant, MissingPrivilegeError
+from sr_airflow.engine.grants import CHECKED, NOT_CHECKED, Grant
 
-CHECKED, NOT_CHECKED = "checked", "not checked"
+__all__ = ["CHECKED", "NOT_CHECKED", "backup_scope_needs", "check_migration_privileges", "check_privileges",
+           "restore_scope_needs"]
 
 
 def check_privileges(hook: Any, needed: Sequence[Grant], log: Any, *, where: str = "") -> str:
     """``"checked"`` when the user holds ``needed``; ``"not checked"`` when its grants could not be judged; raises
-    ``MissingPrivilegeError`` naming the GRANT statements when something is missing."""
+    ``MissingPrivilegeError`` naming the GRANT statements when something is missing (``grants.judge``)."""
     from sr_airflow.engine.quoting import quote_identifier
 
     user = hook.connection.login or "root"
     if user == "root":
         return CHECKED
     try:
-        held = grants.parse_show_grants(hook.fetch("SHOW GRANTS")[1])
-        if set(held.roles) & grants.BUILTIN_ADMIN_ROLES:
-            return CHECKED
-        for role in held.roles:
-            role_sql = "SHOW GRANTS FOR ROLE " + quote_identifier(role, argument="role")
-            role_grants = grants.parse_show_grants(hook.fetch(role_sql)[1])
-            held.grants.extend(role_grants.grants)
-            held.unread.extend(role_grants.unread)
+        own = grants.parse_show_grants(hook.fetch("SHOW GRANTS")[1])
+        roles = {} if set(own.roles) & grants.BUILTIN_ADMIN_ROLES else {
+            role: grants.parse_show_grants(hook.fetch("SHOW GRANTS FOR ROLE " +
+                                                      quote_identifier(role, argument="role"))[1])
+            for role in own.roles}
     except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal: StarRocks checks each statement
         log.info("Could not read the grants of StarRocks user %r%s (%s); the privileges of each statement are left "
                  "to StarRocks to check.", user, f" on {where}" if where else "", type(exc).__name__)
         return NOT_CHECKED
-    lacking = grants.missing(held.grants, needed)
-    if lacking and held.unread:
-        log.info("StarRocks user %r holds grants pre-flight does not read (%d); the privileges of each statement "
-                 "are left to StarRocks to check.", user, len(held.unread))
-        return NOT_CHECKED
-    if lacking:
-        raise MissingPrivilegeError(grants.missing_sentence(user, lacking, where) + ".")
-    return CHECKED
+    status = grants.judge(user, needed, own, roles, where)
+    if status == NOT_CHECKED:
+        log.info("StarRocks user %r holds grants pre-flight does not read; the privileges of each statement are "
+                 "left to StarRocks to check.", user)
+    return status
 
 
 def backup_scope_needs(scope: Any) -> list[Grant]:
@@ -63,3 +58,10 @@ def check_migration_privileges(source: Any, target: Any, database: str, log: Any
     REPOSITORY on SYSTEM (the restore's other privileges depend on its target database, which RESTORE checks)."""
     return {"source": check_privileges(source, grants.backup_needs(database), log, where=source_conn_id),
             "target": check_privileges(target, [grants.Grant("REPOSITORY", "SYSTEM")], log, where=target_conn_id)}
+
+
+def restore_scope_needs(scope: Any, target_database: str) -> list[Grant]:
+    """What RESTORE of ``scope`` into ``target_database`` checks before it runs: REPOSITORY on SYSTEM and, with an
+    ON clause, CREATE TABLE on the target database; without, CREATE DATABASE on the catalog. (INSERT on each table
+    that already exists is left to StarRocks: which exist is known only to the restore itself.)"""
+    return grants.restore_needs(target_database, has_on=scope.has_on_clause)

@@ -9,10 +9,14 @@ import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.grants import (
+    CHECKED,
+    NOT_CHECKED,
     Grant,
+    MissingPrivilegeError,
     backup_needs,
     covers,
     grants_for,
+    judge,
     missing,
     missing_sentence,
     parse_show_grants,
@@ -86,3 +90,18 @@ def test_every_dag_has_grants_and_docs_list_exactly_them():
         assert Grant("REPOSITORY", "SYSTEM") in grants_for(dag, "db")
     assert {"source", "target"} == {c for c in ("source", "target") if grants_for("sr_migration", "db", c)}
     assert render_markdown() in DOCS.read_text(), "docs/security.md's grants table: paste render_markdown()"
+
+
+def test_judging_raises_only_when_sure():
+    own = parse_show_grants(ROWS)
+    role = parse_show_grants([("backup_role", None,
+                               "GRANT EXPORT ON ALL TABLES IN DATABASE crm TO ROLE 'backup_role'")])
+    assert judge("bk", backup_needs("crm"), own, {"backup_role": role}) == CHECKED  # through the role
+    with pytest.raises(MissingPrivilegeError, match=r"^StarRocks user 'bk' on src lacks EXPORT on crm\.\* — GRANT "
+                                                    r"EXPORT ON ALL TABLES IN DATABASE crm TO USER 'bk'@'%'\.$"):
+        judge("bk", backup_needs("crm"), own, {}, "src")
+    odd = parse_show_grants([("r", None, "GRANT USAGE ON RESOURCE GROUP rg TO ROLE 'r'")])
+    assert judge("bk", backup_needs("crm"), own, {"r": odd}) == NOT_CHECKED  # it might hold it there: no verdict
+    admin = parse_show_grants([("'a'@'%'", None, "GRANT 'db_admin' TO USER 'a'@'%'")])
+    assert judge("a", backup_needs("crm"), admin, {}) == CHECKED
+    assert judge("root", backup_needs("crm"), parse_show_grants([]), {}) == CHECKED
