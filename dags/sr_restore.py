@@ -18,7 +18,7 @@ from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.access import StarRocksApplyAccessOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator
 from sr_airflow.operators.step import ConditionStepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
@@ -87,9 +87,8 @@ with DAG(
         storage_conn_id="{{ params.storage_conn_id | literal }}",
     )
 
-    restore = StarRocksRestoreOperator(
+    restore = StarRocksRestoreChainOperator(
         task_id="restore",
-        from_catalog=True,
         starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
         repository="{{ params.repository | literal }}",
         database="{{ params.database | literal }}",

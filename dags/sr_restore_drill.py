@@ -18,7 +18,7 @@ from sr_airflow.alerts import dag_failure_callback
 from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
 from sr_airflow.operators.drill import StarRocksDrillFinishOperator, StarRocksDrillStartOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator
 from sr_airflow.operators.step import StepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
@@ -84,8 +84,8 @@ with DAG(
                  "storage_conn_id": "{{ params.storage_conn_id | literal }}"}
         start = StarRocksDrillStartOperator(task_id="start", database=database, scratch_database=scratch_database,
                                             **where)
-        restore = StarRocksRestoreOperator(task_id="restore", from_catalog=True, database=database,
-                                           target_database=scratch_database, **where)
+        restore = StarRocksRestoreChainOperator(task_id="restore", database=database,
+                                                target_database=scratch_database, **where)
         verify = StarRocksVerifyRestoreOperator(
             task_id="verify",
             database=scratch_database,

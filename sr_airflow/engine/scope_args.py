@@ -93,3 +93,16 @@ def scope_description(scope: Scope) -> dict[str, Any]:
 
 def table_names(scope: Scope) -> list[str]:
     return [r.name for r in scope.objects if r.kind is ObjectKind.TABLE]
+
+
+def named_tables(value: Any, argument: str = "tables") -> dict[str, str] | None:
+    """Table -> the name it is restored under (its alias, else itself) for a ``tables`` argument that names
+    tables; None when it names none (None, empty, ``"ALL"``). A single name stands for a list of one."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        if value.strip().upper() == ALL:
+            return None
+        value = [value]
+    refs, _ = _refs(ObjectKind.TABLE, value, argument)
+    return {r.name: r.alias or r.name for r in refs}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from pendulum import DateTime
 
+from sr_airflow.engine.errors import SnapshotNotFoundError
 from sr_airflow.engine.jobs import rows_as_dicts
 from sr_airflow.engine.timestamps import NULL_STRING, parse_show_time
 
@@ -87,6 +88,27 @@ def parse_snapshot_detail(columns: Sequence[str], rows: Sequence[Sequence[object
             status=_text(row.get("Status")) or "",
         ))
     return details
+
+
+def usable_listing(listings: Sequence[SnapshotListing], label: str, repository: str) -> SnapshotListing:
+    """The listing of snapshot ``label`` when it is OK with at least one timestamp; otherwise
+    :class:`SnapshotNotFoundError` saying what the repository shows of it."""
+    listing = next((s for s in listings if s.label == label), None)
+    if listing is None or not listing.ok or not listing.timestamps:
+        status = listing.status if listing else "not listed"
+        raise SnapshotNotFoundError(f"Snapshot {label!r} is not usable in repository {repository!r} "
+                                    f"(status: {status}).")
+    return listing
+
+
+def usable_detail(details: Sequence[SnapshotDetail], label: str, timestamp: str, repository: str) -> SnapshotDetail:
+    """The detailed row of snapshot ``label`` at ``timestamp`` when it is OK; otherwise
+    :class:`SnapshotNotFoundError` saying what the repository shows of it."""
+    if not details or not details[0].ok:
+        status = details[0].status if details else "not listed"
+        raise SnapshotNotFoundError(f"Snapshot {label!r} at {timestamp} is not readable in repository "
+                                    f"{repository!r} (status: {status}).")
+    return details[0]
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,14 @@ from airflow.providers.common.sql.hooks.sql import DbApiHook
 from sr_airflow.hooks.tls import explain_failure, require_tls, tls_connect_kwargs
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sr_airflow.engine.jobs import BackupJob, RestoreJob
+    from sr_airflow.engine.metadata import DatabaseMetadata
+    from sr_airflow.engine.mv import MaterializedViewState
+    from sr_airflow.engine.planner import PartitionState
+    from sr_airflow.engine.preflight import ColumnDef
+    from sr_airflow.engine.snapshots import RepositoryInfo, SnapshotDetail, SnapshotListing
     from sr_airflow.engine.version import ServerVersion
 
 DEFAULT_PORT = 9030
@@ -23,6 +31,10 @@ class StarRocksHook(DbApiHook):
     (``sr_airflow.hooks.tls``); the connection form is declared in ``sr_airflow.provider_info``.
     ``SELECT current_version()`` gives the StarRocks version; ``version()`` answers a MySQL compatibility string
     and is never used.
+
+    Beside ``fetch`` and ``execute`` the hook speaks StarRocks: each typed method sends one statement the engine
+    renders (``engine/statements.py`` and the query builders beside the parsers) and returns the engine's types,
+    so operators never build or parse a SHOW themselves.
     """
 
     conn_name_attr = "starrocks_conn_id"
@@ -97,6 +109,7 @@ class StarRocksHook(DbApiHook):
         with closing(self.get_conn()) as conn, closing(conn.cursor()) as cursor:
             cursor.execute(sql)
 
+    # ---- the server
     def server_version(self) -> ServerVersion:
         """The frontend's version, asked once per hook (an operator's task keeps one hook)."""
         if self._server_version is None:
@@ -106,3 +119,150 @@ class StarRocksHook(DbApiHook):
             _, rows = self.fetch(SELECT_CURRENT_VERSION)
             self._server_version = ServerVersion.parse(str(rows[0][0]))
         return self._server_version
+
+    def run_mode(self) -> str:
+        """``shared_nothing`` or ``shared_data`` (``ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'``; it needs OPERATE
+        on SYSTEM, and a refusal is raised). ``UnsupportedByServerError`` for a shared-data cluster."""
+        from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode, run_mode
+
+        columns, rows = self.fetch(SHOW_RUN_MODE)
+        conn = self.connection
+        check_run_mode(columns, rows, server=f"{conn.host}:{conn.port}")
+        return run_mode(columns, rows)
+
+    def readable_run_mode(self, log: Any = None) -> str:
+        """``run_mode()``, or ``unknown`` with a warning (to ``log``, default the hook's) when the user may not
+        read it (BACKUP itself refuses a shared-data cluster, later); a shared-data cluster is still refused."""
+        from sr_airflow.engine.errors import UnsupportedByServerError
+        from sr_airflow.engine.preflight import RUN_MODE_UNKNOWN
+
+        try:
+            return self.run_mode()
+        except UnsupportedByServerError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal
+            conn = self.connection
+            (log or self.log).warning("Could not tell whether StarRocks at %s:%s runs in shared-data mode (which "
+                                      "has no BACKUP or RESTORE): %s. GRANT OPERATE ON SYSTEM lets pre-flight "
+                                      "read run_mode.", conn.host, conn.port, exc)
+            return RUN_MODE_UNKNOWN
+
+    def check_server(self, log: Any = None) -> ServerVersion:
+        """The server version, after refusing a shared-data cluster when the server says it runs in that mode:
+        what every backup and restore asks before it renders a statement (warnings go to ``log``)."""
+        version = self.server_version()
+        self.readable_run_mode(log)
+        return version
+
+    # ---- jobs
+    def backup_jobs(self, database: str | None = None) -> list[BackupJob]:
+        """``SHOW BACKUP [FROM db]``: the database's latest BACKUP job (StarRocks shows one a database)."""
+        from sr_airflow.engine.jobs import parse_show_backup
+        from sr_airflow.engine.statements import render_show_backup
+
+        return parse_show_backup(*self.fetch(render_show_backup(database)))
+
+    def restore_jobs(self, database: str | None = None) -> list[RestoreJob]:
+        """``SHOW RESTORE [FROM db]``: the database's latest RESTORE job; none for a database that does not exist
+        (yet: RESTORE creates it)."""
+        from sr_airflow.engine.jobs import parse_show_restore
+        from sr_airflow.engine.statements import render_show_restore
+
+        try:
+            columns, rows = self.fetch(render_show_restore(database))
+        except Exception as exc:
+            if database and "Unknown database" in str(exc):
+                return []
+            raise
+        return parse_show_restore(columns, rows)
+
+    # ---- repositories and snapshots
+    def repositories(self) -> list[RepositoryInfo]:
+        """``SHOW REPOSITORIES``."""
+        from sr_airflow.engine.snapshots import parse_show_repositories
+        from sr_airflow.engine.statements import render_show_repositories
+
+        return parse_show_repositories(*self.fetch(render_show_repositories()))
+
+    def repository(self, name: str) -> RepositoryInfo | None:
+        """The repository ``name`` as the cluster shows it, or None when it does not show it."""
+        return next((r for r in self.repositories() if r.name == name), None)
+
+    def snapshots(self, repository: str, label: str | None = None, *,
+                  labels: Sequence[str] | None = None) -> list[SnapshotListing]:
+        """``SHOW SNAPSHOT ON repo``: every snapshot, the one ``label``, or those of ``labels``."""
+        from sr_airflow.engine.snapshots import parse_snapshot_listing
+        from sr_airflow.engine.statements import render_show_snapshot
+
+        return parse_snapshot_listing(*self.fetch(render_show_snapshot(repository, label,
+                                                                       labels=list(labels) if labels else None)))
+
+    def usable_snapshot(self, repository: str, label: str) -> SnapshotListing:
+        """Snapshot ``label`` listed OK in ``repository``, or ``SnapshotNotFoundError`` saying what is shown."""
+        from sr_airflow.engine.snapshots import usable_listing
+
+        return usable_listing(self.snapshots(repository, label), label, repository)
+
+    def snapshot_detail(self, repository: str, label: str, timestamp: str) -> SnapshotDetail:
+        """The detailed form (database and the JSON brief of what the snapshot holds) of ``label`` at
+        ``timestamp``, when it is readable; otherwise ``SnapshotNotFoundError``."""
+        from sr_airflow.engine.snapshots import parse_snapshot_detail, usable_detail
+        from sr_airflow.engine.statements import render_show_snapshot
+
+        details = parse_snapshot_detail(*self.fetch(render_show_snapshot(repository, label, timestamp)))
+        return usable_detail(details, label, timestamp, repository)
+
+    # ---- what a database holds
+    def partitions_meta(self, database: str, tables: Sequence[str] | None = None) -> list[PartitionState]:
+        """``information_schema.partitions_meta`` of ``database`` (or of ``tables`` in it), one state a
+        partition."""
+        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+
+        return parse_partitions_meta(self.fetch(partitions_meta_query(database, tables))[1])
+
+    def table_columns(self, database: str, tables: Sequence[str]) -> dict[str, list[ColumnDef]]:
+        """Table -> its columns in order, for those of ``tables`` that exist in ``database``."""
+        from sr_airflow.engine.preflight import columns_query, parse_columns
+
+        if not tables:
+            return {}
+        return parse_columns(self.fetch(columns_query(database, list(tables)))[1])
+
+    def database_exists(self, name: str) -> bool:
+        from sr_airflow.engine.statements import database_exists_query
+
+        return bool(self.fetch(database_exists_query(name))[1])
+
+    def database_metadata(self, database: str) -> DatabaseMetadata:
+        """Partitions, materialized views, columns, tables_config and views of ``database`` in one statement
+        (``engine/metadata.py``); the partition rows stay in ``PARTITIONS_META_COLUMNS`` order, unparsed (a plan
+        compares a million of them as they are)."""
+        from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+
+        return split_metadata_rows(self.fetch(metadata_query(database))[1], database)
+
+    def function_rows(self, database: str) -> list[tuple]:
+        """``SHOW FULL FUNCTIONS FROM db`` rows, as ``engine/schema.database_objects`` reads them."""
+        from sr_airflow.engine.schema import functions_query
+
+        return self.fetch(functions_query(database))[1]
+
+    def table_checksum(self, database: str, table: str, columns: Sequence[str]) -> tuple[int, int]:
+        """(row count, order-independent hash of every row) of ``database.table`` over ``columns``."""
+        from sr_airflow.engine.verify import checksum_query
+
+        _, rows = self.fetch(checksum_query(database, table, list(columns)))
+        return int(rows[0][0]), int(rows[0][1])
+
+    def be_configs(self) -> dict[str, dict[int, int]]:
+        """``{item: {be_id: value}}`` of the BE items that pace BACKUP and RESTORE (``engine/be_tuning.py``);
+        reading information_schema.be_configs needs OPERATE on SYSTEM, and a refusal is raised."""
+        from sr_airflow.engine.be_tuning import be_configs_query, parse_be_configs
+
+        return parse_be_configs(self.fetch(be_configs_query())[1])
+
+    def materialized_views(self, database: str) -> list[MaterializedViewState]:
+        """The materialized views of ``database``, active or not, with their definitions."""
+        from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
+
+        return parse_materialized_views(self.fetch(materialized_views_query(database))[1])

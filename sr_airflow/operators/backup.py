@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sr_airflow import metrics
+from sr_airflow.engine.coerce import as_bool
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.engine.labels import LABEL_KINDS
 from sr_airflow.operators.backup_record import TOMBSTONES_KEY
@@ -43,28 +44,6 @@ def run_moment(context: Any):
     """The moment a run stands for: its logical date, or when it was asked to run (manual runs)."""
     dag_run = context["dag_run"]
     return context.get("logical_date") or dag_run.logical_date or dag_run.run_after
-
-
-def check_server(hook: Any, log: Any) -> Any:
-    """The server version; refuses a shared-data cluster when the server says it runs in that mode."""
-    version = hook.server_version()
-    read_run_mode(hook, log)
-    return version
-
-
-def read_run_mode(hook: Any, log: Any) -> str:
-    """``shared_nothing``, or ``unknown`` with a warning when the user may not read it; refuses shared-data."""
-    from sr_airflow.engine.preflight import RUN_MODE_UNKNOWN, SHOW_RUN_MODE, check_run_mode, run_mode
-
-    conn = hook.connection
-    try:
-        columns, rows = hook.fetch(SHOW_RUN_MODE)
-    except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal: BACKUP itself refuses shared-data
-        log.warning("Could not tell whether StarRocks at %s:%s runs in shared-data mode (which has no BACKUP or "
-                    "RESTORE): %s. GRANT OPERATE ON SYSTEM lets pre-flight read run_mode.", conn.host, conn.port, exc)
-        return RUN_MODE_UNKNOWN
-    check_run_mode(columns, rows, server=f"{conn.host}:{conn.port}")
-    return run_mode(columns, rows)
 
 
 class StarRocksBackupOperator(StarRocksBaseOperator):
@@ -142,7 +121,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         self.label_kind = label_kind
         self.timeout = timeout
         self.on_busy = on_busy
-        self.cancel_on_kill = cancel_on_kill
+        self.cancel_on_kill = as_bool("cancel_on_kill", cancel_on_kill)
         self.storage_conn_id = storage_conn_id
         self.location = location
         self.snapshot_kind = snapshot_kind
@@ -176,9 +155,11 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
                               scope=fingerprint)
 
     def request(self, label: str, scope: Scope) -> BackupRequest:
+        from sr_airflow.engine.coerce import as_optional_int
         from sr_airflow.engine.statements import BackupRequest
 
-        return BackupRequest(label=label, repository=self.repository, scope=scope, timeout_s=self.timeout)
+        return BackupRequest(label=label, repository=self.repository, scope=scope,
+                             timeout_s=as_optional_int("timeout", self.timeout))
 
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
@@ -188,7 +169,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         label = self.base_label(context, scope)
         request = self.request(label, scope)
         request.validate()
-        version = check_server(self.hook, self.log)
+        version = self.hook.check_server(self.log)
         render_backup(request, Syntax.for_version(version))  # UnsupportedByServerError before any submission
         if scope.database is not None:
             from sr_airflow.operators.privileges import backup_scope_needs, check_privileges
@@ -199,17 +180,13 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return self._advance(context)
 
     def _advance(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.jobs import parse_show_backup
         from sr_airflow.engine.jobwatch import NextStep, decide_backup, generation_labels, is_busy_error
-        from sr_airflow.engine.snapshots import parse_snapshot_listing
-        from sr_airflow.engine.statements import Syntax, render_backup, render_show_backup, render_show_snapshot
+        from sr_airflow.engine.statements import Syntax, render_backup
 
         scope = self.scope()
         label = self.base_label(context, scope)
-        columns, rows = self.hook.fetch(render_show_backup(scope.database))
-        jobs = parse_show_backup(columns, rows)
-        columns, rows = self.hook.fetch(render_show_snapshot(self.repository, labels=generation_labels(label)))
-        snapshots = parse_snapshot_listing(columns, rows)
+        jobs = self.hook.backup_jobs(scope.database)
+        snapshots = self.hook.snapshots(self.repository, labels=generation_labels(label))
         if scope.database is None:  # external-catalog jobs: other databases' jobs do not block
             jobs = [j for j in jobs if j.label in set(generation_labels(label))]
         decision = decide_backup(label, jobs, snapshots)
@@ -234,7 +211,8 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         store = context.get("task_state_store")
         if store is not None:
             store.set("snapshot_label", decision.label)
-            if self.tombstones_from_catalog and self.storage_conn_id:  # the job now holds the database's slot
+            # the job now holds the database's slot
+            if as_bool("tombstones_from_catalog", self.tombstones_from_catalog) and self.storage_conn_id:
                 store.set(TOMBSTONES_KEY, self._read_tombstones())
         return self._wait_job(context, decision.label)
 
@@ -245,14 +223,12 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         partitions_meta lists (the views are not backed up, as 3.3 cannot)."""
         import dataclasses
 
-        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
         from sr_airflow.engine.scope import ObjectRef
         from sr_airflow.engine.statements import Syntax
 
         if syntax is not Syntax.LEGACY or not scope.database or scope.has_on_clause:
             return scope
-        _, rows = self.hook.fetch(partitions_meta_query(scope.database))
-        names = sorted({state.table for state in parse_partitions_meta(rows)})
+        names = sorted({state.table for state in self.hook.partitions_meta(scope.database)})
         if not names:
             return scope
         return dataclasses.replace(scope, objects=tuple(ObjectRef.table(name) for name in names))
@@ -306,33 +282,29 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         return self._finish(context, event["label"])
 
     def _snapshot_ok(self, label: str) -> bool:
-        from sr_airflow.engine.jobwatch import Verdict, is_connection_error, observe_snapshot
-        from sr_airflow.engine.snapshots import parse_snapshot_listing
-        from sr_airflow.engine.statements import render_show_snapshot
+        from sr_airflow.engine.errors import SnapshotNotFoundError
+        from sr_airflow.engine.jobwatch import is_connection_error
 
         try:
-            columns, rows = self.hook.fetch(render_show_snapshot(self.repository, label))
+            self.hook.usable_snapshot(self.repository, label)
+        except SnapshotNotFoundError:
+            return False
         except Exception as exc:
             if is_connection_error(exc):
                 return False  # the watch's own error says why
             raise
-        listings = parse_snapshot_listing(columns, rows)
-        return observe_snapshot(listings, label, self.repository).verdict is Verdict.SUCCESS
+        return True
 
     # ---- the result
     def _finish(self, context: Any, label: str) -> dict[str, Any]:
-        from sr_airflow.engine.jobs import parse_show_backup
+        from sr_airflow.engine.errors import SnapshotNotFoundError
         from sr_airflow.engine.jobwatch import phase_seconds
-        from sr_airflow.engine.snapshots import parse_snapshot_listing
-        from sr_airflow.engine.statements import render_show_backup, render_show_snapshot
 
-        columns, rows = self.hook.fetch(render_show_backup(self.database))
-        job = next((j for j in parse_show_backup(columns, rows) if j.label == label), None)
-        columns, rows = self.hook.fetch(render_show_snapshot(self.repository, label))
-        listing = next((s for s in parse_snapshot_listing(columns, rows) if s.label == label), None)
-        if listing is None or not listing.ok:
-            raise JobFailedError(f"Backup {label!r} ended but its snapshot is not usable in repository "
-                                 f"{self.repository!r} (status: {listing.status if listing else 'not listed'}).")
+        job = next((j for j in self.hook.backup_jobs(self.database) if j.label == label), None)
+        try:
+            listing = self.hook.usable_snapshot(self.repository, label)
+        except SnapshotNotFoundError as exc:
+            raise JobFailedError(f"Backup {label!r} ended, but: {exc}") from None
         result: dict[str, Any] = {
             "snapshot_label": label,
             "backup_timestamp": listing.latest_timestamp,
@@ -385,7 +357,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         job_info = storage.read_job_info(self.repository, label, timestamp)
         size = storage.snapshot_size(self.repository, label)
         tombstones = self.tombstones or []
-        if self.tombstones_from_catalog:
+        if as_bool("tombstones_from_catalog", self.tombstones_from_catalog):
             store = context.get("task_state_store")
             held = store.get(TOMBSTONES_KEY) if store is not None else None
             if held is None:  # the attempt that submitted was lost before it read them: read them now

@@ -19,25 +19,21 @@ def read_tombstones(hook: Any, storage: Any, repository: str, database: str,
                     group: list[str] | None) -> list[dict[str, Any]]:
     """The tombstones of a snapshot taken now: what the catalog holds of ``database`` (or table group
     ``group``) that the database no longer has. Three reads: the catalog, partitions_meta, materialized views."""
-    from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
-    from sr_airflow.engine.planner import partitions_meta_query, tombstones_now
+    from sr_airflow.engine.planner import tombstones_now
     from sr_airflow.storage.catalog_store import CatalogStore
 
     catalog = CatalogStore(storage, repository).load()
-    _, rows = hook.fetch(partitions_meta_query(database))
-    _, mv_rows = hook.fetch(materialized_views_query(database))
-    views = [mv.name for mv in parse_materialized_views(mv_rows)]
-    found = tombstones_now(catalog, database, rows, tables=group, exclude_tables=views)
+    states = hook.partitions_meta(database)
+    views = [mv.name for mv in hook.materialized_views(database)]
+    found = tombstones_now(catalog, database, states, tables=group, exclude_tables=views)
     return [{"table": t.table, "partition": t.partition} for t in found]
 
 
 def partition_stats_now(hook: Any, job_info: Any) -> dict[tuple[str, str], tuple[int | None, int | None]]:
     """Row counts and sizes of the snapshot's partitions, from one partitions_meta query after the job."""
     from sr_airflow.engine.catalog import stats_matching_job_info
-    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
 
-    _, rows = hook.fetch(partitions_meta_query(job_info.database))
-    return stats_matching_job_info(job_info, [s for s in parse_partitions_meta(rows) if not s.is_temp])
+    return stats_matching_job_info(job_info, [s for s in hook.partitions_meta(job_info.database) if not s.is_temp])
 
 
 def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
@@ -45,13 +41,12 @@ def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
     fingerprint and partitioning, every view, materialized view and function, all held by the snapshot. Read
     after the job, so a change in between makes the next incremental ship that table or object again."""
     from sr_airflow.engine.catalog import OBJECT_KINDS, SnapshotObjects, TableCensus
-    from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
     from sr_airflow.engine.planner import parse_partitions_meta
     from sr_airflow.engine.schema import partitioning_of
     from sr_airflow.operators.plan import read_objects
 
     # the plan's two statements (engine/metadata.py), so the fingerprints are the ones the next plan compares
-    metadata = split_metadata_rows(hook.fetch(metadata_query(database))[1], database)
+    metadata = hook.database_metadata(database)
     objects = read_objects(hook, database, metadata)
     partitioning = {}
     for state in parse_partitions_meta(metadata.partitions):

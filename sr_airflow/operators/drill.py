@@ -17,10 +17,7 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 
 
 def database_exists(hook: Any, name: str) -> bool:
-    from sr_airflow.engine.statements import database_exists_query
-
-    _, rows = hook.fetch(database_exists_query(name))
-    return bool(rows)
+    return hook.database_exists(name)
 
 
 class _DrillOperator(StarRocksBaseOperator):

@@ -33,9 +33,9 @@ def read_objects(hook: Any, database: str, metadata: DatabaseMetadata) -> Databa
     statement's rows (``engine/metadata.py``) and one ``SHOW FULL FUNCTIONS``, whatever the number of tables.
     Before 3.4 a BACKUP names tables only, so there are no others."""
     from sr_airflow.engine.mv import parse_materialized_views
-    from sr_airflow.engine.schema import database_objects, functions_query
+    from sr_airflow.engine.schema import database_objects
 
-    rows = {**metadata.schema_rows(), "functions": hook.fetch(functions_query(database))[1]}
+    rows = {**metadata.schema_rows(), "functions": hook.function_rows(database)}
     views = {mv.name: mv.definition for mv in parse_materialized_views(metadata.materialized_views)}
     objects = database_objects(rows, views)
     if not hook.server_version().has_object_backup_syntax:
@@ -91,21 +91,19 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         return names
 
     def _table_names(self) -> list[str] | None:
-        if not self.tables:
-            return None
-        items = [self.tables] if isinstance(self.tables, str) else list(self.tables)
-        return [item if isinstance(item, str) else str(item["name"]) for item in items]
+        from sr_airflow.engine.scope_args import named_tables
+
+        named = named_tables(self.tables)
+        return list(named) if named else None
 
     def _target_states(self) -> list[PartitionState]:
-        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
         from sr_airflow.hooks.starrocks import StarRocksHook
 
         if not self.target_conn_id:
             raise ValueError("target mode needs target_conn_id: the cluster to compare with.")
         target_db = self.target_database or self.database
         hook = StarRocksHook(starrocks_conn_id=self.target_conn_id)
-        _, rows = hook.fetch(partitions_meta_query(target_db))  # rows in PARTITIONS_META_COLUMNS order
-        states = parse_partitions_meta(rows)
+        states = hook.partitions_meta(target_db)
         # Compare by table and partition name: the target database may carry another name.
         return [dataclasses.replace(s, database=self.database) for s in states]
 
@@ -117,21 +115,22 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
         return CatalogStore(storage, self.repository).load()
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+        from sr_airflow.engine.coerce import as_optional_int
         from sr_airflow.engine.mv import parse_materialized_views
+        from sr_airflow.engine.plan_modes import plan_against_target, plan_for_partitions, plan_to_xcom
         from sr_airflow.engine.planner import PlanPolicy, parse_partitions_meta, plan_backup
-        from sr_airflow.operators.planning import plan_against_target, plan_for_partitions, plan_to_xcom
 
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {', '.join(MODES)}, got {self.mode!r}.")
+        max_full_age_days = as_optional_int("max_full_age_days", self.max_full_age_days)
         policy = PlanPolicy(
-            max_incrementals=self.max_incrementals,
-            max_full_age=timedelta(days=self.max_full_age_days) if self.max_full_age_days else None,
+            max_incrementals=as_optional_int("max_incrementals", self.max_incrementals),
+            max_full_age=timedelta(days=max_full_age_days) if max_full_age_days else None,
         )
         # One statement for partitions_meta, materialized_views, columns, tables_config and views; its partition
         # rows in PARTITIONS_META_COLUMNS order: the "changed" plan compares them as they are (a million
         # partitions plan in about a second), the other modes need them parsed.
-        metadata = split_metadata_rows(self.hook.fetch(metadata_query(self.database))[1], self.database)
+        metadata = self.hook.database_metadata(self.database)
         rows = metadata.partitions
         # partitions_meta lists materialized views like tables; BACKUP names them otherwise, and a full backup
         # (which takes the whole database) carries them. Restores re-activate them.

@@ -45,16 +45,15 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
             raise ValueError(f"large_job takes 'partitions' and 'bytes', not {sorted(set(self.large_job))}.")
 
     def execute(self, context: Any) -> dict[str, Any]:
-        from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
+        from sr_airflow.engine.scope_args import named_tables
         from sr_airflow.hooks.starrocks import StarRocksHook
-        from sr_airflow.operators.backup import read_run_mode
 
         if self.source_conn_id == self.target_conn_id:
             raise ValueError("source_conn_id and target_conn_id name the same connection: a migration needs two "
                              "clusters (use sr_restore to restore into the same one).")
         source, target = StarRocksHook(self.source_conn_id), StarRocksHook(self.target_conn_id)
         source_version, target_version = source.server_version(), target.server_version()
-        source_mode, target_mode = read_run_mode(source, self.log), read_run_mode(target, self.log)
+        source_mode, target_mode = source.readable_run_mode(self.log), target.readable_run_mode(self.log)
         if (target_version.major, target_version.minor) < (source_version.major, source_version.minor):
             raise UnsupportedByServerError(
                 f"Target {self.target_conn_id} runs StarRocks {target_version}, older than the source's "
@@ -63,13 +62,11 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
 
         privileges = check_migration_privileges(source, target, self.database, self.log,
                                                 source_conn_id=self.source_conn_id, target_conn_id=self.target_conn_id)
-        columns, rows = source.fetch(partitions_meta_query(self.database))
-        states = parse_partitions_meta([dict(zip(columns, row, strict=False)) for row in rows])
+        states = source.partitions_meta(self.database)
         tables = {s.table for s in states}
         if not tables and (self.database,) not in [tuple(r) for r in source.get_records("SHOW DATABASES")]:
             raise ValueError(f"database {self.database!r} does not exist on {self.source_conn_id}.")
-        wanted = [t if isinstance(t, str) else str(t["name"]) for t in
-                  ([self.tables] if isinstance(self.tables, str) else list(self.tables or []))]
+        wanted = list(named_tables(self.tables) or {})
         missing = sorted(set(wanted) - tables)
         if missing:
             raise ValueError(f"tables {missing} are not in database {self.database!r} on {self.source_conn_id}.")
@@ -92,17 +89,17 @@ def be_tuning_hints(hook: Any, conn_id: str, job: str, size: dict[str, int], log
     """Log and return the hints for ``job`` on this cluster; one info line when be_configs cannot be read.
 
     ``size``: ``partitions`` and ``data_bytes`` of the job, optionally ``large_partitions`` / ``large_bytes``."""
-    from sr_airflow.engine.be_tuning import be_configs_query, large_job_reason, parse_be_configs, tuning_hints
+    from sr_airflow.engine.be_tuning import large_job_reason, tuning_hints
 
     if large_job_reason(**size) is None:
         return []
     try:
-        _, rows = hook.fetch(be_configs_query())
+        configs = hook.be_configs()
     except Exception as exc:  # noqa: BLE001 - a hint is never worth a failure
         log.info("Could not read the BE configuration of %r for tuning hints (%s); GRANT OPERATE ON SYSTEM lets "
                  "pre-flight read information_schema.be_configs.", conn_id, exc)
         return []
-    hints = [f"{conn_id}: {h}" for h in tuning_hints(parse_be_configs(rows), job=job, **size)]
+    hints = [f"{conn_id}: {h}" for h in tuning_hints(configs, job=job, **size)]
     for hint in hints:
         log.warning("Tuning hint: %s", hint)
     return hints

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from sr_airflow.engine.errors import InvalidArgumentError, SrAirflowError
 from sr_airflow.operators.base import StarRocksBaseOperator
-from sr_airflow.operators.repository_storage import find_repository
 
 if TYPE_CHECKING:
     from sr_airflow.engine.repository import RepositorySpec
@@ -94,7 +93,7 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
 
         spec = self.repository_spec()  # masks the secrets first
         statement = render_create_repository(spec)  # validates before any I/O
-        existing = find_repository(self.hook, spec.name)
+        existing = self.hook.repository(spec.name)
         if existing is not None:
             if not _same_location(existing.location, spec.location):
                 raise InvalidArgumentError(
@@ -129,7 +128,7 @@ class StarRocksDropRepositoryOperator(StarRocksBaseOperator):
         from sr_airflow.engine.statements import render_drop_repository
 
         statement = render_drop_repository(self.repository)
-        if find_repository(self.hook, self.repository) is None:
+        if self.hook.repository(self.repository) is None:
             self.log.info("Repository %r does not exist: nothing to drop.", self.repository)
             return {"repository": self.repository, "dropped": False}
         self.hook.execute(statement)

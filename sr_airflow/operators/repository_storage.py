@@ -14,17 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from sr_airflow.engine.snapshots import RepositoryInfo
     from sr_airflow.storage.location import RepositoryLocation
-
-
-def find_repository(hook: Any, name: str) -> RepositoryInfo | None:
-    """The repository ``name`` as the hook's cluster shows it, or None when it does not show it."""
-    from sr_airflow.engine.snapshots import parse_show_repositories
-    from sr_airflow.engine.statements import render_show_repositories
-
-    columns, rows = hook.fetch(render_show_repositories())
-    return next((r for r in parse_show_repositories(columns, rows) if r.name == name), None)
 
 
 def same_place(a: RepositoryLocation, b: RepositoryLocation) -> bool:
@@ -44,7 +34,7 @@ def resolve_repository_location(hook: Any, repository: str, conn: Any | None, *,
     from sr_airflow.storage.connections import location_for_connection
 
     configured = location_for_connection(location, conn, endpoint=endpoint) if location else None
-    shown = find_repository(hook, repository)
+    shown = hook.repository(repository)
     if shown is None:
         if configured is None:
             raise SnapshotNotFoundError(f"Repository {repository!r} is not shown by SHOW REPOSITORIES on this "

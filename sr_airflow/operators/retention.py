@@ -50,15 +50,19 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
 
     @property
     def policy(self) -> RetentionPolicy:
+        from sr_airflow.engine.coerce import as_optional_int
         from sr_airflow.engine.retention import RetentionPolicy
 
         return RetentionPolicy(
-            keep_last=self.keep_last, keep_daily=self.keep_daily, keep_weekly=self.keep_weekly,
-            keep_monthly=self.keep_monthly,
+            keep_last=as_optional_int("keep_last", self.keep_last),
+            keep_daily=as_optional_int("keep_daily", self.keep_daily),
+            keep_weekly=as_optional_int("keep_weekly", self.keep_weekly),
+            keep_monthly=as_optional_int("keep_monthly", self.keep_monthly),
             max_age=timedelta(days=self.max_age_days) if self.max_age_days is not None else None,
         )
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.coerce import as_bool
         from sr_airflow.engine.retention import RetentionExecutor
         from sr_airflow.operators.repository_storage import repository_storage
         from sr_airflow.storage.catalog_store import CatalogStore
@@ -66,8 +70,7 @@ class StarRocksRetentionOperator(StarRocksBaseOperator):
         storage = repository_storage(self.hook, self.repository, self.storage_conn_id, location=self.location)
         executor = RetentionExecutor(storage, CatalogStore(storage, self.repository), execute=self.hook.execute,
                                      server_version=str(self.hook.server_version()))
-        if self.dry_run not in (True, False):  # a template renders to a bool, or to its text
-            self.dry_run = str(self.dry_run).strip().lower() != "false"
+        self.dry_run = as_bool("dry_run", self.dry_run)
         report = executor.run(self.policy, now=datetime.now(UTC), dry_run=self.dry_run, databases=self.databases)
         result = {"dry_run": report.dry_run, "keep": list(report.plan.keep), "delete": list(report.plan.delete),
                   "deleted": list(report.deleted), "objects_deleted": report.objects_deleted,

@@ -16,11 +16,8 @@ if TYPE_CHECKING:
 
 def partition_states(hook: Any, database: str, tables: Sequence[str] | None):
     """(table, partition) -> its partitions_meta rows (one per physical partition), temporary partitions left out."""
-    from sr_airflow.engine.planner import parse_partitions_meta, partitions_meta_query
-
-    _, rows = hook.fetch(partitions_meta_query(database, tables))
     states: dict[Key, list] = {}
-    for state in parse_partitions_meta(rows):
+    for state in hook.partitions_meta(database, tables):
         if not state.is_temp:
             states.setdefault(state.key, []).append(state)
     return states
@@ -179,14 +176,5 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
 
     @staticmethod
     def _checksums(hook: Any, database: str, tables: Sequence[str]) -> dict[str, tuple[int, int]]:
-        from sr_airflow.engine.preflight import columns_query, parse_columns
-        from sr_airflow.engine.verify import checksum_query
-
-        if not tables:
-            return {}
-        _, rows = hook.fetch(columns_query(database, tables))
-        out = {}
-        for table, columns in parse_columns(rows).items():
-            _, result = hook.fetch(checksum_query(database, table, [c.name for c in columns]))
-            out[table] = (int(result[0][0]), int(result[0][1]))
-        return out
+        return {table: hook.table_checksum(database, table, [c.name for c in columns])
+                for table, columns in hook.table_columns(database, tables).items()}

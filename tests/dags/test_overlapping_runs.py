@@ -51,13 +51,13 @@ class Runs:
         return op.execute(self._context("backup"))
 
     def restore(self, target: str, **kwargs) -> tuple[dict, dict]:
-        from sr_airflow.operators.restore import StarRocksRestoreOperator
+        from sr_airflow.operators.restore import StarRocksRestoreChainOperator
 
         context = self._context("restore")
-        restore = StarRocksRestoreOperator(task_id="restore", from_catalog=True, starrocks_conn_id=self.emu.conn_id,
-                                           repository=self.repository, database=self.database,
-                                           target_database=target, storage_conn_id=self.aws_conn,
-                                           location=self.location, cancel_on_kill=False, **kwargs, **FAST)
+        restore = StarRocksRestoreChainOperator(task_id="restore", starrocks_conn_id=self.emu.conn_id,
+                                                repository=self.repository, database=self.database,
+                                                target_database=target, storage_conn_id=self.aws_conn,
+                                                location=self.location, cancel_on_kill=False, **kwargs, **FAST)
         result = restore.execute(context)
         if result.get("dry_run"):
             return result, {}

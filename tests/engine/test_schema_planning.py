@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sr_airflow.engine.catalog import Catalog, PartitionRecord, SnapshotKind, Tombstone
+from sr_airflow.engine.plan_modes import plan_for_partitions
 from sr_airflow.engine.planner import RECORDS_DROPS, PlanPolicy, parse_partitions_meta, plan_backup
 from sr_airflow.engine.schema import database_objects, functions_query, partitioning_of
-from sr_airflow.operators.planning import plan_for_partitions
 from tests.engine.strategies_catalog import START, make_entry
 
 NEVER = PlanPolicy(max_incrementals=None, max_full_age=None)

@@ -98,15 +98,15 @@ class Product:
 
     def restore(self, at: pendulum.DateTime, target_database: str) -> dict[str, Any]:
         """``sr_restore``'s restore and verify tasks: the database as of ``at`` into ``target_database``."""
-        from sr_airflow.operators.restore import StarRocksRestoreOperator
+        from sr_airflow.operators.restore import StarRocksRestoreChainOperator
         from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
 
         context = self._context("restore")
-        restore = StarRocksRestoreOperator(task_id="restore", from_catalog=True, starrocks_conn_id=self.conn_id,
-                                           repository=self.repository, database=self.database,
-                                           target_database=target_database, point_in_time=at.isoformat(),
-                                           storage_conn_id=self.storage_conn_id, cancel_on_kill=False,
-                                           **FAST_WAIT)
+        restore = StarRocksRestoreChainOperator(task_id="restore", starrocks_conn_id=self.conn_id,
+                                                repository=self.repository, database=self.database,
+                                                target_database=target_database, point_in_time=at.isoformat(),
+                                                storage_conn_id=self.storage_conn_id, cancel_on_kill=False,
+                                                **FAST_WAIT)
         result = restore.execute(context)
         verify = StarRocksVerifyRestoreOperator(task_id="verify", starrocks_conn_id=self.conn_id,
                                                 database=target_database, repository=self.repository,

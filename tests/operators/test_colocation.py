@@ -12,7 +12,7 @@ import json
 import pytest
 
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator, StarRocksRestoreOperator
 from tests.support.emulators import start_emulator
 from tests.support.task_context import task_context
 
@@ -113,8 +113,8 @@ def test_the_emulator_sets_and_unsets_a_group_as_starrocks_checks_it(coloc):
 
 def test_a_point_in_time_restore_sets_the_groups_again(coloc, aws_conn):
     emu, label, _ = coloc
-    result = StarRocksRestoreOperator(
-        task_id="restore", starrocks_conn_id="sr_coloc", repository="corepo", from_catalog=True, database="src",
+    result = StarRocksRestoreChainOperator(
+        task_id="restore", starrocks_conn_id="sr_coloc", repository="corepo", database="src",
         snapshot_label=label, target_database="pitr", storage_conn_id=aws_conn, deferrable=False,
         reactivate_materialized_views=False, poll_interval=0.1, max_poll_interval=0.5).execute(task_context("pitr"))
     assert result["chain"] == [label]

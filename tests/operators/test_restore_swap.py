@@ -15,7 +15,7 @@ import pytest
 
 from sr_airflow.engine.errors import JobFailedError
 from sr_airflow.engine.swap import SwapRefusedError
-from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator, StarRocksRestoreOperator
 from tests.support.emulators import start_emulator
 from tests.support.task_context import task_context
 
@@ -187,8 +187,8 @@ def test_a_point_in_time_restore_swaps_a_table_one_job_restores(swap_emu, aws_co
     before = _state(swap_emu, database)
 
     def restore(run_id: str) -> dict:
-        return StarRocksRestoreOperator(
-            task_id="restore", starrocks_conn_id="sr_swap", repository="swrepo", from_catalog=True, database="src",
+        return StarRocksRestoreChainOperator(
+            task_id="restore", starrocks_conn_id="sr_swap", repository="swrepo", database="src",
             target_database=database, allow_overwrite=True, storage_conn_id=aws_conn, deferrable=False,
             reactivate_materialized_views=False, poll_interval=0.1, max_poll_interval=0.5,
         ).execute(task_context(run_id))

@@ -255,27 +255,30 @@ class TestOperatorArguments:
         assert templated.outlets == [AssetAlias("starrocks-backups")]
 
 
-class _SharedDataHook:
-    """A server answering run_mode = shared_data: the emulator cannot be put in that mode, so this stands in."""
+def _shared_data_hook():
+    """A StarRocksHook whose server answers run_mode = shared_data: the emulator cannot be put in that mode, so
+    ``fetch`` stands in for the server."""
+    from types import SimpleNamespace
 
-    class connection:  # noqa: N801 - mimics the hook attribute
-        host, port = "fe.example", 9030
+    from sr_airflow.engine.version import ServerVersion
+    from sr_airflow.hooks.starrocks import StarRocksHook
 
-    def server_version(self):
-        from sr_airflow.engine.version import ServerVersion
+    class SharedDataHook(StarRocksHook):
+        connection = SimpleNamespace(host="fe.example", port=9030)
 
-        return ServerVersion.parse("3.5.2-abc")
+        def server_version(self):
+            return ServerVersion.parse("3.5.2-abc")
 
-    def fetch(self, sql):
-        assert sql == "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'"
-        return ["Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"], [
-            ("run_mode", "[]", "shared_data", "String", "false", "")]
+        def fetch(self, sql):
+            assert sql == "ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'"
+            return ["Key", "AliasNames", "Value", "Type", "IsMutable", "Comment"], [
+                ("run_mode", "[]", "shared_data", "String", "false", "")]
+
+    return SharedDataHook()
 
 
 def test_a_shared_data_cluster_is_refused_before_anything_is_submitted():
     import logging
 
-    from sr_airflow.operators.backup import check_server
-
     with pytest.raises(UnsupportedByServerError, match="StarRocks at fe.example:9030 runs in shared-data mode"):
-        check_server(_SharedDataHook(), logging.getLogger("test"))
+        _shared_data_hook().check_server(logging.getLogger("test"))

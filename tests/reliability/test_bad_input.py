@@ -26,7 +26,7 @@ from sr_airflow.engine.statements import (
 )
 from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.operators.backup import StarRocksBackupOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator, latest_ok_timestamp
+from sr_airflow.operators.restore import StarRocksRestoreOperator
 from tests.support.figures import count
 from tests.support.hostile import HOSTILE
 from tests.support.hostile import REFUSED_ALWAYS as _REFUSED_ALWAYS
@@ -143,7 +143,8 @@ def _restore_statements(op: StarRocksRestoreOperator, syntax: Syntax, newest) ->
     OK one (``_timestamp``; ``newest(op)`` here), ``_detail``'s SHOW SNAPSHOT, ``_scope(detail.database)``, the
     RestoreRequest ``execute`` builds, the target's SHOW RESTORE (``_latest_job``), then ``render_restore``."""
     if not op.snapshot_label:
-        raise ValueError("snapshot_label is required unless from_catalog=True.")
+        raise ValueError("snapshot_label is required (a point in time from the catalog is "
+                         "StarRocksRestoreChainOperator's).")
     timestamp = op.backup_timestamp or newest(op)
     detail = render_show_snapshot(op.repository, op.snapshot_label, timestamp)
     scope = op._scope("rel_src")
@@ -318,7 +319,7 @@ def _cancel_started_jobs(conn, kind: str, database: str | None) -> None:
 
 def _newest_ok(op: StarRocksRestoreOperator) -> str:
     """The operator's own look-up of the newest OK timestamp (``_timestamp`` calls it when none is given)."""
-    return latest_ok_timestamp(op.hook, op.repository, op.snapshot_label)
+    return op.hook.usable_snapshot(op.repository, op.snapshot_label).latest_timestamp
 
 
 @pytest.mark.slow

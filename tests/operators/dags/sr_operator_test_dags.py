@@ -13,7 +13,7 @@ from airflow.sdk import DAG, task
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.cancel import StarRocksCancelJobOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator, StarRocksDropRepositoryOperator
-from sr_airflow.operators.restore import StarRocksRestoreOperator
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator, StarRocksRestoreOperator
 from sr_airflow.operators.retention import StarRocksRetentionOperator
 from sr_airflow.operators.step import ConditionStepOperator, StepOperator
 from sr_airflow.operators.verify import StarRocksVerifyRestoreOperator
@@ -56,15 +56,16 @@ backup_busy_wait = backup_dag("backup_busy_wait", deferrable=True, on_busy="wait
 backup_catalog = backup_dag("backup_catalog", deferrable=True, storage_conn_id="s3_test")
 
 
-def restore_dag(dag_id: str, conn_id: str = "sr_main", tasks: tuple[dict, ...] = (), **kwargs) -> DAG:
-    """One restore task per mapping in ``tasks`` (in order), each collected as ``<dag_id>.<task_id>``."""
+def restore_dag(dag_id: str, conn_id: str = "sr_main", tasks: tuple[dict, ...] = (),
+                operator=StarRocksRestoreOperator, **kwargs) -> DAG:
+    """One restore task (``operator``) per mapping in ``tasks`` (in order), each collected as
+    ``<dag_id>.<task_id>``."""
     with DAG(dag_id, schedule=None, start_date=START, catchup=False, render_template_as_native_obj=True) as dag:
         previous = None
         for spec in tasks or ({},):
             spec = {**kwargs, **spec}
             task_id = spec.pop("task_id", "restore")
-            op = StarRocksRestoreOperator(task_id=task_id, starrocks_conn_id=conn_id, repository="repo_r",
-                                          **{**FAST, **spec})
+            op = operator(task_id=task_id, starrocks_conn_id=conn_id, repository="repo_r", **{**FAST, **spec})
             if previous is not None:
                 previous >> op
             previous = op
@@ -154,8 +155,8 @@ drop_repo = single_task_dag("drop_repo", lambda: StarRocksDropRepositoryOperator
     task_id="drop", starrocks_conn_id="sr_main", repository="repo_c"))
 
 backup_for_chain = backup_dag("backup_for_chain", repository="repo_r", storage_conn_id="s3_test")
-restore_chain = restore_dag("restore_chain", from_catalog=True, database="sales", target_database="sales_pitr",
-                            storage_conn_id="s3_test", deferrable=True)
+restore_chain = restore_dag("restore_chain", operator=StarRocksRestoreChainOperator, database="sales",
+                            target_database="sales_pitr", storage_conn_id="s3_test", deferrable=True)
 restore_busy_fail = restore_dag("restore_busy_fail", snapshot_label="snap_full", on_busy="fail", deferrable=False)
 
 

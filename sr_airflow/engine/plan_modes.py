@@ -1,7 +1,8 @@
-"""The plans of the ``logical_date`` and ``target`` modes, and a plan as the backup task's arguments (XCom).
+"""The plan operator's other modes: ``logical_date`` (named partitions) and ``target`` (what a target cluster
+lacks), and a plan as the backup task's arguments (XCom).
 
-The ``changed`` mode is the engine's ``plan_backup``; these build on it. Imported by the plan operator when it
-runs, so parsing a DAG does not load the planner.
+The ``changed`` mode is ``engine/planner.plan_backup``; these build on it. Imported by the plan operator
+(``operators/plan.py``) when it runs, so parsing a DAG does not load the planner.
 """
 
 from __future__ import annotations
