@@ -79,7 +79,7 @@ def test_backups_retention_and_drill_as_least_privileged_users(seeded, aws_conn,
         emu.sql(f"INSERT INTO {DB}.events VALUES (9, '2024-01-02')")
         assert states(dag.test())["backup[0]"] == "success"
     with as_user(emu, "lp_ret", grants_for("sr_retention", DB)) as conn_id:
-        dag = load_dag("sr_retention", config(conn_id, aws_conn, sr_retention={"keep_last": 5, "dry_run": True}))
+        dag = load_dag("sr_retention", config(conn_id, aws_conn, sr_retention={"keep_last": 5, "dry_run": False}))
         assert states(dag.test()) == {"apply_retention": "success"}
     with as_user(emu, "lp_drill", grants_for("sr_restore_drill", DB)) as conn_id:
         run = load_dag("sr_restore_drill", config(conn_id, aws_conn)).test()
@@ -126,10 +126,11 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
      "lacks REPOSITORY on SYSTEM — GRANT REPOSITORY ON SYSTEM TO USER 'lp_less'@'%'"),
     ("sr_restore", "CREATE TABLE", "restore", f"{DENIED} CREATE TABLE privilege(s) on DATABASE lp_again"),
     ("sr_restore", "REPOSITORY", "restore", f"{DENIED} REPOSITORY privilege(s) on SYSTEM"),
+    ("sr_restore_drill", "DROP", "drill.finish[0]", f"{DENIED} DROP privilege(s) on DATABASE {DB}__drill"),
 ])
 def test_one_grant_less_fails_with_the_error_naming_it(dag_id, removed, task, says, backed_up, target_emulator,
                                                          aws_conn, load_dag, capsys):
-    emu = backed_up if dag_id == "sr_full_backup" else target_emulator
+    emu = target_emulator if dag_id == "sr_restore" else backed_up
     capsys.readouterr()
     with as_user(emu, "lp_less", without(grants_for(dag_id, DB), removed)) as conn_id:
         dag = load_dag(dag_id, config(conn_id, aws_conn))
@@ -139,8 +140,8 @@ def test_one_grant_less_fails_with_the_error_naming_it(dag_id, removed, task, sa
     out = capsys.readouterr().out
     assert says in out
     assert PASSWORD not in out
-    if dag_id == "sr_restore":
-        target_emulator.sql("DROP DATABASE IF EXISTS lp_again FORCE")
+    leftover = "lp_again" if dag_id == "sr_restore" else f"{DB}__drill"
+    emu.sql(f"DROP DATABASE IF EXISTS {leftover} FORCE")
 
 
 def test_a_migration_source_without_export_stops_at_preflight(backed_up, target_emulator, aws_conn, load_dag,
