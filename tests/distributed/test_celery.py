@@ -2,7 +2,8 @@
 schedulers, two Celery workers on different queues, two triggerers, the API server and a DAG processor
 (tests/support/celery_airflow.py), against the emulator and the S3 API server. Everything is checked from outside:
 the emulator's query log (one BACKUP / RESTORE per task), the catalog in S3, the restored rows, and the metadata
-database (which worker ran a try, which triggerer holds a trigger).
+database (which worker ran a try, which triggerer holds a trigger). ``SR_KEEP_DISTRIBUTED=1`` keeps the
+components' logs and homes (under /tmp/sr-distributed-*) for a look after a failure.
 
 The failover cases SIGKILL a whole component while the shipped DAGs' tasks wait on their jobs: the triggerer that
 holds deferred backup and restore waits (Airflow gives the triggers to the other triggerer), then a Celery worker
@@ -150,7 +151,8 @@ def test_full_backup_of_several_databases_runs_on_the_celery_workers(airflow, em
 @pytest.mark.timeout(480)
 def test_a_killed_triggerer_hands_its_backup_and_restore_waits_to_the_other(airflow, emu, s3_server):
     before = len(emu.queries())
-    with emu.slow_jobs(3.0):  # each job lasts about 20 s: the kill and the hand-over fall inside it
+    # slow phases until the waits are handed over (a loaded machine starts the tasks late), fast again after
+    with emu.slow_jobs(5.0):
         backup_run = trigger(airflow, "sr_full_backup", {"databases": ["dist_b", "dist_c"]})
         restore_run = trigger(airflow, "sr_restore", {"database": "dist_a", "target_database": "dist_a_restored"})
         waits = {("sr_full_backup", backup_run, "backup", 0), ("sr_full_backup", backup_run, "backup", 1),
@@ -210,7 +212,8 @@ def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(air
     wait_until(scheduled_run_ended, 180, "the run made by unpausing sr_incremental_backup ending", interval=1)
     emu.sql(f"INSERT INTO {DAILY}.events VALUES (11, '2024-01-01'), (12, '2024-01-02')")
     before = len(emu.queries())
-    with emu.slow_jobs(6.0):  # the first date's job outlasts the kill, the heartbeat timeout and the retry
+    # the first date's job outlasts the kill, the heartbeat timeout and the retry's start; fast again after
+    with emu.slow_jobs(10.0):
         response = client.post("/api/v2/backfills", json={
             "dag_id": "sr_incremental_backup", "from_date": "2024-01-01T00:00:00Z",
             "to_date": "2024-01-02T00:00:00Z", "max_active_runs": 1, "run_backwards": False, "dag_run_conf": {},
