@@ -82,7 +82,7 @@ class Grant:
         if self.on == "SYSTEM":
             return f"{self.privilege} on SYSTEM"
         if self.on in ("CATALOG", "DATABASE"):
-            return f"{self.privilege} on {self.on.lower()} {self.name}"
+            return f"{self.privilege} on {'all databases' if self.name == ALL else f'{self.on.lower()} {self.name}'}"
         kind = "" if self.on == "TABLE" else f"{self.on.lower()} "
         return f"{self.privilege} on {kind}{self.database}.{self.name}"
 
@@ -151,13 +151,15 @@ def backup_needs(database: str, tables: Sequence[str] = ()) -> list[Grant]:
     return [_REPOSITORY, *(Grant("EXPORT", "TABLE", database, t) for t in (tables or [ALL]))]
 
 
-def restore_needs(database: str, existing: Sequence[str] = (), *, has_on: bool = True) -> list[Grant]:
+def restore_needs(database: str, existing: Sequence[str] = (), *, has_on: bool = True,
+                  database_exists: bool = True) -> list[Grant]:
     """What RESTORE into ``database`` checks (``AuthorizerStmtVisitor.visitRestoreStatement``, 3.5 e223275f78):
     REPOSITORY on SYSTEM; with ON (...), CREATE TABLE on the database and INSERT on each target table that exists;
-    without, CREATE DATABASE on the catalog."""
+    without, CREATE DATABASE on the catalog. A database the RESTORE will create can only be covered by a grant on
+    all databases (GRANT on one database needs it to exist: ``DbPEntryObject.generate``)."""
     if not has_on:
         return [_REPOSITORY, _CREATE_DATABASE]
-    return [_REPOSITORY, Grant("CREATE TABLE", "DATABASE", name=database),
+    return [_REPOSITORY, Grant("CREATE TABLE", "DATABASE", name=database if database_exists else ALL),
             *(Grant("INSERT", "TABLE", database, t) for t in existing)]
 
 

@@ -16,7 +16,7 @@ from sr_airflow.engine import grants
 from sr_airflow.engine.grants import CHECKED, NOT_CHECKED, Grant
 
 __all__ = ["CHECKED", "NOT_CHECKED", "backup_scope_needs", "check_migration_privileges", "check_privileges",
-           "restore_scope_needs"]
+           "restore_needs"]
 
 
 def check_privileges(hook: Any, needed: Sequence[Grant], log: Any, *, where: str = "") -> str:
@@ -60,8 +60,11 @@ def check_migration_privileges(source: Any, target: Any, database: str, log: Any
             "target": check_privileges(target, [grants.Grant("REPOSITORY", "SYSTEM")], log, where=target_conn_id)}
 
 
-def restore_scope_needs(scope: Any, target_database: str) -> list[Grant]:
-    """What RESTORE of ``scope`` into ``target_database`` checks before it runs: REPOSITORY on SYSTEM and, with an
-    ON clause, CREATE TABLE on the target database; without, CREATE DATABASE on the catalog. (INSERT on each table
-    that already exists is left to StarRocks: which exist is known only to the restore itself.)"""
-    return grants.restore_needs(target_database, has_on=scope.has_on_clause)
+def restore_needs(hook: Any, target_database: str, *, has_on: bool = True) -> list[Grant]:
+    """What RESTORE into ``target_database`` checks before it runs: REPOSITORY on SYSTEM and, with an ON clause,
+    CREATE TABLE on the target database (on all databases when it does not exist yet); without, CREATE DATABASE on
+    the catalog. (INSERT on each table that already exists is left to StarRocks' own check.)"""
+    if (hook.connection.login or "root") == "root":
+        return []  # root is not checked: no need to ask whether the database exists
+    exists = hook.database_exists(target_database) if has_on else True
+    return grants.restore_needs(target_database, has_on=has_on, database_exists=exists)

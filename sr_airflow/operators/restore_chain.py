@@ -83,6 +83,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import JobWatch, NextStep
         from sr_airflow.engine.restore_jobs import decide_chain_restore
+        from sr_airflow.operators.privileges import check_privileges, restore_needs
 
         self.check_arguments()
         dry_run = as_bool("dry_run", self.dry_run)
@@ -96,6 +97,8 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
         if dry_run:
             self.log.info("Dry run: nothing sent to %r.", target)
             return {"dry_run": True, "database": target, "plan": plan.to_dict()}
+        check_privileges(self.hook, restore_needs(self.hook, target), self.log,  # each link has ON (...)
+                         where=self.starrocks_conn_id)
         store = context.get("task_state_store")
         done = store.get(CHAIN_DONE_KEY) if store is not None else None
         start = 0 if done is None else int(done) + 1

@@ -104,6 +104,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
         from sr_airflow.engine.restore_jobs import submission_mark
         from sr_airflow.engine.statements import Syntax, render_restore
         from sr_airflow.engine.swap import swap_scope
+        from sr_airflow.operators.privileges import check_privileges, restore_needs
 
         self.check_arguments()
         if not self.snapshot_label:
@@ -116,6 +117,8 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
         request = self.request(self.snapshot_label, scope, timestamp)
         statement = render_restore(request, Syntax.for_version(version))  # UnsupportedByServerError first
         target = self._target(scope)
+        check_privileges(self.hook, restore_needs(self.hook, target, has_on=scope.has_on_clause), self.log,
+                         where=self.starrocks_conn_id)
         own = self._own_job(context, target, timestamp)
         if own is not None:
             self.log.info("%s; waiting for it instead of submitting again.", own.describe())

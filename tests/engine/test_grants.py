@@ -68,6 +68,10 @@ def test_coverage_follows_the_object_hierarchy():
     assert missing(held, backup_needs("crm", ["customers"])) == [Grant("EXPORT", "TABLE", "crm", "customers")]
     assert missing(held, restore_needs("shop", ["orders"])) == [Grant("CREATE TABLE", "DATABASE", "", "shop")]
     assert missing(held, restore_needs("new_db", has_on=False)) == []
+    created = missing(held, restore_needs("new_db", database_exists=False))  # only "all databases" can cover it
+    assert created == [Grant("CREATE TABLE", "DATABASE", "", "*")]
+    assert missing_sentence("bk", created) == ("StarRocks user 'bk' lacks CREATE TABLE on all databases — "
+                                               "GRANT CREATE TABLE ON ALL DATABASES TO USER 'bk'@'%'")
 
 
 def test_the_sentence_names_what_is_lacking_and_the_grant_to_add():
