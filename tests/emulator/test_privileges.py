@@ -240,6 +240,7 @@ def test_statements_beyond_backup_and_what_information_schema_shows(emulator, se
         [("a",)]
     schemata = {r[0] for r in run(ro, "SELECT SCHEMA_NAME FROM information_schema.schemata")}
     assert "qdb" in schemata and "pdb" not in schemata
+    assert {r[0] for r in run(ro, "SHOW DATABASES")} == schemata
     assert run(ro, "SHOW FULL FUNCTIONS FROM qdb") == []
     assert error_of(ro, "ALTER TABLE qdb.a SWAP WITH b") == denied("ALTER privilege(s) on TABLE a")
     assert error_of(ro, "ALTER MATERIALIZED VIEW qdb.mv ACTIVE") == \

@@ -110,7 +110,10 @@ class Show:
         cur.expect("SHOW")
         full = cur.accept("FULL")
         if cur.accept("DATABASES") or cur.accept("SCHEMAS"):
-            names = ["information_schema", *sorted(self.catalog.databases)]
+            # ShowExecutor.visitShowDatabasesStatement (3.5 e223275f78): a database the user holds nothing on or in
+            # is left out (Authorizer.checkAnyActionOnOrInDb)
+            names = ["information_schema", *(n for n in sorted(self.catalog.databases)
+                                              if self.fe.privileges.can_see(session, n))]
             return self._like(cur, [[n] for n in names]), ["Database"]
         if cur.accept("TABLES"):
             db = self._from_db(cur, session)
