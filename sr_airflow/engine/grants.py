@@ -116,7 +116,9 @@ _INSERT_ALL = Grant("INSERT", "TABLE", ALL, ALL, why="RESTORE into a table that 
                                                      "chain after the full one); it also shows the restored tables' "
                                                      "information_schema rows to verify")
 _ALTER_ALL_MV = Grant("ALTER", "MATERIALIZED VIEW", ALL, ALL, why="ALTER MATERIALIZED VIEW ... ACTIVE after the "
-                                                                 "restore")
+                                                                 "restore; without a privilege on them the restored "
+                                                                 "MVs are not even shown to the task, which can then "
+                                                                 "neither activate them nor report them inactive")
 _DROP_ALL_DB = Grant("DROP", "DATABASE", name=ALL, why="DROP DATABASE of the drill's scratch database")
 
 _RESTORING = (_REPOSITORY, _CREATE_DATABASE, _CREATE_TABLE_ALL, _INSERT_ALL, _ALTER_ALL_MV)
