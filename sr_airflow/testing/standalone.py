@@ -32,17 +32,23 @@ class StandaloneNotReady(RuntimeError):
 
 
 def standalone_environment(env: Mapping[str, str], home: Path, port: int,
-                           users: Mapping[str, tuple[str, str]]) -> dict[str, str]:
+                           users: Mapping[str, tuple[str, str]] | None) -> dict[str, str]:
     """``env`` plus what standalone needs here: the API server on 127.0.0.1:``port`` (the workers' execution API
     there too), one JWT secret for every component (the scheduler signs the task tokens the API server checks),
     four LocalExecutor workers (the default 32 take GBs of memory) and real logins — ``users`` is name -> (role,
-    password), written to ``home``/simple_auth_manager_passwords.json."""
-    passwords = home / "simple_auth_manager_passwords.json"
-    with contextlib.suppress(FileNotFoundError):
-        passwords.unlink()
-    descriptor = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as file:
-        json.dump({name: password for name, (_, password) in users.items()}, file)
+    password), written to ``home``/simple_auth_manager_passwords.json; None: no login, everyone is admin."""
+    logins = {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True"}
+    if users is not None:
+        passwords = home / "simple_auth_manager_passwords.json"
+        with contextlib.suppress(FileNotFoundError):
+            passwords.unlink()
+        descriptor = os.open(passwords, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            json.dump({name: password for name, (_, password) in users.items()}, file)
+        roles = ",".join(f"{name}:{role}" for name, (role, _) in users.items())
+        logins = {"AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
+                  "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": roles,
+                  "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords)}
     return {
         **env,
         # standalone starts its components as `airflow ...` found on PATH (SubCommand.run)
@@ -51,9 +57,7 @@ def standalone_environment(env: Mapping[str, str], home: Path, port: int,
         "AIRFLOW__API__PORT": str(port),
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__CORE__PARALLELISM": "4",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "False",
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{name}:{role}" for name, (role, _) in users.items()),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+        **logins,
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
         "PYTHONUNBUFFERED": "1",  # standalone's lines reach its log as they happen (a failure message points there)
     }
@@ -92,14 +96,14 @@ class Standalone:
             time.sleep(0.5)
         raise StandaloneNotReady(f"airflow standalone was not healthy within {timeout:.0f} s; see {self.log_path}.")
 
-    def stop(self) -> None:
+    def stop(self, grace: float = 15) -> None:
         """SIGTERM to the process group (standalone and every component it started), SIGKILL to whatever is left
-        of it after a minute."""
+        of it after ``grace`` seconds (on a busy 2-core machine the components take 10-17 s to exit)."""
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=60)
-        deadline = time.monotonic() + 15
+        deadline = time.monotonic() + grace
         while time.monotonic() < deadline:  # the components may outlive the standalone process a moment
             try:
                 os.killpg(self.process.pid, 0)
@@ -113,9 +117,9 @@ class Standalone:
 
 
 @contextlib.contextmanager
-def running_standalone(env: Mapping[str, str], log_path: Path) -> Iterator[Standalone]:
+def running_standalone(env: Mapping[str, str], log_path: Path, *, stop_grace: float = 15) -> Iterator[Standalone]:
     """``airflow standalone`` with ``env`` (from ``standalone_environment``), its output in ``log_path``; yields
-    at once (``wait_healthy`` waits for it) and stops its whole process group at the end."""
+    at once (``wait_healthy`` waits for it) and stops its whole process group at the end (``Standalone.stop``)."""
     port = env["AIRFLOW__API__PORT"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen([AIRFLOW_BIN, "standalone"], env=dict(env), stdout=log, stderr=subprocess.STDOUT,
@@ -124,4 +128,4 @@ def running_standalone(env: Mapping[str, str], log_path: Path) -> Iterator[Stand
         try:
             yield standalone
         finally:
-            standalone.stop()
+            standalone.stop(stop_grace)

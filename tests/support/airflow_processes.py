@@ -17,6 +17,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,14 +138,15 @@ class AirflowProcesses:
     def log_paths(self) -> tuple[Path, ...]:
         return tuple(self.base / f"{name}.log" for name in self._logs)
 
-    def stop_all(self) -> None:
-        """SIGTERM every group, then SIGKILL what has not ended within a minute; close the logs."""
+    def stop_all(self, grace: float = 60) -> None:
+        """SIGTERM every group, then SIGKILL what has not ended within ``grace`` seconds; close the logs."""
         for process in self.processes.values():
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
         for process in self.processes.values():
             try:
-                process.wait(timeout=60)
+                process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
@@ -198,7 +200,7 @@ class StartingAirflow:
     standalone: Standalone
     home: Path
     env: dict[str, str]
-    login: tuple[str, str]  # the client's user and password
+    login: tuple[str, str] | None  # the client's user and password; None: no login (everyone is admin)
 
     def ready(self, dag_ids: tuple[str, ...] = (), timeout: float = 300) -> RunningAirflow:
         """Once every component is healthy, a token for the login answers and the DAG processor has listed
@@ -207,9 +209,10 @@ class StartingAirflow:
 
         self.standalone.wait_healthy(timeout)
         client = httpx.Client(base_url=self.standalone.base_url, timeout=30)
-        name, password = self.login
-        token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
-        client.headers["Authorization"] = f"Bearer {token}"
+        if self.login:
+            name, password = self.login
+            token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
+            client.headers["Authorization"] = f"Bearer {token}"
 
         def listed() -> bool:
             response = client.get("/api/v2/dags", params={"limit": 100})
@@ -221,10 +224,11 @@ class StartingAirflow:
 
 
 @contextlib.contextmanager
-def starting_standalone(base: Path, extra_env: dict[str, str], *, users: dict[str, tuple[str, str]]):
+def starting_standalone(base: Path, extra_env: dict[str, str], *, users: dict[str, tuple[str, str]] | None = None):
     """``airflow standalone`` under ``base`` with the shipped DAGs over a copy of the run's migrated database and
-    ``users`` (name -> (role, password); the client logs in as the first). Yields a ``StartingAirflow`` at once, so
-    the caller can prepare its data while Airflow starts; its whole process group is stopped at the end."""
+    ``users`` (name -> (role, password); the client logs in as the first; None: no login). Yields a
+    ``StartingAirflow`` at once, so the caller can prepare its data while Airflow starts; its whole process group
+    is stopped at the end."""
     home = base / "airflow"
     home.mkdir(parents=True)
     migrated_database(home, Path(os.environ["SR_AIRFLOW_TEST_RUN_DIR"]))
@@ -235,6 +239,7 @@ def starting_standalone(base: Path, extra_env: dict[str, str], *, users: dict[st
              "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
              "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30"}
     env = standalone_environment(_env(home, port, {**quiet, **extra_env}), home, port, users)
-    with running_standalone(env, base / "standalone.log") as standalone:
-        name, (_, password) = next(iter(users.items()))
-        yield StartingAirflow(standalone, home, env, (name, password))
+    # a test's Airflow has nothing to finish at the end: 5 s for its components to exit, then SIGKILL
+    with running_standalone(env, base / "standalone.log", stop_grace=5) as standalone:
+        login = next(((name, password) for name, (_, password) in users.items()), None) if users else None
+        yield StartingAirflow(standalone, home, env, login)
