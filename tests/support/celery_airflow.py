@@ -166,5 +166,5 @@ def running_celery_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tu
             _started(airflow, dag_ids)
             yield airflow
         finally:
-            processes.stop_all()
+            processes.stop_all(grace=10)  # the API server takes about 12 s to stop on a loaded machine
 
