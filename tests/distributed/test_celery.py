@@ -12,11 +12,13 @@ and adopts the job that is still running)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -123,14 +125,27 @@ def held_triggers(airflow) -> list[tuple]:
         "JOIN task_instance ti ON ti.trigger_id = t.id LEFT JOIN job j ON j.id = t.triggerer_id ORDER BY t.id")
 
 
-def fired_events(airflow, name: str, ti: tuple) -> int:
-    """How many events triggerer ``name`` logged as fired for task instance ``ti`` (dag, run, task, map): each
-    trigger's log is a file under the triggerer's own AIRFLOW_HOME."""
+def fired_events(airflow, name: str, ti: tuple) -> list[float]:
+    """When triggerer ``name`` logged an event fired for task instance ``ti`` (dag, run, task, map), as epoch
+    seconds, one per event: each trigger's log is a file under the triggerer's own AIRFLOW_HOME."""
     dag_id, run_id, task_id, map_index = ti
     marker = f'"name":"{dag_id}/{run_id}/{task_id}/{map_index}/'
     logs = (airflow.processes.base / name / "airflow" / "logs").rglob("*.log.trigger.*")
-    return sum(1 for path in logs for line in path.read_text(errors="replace").splitlines()
-               if '"event":"Trigger fired event"' in line and marker in line)
+    return [datetime.fromisoformat(json.loads(line)["timestamp"]).timestamp()
+            for path in logs for line in path.read_text(errors="replace").splitlines()
+            if '"event":"Trigger fired event"' in line and marker in line]
+
+
+def job_state(emu, kind: str, database: str) -> str:
+    """The state of ``database``'s latest ``kind`` (BACKUP / RESTORE) job."""
+    return emu.sql(f"SHOW {kind} FROM {database}")[-1][3 if kind == "BACKUP" else 4]
+
+
+def polls(emu, kind: str, database: str, start: float, end: float) -> int:
+    """The SHOW ``kind`` statements on ``database`` the frontend received between ``start`` and ``end``."""
+    entries = [json.loads(line) for line in Path(emu.server.query_log).read_text().splitlines() if line.strip()]
+    return sum(1 for e in entries if start < e["time"] < end and e.get("statement", "").upper().startswith(
+        f"SHOW {kind}") and f"`{database}`" in e["statement"])
 
 
 # ---------------------------------------------------------------------------------------------------- the tests
@@ -155,8 +170,10 @@ def test_a_killed_triggerer_hands_its_backup_and_restore_waits_to_the_other(airf
     with emu.slow_jobs(5.0):
         backup_run = trigger(airflow, "sr_full_backup", {"databases": ["dist_b", "dist_c"]})
         restore_run = trigger(airflow, "sr_restore", {"database": "dist_a", "target_database": "dist_a_restored"})
-        waits = {("sr_full_backup", backup_run, "backup", 0), ("sr_full_backup", backup_run, "backup", 1),
-                 ("sr_restore", restore_run, "restore", -1)}
+        # each wait and the job it watches (the DAG's map index follows the databases' order)
+        waits = {("sr_full_backup", backup_run, "backup", 0): ("BACKUP", "dist_b"),
+                 ("sr_full_backup", backup_run, "backup", 1): ("BACKUP", "dist_c"),
+                 ("sr_restore", restore_run, "restore", -1): ("RESTORE", "dist_a_restored")}
 
         def all_deferred_and_held() -> list[tuple] | None:
             rows = [r for r in held_triggers(airflow) if tuple(r[2:]) in waits]
@@ -168,11 +185,11 @@ def test_a_killed_triggerer_hands_its_backup_and_restore_waits_to_the_other(airf
         victim = max(TRIGGERERS, key=holders.count)  # the triggerer holding most of the waits
         survivor = next(name for name in TRIGGERERS if name != victim)
         moved = {tuple(r[2:]) for r in rows if r[1] == victim}
-        running_jobs = {row[3] for row in emu.sql("SHOW BACKUP FROM dist_b")} | {
-            row[3] for row in emu.sql("SHOW BACKUP FROM dist_c")}
+        states = {ti: job_state(emu, *waits[ti]) for ti in moved}
         airflow.kill(victim)
+        killed_at = time.time()
         count("item20 triggerers SIGKILLed while holding deferred waits")
-        assert running_jobs - {"FINISHED", "CANCELLED"}, "the jobs ended before the triggerer was killed"
+        assert not set(states.values()) & {"FINISHED", "CANCELLED"}, f"a job ended before the kill: {states}"
 
         def handed_over() -> bool:  # each moved wait is held by the survivor, or has already fired there
             now = {tuple(r[2:]): r[1] for r in held_triggers(airflow)}
@@ -186,8 +203,11 @@ def test_a_killed_triggerer_hands_its_backup_and_restore_waits_to_the_other(airf
     restores = labels(emu, "RESTORE", before, ("dist_a_restored",))
     assert len(backups) == len(set(backups)) == 2 and len(restores) == 1, (backups, restores)
     for ti in moved:
-        assert fired_events(airflow, survivor, ti) == 1, (ti, survivor)  # one event, fired by the survivor
-        assert fired_events(airflow, victim, ti) == 0, (ti, victim)
+        fired = fired_events(airflow, survivor, ti)
+        assert len(fired) == 1, (ti, survivor, fired)  # one event, fired by the survivor
+        assert fired_events(airflow, victim, ti) == [], (ti, victim)
+        # the waits were deferred from the kill to the event: the polls in between were the survivor's, rebuilt
+        assert polls(emu, *waits[ti], killed_at, fired[0]) >= 1, ti
         tries = [t["try_number"] for t in task_instances(airflow, ti[0], ti[1])
                  if t["task_id"] == ti[2] and t["map_index"] == ti[3]]
         assert tries == [1], (ti, tries)  # resumed, not retried
@@ -225,9 +245,8 @@ def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(air
                 "SELECT ti.run_id, ti.map_index, ti.hostname FROM task_instance ti JOIN dag_run r ON "
                 "r.dag_id = ti.dag_id AND r.run_id = ti.run_id WHERE ti.dag_id = 'sr_incremental_backup' AND "
                 "ti.task_id = 'backup' AND ti.state = 'running' AND r.run_type = 'backfill'")
-            jobs = emu.sql(f"SHOW BACKUP FROM {DAILY}")
-            waiting = jobs and jobs[-1][3] not in ("FINISHED", "CANCELLED") and labels(emu, "BACKUP", before,
-                                                                                        (DAILY,))
+            waiting = labels(emu, "BACKUP", before, (DAILY,)) and job_state(emu, "BACKUP", DAILY) not in (
+                "FINISHED", "CANCELLED")
             return rows[0] if rows and waiting else None
 
         run_id, map_index, victim = wait_until(first_backup_waiting, 180, "a backfill backup waiting in its worker",
@@ -247,9 +266,9 @@ def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(air
         try_number, host = wait_until(retry_running, 120, "the retry of the killed worker's backup running",
                                       interval=0.3)
         assert host == survivor, (host, survivor)
-        job_state = emu.sql(f"SHOW BACKUP FROM {DAILY}")[-1][3]
-        assert job_state not in ("FINISHED", "CANCELLED"), f"the job ended before the retry adopted it ({job_state})"
-        print(f"the retry ran {time.monotonic() - started:.1f} s after the kill was noticed; job in {job_state}")
+        state = job_state(emu, "BACKUP", DAILY)
+        assert state not in ("FINISHED", "CANCELLED"), f"the job ended before the retry adopted it ({state})"
+        print(f"the retry ran {time.monotonic() - started:.1f} s after the kill; the job was {state}")
     runs = wait_until(lambda: (r := [x for x in client.get("/api/v2/dags/sr_incremental_backup/dagRuns").json()[
         "dag_runs"] if x["run_type"] == "backfill"]) and len(r) == 2 and all(
         x["state"] in ("success", "failed") for x in r) and r, 240, "the two backfill runs ending", interval=1)
