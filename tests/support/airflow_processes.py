@@ -2,8 +2,9 @@
 ``airflow api-server`` as child processes on 127.0.0.1, over a copy of the run's migrated SQLite database, with
 the shipped DAGs and ``AIRFLOW__CORE__PARALLELISM=4`` (NOTES.md: the default 32 LocalExecutor workers take
 5.5 GB). No triggerer: the shipped DAGs' waits find none running (the API server says so) and poll in their worker
-after one warning (operators/base.py, ``will_defer``). ``airflow(...)`` runs the CLI against the same database (``airflow backfill create ...``),
-asking again while SQLite answers "database is locked" (the scheduler holds it for a moment at a time).
+after one warning (operators/base.py, ``will_defer``). ``airflow(...)`` runs the CLI against the same database
+(``airflow backfill create ...``), asking again while SQLite answers "database is locked" (the scheduler holds it
+for a moment at a time).
 
 ``starting_standalone`` runs the same Airflow as ``airflow standalone`` does (the four components, the triggerer
 too, under one parent; ``sr_airflow.testing.standalone``, which ``make demo-ui`` uses as well)."""
