@@ -109,13 +109,18 @@ def labels(emu, verb: str, since: int, databases) -> list[str]:
             if q.lstrip().upper().startswith(verb) and LABEL.search(q) and any(f"`{d}`" in q for d in databases)]
 
 
-def catalog_labels(s3_server, database: str) -> set[str]:
+def catalog_entries(s3_server, database: str) -> list:
+    """The good entries of ``database`` in the catalog the DAGs keep in the repository."""
     from sr_airflow.storage import get_storage
     from sr_airflow.storage.catalog_store import CatalogStore
 
     storage = get_storage(f"s3://{BUCKET}/{PREFIX}", endpoint=s3_server.endpoint_url, aws_access_key_id=S3_KEY,
                           aws_secret_access_key=S3_SECRET)
-    return {e.label for e in CatalogStore(storage, f"{PREFIX}_repo").load().entries(database) if e.is_good}
+    return [e for e in CatalogStore(storage, f"{PREFIX}_repo").load().entries(database) if e.is_good]
+
+
+def catalog_labels(s3_server, database: str) -> set[str]:
+    return {e.label for e in catalog_entries(s3_server, database)}
 
 
 def held_triggers(airflow) -> list[tuple]:
@@ -222,7 +227,7 @@ def test_a_killed_triggerer_hands_its_backup_and_restore_waits_to_the_other(airf
 
 
 @pytest.mark.timeout(480)
-def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(airflow, emu):
+def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(airflow, emu, s3_server):
     client = airflow.client
 
     def scheduled_run_ended() -> bool:
@@ -281,3 +286,8 @@ def test_a_killed_worker_s_incremental_backup_is_retried_on_the_other_worker(air
         "run_id = %s AND task_id = 'backup' AND map_index = %s", run_id, map_index)
     assert history == [(1, victim)], history
     count("item20 worker-kill retries on the other worker, adopting the running job (one job)")
+    # each date's snapshot is in the catalog and holds that date's partition (changed by the insert above)
+    held = {e.run_id: {p.partition for p in e.partitions if p.table == "events"}
+            for e in catalog_entries(s3_server, DAILY) if e.label in backups}
+    assert sorted(held) == sorted(r["dag_run_id"] for r in runs), held
+    assert sorted(held.values(), key=sorted) == [{"p20240101"}, {"p20240102"}], held
