@@ -111,6 +111,32 @@ with DAG(dag_id={dag_id!r}, start_date=pendulum.datetime(2024, 1, 1, tz="UTC"), 
         previous = step
 '''
 
+# The shipped DAGs' small Python steps written with Airflow's public decorators instead of sr_airflow's
+# StepOperator / ConditionStepOperator: a DAG file importing this module in their place builds the same tasks
+# (same ids, arguments and XComArgs) through ``@task`` and ``@task.short_circuit``.
+TASK_STEPS = '''
+from airflow.sdk import get_current_context, task
+
+
+def _calling(function):
+    def call(**kwargs):
+        return function(get_current_context(), **kwargs)
+
+    call.__name__ = function.__name__
+    return call
+
+
+def StepOperator(*, task_id, python_callable, op_kwargs=None, **kwargs):
+    return task(_calling(python_callable), task_id=task_id, **kwargs)(**(op_kwargs or {})).operator
+
+
+def ConditionStepOperator(*, task_id, python_callable, op_kwargs=None, **kwargs):
+    decorated = task.short_circuit(_calling(python_callable), task_id=task_id,
+                                   ignore_downstream_trigger_rules=False, **kwargs)
+    return decorated(**(op_kwargs or {})).operator
+'''
+STEP_IMPORT = "from sr_airflow.operators.step import "
+
 SHAPE_PROBE = r"""
 import json, runpy, sys
 import airflow.sdk
@@ -196,6 +222,19 @@ def same_shape_dags(shipped: list[Path], work: Path, env: dict[str, str]) -> dic
     return out
 
 
+def task_decorator_dags(shipped: list[Path], work: Path) -> dict[str, Path]:
+    """For each shipped DAG file with StepOperators, a copy that builds those steps with ``@task``."""
+    (work / "bench_task_steps.py").write_text(TASK_STEPS)
+    out = {}
+    for path in shipped:
+        text = path.read_text()
+        if STEP_IMPORT in text:
+            copy = work / f"task_{path.name}"
+            copy.write_text(text.replace(STEP_IMPORT, "from bench_task_steps import "))
+            out[f"dags/{path.name}"] = copy
+    return out
+
+
 def forbidden(modules: list[str]) -> list[str]:
     return sorted(m for m in modules if any(m == f or m.startswith(f + ".") for f in FORBIDDEN))
 
@@ -205,6 +244,7 @@ def run(quick: bool = False) -> Section:
     reps = 3 if quick else 9
     work = Path(tempfile.mkdtemp(prefix="sr-bench-parse-"))
     env = _env(work / "airflow")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(work), env.get("PYTHONPATH")]))
     (work / "airflow").mkdir()
     sql_dag, empty_dag = work / "sql_backup_dag.py", work / "empty_dag.py"
     sql_dag.write_text(SQL_DAG)
@@ -214,6 +254,8 @@ def run(quick: bool = False) -> Section:
     files.update({f"dags/{p.name}": p for p in shipped})
     shaped = same_shape_dags(shipped, work, env)
     files.update({f"same shape as {name}": path for name, (path, _) in shaped.items()})
+    decorated = task_decorator_dags(shipped, work)
+    files.update({f"@task variant of {name}": path for name, path in decorated.items()})
     samples: dict[str, list[dict]] = {name: [] for name in files}
     _probe(PARSE_PROBE, json.dumps([str(p) for p in files.values()]), env=env)  # warm-up: bytecode cached
     order = [name for _ in range(reps) for name in files]  # interleaved: drift in load hits every file alike
@@ -286,6 +328,33 @@ def run(quick: bool = False) -> Section:
                     f"({(value - same) * 1000:.1f} ms more): building its operators costs more than building as "
                     "many SQLExecuteQueryOperators (sensors have one more ``__init__`` in their class chain, so "
                     "one more copy of the DAG's Params each).")
+    for name in decorated:
+        for key, label, budget_name, budget in (
+                ("first_cpu", "first parse", "SQLExecuteQueryOperator DAG", median(base, "first_cpu")),
+                ("repeat_cpu", "repeat parse", "same-shape DAG", median(f"same shape as {name}", "repeat_cpu"))):
+            value = median(f"@task variant of {name}", key)
+            row = section.add(f"{name} with `@task` / `@task.short_circuit` steps, {label}", value * 1000, "ms CPU",
+                              f"{name} as shipped (StepOperator)", median(name, key) * 1000,
+                              target=f"≤ {TARGET_RATIO * budget * 1000:.1f} ms ({TARGET_RATIO}× the {budget_name})")
+            row.met = value <= TARGET_RATIO * budget
+    if decorated:
+        first = {n: (median(f"@task variant of {n}", "first_cpu") - median(n, "first_cpu")) * 1000 for n in decorated}
+        repeat = {n: (median(f"@task variant of {n}", "repeat_cpu") - median(n, "repeat_cpu")) * 1000
+                  for n in decorated}
+        budget = TARGET_RATIO * median(base, "first_cpu")
+        over = [n for n in decorated if median(f"@task variant of {n}", "first_cpu") > budget]
+        over_shipped = [n for n in decorated if median(n, "first_cpu") > budget]
+        stack = sorted(set(samples[f"@task variant of {next(iter(decorated))}"][0]["added"])
+                       - set(samples[next(iter(decorated))][0]["added"]))
+        named = [m for m in stack if m.startswith(("airflow.providers.standard", "airflow.models", "packaging"))]
+        section.notes.append(
+            f"`@task` / `@task.short_circuit` in place of StepOperator / ConditionStepOperator (the same tasks, built "
+            f"through Airflow's public decorators): first parse {min(first.values()):+.1f} to "
+            f"{max(first.values()):+.1f} ms CPU per DAG file, repeat parse {min(repeat.values()):+.2f} to "
+            f"{max(repeat.values()):+.2f} ms. Over the first-parse budget ({budget * 1000:.1f} ms): "
+            f"{', '.join(over) or 'none'} with `@task`, {', '.join(over_shipped) or 'none'} as shipped. The "
+            f"decorators load {len(stack)} more modules (among them "
+            f"{', '.join(named[:8])}).")
     for name in files:
         wall = median(name, "first_wall") * 1000
         section.notes.append(f"{name}: first parse {median(name, 'first_cpu') * 1000:.0f} ms CPU "

@@ -22,6 +22,7 @@ Airflow, or a key the triggerer does not share) under a private key.
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from collections.abc import AsyncIterator, Hashable, Sequence
 from dataclasses import dataclass
@@ -48,16 +49,20 @@ class PollRequests:
     def __init__(self) -> None:
         self._wanted: dict[object, tuple[float, float]] = {}
         self._changed = asyncio.Event()
+        # The moment the loop sleeps until: only a request due before it wakes the loop (with hundreds of
+        # subscribers asking after each poll, waking for every request would cost a scan of all per request).
+        self._sleeping_until = math.inf
         self.loops = 0  # poll loops reading these requests (one; two while a stopped group's loop ends)
         self.polls = 0  # polls made so far (tests and benchmarks read it)
 
     def ask(self, token: object, earliest: float, due: float) -> None:
         self._wanted[token] = (earliest, due)
-        self._changed.set()
+        if due < self._sleeping_until:
+            self._changed.set()
 
     def withdraw(self, token: object) -> None:
+        # No wake-up: the loop looks again when its moment comes, and polls only if a request is still due.
         self._wanted.pop(token, None)
-        self._changed.set()
 
     @property
     def waiting(self) -> int:
@@ -74,19 +79,23 @@ class PollRequests:
         while True:
             self._changed.clear()
             if not self._wanted:
+                self._sleeping_until = math.inf
                 await self._changed.wait()
                 continue
-            wait = min(due for _, due in self._wanted.values()) - loop.time()
+            self._sleeping_until = min(due for _, due in self._wanted.values())
+            wait = self._sleeping_until - loop.time()
             if wait <= 0:
+                self._sleeping_until = -math.inf  # polling: requests wait for the next call
                 return
-            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event is set,
-            # which is what happens when the last subscribers withdraw and Airflow stops the stream.
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancellation that arrives as the event is set
+            # (a request coming in just as Airflow stops the stream), and the stopped stream would hang.
             changed = loop.create_task(self._changed.wait())
             try:
                 done, _ = await asyncio.wait({changed}, timeout=wait)
             finally:
                 changed.cancel()
             if not done:
+                self._sleeping_until = -math.inf
                 return
 
 

@@ -54,6 +54,8 @@ def shows(entries: list[dict], statement: str) -> list[dict]:
 
 @pytest.fixture(scope="module")
 def databases(frontend):
+    import airflow.jobs.triggerer_job_runner  # noqa: F401 - loaded once here, not inside a test's timed waits
+
     for name in ("share1", "stagger_db", "ev_ok", "ev_cx", "err_db", "flap_db", "dead_db", "life_db", "alone_db"):
         frontend.create_database(name)
     return frontend
@@ -202,13 +204,15 @@ def test_a_short_outage_is_retried_and_every_watch_goes_on(databases, capsys):
     frontend = databases
     frontend.set_phase(0.3)
     try:
-        frontend.backup("flap_db", "flap_1")
-        waits = [trigger("flap_db", "flap_1") for _ in range(5)]
+        # absent="wait" and the job submitted once the polls run: a loaded machine may start the triggers late,
+        # and a job that ended before their first poll would leave no poll for the fault to hit
+        waits = [trigger("flap_db", "flap_1", absent="wait") for _ in range(5)]
 
         async def scenario():
             triggerer = InProcessTriggerer()
             tasks = [triggerer.start(t) for t in waits]
             await polled("flap_db")
+            await asyncio.to_thread(frontend.backup, "flap_db", "flap_1")
             # the next poll fails on its kept-open connection and on the fresh one it tries at once
             await asyncio.to_thread(frontend.set_fault, "emulator_drop_connections", "2")
             await asyncio.wait_for(asyncio.gather(*tasks), 60)
