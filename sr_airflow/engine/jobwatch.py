@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError
+from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError, SnapshotNotFoundError
 from sr_airflow.engine.jobs import BackupJob, RestoreJob, parse_show_backup, parse_show_restore
 from sr_airflow.engine.labels import base_label, generations, with_generation
-from sr_airflow.engine.snapshots import SnapshotListing, parse_snapshot_listing
+from sr_airflow.engine.snapshots import SnapshotListing, parse_snapshot_listing, usable_listing
 from sr_airflow.engine.statements import (
     render_cancel_backup,
     render_cancel_restore,
@@ -156,15 +156,13 @@ def observe(jobs: Sequence[BackupJob | RestoreJob], *, database: str | None, lab
 
 
 def observe_snapshot(listings: Sequence[SnapshotListing], label: str, repository: str) -> Observation:
-    """Whether snapshot ``label`` is visible with status OK in ``repository``."""
-    found = [s for s in listings if s.label == label]
-    if found and found[0].ok and found[0].timestamps:
-        return Observation(Verdict.SUCCESS, None,
-                           f"Snapshot {label!r} is visible in repository {repository!r} with status OK "
-                           f"(timestamps {', '.join(found[0].timestamps)}).")
-    status = found[0].status if found else "not listed"
-    return Observation(Verdict.RUNNING, None,
-                       f"Snapshot {label!r} is not yet usable in repository {repository!r} (status: {status}).")
+    """Whether snapshot ``label`` is visible with status OK in ``repository`` (``snapshots.usable_listing``)."""
+    try:
+        listing = usable_listing(listings, label, repository)
+    except SnapshotNotFoundError as exc:
+        return Observation(Verdict.RUNNING, None, f"{exc} Waiting for it.")
+    return Observation(Verdict.SUCCESS, None, f"Snapshot {label!r} is visible in repository {repository!r} with "
+                                              f"status OK (timestamps {', '.join(listing.timestamps)}).")
 
 
 class ProgressLog:

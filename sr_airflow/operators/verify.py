@@ -121,6 +121,7 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
         return versions, rows, compare_catalog_with_job_infos(catalog_versions, versions)
 
     def execute(self, context: Any) -> dict[str, Any]:
+        from sr_airflow.engine.coerce import as_bool
         from sr_airflow.engine.verify import (
             compare_checksums,
             compare_row_counts,
@@ -128,8 +129,7 @@ class StarRocksVerifyRestoreOperator(StarRocksBaseOperator):
             compare_versions,
         )
 
-        if self.checksums not in (True, False):  # a template renders to a bool, or to its text
-            self.checksums = str(self.checksums).strip().lower() == "true"
+        self.checksums = as_bool("checksums", self.checksums, default=False)
         if self.checksums and not self.source_conn_id:
             raise ValueError("checksums=True needs source_conn_id: checksums are compared with the source.")
         tables = list(self.tables) if self.tables else None
