@@ -136,6 +136,9 @@ def running_celery_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tu
             # a lost triggerer's triggers go to the other one 6 s after its last heartbeat, not 30 s
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "1",
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "6",
+            # the DAG files do not change during a test: parsed once, not every 5 s on a busy machine
+            "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "600",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
             "PYTHONPATH": os.pathsep.join(filter(None, [str(settings), os.environ.get("PYTHONPATH")])),
             "SR_COMPONENT": "central",
             **extra_env,
