@@ -107,9 +107,26 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
         try:
             self.hook.execute(statement)
         except Exception as exc:
+            raced = self._created_meanwhile(spec)
+            if raced is not None:
+                return raced
             message = _redact(str(exc), spec.secret_values())
             raise SrAirflowError(f"Could not create repository {spec.name!r}: {message.rstrip('.')}.") from None
         return {"repository": spec.name, "location": spec.location, "created": True}
+
+    def _created_meanwhile(self, spec: RepositorySpec) -> dict[str, Any] | None:
+        """After a refused CREATE: the repository another run created at the same location since this one looked
+        (two runs starting together both find none and both send CREATE; StarRocks refuses the second with
+        ``Repository ... already exist``), accepted as in place; otherwise None and the error stands."""
+        try:
+            existing = self.hook.repository(spec.name)
+        except Exception:  # the frontend is not answering: the CREATE's own error says more
+            return None
+        if existing is None or not _same_location(existing.location, spec.location):
+            return None
+        self.log.info("Repository %r was created at %r by another run meanwhile: nothing to do.", spec.name,
+                      existing.location)
+        return {"repository": spec.name, "location": existing.location, "created": False}
 
 
 class StarRocksDropRepositoryOperator(StarRocksBaseOperator):

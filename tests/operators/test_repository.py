@@ -65,3 +65,42 @@ def test_drop_then_drop_again(emulator):
     assert "repo_c" not in _repos(emulator)
     states, _ = run_dag(dags.drop_repo)
     assert dags.RESULTS["drop_repo"] == {"repository": "repo_c", "dropped": False}
+
+
+def test_a_repository_another_run_created_since_the_lookup_is_accepted(emulator, monkeypatch, capsys):
+    """Two runs start together: both look, find no repository, both send CREATE; StarRocks refuses the second
+    (5064 "already exist"). Staged here by creating it on the frontend after this run's lookup answered "none"."""
+    from sr_airflow.hooks.starrocks import StarRocksHook
+    from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
+
+    location = "s3a://sr-backups/race-tests"
+    properties = {"aws.s3.access_key": "test-access-key", "aws.s3.secret_key": "test-secret-key-123",
+                  "aws.s3.region": "us-east-1"}
+    lookup = StarRocksHook.repository
+    looked: list[str] = []
+
+    def looked_before_the_other_run(hook, name):
+        if not looked:
+            looked.append(name)
+            emulator.sql(f"CREATE REPOSITORY `repo_race` WITH BROKER ON LOCATION '{location}' PROPERTIES ("
+                         + ", ".join(f"'{k}' = '{v}'" for k, v in properties.items()) + ")")
+            return None
+        return lookup(hook, name)
+
+    monkeypatch.setattr(StarRocksHook, "repository", looked_before_the_other_run)
+
+    def create(at: str) -> dict:
+        return StarRocksCreateRepositoryOperator(task_id="create", starrocks_conn_id="sr_main",
+                                                 repository="repo_race", location=at,
+                                                 properties=properties).execute({})
+
+    try:
+        assert create(location) == {"repository": "repo_race", "location": location, "created": False}
+        assert emulator.count("CREATE REPOSITORY `repo_race`") == 2  # the other run's, then this run's, refused
+        looked.clear()
+        emulator.sql("DROP REPOSITORY `repo_race`")
+        with pytest.raises(Exception, match=r"Could not create repository 'repo_race': .*already exist"):
+            create("s3a://sr-backups/race-elsewhere")  # raced by a repository somewhere else: the error stands
+    finally:
+        emulator.sql("DROP REPOSITORY `repo_race`")
+    assert "test-secret-key-123" not in capsys.readouterr().out
