@@ -38,4 +38,5 @@ LONGEST_FIRST = (
     "tests/operators/test_backup.py",
     "tests/dags/test_overlapping_runs.py",
     "tests/dags/test_sr_migration.py",
+    "tests/triggers/test_shared_stream.py",
 )
