@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 from typing import Any
 
 _ids = itertools.count(1)
@@ -18,7 +17,6 @@ class InProcessTriggerer:
     """One Airflow TriggerRunner (so one SharedStreamManager) per instance; create it inside the running loop."""
 
     def __init__(self) -> None:
-        os.environ.setdefault("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
         from airflow.jobs.triggerer_job_runner import TriggerRunner
 
         self.runner = TriggerRunner()
