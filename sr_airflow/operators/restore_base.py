@@ -102,22 +102,28 @@ class RestoreOperatorBase(StarRocksBaseOperator):
         from sr_airflow.engine.swap import check_overwrite_mode
 
         check_overwrite_mode(self.overwrite_mode)
-        self.request(self.snapshot_label or "", None, None)
-        as_bool("allow_overwrite", self.allow_overwrite)
+        self.job_properties()
+        _ = self.overwrites
 
     @property
     def overwrites(self) -> bool:
+        """``allow_overwrite`` as the boolean it stands for (a template may render it as text)."""
         return as_bool("allow_overwrite", self.allow_overwrite)
 
-    def request(self, label: str, scope: Scope | None, timestamp: str | None) -> RestoreRequest:
-        """The RESTORE of ``label`` at ``timestamp``, with the job properties coerced from their rendered text."""
+    def job_properties(self) -> dict[str, Any]:
+        """The RESTORE job's properties, coerced from their rendered text (None: StarRocks' default)."""
         from sr_airflow.engine.coerce import as_optional_bool, as_optional_int
+
+        return {"timeout_s": as_optional_int("timeout", self.timeout),
+                "allow_load": as_optional_bool("allow_load", self.allow_load),
+                "replication_num": as_optional_int("replication_num", self.replication_num)}
+
+    def request(self, label: str, scope: Scope, timestamp: str | None) -> RestoreRequest:
+        """The RESTORE of ``label`` at ``timestamp``."""
         from sr_airflow.engine.statements import RestoreRequest
 
         return RestoreRequest(label=label, repository=self.repository, scope=scope, backup_timestamp=timestamp,
-                              timeout_s=as_optional_int("timeout", self.timeout),
-                              allow_load=as_optional_bool("allow_load", self.allow_load),
-                              replication_num=as_optional_int("replication_num", self.replication_num))
+                              **self.job_properties())
 
     def storage(self) -> Any:
         from sr_airflow.operators.repository_storage import repository_storage

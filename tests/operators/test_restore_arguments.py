@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from sr_airflow.engine.errors import InvalidArgumentError
+from sr_airflow.operators.restore import StarRocksRestoreChainOperator, StarRocksRestoreOperator
 from tests.operators.dags import sr_argument_test_dags as dags
 from tests.support.dags import states
+from tests.support.task_context import task_context
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +52,18 @@ def test_allow_overwrite_rendered_as_the_text_true_overwrites(args_db):
     assert _run({"allow_overwrite": True}) == {"restore": "success"}
     assert args_db.count("RESTORE") == before + 1
     assert args_db.sql("SELECT count(*) FROM args_db.t")[0][0] == 1  # the snapshot's row again
+
+
+@pytest.mark.parametrize("operator,argument,value,message", [
+    (StarRocksRestoreOperator, "replication_num", "three", "replication_num must be a whole number, got 'three'"),
+    (StarRocksRestoreOperator, "timeout", "6.5", "timeout must be a whole number, got '6.5'"),
+    (StarRocksRestoreChainOperator, "allow_load", "maybe", "allow_load must be true or false, got 'maybe'"),
+    (StarRocksRestoreChainOperator, "dry_run", "perhaps", "dry_run must be true or false, got 'perhaps'"),
+])
+def test_a_bad_rendered_value_is_refused_before_anything_is_sent(args_db, operator, argument, value, message):
+    before = len(args_db.queries())
+    op = operator(task_id="restore", starrocks_conn_id="sr_main", repository="repo_args", snapshot_label="snap_args",
+                  database="args_db", storage_conn_id="s3_test", deferrable=False, **{argument: value})
+    with pytest.raises(InvalidArgumentError, match=f"^{message}"):
+        op.execute(task_context(f"bad_{argument}"))
+    assert args_db.queries()[before:] == []
