@@ -11,7 +11,7 @@ import pendulum
 from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback, load_alert_settings
-from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults, task_defaults
 from sr_airflow.operators.access import StarRocksExportAccessOperator
 from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
@@ -41,7 +41,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
-    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
+    default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any

@@ -19,7 +19,7 @@ import pendulum
 from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback, load_alert_settings
-from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults, task_defaults
 from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
@@ -90,7 +90,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,  # scheduled runs; a backfill runs up to its own --max-active-runs beside them (safe)
     render_template_as_native_obj=True,
-    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
+    default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "backup", "incremental"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any

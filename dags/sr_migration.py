@@ -12,7 +12,7 @@ import pendulum
 from airflow.sdk import DAG, Param
 
 from sr_airflow.alerts import dag_failure_callback
-from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults, task_defaults
 from sr_airflow.operators.access import StarRocksApplyAccessOperator, StarRocksExportAccessOperator
 from sr_airflow.operators.backup import StarRocksBackupOperator
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
@@ -71,7 +71,7 @@ with DAG(
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
     render_template_as_native_obj=True,
-    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
+    default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "migration"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any

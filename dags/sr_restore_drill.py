@@ -15,7 +15,7 @@ import pendulum
 from airflow.sdk import DAG, Param, task_group
 
 from sr_airflow.alerts import dag_failure_callback
-from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults
+from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults, task_defaults
 from sr_airflow.operators.drill import StarRocksDrillFinishOperator, StarRocksDrillStartOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
 from sr_airflow.operators.restore import StarRocksRestoreChainOperator
@@ -51,7 +51,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     render_template_as_native_obj=True,
-    default_args={"deferrable": DEFAULTS["deferrable"]},  # waits go to the triggerer: docs/dags.md
+    default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
     tags=["starrocks", "restore", "drill"],
     on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
