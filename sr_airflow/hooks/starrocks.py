@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contextlib import closing
+from contextlib import closing, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
@@ -10,8 +10,11 @@ from airflow.providers.common.sql.hooks.sql import DbApiHook
 from sr_airflow.hooks.tls import explain_failure, require_tls, tls_connect_kwargs
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterator, Sequence
 
+    from sr_airflow.engine.access import AccessExport, Grantee
+    from sr_airflow.engine.access_plan import TargetAccess
+    from sr_airflow.engine.grants import HeldGrants
     from sr_airflow.engine.jobs import BackupJob, RestoreJob
     from sr_airflow.engine.metadata import DatabaseMetadata
     from sr_airflow.engine.mv import MaterializedViewState
@@ -266,3 +269,75 @@ class StarRocksHook(DbApiHook):
         from sr_airflow.engine.mv import materialized_views_query, parse_materialized_views
 
         return parse_materialized_views(self.fetch(materialized_views_query(database))[1])
+
+    # ---- users, roles, grants and resource groups
+    @contextmanager
+    def _one_connection(self) -> Iterator[Callable[[str], tuple[list[str], list[tuple]]]]:
+        """``rows(sql)`` over one connection: the access reads send one SHOW GRANTS per user and role."""
+        with closing(self.get_conn()) as conn, closing(conn.cursor()) as cursor:
+            def rows(sql: str) -> tuple[list[str], list[tuple]]:
+                cursor.execute(sql)
+                return [c[0] for c in cursor.description or ()], list(cursor.fetchall())
+
+            yield rows
+
+    def own_grants(self) -> HeldGrants:
+        """The connection user's own ``SHOW GRANTS`` (no privilege needed), as pre-flight judges it."""
+        from sr_airflow.engine.grants import parse_show_grants
+
+        return parse_show_grants(self.fetch("SHOW GRANTS")[1])
+
+    def role_grants(self, role: str) -> HeldGrants:
+        """``SHOW GRANTS FOR ROLE role``, as pre-flight judges it."""
+        from sr_airflow.engine.grants import parse_show_grants
+        from sr_airflow.engine.quoting import quote_identifier
+
+        return parse_show_grants(self.fetch("SHOW GRANTS FOR ROLE " + quote_identifier(role, argument="role"))[1])
+
+    def cluster_access(self) -> AccessExport:
+        """Every user, role, grant and resource group of the cluster (``SHOW USERS``, ``SHOW ROLES``, ``SHOW GRANTS
+        FOR`` each, ``SHOW RESOURCE GROUPS ALL``); needs GRANT on SYSTEM, and a refusal is raised."""
+        from sr_airflow.engine.access import (
+            AccessExport,
+            Grantee,
+            PrivilegeGrant,
+            RoleGrant,
+            parse_show_grants,
+            parse_show_resource_groups,
+            parse_show_roles,
+            parse_show_users,
+        )
+        from sr_airflow.engine.access_sql import render_grantee
+
+        with self._one_connection() as rows:
+            users = parse_show_users(rows("SHOW USERS")[1])
+            roles = parse_show_roles(rows("SHOW ROLES")[1])
+            known = [r.name for r in roles]
+            records: list[Any] = []
+            for grantee in [*(Grantee(r.name) for r in roles), *users]:
+                records += parse_show_grants(grantee, rows(f"SHOW GRANTS FOR {render_grantee(grantee)}")[1], known)
+            groups = parse_show_resource_groups(*rows("SHOW RESOURCE GROUPS ALL"))
+        return AccessExport(
+            users=tuple(users), roles=tuple(roles),
+            role_grants=tuple(r for r in records if isinstance(r, RoleGrant)),
+            privilege_grants=tuple(r for r in records if isinstance(r, PrivilegeGrant)),
+            resource_groups=tuple(groups),
+            unreplayable=tuple(r for r in records if not isinstance(r, (RoleGrant, PrivilegeGrant))))
+
+    def access_held(self, grantees: Sequence[Grantee]) -> TargetAccess:
+        """What this cluster already holds of an access export: its users, roles, resource groups and the grants
+        of those of ``grantees`` that exist here."""
+        from sr_airflow.engine.access import parse_show_resource_groups, parse_show_roles, parse_show_users
+        from sr_airflow.engine.access_plan import TargetAccess
+        from sr_airflow.engine.access_sql import render_grantee
+
+        with self._one_connection() as rows:
+            users = {(u.name, u.host) for u in parse_show_users(rows("SHOW USERS")[1])}
+            roles = {r.name for r in parse_show_roles(rows("SHOW ROLES")[1])}
+            groups = {g.name for g in parse_show_resource_groups(*rows("SHOW RESOURCE GROUPS ALL"))}
+            state = TargetAccess(users, roles, groups, {}, {})
+            for grantee in grantees:
+                present = grantee.name in roles if grantee.is_role else (grantee.name, grantee.host) in users
+                if present:
+                    state.add_grants(grantee, rows(f"SHOW GRANTS FOR {render_grantee(grantee)}")[1])
+        return state

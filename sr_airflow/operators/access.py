@@ -35,39 +35,6 @@ def _labels(snapshots: Any) -> list[str]:
     return labels
 
 
-def read_cluster_access(cursor: Any):
-    """The cluster's users, roles, grants and resource groups (an ``AccessExport``) through one cursor."""
-    from sr_airflow.engine.access import (
-        AccessExport,
-        Grantee,
-        PrivilegeGrant,
-        RoleGrant,
-        parse_show_grants,
-        parse_show_resource_groups,
-        parse_show_roles,
-        parse_show_users,
-    )
-    from sr_airflow.engine.access_sql import render_grantee
-
-    def rows(sql: str) -> tuple[list[str], list[tuple]]:
-        cursor.execute(sql)
-        return [c[0] for c in cursor.description or ()], list(cursor.fetchall())
-
-    users = parse_show_users(rows("SHOW USERS")[1])
-    roles = parse_show_roles(rows("SHOW ROLES")[1])
-    known = [r.name for r in roles]
-    records: list[Any] = []
-    for grantee in [*(Grantee(r.name) for r in roles), *users]:
-        records += parse_show_grants(grantee, rows(f"SHOW GRANTS FOR {render_grantee(grantee)}")[1], known)
-    titles, group_rows = rows("SHOW RESOURCE GROUPS ALL")
-    return AccessExport(
-        users=tuple(users), roles=tuple(roles),
-        role_grants=tuple(r for r in records if isinstance(r, RoleGrant)),
-        privilege_grants=tuple(r for r in records if isinstance(r, PrivilegeGrant)),
-        resource_groups=tuple(parse_show_resource_groups(titles, group_rows)),
-        unreplayable=tuple(r for r in records if not isinstance(r, (RoleGrant, PrivilegeGrant))))
-
-
 def _is_access_denied(exc: BaseException) -> bool:
     return bool(getattr(exc, "args", None)) and exc.args[0] == 5203  # ErrorCode.ERR_ACCESS_DENIED
 
@@ -103,8 +70,7 @@ class StarRocksExportAccessOperator(StarRocksBaseOperator):
 
         labels = _labels(self.snapshots)
         try:
-            with closing(self.hook.get_conn()) as conn, closing(conn.cursor()) as cursor:
-                export = read_cluster_access(cursor)
+            export = self.hook.cluster_access()
         except Exception as exc:
             if not _is_access_denied(exc):
                 raise
@@ -201,9 +167,10 @@ class StarRocksApplyAccessOperator(StarRocksBaseOperator):
         import secrets
 
         from sr_airflow.engine.access import Grantee
+        from sr_airflow.engine.access_plan import grantees_of
         from sr_airflow.engine.access_sql import render_create_user, render_record
 
-        state = self._target_state(cursor, records)
+        state = self.hook.access_held(grantees_of(records))
         for record in records:
             shown = render_record(record)
             if state.holds(record):
@@ -221,26 +188,3 @@ class StarRocksApplyAccessOperator(StarRocksBaseOperator):
             result["created"].append(shown)
             if is_user:
                 result["password_needed"].append(record.shown)
-
-    def _target_state(self, cursor: Any, records: list[Any]):
-        from sr_airflow.engine.access import (
-            parse_show_resource_groups,
-            parse_show_roles,
-            parse_show_users,
-        )
-        from sr_airflow.engine.access_plan import TargetAccess, grantees_of
-        from sr_airflow.engine.access_sql import render_grantee
-
-        def rows(sql: str) -> tuple[list[str], list[tuple]]:
-            cursor.execute(sql)
-            return [c[0] for c in cursor.description or ()], list(cursor.fetchall())
-
-        users = {(u.name, u.host) for u in parse_show_users(rows("SHOW USERS")[1])}
-        roles = {r.name for r in parse_show_roles(rows("SHOW ROLES")[1])}
-        groups = {g.name for g in parse_show_resource_groups(*rows("SHOW RESOURCE GROUPS ALL"))}
-        state = TargetAccess(users, roles, groups, {}, {})
-        for grantee in grantees_of(records):
-            present = grantee.name in roles if grantee.is_role else (grantee.name, grantee.host) in users
-            if present:
-                state.add_grants(grantee, rows(f"SHOW GRANTS FOR {render_grantee(grantee)}")[1])
-        return state

@@ -22,17 +22,13 @@ __all__ = ["CHECKED", "NOT_CHECKED", "backup_scope_needs", "check_migration_priv
 def check_privileges(hook: Any, needed: Sequence[Grant], log: Any, *, where: str = "") -> str:
     """``"checked"`` when the user holds ``needed``; ``"not checked"`` when its grants could not be judged; raises
     ``MissingPrivilegeError`` naming the GRANT statements when something is missing (``grants.judge``)."""
-    from sr_airflow.engine.quoting import quote_identifier
-
     user = hook.connection.login or "root"
     if user == "root":
         return CHECKED
     try:
-        own = grants.parse_show_grants(hook.fetch("SHOW GRANTS")[1])
-        roles = {} if set(own.roles) & grants.BUILTIN_ADMIN_ROLES else {
-            role: grants.parse_show_grants(hook.fetch("SHOW GRANTS FOR ROLE " +
-                                                      quote_identifier(role, argument="role"))[1])
-            for role in own.roles}
+        own = hook.own_grants()
+        roles = {} if set(own.roles) & grants.BUILTIN_ADMIN_ROLES else {role: hook.role_grants(role)
+                                                                        for role in own.roles}
     except Exception as exc:  # noqa: BLE001 - not knowing is reported, not fatal: StarRocks checks each statement
         log.info("Could not read the grants of StarRocks user %r%s (%s); the privileges of each statement are left "
                  "to StarRocks to check.", user, f" on {where}" if where else "", type(exc).__name__)
