@@ -32,6 +32,19 @@ STARROCKS_CONNECTION = {
             "description": "How long one statement may take before the client gives up (empty: no limit).",
             "schema": {"type": ["integer", "null"], "minimum": 1},
         },
+        # More frontends of the cluster, tried in order after host:port (sr_airflow.hooks.frontends).
+        "hosts": {
+            "label": "More frontends",
+            "description": "Other frontends of the cluster as host:port, comma-separated, tried in order when the "
+                           "one above does not answer (the first that answers serves the call).",
+            "schema": {"type": ["string", "null"]},
+        },
+        "failover_connect_timeout": {
+            "label": "Failover connect timeout (seconds)",
+            "description": "With more frontends: how long each one is given to accept a connection before the "
+                           "next is tried.",
+            "schema": {"type": ["number", "null"], "exclusiveMinimum": 0, "default": 2},
+        },
         # TLS (sr_airflow.hooks.tls): the frontend offers it from StarRocks 3.5.
         "ssl_mode": {
             "label": "TLS mode",

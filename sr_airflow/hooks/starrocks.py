@@ -7,6 +7,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.sql.hooks.sql import DbApiHook
 
+from sr_airflow.hooks.frontends import (
+    FrontendAddress,
+    connect_first,
+    connection_frontends,
+    failover_connect_timeout,
+    try_order,
+)
 from sr_airflow.hooks.tls import explain_failure, require_tls, tls_connect_kwargs
 
 if TYPE_CHECKING:
@@ -24,14 +31,19 @@ if TYPE_CHECKING:
     from sr_airflow.engine.version import ServerVersion
 
 DEFAULT_PORT = 9030
+#: PyMySQL errors of a frontend that could not be reached (CR_CONN_HOST_ERROR; CR_SERVER_LOST when it went away in
+#: the handshake): the next frontend of the list is tried. Anything else (a refused password, TLS) is raised.
+UNREACHABLE_ERRNOS = frozenset({2003, 2013})
 
 
 class StarRocksHook(DbApiHook):
     """Talks to a StarRocks frontend over the MySQL protocol.
 
     The connection's schema is the default database; extras ``connect_timeout``, ``read_timeout`` (seconds) and
-    ``charset`` are passed to PyMySQL; ``ssl_mode``, ``ssl_ca``, ``ssl_cert`` and ``ssl_key`` set up TLS
-    (``sr_airflow.hooks.tls``); the connection form is declared in ``sr_airflow.provider_info``.
+    ``charset`` are passed to PyMySQL; ``hosts`` lists more frontends, tried after the connection's host with
+    ``failover_connect_timeout`` each (``sr_airflow.hooks.frontends``); ``ssl_mode``, ``ssl_ca``, ``ssl_cert``
+    and ``ssl_key`` set up TLS (``sr_airflow.hooks.tls``); the connection form is declared in
+    ``sr_airflow.provider_info``.
     ``SELECT current_version()`` gives the StarRocks version; ``version()`` answers a MySQL compatibility string
     and is never used.
 
@@ -51,17 +63,25 @@ class StarRocksHook(DbApiHook):
         # DbApiHook keeps ``schema`` private on purpose; a StarRocks hook uses it as the default database.
         self.database: str | None = kwargs.get("schema")
         self._server_version: ServerVersion | None = None
+        self._last_answered: FrontendAddress | None = None  # tried first by the next get_conn
 
     def _extras(self) -> dict[str, Any]:
         return {key.removeprefix("extra__starrocks__"): value
                 for key, value in (self.connection.extra_dejson or {}).items()}
 
+    def frontends(self) -> list[FrontendAddress]:
+        """The frontends this connection may reach, in order: its host:port, then the ``hosts`` extra."""
+        conn = self.connection
+        return connection_frontends(conn.host, conn.port, self._extras().get("hosts"), DEFAULT_PORT)
+
     def _connect_kwargs(self) -> dict[str, Any]:
+        """PyMySQL's arguments for the connection's first frontend (``get_conn`` sets host and port per try)."""
         conn = self.connection
         extra = self._extras()
+        first = self.frontends()[0]
         kwargs: dict[str, Any] = {
-            "host": conn.host or "127.0.0.1",
-            "port": int(conn.port or DEFAULT_PORT),
+            "host": first.host,
+            "port": first.port,
             "user": conn.login or "root",
             "password": conn.password or "",
             "charset": extra.get("charset", "utf8mb4"),
@@ -77,20 +97,32 @@ class StarRocksHook(DbApiHook):
         return kwargs
 
     def get_conn(self, *, default_read_timeout: float | None = None):
-        """A PyMySQL connection; ``default_read_timeout`` applies when the connection's extras set none."""
+        """A PyMySQL connection to the first frontend that answers (``sr_airflow.hooks.frontends``);
+        ``default_read_timeout`` applies when the connection's extras set none."""
         import pymysql
 
         kwargs = self._connect_kwargs()
         if default_read_timeout is not None:
             kwargs.setdefault("read_timeout", default_read_timeout)
         extra = self._extras()
-        try:
-            connection = pymysql.connect(**kwargs)
-        except pymysql.err.OperationalError as exc:
-            clearer = explain_failure(exc, kwargs["host"], kwargs["port"], extra)
-            if clearer is None:
-                raise
-            raise clearer from exc
+        frontends = self.frontends()
+        kwargs["connect_timeout"] = failover_connect_timeout(extra, frontends, kwargs["connect_timeout"])
+
+        def connect(address: FrontendAddress):
+            try:
+                return pymysql.connect(**{**kwargs, "host": address.host, "port": address.port})
+            except pymysql.err.OperationalError as exc:
+                clearer = explain_failure(exc, address.host, address.port, extra)
+                if clearer is None:
+                    raise
+                raise clearer from exc
+
+        def unreachable(exc: BaseException) -> bool:
+            return (isinstance(exc, pymysql.err.OperationalError) and bool(exc.args)
+                    and exc.args[0] in UNREACHABLE_ERRNOS)
+
+        address, connection = connect_first(try_order(frontends, self._last_answered), connect, unreachable)
+        self._last_answered = address
         require_tls(connection, extra)
         return connection
 
@@ -98,7 +130,8 @@ class StarRocksHook(DbApiHook):
         conn = self.connection
         user = conn.login or "root"
         database = self.database or conn.schema or ""
-        return f"mysql+pymysql://{user}@{conn.host or '127.0.0.1'}:{int(conn.port or DEFAULT_PORT)}/{database}"
+        first = self.frontends()[0]
+        return f"mysql+pymysql://{user}@{first}/{database}"
 
     def fetch(self, sql: str) -> tuple[list[str], list[tuple]]:
         """Run one statement and return its column names and rows (SHOW output is parsed by name)."""

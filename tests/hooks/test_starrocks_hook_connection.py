@@ -70,4 +70,5 @@ def test_connection_form_is_declared_for_the_ui():
     assert behaviour["placeholders"]["port"] == "9030"
     widgets = {k: v for k, v in manager.connection_form_widgets.items() if k.startswith("extra__starrocks__")}
     assert set(widgets) == {"extra__starrocks__connect_timeout", "extra__starrocks__read_timeout",
+                            "extra__starrocks__hosts", "extra__starrocks__failover_connect_timeout",
                             *(f"extra__starrocks__{name}" for name in ("ssl_mode", "ssl_ca", "ssl_cert", "ssl_key"))}
