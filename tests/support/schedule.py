@@ -22,6 +22,7 @@ LONGEST_FIRST = (
     "tests/engine/test_retention.py",
     "tests/operators/test_restore.py",
     "tests/reliability/test_restarts_and_concurrency.py",
+    "tests/reliability/test_frontend_failover.py",
     "tests/reliability/test_secrets.py",
     "tests/model/test_restore_model.py",
     "tests/ui/test_demo_serve.py",

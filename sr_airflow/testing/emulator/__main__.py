@@ -13,6 +13,7 @@ from . import beconfig
 from .cluster import Cluster, ClusterOptions, Knobs
 from .frontend import Frontend
 from .server import QueryLog, serve
+from .standby import wait_for_leadership
 from .storage import redirects_from
 from .tls import server_ssl_context
 from .versions import DEFAULT_VERSION
@@ -42,6 +43,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--be-config", action="append", default=[], metavar="ITEM=VALUE",
                         help="a value of information_schema.be_configs (upload_worker_count, download_worker_count, "
                              "make_snapshot_worker_count, release_snapshot_worker_count); repeatable")
+    parser.add_argument("--standby", action="store_true",
+                        help="wait, not listening, until the process holding --data-dir stops, then take its jobs "
+                             "over and listen (a follower becoming leader; see standby.py)")
     args = parser.parse_args(argv)
     for item in args.be_config:
         name, _, value = item.partition("=")
@@ -64,6 +68,8 @@ def main(argv: list[str] | None = None) -> None:
                                          throughput_mbps=args.throughput_mbps,
                                          be_config={n: v.strip() for n, _, v in
                                                     (i.partition("=") for i in args.be_config)}))
+    if args.standby:
+        wait_for_leadership(args.data_dir)
     tls = server_ssl_context(args.tls_cert, args.tls_key, args.version) if args.tls_cert else None
     cluster = Cluster(options)
     cluster.port = args.port

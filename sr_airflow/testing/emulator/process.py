@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from sr_airflow.testing.servers import ServerProcess, free_port
+from sr_airflow.testing.servers import ServerProcess, free_port, wait_for_port
 
 from .versions import DEFAULT_VERSION
 
@@ -20,8 +21,9 @@ class EmulatorServer(ServerProcess):
                  throughput_mbps: float = 200.0, query_log: str | Path | None = None,
                  gcs_endpoint: str | None = None, webhdfs_endpoint: str | None = None,
                  tls_cert: str | Path | None = None, tls_key: str | Path | None = None,
-                 be_config: dict[str, str] | None = None, **kwargs):
+                 be_config: dict[str, str] | None = None, standby: bool = False, **kwargs):
         self.host = "127.0.0.1"
+        self.standby = standby
         port = port or free_port()
         self.data_dir = Path(data_dir) if data_dir else Path(tempfile.mkdtemp(prefix="sr-emulator-"))
         self.query_log = Path(query_log) if query_log else self.data_dir / "query.log"
@@ -42,9 +44,26 @@ class EmulatorServer(ServerProcess):
             argv += ["--tls-cert", str(tls_cert), "--tls-key", str(tls_key)]
         for name, value in (be_config or {}).items():
             argv += ["--be-config", f"{name}={value}"]
+        if standby:
+            argv += ["--standby"]
         kwargs.setdefault("log_path", self.data_dir / "emulator.log")
         self.data_dir.mkdir(parents=True, exist_ok=True)
         super().__init__(argv, port, **kwargs)
+
+    def start(self) -> EmulatorServer:
+        """Start the process; a standby (``standby=True``) is not waited for: it listens only once the process
+        holding its data directory has stopped (``wait_serving``)."""
+        if not self.standby:
+            super().start()
+            return self
+        self._log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(self.argv, stdout=self._log, stderr=subprocess.STDOUT, env=self.env,
+                                        start_new_session=True)
+        return self
+
+    def wait_serving(self, timeout: float = 30.0) -> None:
+        """Wait until the process answers on its port (a standby: it has taken over)."""
+        wait_for_port(self.port, timeout, self.process)
 
     def logged_statements(self) -> list[str]:
         """Every statement received so far, in order (from the query log)."""
