@@ -6,8 +6,9 @@ streams of many databases still talk to the same frontend. Opening a connection 
 statements each time, and a kept connection per stream would hold one per database watched; so the streams of
 one connection id lease one small pool (:func:`leased_connections`, one per event loop), closed when the last
 leaves. A reused connection that turns out dead (the frontend restarted, an idle timeout) is replaced once at
-once, so a stale socket does not cost a watcher one of its retries. Airflow has no such pool to reuse: a hook
-opens a connection per ``get_conn``.
+once, so a stale socket does not cost a watcher one of its retries; the replacement comes from the hook's
+``get_conn``, so with a ``hosts`` list it is opened on the next frontend that answers when this one died.
+Airflow has no such pool to reuse: a hook opens a connection per ``get_conn``.
 """
 
 from __future__ import annotations

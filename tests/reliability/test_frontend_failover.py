@@ -205,3 +205,4 @@ def test_a_backup_and_its_restore_ride_out_the_leader_killed_mid_job(pair, aws_c
     query = "SELECT id, name FROM {} ORDER BY id"
     assert pair.leader.sql(query.format(f"{target}.t")) == pair.leader.sql(query.format("fdb.t"))
     assert len(pair.leader.sql(query.format(f"{target}.t"))) == ROWS
+    count("item20 frontend-kill rounds with the snapshot usable and the restored rows equal")
