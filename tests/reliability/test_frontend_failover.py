@@ -31,6 +31,7 @@ from sr_airflow.storage.catalog_store import CatalogStore
 from sr_airflow.testing.emulator.process import EmulatorServer
 from sr_airflow.testing.servers import free_port
 from sr_airflow.testing.triggerer import InProcessTriggerer
+from sr_airflow.triggers.poll_connections import PollConnections
 from tests.support.figures import count
 from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 from tests.support.task_context import task_context
@@ -206,3 +207,21 @@ def test_a_backup_and_its_restore_ride_out_the_leader_killed_mid_job(pair, aws_c
     assert pair.leader.sql(query.format(f"{target}.t")) == pair.leader.sql(query.format("fdb.t"))
     assert len(pair.leader.sql(query.format(f"{target}.t"))) == ROWS
     count("item20 frontend-kill rounds with the snapshot usable and the restored rows equal")
+
+
+def test_a_kept_poll_connection_to_a_killed_frontend_is_replaced_on_the_next(pair):
+    """The triggerer's kept connection (triggers/poll_connections.py) dies with its frontend; the next poll opens
+    its replacement through the hook, which goes on to the frontend that answers: one poll, no error."""
+    connections = PollConnections(CONN_ID)
+    try:
+        connections.fetch_now("SHOW BACKUP FROM `fdb`")
+        promoted_log = pair.root / f"query-{pair.started}.log"
+        polls_before = pair.statements(promoted_log).count("SHOW BACKUP FROM `fdb`")
+        pair.kill_leader()
+        columns, _ = connections.fetch_now("SHOW BACKUP FROM `fdb`")
+        assert "State" in columns
+        assert connections.opened == 2  # the dead kept connection, then its replacement
+        assert pair.statements(promoted_log).count("SHOW BACKUP FROM `fdb`") == polls_before + 1
+    finally:
+        connections.close()
+    count("item20 frontends SIGKILLed under a kept poll connection, replaced on the next frontend")
