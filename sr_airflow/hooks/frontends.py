@@ -10,6 +10,7 @@ dead frontend costs one refused connection per hook, not one per statement.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -76,9 +77,12 @@ def parse_address(text: str, default_port: int) -> FrontendAddress:
 
 
 def listed_hosts(value: Any) -> list[str]:
-    """The ``hosts`` extra as a list of addresses: a list, or a string separated by commas (or blanks)."""
+    """The ``hosts`` extra as a list of addresses: a list, a JSON list typed into the form's text field, or a string
+    separated by commas (or blanks)."""
     if value in (None, ""):
         return []
+    if isinstance(value, str) and value.strip().startswith('["'):
+        value = json.loads(value)
     if isinstance(value, str):
         return [part for part in value.replace(",", " ").split() if part]
     if isinstance(value, Iterable) and not isinstance(value, Mapping):

@@ -48,6 +48,7 @@ def test_connection_host_first_then_the_hosts_extra_each_once():
     assert connection_frontends("fe1", 9030, ["fe2:9031", "fe1:9030", "10.0.0.3"], 9030) == [A, B, C]
     assert connection_frontends("fe1", None, "fe2:9031, 10.0.0.3", 9030) == [A, B, C]
     assert connection_frontends("fe1", 9030, "fe2:9031 10.0.0.3", 9030) == [A, B, C]
+    assert connection_frontends("fe1", 9030, '["fe2:9031", "10.0.0.3"]', 9030) == [A, B, C]  # JSON in the form
 
 
 def test_empty_host_leaves_the_list_alone_and_no_host_at_all_is_localhost():
