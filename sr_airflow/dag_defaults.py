@@ -39,11 +39,12 @@ COMMON_KEYS: dict[str, tuple[str, Any]] = {
     # Every waiting task of the shipped DAGs defers to the triggerer (no worker slot held while a job runs); with no
     # triggerer running, each logs a warning and polls in its worker (operators/base.py, will_defer).
     "deferrable": ("bool", True),
-    # Retries of every task (0: none). Airflow 3.3's scheduler can fail a deferred task whose resumed attempt is
-    # already running when the stale "success" of its defer exit arrives (apache/airflow#72716, fix open in #72767):
-    # with retries = 1 the retry adopts the job it started (docs/dags.md).
-    "retries": ("int?", 0),
-    "retry_delay_s": ("int?", 60),
+    # Retries of every task; unset: Airflow's [core] default_task_retries / default_retry_delay. Airflow 3.3's
+    # scheduler can fail a deferred task whose resumed attempt is already running when the stale "success" of its
+    # defer exit arrives (apache/airflow#72716, fix open in #72767): with retries = 1 the retry adopts the job it
+    # started (docs/dags.md).
+    "retries": ("int?", None),
+    "retry_delay_s": ("int?", None),
 }
 
 DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
@@ -81,11 +82,16 @@ CHOICES = {"mode": ("changed", "logical_date"), "verify": ("versions", "counts",
 
 
 def task_defaults(defaults: dict[str, Any]) -> dict[str, Any]:
-    """The ``default_args`` of a shipped DAG's tasks from its sr_airflow.toml defaults."""
+    """The ``default_args`` of a shipped DAG's tasks from its sr_airflow.toml defaults; retries and their delay only
+    when the file sets them, so that Airflow's own defaults (``[core] default_task_retries``) apply otherwise."""
     from datetime import timedelta
 
-    return {"deferrable": defaults["deferrable"], "retries": defaults["retries"] or 0,
-            "retry_delay": timedelta(seconds=defaults["retry_delay_s"] or 0)}
+    args: dict[str, Any] = {"deferrable": defaults["deferrable"]}
+    if defaults["retries"] is not None:
+        args["retries"] = defaults["retries"]
+    if defaults["retry_delay_s"] is not None:
+        args["retry_delay"] = timedelta(seconds=defaults["retry_delay_s"])
+    return args
 
 
 def config_path() -> Path:
