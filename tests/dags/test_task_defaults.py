@@ -14,9 +14,9 @@ WAITING_DAGS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_r
 
 @pytest.mark.parametrize("dag_id", WAITING_DAGS)
 def test_retries_and_deferral_from_the_config_reach_every_task(dag_id, tmp_path, monkeypatch):
-    monkeypatch.setenv("AIRFLOW__CORE__DEFAULT_TASK_RETRIES", "2")  # unset in the file: Airflow's own default
     built_in = load_shipped_dag(dag_id, "", tmp_path, monkeypatch)
-    assert {t.retries for t in built_in.tasks} == {2}
+    assert "retries" not in built_in.default_args and "retry_delay" not in built_in.default_args
+    assert {t.retries for t in built_in.tasks} == {airflow_default_retries()}  # [core] default_task_retries
     assert {t.deferrable for t in waiting(built_in)} == {True}
     dag = load_shipped_dag(dag_id, "[defaults]\nretries = 1\nretry_delay_s = 5\ndeferrable = false\n", tmp_path,
                            monkeypatch)
@@ -29,3 +29,9 @@ def waiting(dag) -> list:
     tasks = [t for t in dag.tasks if hasattr(t, "deferrable")]
     assert tasks, f"{dag.dag_id} has no task that waits"
     return tasks
+
+
+def airflow_default_retries() -> int:
+    from airflow.providers.standard.operators.empty import EmptyOperator
+
+    return EmptyOperator(task_id="plain").retries
