@@ -83,7 +83,9 @@ with DAG(
         "database": Param("", type="string", minLength=1, title="Database", description="The database to move."),
         "target_database": Param(None, type=["string", "null"], title="Target database",
                                  description="Its name on the target (default: the same name)."),
-        "tables": Param([], type="array", items={"type": "string", "minLength": 1}, title="Tables",
+        # Optional lists and objects include "null" in their type: Airflow's trigger form marks a param required
+        # when its schema type does not (the UI bundle's isRequired check), and an emptied list field sends null.
+        "tables": Param([], type=["array", "null"], items={"type": "string", "minLength": 1}, title="Tables",
                         description="Optional: only these tables. Empty: the whole database."),
         "repository": Param(DEFAULTS["repository"], type="string", minLength=1, title="Repository",
                             description="Created on both clusters with the same name and location."),
@@ -99,6 +101,18 @@ with DAG(
                               description="Replay the source's export on the target: roles (roles, their grants, "
                                           "resource groups) or all (also users and their grants; users get a "
                                           "password nobody knows). Grants limited to this database."),
+        # Properties of each RESTORE job; null leaves StarRocks' default (BackupRestoreAnalyzer's restore
+        # analysis: RunMode.defaultReplicationNum(), Config.backup_job_default_timeout_ms, allowLoad false;
+        # fork main 14f3b1b9c1).
+        "replication_num": Param(None, type=["integer", "null"], minimum=1, title="Replicas",
+                                 description="Replicas of the restored tables (empty: StarRocks' default, 3 on "
+                                             "shared-nothing). Set it to restore into a cluster with fewer backends "
+                                             "than the source."),
+        "timeout": Param(None, type=["integer", "null"], minimum=600, title="RESTORE timeout (s)",
+                         description="Each RESTORE job's timeout, at least 600 (empty: StarRocks' default, 1 day)."),
+        "allow_load": Param(None, type=["boolean", "null"], title="Allow loads while restoring",
+                            description="Let loads into the target database run during the restore (empty: "
+                                        "StarRocks' default, no)."),
     },
 ) as dag:
     preflight = StarRocksMigrationPreflightOperator(
@@ -148,6 +162,9 @@ with DAG(
         allow_overwrite="{{ params.allow_overwrite | literal }}",
         storage_conn_id="{{ params.storage_conn_id | literal }}",
         location="{{ params.location | literal }}",
+        replication_num="{{ params.replication_num | literal }}",
+        timeout="{{ params.timeout | literal }}",
+        allow_load="{{ params.allow_load | literal }}",
     )
     # The restore holds exactly the snapshot: its partition versions are checked against what the snapshot
     # recorded. Loads that reached the source after the snapshot are the catch-up rounds' business, so row
@@ -230,6 +247,11 @@ with DAG(
             overwrite_mode="in_place",  # a partition catch-up: a swap replaces whole tables (engine/swap.py)
             storage_conn_id="{{ params.storage_conn_id | literal }}",
             location="{{ params.location | literal }}",
+            # the same replicas as the first restore: StarRocks refuses restoring into a partition whose
+            # replication num differs (RestoreJob.genFileMappingWhenBackupReplicasEqual, fork main 14f3b1b9c1)
+            replication_num="{{ params.replication_num | literal }}",
+            timeout="{{ params.timeout | literal }}",
+            allow_load="{{ params.allow_load | literal }}",
         )
         previous >> plan
         needed >> ship >> seen >> apply

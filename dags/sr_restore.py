@@ -48,10 +48,16 @@ with DAG(
                           description="The database as it was backed up."),
         "target_database": Param(None, type=["string", "null"], title="Target database",
                                  description="Restore under this name (default: the same name)."),
-        "tables": Param([], type="array", items={"type": "string", "minLength": 1}, title="Tables",
+        # Optional lists and objects include "null" in their type: Airflow's trigger form marks a param required
+        # when its schema type does not (the UI bundle's isRequired check), and an emptied list field sends null.
+        "tables": Param([], type=["array", "null"], items={"type": "string", "minLength": 1}, title="Tables",
                         description="Optional: only these tables. Empty: the whole database."),
-        "point_in_time": Param(None, type=["string", "null"], title="Point in time",
-                               description="ISO date-time (UTC if no zone); empty: the newest good snapshot."),
+        # format date-time: the form's date-time picker, which sends an ISO-8601 UTC string
+        # (e.g. 2024-12-09T10:25:00.000Z) that engine/timestamps.parse_point_in_time reads. Params validation
+        # then wants an RFC 3339 date-time, with its zone.
+        "point_in_time": Param(None, type=["string", "null"], format="date-time", title="Point in time",
+                               description="ISO date-time with its zone, e.g. 2024-12-09T10:25:00Z; empty: the "
+                                           "newest good snapshot."),
         "snapshot_label": Param(None, type=["string", "null"], title="Snapshot label",
                                 description="Restore up to exactly this snapshot instead of a point in time."),
         "repository": Param(DEFAULTS["repository"], type="string", minLength=1, title="Repository"),
@@ -77,6 +83,18 @@ with DAG(
                                           "password nobody knows). Grants limited to this database."),
         "source_conn_id": Param(None, type=["string", "null"], title="Source cluster",
                                 description="For counts/checksums: the cluster the backup came from."),
+        # Properties of each RESTORE job; null leaves StarRocks' default (BackupRestoreAnalyzer's restore
+        # analysis: RunMode.defaultReplicationNum(), Config.backup_job_default_timeout_ms, allowLoad false;
+        # fork main 14f3b1b9c1).
+        "replication_num": Param(None, type=["integer", "null"], minimum=1, title="Replicas",
+                                 description="Replicas of the restored tables (empty: StarRocks' default, 3 on "
+                                             "shared-nothing). Set it to restore into a cluster with fewer backends "
+                                             "than the source."),
+        "timeout": Param(None, type=["integer", "null"], minimum=600, title="RESTORE timeout (s)",
+                         description="Each RESTORE job's timeout, at least 600 (empty: StarRocks' default, 1 day)."),
+        "allow_load": Param(None, type=["boolean", "null"], title="Allow loads while restoring",
+                            description="Let loads into the target database run during the restore (empty: "
+                                        "StarRocks' default, no)."),
     },
 ) as dag:
     repository = StarRocksCreateRepositoryOperator(
@@ -101,6 +119,9 @@ with DAG(
         allow_overwrite="{{ params.allow_overwrite | literal }}",
         overwrite_mode="{{ params.overwrite_mode | literal }}",
         dry_run="{{ params.dry_run | literal }}",
+        replication_num="{{ params.replication_num | literal }}",
+        timeout="{{ params.timeout | literal }}",
+        allow_load="{{ params.allow_load | literal }}",
     )
 
     restored = ConditionStepOperator(task_id="restored", python_callable=restored_not_planned,

@@ -41,7 +41,7 @@ with DAG(
                           description="Where the repository's files are, as the backups were configured."),
         "storage_conn_id": Param(DEFAULTS["storage_conn_id"], type="string", minLength=1,
                                  title="Storage connection"),
-        "databases": Param(DEFAULTS["databases"], type="array", items={"type": "string"}, title="Databases",
+        "databases": Param(DEFAULTS["databases"], type=["array", "null"], items={"type": "string"}, title="Databases",
                            description="Only these databases (empty: every database in the catalog)."),
         "keep_last": _count("keep_last", "Keep the newest N"),
         "keep_daily": _count("keep_daily", "Keep one per day, for N days"),

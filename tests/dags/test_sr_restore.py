@@ -82,3 +82,26 @@ def test_restore_refuses_to_overwrite_an_existing_table_without_permission(emula
     assert states(run)["restore"] == "failed"
     assert target_emulator.count("RESTORE") == restores_before  # refused before RESTORE was sent
     assert rows_by_partition(target_emulator, "guard") == before  # existing data untouched
+
+
+def test_replicas_timeout_and_allow_load_from_the_form_reach_the_restore(emulator, target_emulator, aws_conn,
+                                                                          load_dag):
+    """A snapshot of 3-replica tables restored into a 1-replica cluster: the form's replication_num (and timeout,
+    allow_load) become the RESTORE statement's properties. (The emulator keeps the restored table's own
+    replication_num property as backed up, so partitions_meta cannot show the replicas here.)"""
+    emulator.sql("CREATE DATABASE rep3", "CREATE TABLE rep3.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k) "
+                 "BUCKETS 1 PROPERTIES (\"replication_num\" = \"3\")", "INSERT INTO rep3.t VALUES (1), (2)")
+    backup = load_dag("sr_incremental_backup", config(emulator, aws_conn, "rep3", "rep3", "changed"))
+    assert states(backup.test())["backup[0]"] == "success"
+
+    restore = load_dag("sr_restore", restore_config(target_emulator, aws_conn, "rep3"))
+    before = len(target_emulator.queries())
+    run = restore.test(run_conf={"database": "rep3", "target_database": "rep1", "replication_num": 1,
+                                 "timeout": 900, "allow_load": True})
+    assert states(run) == {"create_repository": "success", "restore": "success", "restored": "success",
+                           "verify": "success", "apply_access": "success"}
+    restores = [q for q in target_emulator.queries()[before:] if q.startswith("RESTORE ")]
+    assert len(restores) == 1, restores
+    assert '"replication_num" = "1"' in restores[0]
+    assert '"timeout" = "900"' in restores[0] and '"allow_load" = "true"' in restores[0]
+    assert target_emulator.sql("SELECT count(*) FROM rep1.t") == ((2,),)

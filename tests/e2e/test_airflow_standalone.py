@@ -212,22 +212,28 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
         assert held == [("full", ("p20240101", "p20240102", "p20240103"))], held
 
 
-def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
-    """Headless Chromium opens the Airflow UI, fills sr_migration's parameter form and triggers it."""
+def _chromium():
+    """Headless Chromium driven through chromedriver (the caller quits it)."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common.by import By
 
-    _, source, target, _ = clusters
-    client, _, _ = airflow
     options = Options()
     for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--window-size=1400,1400", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
-    browser = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+
+
+def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
+    """Headless Chromium opens the Airflow UI, fills sr_migration's parameter form and triggers it."""
+    from selenium.webdriver.common.by import By
+
+    _, source, target, _ = clusters
+    client, _, _ = airflow
+    browser = _chromium()
     try:
         browser.implicitly_wait(30)
         browser.get(f"{client.base_url}/dags/sr_migration")
@@ -247,6 +253,69 @@ def test_migration_triggered_through_the_ui_parameter_form(clusters, airflow):
     assert wait_run(client, "sr_migration", runs[0]["dag_run_id"]) == "success"
     assert {k: v[0] for k, v in partitions(target, "shop_from_ui").items()} == {
         k: v[0] for k, v in partitions(source, "shop").items()}
+
+
+SHIPPED_DAGS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_restore_drill",
+                "sr_retention")
+# Each field of the open trigger dialog as the user sees it, by its label (the param's title): whether the form marks
+# it required (Chakra's field label carries data-required, a required indicator follows it), whether it is the
+# date-time picker, and its controls (tag, type, role).
+_FORM_FIELDS_JS = """
+return Array.from(document.querySelectorAll('[data-scope="field"][data-part="root"]')).map(function (root) {
+  var label = root.querySelector('label');
+  return {label: label ? label.textContent.replace(/[*\\s]+$/, '').trim() : null,
+          required: !!(root.querySelector('[data-part="required-indicator"]')
+                       || root.querySelector('label[data-required]')),
+          datetime: !!root.querySelector('[data-testid="datetime-input"]'),
+          controls: Array.from(root.querySelectorAll('input, textarea')).map(function (c) {
+            return [c.tagName.toLowerCase(), c.getAttribute('type'), c.getAttribute('role')]; }),
+          html: root.outerHTML.slice(0, 1500)};
+});
+"""
+
+
+def _optional(param: dict) -> bool:
+    """A param the user may leave empty: an empty default that may stay empty (the API shows a default "" as
+    null; minLength 1 says it must be filled in), or a help text that says so."""
+    text = (param.get("description") or "").lower()
+    empty_default = param["value"] in (None, "", [], {}) and not param["schema"].get("minLength")
+    return empty_default or "optional" in text or "empty:" in text or "(empty" in text
+
+
+def test_each_shipped_dag_trigger_form_marks_only_needed_fields_required(airflow):
+    """Each shipped DAG's trigger dialog in headless Chromium: no field the user may leave empty is marked required
+    (the database to restore or move is), sr_restore's point in time is the date-time picker, and the RESTORE
+    properties (replicas, timeout, allow loads) are fields of sr_restore and sr_migration."""
+    from selenium.webdriver.common.by import By
+
+    client, _, _ = airflow
+    browser = _chromium()
+    forms = {}
+    try:
+        browser.implicitly_wait(30)
+        for dag_id in SHIPPED_DAGS:
+            params = client.get(f"/api/v2/dags/{dag_id}/details").json()["params"]
+            browser.get(f"{client.base_url}/dags/{dag_id}")
+            browser.find_element(By.XPATH, "//button[normalize-space()='Trigger']").click()
+            browser.find_element(By.ID, f"element_{next(iter(params))}")  # the form has rendered
+            fields = {f["label"]: f for f in browser.execute_script(_FORM_FIELDS_JS)}
+            forms[dag_id] = {name: fields.get(param["schema"].get("title", name)) for name, param in params.items()}
+            forms[dag_id]["optional"] = [name for name, param in params.items() if _optional(param)]
+    finally:
+        browser.quit()
+    for dag_id, fields in forms.items():
+        optional = fields.pop("optional")
+        assert [name for name, field in fields.items() if field is None] == [], dag_id
+        wrongly_required = [name for name in optional if fields[name]["required"]]
+        assert wrongly_required == [], (dag_id, [fields[name]["html"] for name in wrongly_required])
+    for dag_id in ("sr_restore", "sr_migration"):
+        fields = forms[dag_id]
+        assert fields["database"]["required"], fields["database"]["html"]  # the check does see a required field
+        assert fields["replication_num"]["controls"] == [["input", "text", "spinbutton"]], fields["replication_num"]
+        assert fields["timeout"]["controls"] == [["input", "text", "spinbutton"]], fields["timeout"]
+        assert fields["allow_load"]["controls"] == [["input", "checkbox", None]], fields["allow_load"]
+    assert forms["sr_restore"]["point_in_time"]["datetime"], forms["sr_restore"]["point_in_time"]["html"]
+    assert [name for name, field in forms["sr_restore"].items() if field["datetime"]] == ["point_in_time"]
 
 
 def _task_process(ti_id: str) -> int | None:

@@ -127,10 +127,11 @@ def _intact(emu) -> None:
 
 
 # ---------------------------------------------------------------- (1) Params validation
-TYPED = {  # params a hostile string can never satisfy (enum, boolean, integer)
+TYPED = {  # params a hostile string can never satisfy (enum, boolean, integer, format date-time)
     "sr_incremental_backup": ["mode", "full_every_n", "full_every_days"],
-    "sr_migration": ["allow_overwrite", "verify"],
-    "sr_restore": ["allow_overwrite", "verify", "overwrite_mode"],
+    "sr_migration": ["allow_overwrite", "verify", "replication_num", "timeout", "allow_load"],
+    "sr_restore": ["allow_overwrite", "verify", "overwrite_mode", "replication_num", "timeout", "allow_load",
+                   "point_in_time"],
     "sr_retention": ["keep_last", "keep_daily", "keep_weekly", "keep_monthly", "max_age_days", "dry_run"],
     "sr_restore_drill": ["scratch_template"],  # its pattern wants {database}, which no hostile value holds
 }
@@ -260,23 +261,23 @@ SCALAR = [("sr_full_backup", "repository", {}), ("sr_full_backup", "databases", 
           ("sr_incremental_backup", "table", {"mode": "logical_date"}),
           ("sr_restore", "database", {}), ("sr_restore", "target_database", {"database": "hd_src"}),
           ("sr_restore", "snapshot_label", {"database": "hd_src", "target_database": "hd_copy"}),
-          ("sr_restore", "point_in_time", {"database": "hd_src", "target_database": "hd_copy2"}),
           ("sr_migration", "database", {}), ("sr_migration", "target_database", {"database": "hd_src"})]
 # Params that only filter what the DAG finds (partitions of the run, one table): a value that matches nothing is
 # a run that backs up nothing; it is never sent to the frontend.
 FILTERS = {("sr_incremental_backup", "partition_template"), ("sr_incremental_backup", "table")}
 # Two defects found here are fixed: native rendering turned the text "None" into None (= not given), and an
-# unparsable point_in_time failed without naming the param.
+# unparsable point_in_time failed without naming the param. point_in_time is now a date-time param (the trigger
+# form's picker): Params validation refuses every hostile value before a run (TYPED above).
 
 
 def _expected(dag_id: str, param: str, value: str) -> str:
-    """The one outcome each case must have, and why. None of the DAG-layer values is a date-time, so point_in_time
-    refuses them all. sr_restore resolves its database and snapshot label in the catalog first, which holds none of
-    these names: refused naming the value, nothing sent. partition_template is a template rendered natively:
+    """The one outcome each case must have, and why. sr_restore resolves its database and snapshot label in the
+    catalog first, which holds none of these names: refused naming the value, nothing sent. partition_template is
+    a template rendered natively:
     "None", "1" and "{{ 7 * 7 }}" become None, 1 and 49, no partition name (refused); a text naming no partition
     matches nothing, as any text for the table filter. Every other param is a name sent to the frontend, and each
     value is a valid one (non-empty, no NUL, short): sent quoted."""
-    if param == "point_in_time" or (dag_id, param) in {("sr_restore", "database"), ("sr_restore", "snapshot_label")}:
+    if (dag_id, param) in {("sr_restore", "database"), ("sr_restore", "snapshot_label")}:
         return "refused"
     if param == "partition_template":
         return "refused" if value in ("None", "1", "{{ 7 * 7 }}") else "matched nothing"
