@@ -164,7 +164,6 @@ def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str
     """Airflow's scheduler, DAG processor and API server under ``base``; yields a ``RunningAirflow`` once the API
     answers and the DAG processor has listed ``dag_ids``. Every process is stopped (its whole group) at the end.
     With ``users`` (name -> (role, password)) Airflow asks for a login and the client logs in as the first."""
-    import httpx
 
     home = base / "airflow"
     home.mkdir(parents=True)
@@ -177,18 +176,11 @@ def running_airflow(base: Path, extra_env: dict[str, str], *, dag_ids: tuple[str
                         ["scheduler"], ["dag-processor"]):
             processes.start(command[0], command, env)
         wait_for_port(port, timeout=300, process=processes.processes["api-server"])
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
+        login = None
         if users:
             name, (_, password) = next(iter(users.items()))
-            token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
-            client.headers["Authorization"] = f"Bearer {token}"
-
-        def listed() -> bool:
-            response = client.get("/api/v2/dags", params={"limit": 100})
-            found = {d["dag_id"] for d in response.json().get("dags", [])} if response.status_code == 200 else set()
-            return set(dag_ids) <= found
-
-        wait_until(listed, 240, f"the DAG processor listing {', '.join(dag_ids)}", interval=1)
+            login = (name, password)
+        client = _client_once_listed(f"http://127.0.0.1:{port}", login, dag_ids, interval=1)
         yield RunningAirflow(home, env, client, processes.log_paths())
     finally:
         processes.stop_all()
@@ -206,22 +198,29 @@ class StartingAirflow:
     def ready(self, dag_ids: tuple[str, ...] = (), timeout: float = 300) -> RunningAirflow:
         """Once every component is healthy, a token for the login answers and the DAG processor has listed
         ``dag_ids``: the ``RunningAirflow`` (its client logged in)."""
-        import httpx
-
         self.standalone.wait_healthy(timeout)
-        client = httpx.Client(base_url=self.standalone.base_url, timeout=30)
-        if self.login:
-            name, password = self.login
-            token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
-            client.headers["Authorization"] = f"Bearer {token}"
-
-        def listed() -> bool:
-            response = client.get("/api/v2/dags", params={"limit": 100})
-            found = {d["dag_id"] for d in response.json().get("dags", [])} if response.status_code == 200 else set()
-            return set(dag_ids) <= found
-
-        wait_until(listed, 240, f"the DAG processor listing {', '.join(dag_ids)}", interval=0.5)
+        client = _client_once_listed(self.standalone.base_url, self.login, dag_ids, interval=0.5)
         return RunningAirflow(self.home, self.env, client, (self.standalone.log_path,))
+
+
+def _client_once_listed(base_url: str, login: tuple[str, str] | None, dag_ids, *, interval: float):
+    """An API client logged in as ``login`` (user, password; None: no login), returned once the DAG processor has
+    listed ``dag_ids``."""
+    import httpx
+
+    client = httpx.Client(base_url=base_url, timeout=30)
+    if login:
+        name, password = login
+        token = wait_until(lambda: _token(client, name, password), 60, f"a token for {name}", interval=1)
+        client.headers["Authorization"] = f"Bearer {token}"
+
+    def listed() -> bool:
+        response = client.get("/api/v2/dags", params={"limit": 100})
+        found = {d["dag_id"] for d in response.json().get("dags", [])} if response.status_code == 200 else set()
+        return set(dag_ids) <= found
+
+    wait_until(listed, 240, f"the DAG processor listing {', '.join(dag_ids)}", interval=interval)
+    return client
 
 
 @contextlib.contextmanager
