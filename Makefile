@@ -13,14 +13,14 @@ PYTEST_ARGS             ?=
 # The oldest Airflow the provider supports (pyproject.toml: apache-airflow>=3.3.0). 3.3.0 is the first release with
 # context["task_state_store"] (exactly-once resume), BaseTrigger.on_kill (cancel a job when its deferred task is
 # killed) and the triggers' shared streams; 3.2's BaseTrigger has cleanup() only (docs/airflow-versions.md).
-# `make test-floor` runs FLOOR_TESTS — the operators, sensors and triggers through dag.test(), and the shipped
-# DAGs' resume and deferral — in .venv-floor with exactly that Airflow; `make test` runs it after the suite.
+# `make test-floor` runs FLOOR_TESTS — the operators, sensors and triggers through dag.test(), the triggers' shared
+# streams against the emulator, and the shipped DAGs' resume and deferral — in .venv-floor with exactly that Airflow; `make test` runs it after the suite.
 AIRFLOW_FLOOR  := 3.3.0
 FLOOR_PINS     := apache-airflow==$(AIRFLOW_FLOOR) apache-airflow-core==$(AIRFLOW_FLOOR) apache-airflow-task-sdk==1.3.0
 FLOOR_VENV     := .venv-floor
 FLOOR_PY       := $(FLOOR_VENV)/bin/python
 FLOOR_STAMP    := $(FLOOR_VENV)/.installed
-FLOOR_TESTS    ?= tests/operators tests/dags/test_sr_full_backup.py tests/dags/test_sr_restore.py
+FLOOR_TESTS    ?= tests/operators tests/triggers tests/dags/test_sr_full_backup.py tests/dags/test_sr_restore.py
 
 .PHONY: install tools demo demo-ui test test-floor lint bench clean
 
