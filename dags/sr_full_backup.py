@@ -39,7 +39,7 @@ with DAG(
     schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
     start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
     catchup=False,
-    max_active_runs=1,
+    max_active_runs=DEFAULTS["max_active_runs"],  # 1 unless each concurrent run targets another cluster
     render_template_as_native_obj=True,
     default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
     user_defined_filters=TEMPLATE_FILTERS,
@@ -82,6 +82,7 @@ with DAG(
         label_kind="full",
         timeout=DEFAULTS["timeout_s"],
         outlets=[backups_alias()],  # an event of Asset starrocks://<conn>/<database> per backed-up database
+        max_active_tis_per_dagrun=DEFAULTS["max_parallel_backups"],  # jobs in flight per cluster, deferred too
     ).expand(database=databases.output)
 
     check_snapshots = StarRocksCheckSnapshotOperator(

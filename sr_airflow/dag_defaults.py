@@ -29,7 +29,7 @@ TEMPLATE_FILTERS = {"literal": repr}
 DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_restore_drill",
            "sr_retention")
 
-# Key → (type, default). Types: "str", "str?", "list[str]", "int?", "bool", "schedule", "dict".
+# Key → (type, default). Types: "str", "str?", "list[str]", "int?", "count", "count?", "bool", "schedule", "dict".
 COMMON_KEYS: dict[str, tuple[str, Any]] = {
     "starrocks_conn_id": ("str", "starrocks_default"),
     "repository": ("str", "sr_backups"),
@@ -49,7 +49,16 @@ COMMON_KEYS: dict[str, tuple[str, Any]] = {
 
 DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
     "sr_full_backup": {"schedule": ("schedule", "0 2 * * *"), "objects": ("dict", {}),
-                       "timeout_s": ("int?", None)},
+                       "timeout_s": ("int?", None),
+                       # BACKUP jobs in flight per run, so per cluster while one run backs up one cluster: the
+                       # backup task's max_active_tis_per_dagrun, which Airflow 3.3 counts with DEFERRED tasks
+                       # (ti_deps/dependencies_states.py ACTIVE_STATES; a pool counts them only with
+                       # include_deferred). StarRocks sets no cluster-wide limit: BackupHandler's one daemon
+                       # thread steps every job every 3 s (3.5 e223275f BackupHandler.runAfterCatalogReady).
+                       "max_parallel_backups": ("count?", 8),
+                       # runs at once; above 1 only when each concurrent run targets another cluster (two runs
+                       # on one cluster would double its cap)
+                       "max_active_runs": ("count", 1)},
     "sr_incremental_backup": {
         "schedule": ("schedule", "0 * * * *"),
         "mode": ("str", "changed"),
@@ -107,13 +116,16 @@ def _check(kind: str, value: Any, where: str) -> Any:
         "str?": value is None or isinstance(value, str),
         "list[str]": isinstance(value, list) and all(isinstance(v, str) and v for v in value),
         "int?": value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 0),
+        "count": isinstance(value, int) and not isinstance(value, bool) and value >= 1,
+        "count?": value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
         "bool": isinstance(value, bool),
         "schedule": value is None or (isinstance(value, str) and value != ""),
         "dict": isinstance(value, dict),
     }[kind]
     if not ok:
         wanted = {"str": "a non-empty string", "str?": "a string", "list[str]": "a list of non-empty strings",
-                  "int?": "a whole number of at least 0", "bool": "true or false",
+                  "int?": "a whole number of at least 0", "count": "a whole number of at least 1",
+                  "count?": "a whole number of at least 1", "bool": "true or false",
                   "schedule": "a cron expression or preset such as @daily", "dict": "a table"}[kind]
         raise InvalidArgumentError(f"{where} must be {wanted}, got {value!r}.")
     key = where.rsplit(".", 1)[-1]
