@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from sr_airflow.testing.emulator import jobinfo, partitionkeys
-from sr_airflow.testing.emulator.catalog import Catalog, Column, Index, Table
 from sr_airflow.testing.emulator.javajson import gson_text, hashmap_order, long_hash, org_json, string_hash
+from sr_airflow.testing.emulator.metastore import Column, Index, Metastore, Table
 
 
 def test_java_hash_codes():
@@ -58,12 +58,12 @@ def test_new_partition_draws_ids_in_starrocks_order(tmp_path):
     tablets, each followed by its replicas' ids; 3.3 draws no physical id."""
     table = Table(id=1, name="t", kind="OLAP", base_index_id=100, properties={"replication_num": "2"})
     table.rollups.append(Index(id=96, name="r", columns=[]))
-    catalog = Catalog(tmp_path / "c.json")
-    catalog.next_id = 1000
-    partition = catalog.new_partition("p", 2, table=table)
+    metastore = Metastore(tmp_path / "c.json")
+    metastore.next_id = 1000
+    partition = metastore.new_partition("p", 2, table=table)
     assert (partition.id, partition.physical_id) == (1001, 1002)
     # index 96 (bucket 0) before 100 (bucket 4): its tablets 1003, 1006; the base index's 1009, 1012
     assert partition.rollup_tablets == {"96": [1003, 1006]} and partition.tablet_ids == [1009, 1012]
-    old = Catalog(tmp_path / "c33.json", physical_ids=False)
+    old = Metastore(tmp_path / "c33.json", physical_ids=False)
     old.next_id = 1000
     assert old.new_partition("p", 1, table=table).physical_id == 1001

@@ -1,4 +1,4 @@
-"""The catalog, rows, repositories, config and the latest jobs survive a restart on the same data directory."""
+"""The metastore, rows, repositories, config and the latest jobs survive a restart on the same data directory."""
 
 from __future__ import annotations
 
@@ -114,7 +114,7 @@ def test_running_jobs_resume_after_restart(tmp_path, s3_server, bucket, sig):
 
 
 def test_tables_and_loads_are_journaled_not_rewritten(tmp_path, s3_server):
-    """CREATE DATABASE / CREATE TABLE / INSERT append to the journal (the catalog document is not rewritten per
+    """CREATE DATABASE / CREATE TABLE / INSERT append to the journal (the metastore document is not rewritten per
     statement) and survive SIGKILL, even with a half-written last journal line."""
     data_dir = tmp_path / "fe"
     server = EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE).start()
@@ -122,7 +122,7 @@ def test_tables_and_loads_are_journaled_not_rewritten(tmp_path, s3_server):
         cur = server.connect().cursor()
         run(cur, "CREATE DATABASE jr")
         run(cur, "CREATE TABLE jr.t0 (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
-        snapshot = (data_dir / "catalog.json").read_bytes()
+        snapshot = (data_dir / "metastore.json").read_bytes()
         for index in range(1, 30):
             run(cur, f"CREATE TABLE jr.t{index} (k INT, v VARCHAR(8)) DUPLICATE KEY(k) PARTITION BY RANGE(k) ("
                      "PARTITION p1 VALUES LESS THAN ('10'), PARTITION p2 VALUES LESS THAN ('20')) "
@@ -130,13 +130,13 @@ def test_tables_and_loads_are_journaled_not_rewritten(tmp_path, s3_server):
         run(cur, "INSERT INTO jr.t7 VALUES (1, 'a'), (15, 'b')")
         run(cur, "INSERT INTO jr.t7 VALUES (16, 'c')")
         run(cur, "CREATE DATABASE jr2")
-        assert (data_dir / "catalog.json").read_bytes() == snapshot
+        assert (data_dir / "metastore.json").read_bytes() == snapshot
         tables = run(cur, "SHOW TABLES FROM jr")
         partitions = run(cur, "SHOW PARTITIONS FROM jr.t7")
         assert [(p[1], p[2]) for p in partitions] == [("p1", "2"), ("p2", "3")]
     finally:
         _stop(server, signal.SIGKILL)
-    with open(data_dir / "catalog.journal", "a", encoding="utf-8") as journal:
+    with open(data_dir / "metastore.journal", "a", encoding="utf-8") as journal:
         journal.write('{"generation": 1, "op": "table", "db": "jr", "tab')  # killed in the middle of a line
     for _ in range(2):  # after SIGKILL (journal replay), then after a clean stop (a fresh snapshot)
         with EmulatorServer(data_dir, s3_endpoint=s3_server.endpoint_url, min_phase_seconds=PHASE) as server:

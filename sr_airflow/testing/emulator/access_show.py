@@ -62,7 +62,7 @@ class AccessShow:
     def __init__(self, frontend):
         self.fe = frontend
         self.privileges = frontend.privileges
-        self.catalog = frontend.cluster.catalog
+        self.metastore = frontend.cluster.metastore
 
     def run(self, cur: Cursor, session):
         """After SHOW: the rows of SHOW USER(S) / ROLES / GRANTS, or None for another SHOW."""
@@ -154,7 +154,7 @@ class AccessShow:
     def _exists(self, kind: str, obj: str) -> bool:
         if kind in ("DATABASE", "FUNCTION", *PLURALS) and obj not in ("*", "*.*"):
             db_name, _, name = obj.partition(".")
-            db = self.catalog.databases.get(db_name)
+            db = self.metastore.databases.get(db_name)
             if db is None:
                 return False
             if kind in PLURALS and name != "*":
@@ -165,7 +165,7 @@ class AccessShow:
 
     def _sort_key(self, kind: str, obj: str) -> tuple:
         db_name, _, name = obj.partition(".")
-        db = self.catalog.databases.get(db_name)
+        db = self.metastore.databases.get(db_name)
         db_key = (0, "") if db_name == "*" or db is None else (1, str(db.id))
         if kind in PLURALS:
             table = db.tables.get(name) if db is not None else None
@@ -189,7 +189,7 @@ class AccessShow:
                 return "ALL FUNCTIONS IN ALL DATABASES"
             if name == "*":
                 return f"ALL FUNCTIONS IN DATABASE {db_name}"
-            function = self.catalog.databases[db_name].functions[name]
+            function = self.metastore.databases[db_name].functions[name]
             return f"FUNCTION {function.signature} in DATABASE {db_name}"  # FunctionPEntryObject.toString
         if kind == "GLOBAL FUNCTION":
             return "ALL GLOBAL FUNCTIONS" if obj == "*" else f"GLOBAL FUNCTION {obj}"

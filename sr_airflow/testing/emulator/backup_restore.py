@@ -6,7 +6,6 @@ import json
 import time
 
 from . import versions
-from .catalog import Database, Repository
 from .errors import (
     ERR_BAD_DB_ERROR,
     ERR_COMMON_ERROR,
@@ -19,6 +18,7 @@ from .jobinfo import brief_of, brief_text
 from .jobs import BackupJob, JobPlan, RestoreJob, TablePlan, restore_objs, show_backup_row, show_restore_row
 from .layout import format_time
 from .metareader import read_meta
+from .metastore import Database, Repository
 from .statements import BackupRestoreStmt, CreateRepositoryStmt, ObjectRef, node_position
 from .storage import StorageError
 
@@ -48,9 +48,9 @@ class BackupRestore:
         if not stmt.location:  # RepositoryAnalyzer.visitCreateRepositoryStatement: new SemanticException
             raise analyzing_error("You must specify a location on the repository")
         # BackupHandler.createRepository: "Failed to create repository: " + the RepositoryMgr status
-        if stmt.name in cluster.catalog.repositories:
+        if stmt.name in cluster.metastore.repositories:
             raise ddl_error(f"Failed to create repository: repository with same name already exist: {stmt.name}")
-        repo = Repository(id=cluster.catalog.new_id(), name=stmt.name, create_time=time.time(),
+        repo = Repository(id=cluster.metastore.new_id(), name=stmt.name, create_time=time.time(),
                           read_only=stmt.read_only, location=stmt.location, broker=stmt.broker,
                           properties=dict(stmt.properties))
         try:
@@ -58,24 +58,24 @@ class BackupRestore:
         except StorageError as err:
             raise ddl_error(f"Failed to create repository: {err}") from err
         with cluster.lock:
-            if stmt.name in cluster.catalog.repositories:
+            if stmt.name in cluster.metastore.repositories:
                 raise ddl_error(f"Failed to create repository: repository with same name already exist: {stmt.name}")
-            cluster.catalog.repositories[stmt.name] = repo
+            cluster.metastore.repositories[stmt.name] = repo
             cluster.save()
 
     def drop_repository(self, name: str) -> None:
         cluster = self.cluster
         with cluster.lock:
-            if name not in cluster.catalog.repositories:  # RepositoryAnalyzer.visitDropRepositoryStatement
+            if name not in cluster.metastore.repositories:  # RepositoryAnalyzer.visitDropRepositoryStatement
                 raise analyzing_error("Repository does not exist", ERR_COMMON_ERROR)
             if any(not job.is_done and job.record["repo"] == name for job in cluster.jobs.values()):
                 raise ddl_error("Backup or restore job is running on this repository. Can not drop it")
-            del cluster.catalog.repositories[name]
+            del cluster.metastore.repositories[name]
             cluster.save()
 
     def show_repositories(self) -> tuple[list, list]:
         rows = []
-        for repo in sorted(self.cluster.catalog.repositories.values(), key=lambda r: r.id):
+        for repo in sorted(self.cluster.metastore.repositories.values(), key=lambda r: r.id):
             rows.append([str(repo.id), repo.name, format_time(repo.create_time), str(repo.read_only).lower(),
                          repo.location, repo.broker, repo.err_msg])
         return rows, REPO_COLUMNS
@@ -85,9 +85,10 @@ class BackupRestore:
         cluster = self.cluster
         plan = JobPlan()
         if stmt.is_catalog_job:  # the analyzer returns before analyzeLabelAndRepo; BackupHandler.process checks it
-            names = sorted(cluster.catalog.catalogs) if stmt.all_catalogs else [c.name for c in stmt.catalogs]
+            existing = cluster.metastore.external_catalogs
+            names = sorted(existing) if stmt.all_catalogs else [c.name for c in stmt.catalogs]
             for name in names:
-                if name not in cluster.catalog.catalogs:  # CatalogRef.analyzeForBackup
+                if name not in existing:  # CatalogRef.analyzeForBackup
                     raise analyzing_error(f"external catalog {name} does not existed.", ERR_COMMON_ERROR)
             plan.catalogs = [(n, n) for n in names]
             props = _backup_properties(stmt.properties)
@@ -100,7 +101,7 @@ class BackupRestore:
             db_name = stmt.db or current_db
             if not db_name:
                 raise analyzing_error("No database selected")
-            db = cluster.catalog.databases.get(db_name)
+            db = cluster.metastore.databases.get(db_name)
             if db is None:  # getDatabase: reportSemanticException(ERR_BAD_DB_ERROR, db)
                 raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
             repo = cluster.repository(stmt.repo, analyzer=True)
@@ -127,7 +128,7 @@ class BackupRestore:
                 raise ddl_error("Can only run one backup or restore job of external catalog"
                                 if db_key == CATALOG_DB_KEY else
                                 "Can only run one backup or restore job of a database at same time")
-            record = _record("BACKUP", cluster.catalog.new_id(), stmt.label, db_name, db_id, repo.name,
+            record = _record("BACKUP", cluster.metastore.new_id(), stmt.label, db_name, db_id, repo.name,
                              props["timeout"], objs)
             job = BackupJob(cluster, record, plan, layout)
             cluster.jobs[db_key] = job
@@ -171,13 +172,13 @@ class BackupRestore:
             if check is not None:  # privileges on the target (spec §9), before the database is created
                 check(db_name, plan)
             with cluster.lock:
-                db = cluster.catalog.databases.get(db_name)
+                db = cluster.metastore.databases.get(db_name)
                 if db is None and not versions.restore_creates_database(cluster.line):
                     # 3.3 BackupHandler.process: reportDdlException(ERR_BAD_DB_ERROR, dbName)
                     raise ddl_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
                 if db is None:  # a missing target database is created when the job is submitted
-                    db = Database(id=cluster.catalog.new_id(), name=db_name)
-                    cluster.catalog.databases[db_name] = db
+                    db = Database(id=cluster.metastore.new_id(), name=db_name)
+                    cluster.metastore.databases[db_name] = db
                     cluster.save()
             db_id, db_key = db.id, str(db.id)
         with cluster.submit_lock:
@@ -185,7 +186,7 @@ class BackupRestore:
                 raise ddl_error("Can only run one backup or restore job of external catalog"
                                 if db_key == CATALOG_DB_KEY else
                                 "Can only run one backup or restore job of a database at same time")
-            record = _record("RESTORE", cluster.catalog.new_id(), stmt.label, db_name, db_id, repo.name,
+            record = _record("RESTORE", cluster.metastore.new_id(), stmt.label, db_name, db_id, repo.name,
                              props["timeout"], objs)
             record.update(backup_timestamp=stamp, allow_load=props["allow_load"],
                           replication_num=props["replication_num"])
@@ -201,12 +202,12 @@ class BackupRestore:
         else:
             if not db_name:
                 raise analyzing_error("No selected database for cancel BACKUP/RESTORE")
-            db = cluster.catalog.databases.get(db_name)
+            db = cluster.metastore.databases.get(db_name)
             if db is None:  # BackupHandler.getAbstractJobByDbName: reportDdlException(ERR_BAD_DB_ERROR, db)
                 raise ddl_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
             db_key = str(db.id)
         job = cluster.jobs.get(db_key)
-        record = job.record if job is not None else cluster.catalog.jobs.get(db_key)
+        record = job.record if job is not None else cluster.metastore.jobs.get(db_key)
         kind = "BACKUP" if is_backup else "RESTORE"
         # BackupHandler.cancel (3.5 e223275f): the database's latest job of the other kind, or none, is "not
         # running"; a finished one answers the job's own cancel() status (BackupJob/RestoreJob.cancel: isDone()).
@@ -225,16 +226,16 @@ class BackupRestore:
         cluster = self.cluster
         kind = "BACKUP" if is_backup else "RESTORE"
         if db_name:
-            db = cluster.catalog.databases.get(db_name)
+            db = cluster.metastore.databases.get(db_name)
             if db is None:  # BackupRestoreAnalyzer.visitShowBackupStatement / visitShowRestoreStatement: getDatabase
                 raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
             keys = [str(db.id)]
         else:
-            keys = list(cluster.catalog.jobs)
+            keys = list(cluster.metastore.jobs)
         rows = []
         for key in keys:
             job = cluster.jobs.get(key)
-            record = dict(job.record) if job is not None else cluster.catalog.jobs.get(key)
+            record = dict(job.record) if job is not None else cluster.metastore.jobs.get(key)
             if record and record["type"] == kind and (visible is None or visible(record)):
                 rows.append(show_backup_row(record) if is_backup else show_restore_row(record))
         return rows, BACKUP_COLUMNS if is_backup else RESTORE_COLUMNS
@@ -245,7 +246,7 @@ class BackupRestore:
         `SNAPSHOT IN (..)` lists the snapshots; with a TIMESTAMP the job info's brief form
         (`BackupJobInfo.getBrief`) is the Details. Failures show `\\N` (`FeConstants.NULL_STRING`)."""
         cluster = self.cluster
-        repo = cluster.catalog.repositories.get(repo_name)
+        repo = cluster.metastore.repositories.get(repo_name)
         if repo is None:  # ShowSnapshotAnalyzer: reportSemanticException(ERR_COMMON_ERROR, ..)
             raise analyzing_error(f"Repository [{repo_name}] does not exist", ERR_COMMON_ERROR)
         layout = cluster.layout(repo)

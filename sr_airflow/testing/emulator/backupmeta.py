@@ -18,8 +18,8 @@ from __future__ import annotations
 import struct
 
 from . import sqltypes
-from .catalog import Column, ExternalCatalog, Function, Index, Partition, Table
 from .javajson import drop_nulls, gson_text, long_keys, string_keys
+from .metastore import Column, ExternalCatalog, Function, Index, Partition, Table
 from .partitionkeys import serialize_range
 
 BACKEND_ID = 10001

@@ -1,4 +1,4 @@
-"""One emulated StarRocks cluster: catalog, rows, repositories and the backup/restore machinery."""
+"""One emulated StarRocks cluster: metastore, rows, repositories and the backup/restore machinery."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import backupmeta, beconfig, ddl, metareader, versions
-from .catalog import Catalog, Column, Database, ExternalCatalog, Function, Repository, Table
 from .datastore import DataStore, physical
 from .dml import refresh_stats
 from .errors import ERR_COMMON_ERROR, EmulatorError, analyzing_error
@@ -21,6 +20,7 @@ from .javajson import hashmap_order, long_hash
 from .jobinfo import physical_partitions
 from .jobs import MV_BACKUP_REASON, BackupJob, JobPlan, RestoreJob, plan_from
 from .layout import RepoLayout, md5
+from .metastore import Column, Database, ExternalCatalog, Function, Metastore, Repository, Table
 from .query import Rewriter
 from .schema_statements import column_from_duck
 from .storage import Redirects, StorageError, open_store
@@ -52,11 +52,11 @@ class Cluster:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.line = versions.release_line(options.version)
         self.physical_ids = versions.distinct_physical_partition_ids(self.line)
-        self.catalog = Catalog(self.data_dir / "catalog.json", physical_ids=self.physical_ids)
+        self.metastore = Metastore(self.data_dir / "metastore.json", physical_ids=self.physical_ids)
         self.store = DataStore(self.data_dir / "data.duckdb")
         self.knobs = options.knobs
         self.faults = Faults()
-        for key, value in self.catalog.config.items():
+        for key, value in self.metastore.config.items():
             self.set_config(key, value, persist=False)
         self.jobs: dict[str, BackupJob | RestoreJob] = {}
         self.submit_lock = threading.Lock()
@@ -65,14 +65,14 @@ class Cluster:
 
     @property
     def lock(self):
-        return self.catalog.lock
+        return self.metastore.lock
 
     @property
     def full_version(self) -> str:
         return f"{self.options.version}-{self.options.commit}"
 
     def save(self) -> None:
-        self.catalog.save()
+        self.metastore.save()
 
     def set_config(self, key: str, value: str, persist: bool = True) -> None:
         if key in FAULT_KEYS:  # faults are one-shot and in memory only
@@ -91,17 +91,17 @@ class Cluster:
             raise EmulatorError(f"Invalid value for config '{key}': {value}") from err
         if persist:
             with self.lock:
-                self.catalog.config[key] = value
+                self.metastore.config[key] = value
                 self.save()
 
     # -- jobs
     def resume_jobs(self) -> None:
         """Jobs that were running when the process stopped carry on from their persisted state (a journal replay)."""
-        for key, record in list(self.catalog.jobs.items()):
+        for key, record in list(self.metastore.jobs.items()):
             if record["state"] in ("FINISHED", "CANCELLED"):
                 continue
             record["progress"], record["unfinished"] = {}, {}
-            repo = self.catalog.repositories.get(record["repo"])
+            repo = self.metastore.repositories.get(record["repo"])
             if repo is None or "plan" not in record:
                 record["status"] = ["COMMON_ERROR", "the emulator restarted while the job was running"]
                 record["state"] = "CANCELLED"
@@ -121,15 +121,15 @@ class Cluster:
     def restore_prepared(self, record: dict, plan: JobPlan) -> bool:
         """Whether PENDING's preparation already happened (target tables in state RESTORE)."""
         with self.lock:
-            db = self.catalog.databases.get(record["db_name"])
+            db = self.metastore.databases.get(record["db_name"])
             return db is not None and any(db.table(t.target) is not None and db.table(t.target).state == "RESTORE"
                                           for t in plan.tables)
 
     def persist_job(self, record: dict) -> None:
         with self.lock:
             key = str(record["db_id"])
-            self.catalog.jobs[key] = record
-            self.catalog.save_job(key)
+            self.metastore.jobs[key] = record
+            self.metastore.save_job(key)
 
     def running_job(self, db_key: str):
         job = self.jobs.get(db_key)
@@ -137,7 +137,7 @@ class Cluster:
 
     # -- repositories
     def repository(self, name: str, analyzer: bool = False) -> Repository:
-        repo = self.catalog.repositories.get(name)
+        repo = self.metastore.repositories.get(name)
         if repo is None:
             # BackupRestoreAnalyzer.analyzeLabelAndRepo (reportSemanticException) / BackupHandler.process
             # (reportDdlException), both ERR_COMMON_ERROR
@@ -155,7 +155,7 @@ class Cluster:
             self.save()
 
     def mark_repo_error_by_name(self, name: str, err: Exception) -> None:
-        repo = self.catalog.repositories.get(name)
+        repo = self.metastore.repositories.get(name)
         if repo is not None:
             self.mark_repo_error(repo, err)
 
@@ -167,7 +167,7 @@ class Cluster:
         work_dir.mkdir(parents=True, exist_ok=True)
         result: dict = {"tables": {}, "views": {}, "functions": []}
         with self.lock, self.store.lock:
-            db = self.catalog.databases.get(record["db_name"])
+            db = self.metastore.databases.get(record["db_name"])
             if db is None:
                 raise EmulatorError(f"Unknown database '{record['db_name']}'")
             for item in plan.tables:
@@ -219,18 +219,18 @@ class Cluster:
             for name in plan.functions:
                 function = db.functions.get(name)
                 if function is not None:
-                    result["functions"].append(backupmeta.function_gson(function, db.name, self.catalog.new_id()))
+                    result["functions"].append(backupmeta.function_gson(function, db.name, self.metastore.new_id()))
         return result
 
     def _base_table_infos(self, db: Database, mv: Table) -> list[dict]:
         """`MaterializedView.baseTableInfos`: `BaseTableInfo` (catalogName, dbId, tableId, dbName, tableName)."""
         found = []
         try:
-            bases = Rewriter(self.catalog, db.name).referenced_tables(mv.query_sql)
+            bases = Rewriter(self.metastore, db.name).referenced_tables(mv.query_sql)
         except EmulatorError:
             return found
         for db_name, name in bases:
-            base_db = self.catalog.databases.get(db_name)
+            base_db = self.metastore.databases.get(db_name)
             base = base_db.table(name) if base_db is not None else None
             if base is not None:
                 found.append({"catalogName": "default_catalog", "dbId": base_db.id, "tableId": base.id,
@@ -244,7 +244,7 @@ class Cluster:
             if other.kind != "MATERIALIZED_VIEW" or other.refresh == "ROLLUP":
                 continue
             try:
-                bases = Rewriter(self.catalog, db.name).referenced_tables(other.query_sql)
+                bases = Rewriter(self.metastore, db.name).referenced_tables(other.query_sql)
             except EmulatorError:
                 continue
             if (db.name, table.name) in [(d, n) for d, n in bases]:
@@ -260,7 +260,8 @@ class Cluster:
 
     def catalog_dicts(self, names: list[str]) -> list[dict]:
         with self.lock:
-            return [backupmeta.catalog_gson(self.catalog.catalogs[n]) for n in names if n in self.catalog.catalogs]
+            existing = self.metastore.external_catalogs
+            return [backupmeta.catalog_gson(existing[n]) for n in names if n in existing]
 
     # -- restore
     def prepare_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict) -> list[tuple[str, str]]:
@@ -268,7 +269,7 @@ class Cluster:
         created: list[tuple[str, str]] = []
         tables = meta["tblNameMap"]
         with self.lock, self.store.lock:
-            db = self.catalog.databases.get(record["db_name"])
+            db = self.metastore.databases.get(record["db_name"])
             for item in list(plan.tables):
                 source = metareader.table_from_gson(tables[item.name])
                 existing = db.table(item.target) if db else None
@@ -299,8 +300,8 @@ class Cluster:
                 if existing is not None and existing.kind != "VIEW":
                     raise _BadReplace(f"Table: {item.target} has existed and it is not a View")
             if db is None:
-                db = Database(id=self.catalog.new_id(), name=record["db_name"])
-                self.catalog.databases[db.name] = db
+                db = Database(id=self.metastore.new_id(), name=record["db_name"])
+                self.metastore.databases[db.name] = db
             for item in plan.tables:
                 source = metareader.table_from_gson(tables[item.name])
                 existing = db.table(item.target)
@@ -313,7 +314,7 @@ class Cluster:
                     for part in source.partitions:
                         if (item.partitions is None or part.name in item.partitions) and \
                                 existing.partition(part.name) is None:
-                            existing.partitions.append(self.catalog.new_partition(
+                            existing.partitions.append(self.metastore.new_partition(
                                 part.name, existing.buckets, table=existing, lower=part.lower, upper=part.upper,
                                 values=part.values))
                     existing.state = "RESTORE"
@@ -326,14 +327,14 @@ class Cluster:
         tablets (`RestoreJob` resets the ids of the copy, `OlapTable.resetIdsForRestore`); the restored
         partitions only, formal ones (a snapshot never holds temporary partitions)."""
         table = copy.deepcopy(source)
-        table.id = self.catalog.new_id()
+        table.id = self.metastore.new_id()
         table.name = name
-        table.base_index_id = self.catalog.new_id()
+        table.base_index_id = self.metastore.new_id()
         for rollup in table.rollups:
-            rollup.id = self.catalog.new_id()
+            rollup.id = self.metastore.new_id()
         table.create_time = time.time()
         table.state = "NORMAL"
-        table.partitions = [self.catalog.new_partition(p.name, table.buckets, table=table, lower=p.lower,
+        table.partitions = [self.metastore.new_partition(p.name, table.buckets, table=table, lower=p.lower,
                                                        upper=p.upper, values=p.values)
                             for p in source.partitions
                             if not p.is_temp and (partitions is None or p.name in partitions)]
@@ -343,7 +344,7 @@ class Cluster:
         """Swap the downloaded rows in, set the backed-up versions, recreate views, functions, MVs."""
         tables = meta["tblNameMap"]
         with self.lock, self.store.transaction():
-            db = self.catalog.databases[record["db_name"]]
+            db = self.metastore.databases[record["db_name"]]
             for item in plan.tables:
                 table = db.table(item.target)
                 obj = info["backup_objects"].get(item.name, {"partitions": {}})
@@ -372,7 +373,7 @@ class Cluster:
                         db.tables[rollup.name] = self.sync_mv_table(db, table, rollup)
             for item in plan.views:
                 view = metareader.table_from_gson(tables[item.name])
-                view.id = self.catalog.new_id()
+                view.id = self.metastore.new_id()
                 view.name = item.target
                 db.tables[view.name] = view
             for data in meta.get("functions", []):
@@ -385,10 +386,10 @@ class Cluster:
             self.save()
 
     def sync_mv_table(self, db: Database, base: Table, rollup) -> Table:
-        """The catalog entry of a synchronous MV (an index of `base`): queried through its SELECT."""
+        """The metastore entry of a synchronous MV (an index of `base`): queried through its SELECT."""
         columns = [Column(name=c.name, sr_type=c.sr_type, nullable=c.nullable) for c in rollup.columns]
         try:
-            duck = Rewriter(self.catalog, db.name).select_sql(rollup.view_define_sql)
+            duck = Rewriter(self.metastore, db.name).select_sql(rollup.view_define_sql)
             columns = [column_from_duck(name, typ) for name, typ, *_ in self.store.fetchall(f"DESCRIBE {duck}")]
         except EmulatorError:
             pass  # its SELECT cannot be read here: keep the index columns
@@ -397,11 +398,11 @@ class Cluster:
                      base_index_id=rollup.id, sync_base=base.name)
 
     def activate_after_restore(self, db: Database, mv: Table) -> None:
-        rewriter = Rewriter(self.catalog, db.name)
+        rewriter = Rewriter(self.metastore, db.name)
         missing = []
         try:
             for db_name, name in rewriter.referenced_tables(mv.query_sql):
-                target = self.catalog.databases.get(db_name)
+                target = self.metastore.databases.get(db_name)
                 if target is None or target.table(name) is None:
                     missing.append(f"{db_name}.{name}")
         except EmulatorError as err:
@@ -418,10 +419,10 @@ class Cluster:
     def undo_restore(self, record: dict, created: list[tuple[str, str]], plan: JobPlan) -> None:
         with self.lock, self.store.lock:
             for db_name, name in created:
-                db = self.catalog.databases.get(db_name)
+                db = self.metastore.databases.get(db_name)
                 if db and name in db.tables:
                     self.store.drop(db.tables.pop(name).id)
-            db = self.catalog.databases.get(record["db_name"])
+            db = self.metastore.databases.get(record["db_name"])
             if db:
                 for item in plan.tables:
                     table = db.table(item.target)
@@ -436,8 +437,8 @@ class Cluster:
                     if data["name"] == name:
                         catalog = metareader.catalog_from_gson(data)
                         catalog.name = target
-                        catalog.id = self.catalog.new_id()
-                        self.catalog.catalogs[target] = catalog
+                        catalog.id = self.metastore.new_id()
+                        self.metastore.external_catalogs[target] = catalog
             self.save()
 
     # -- small helpers used by the frontend
@@ -448,8 +449,8 @@ class Cluster:
     def new_function(self, db: Database, function: Function) -> None:
         db.functions[function.name] = function
 
-    def new_catalog(self, catalog: ExternalCatalog) -> None:
-        self.catalog.catalogs[catalog.name] = catalog
+    def new_external_catalog(self, catalog: ExternalCatalog) -> None:
+        self.metastore.external_catalogs[catalog.name] = catalog
 
     def close(self) -> None:
         self.store.close()

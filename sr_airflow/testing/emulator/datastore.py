@@ -8,7 +8,7 @@ from pathlib import Path
 import duckdb
 
 from . import sqltypes
-from .catalog import Table
+from .metastore import Table
 
 PARTITION_COLUMN = "__sr_partition"
 

@@ -1,4 +1,4 @@
-"""CREATE TABLE in StarRocks' grammar: parsed into a catalog Table, and printed back for SHOW CREATE TABLE."""
+"""CREATE TABLE in StarRocks' grammar: parsed into a metastore Table, and printed back for SHOW CREATE TABLE."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import json
 from dataclasses import dataclass, field
 
 from . import sqltypes
-from .catalog import Column, Partition, Table
 from .errors import EmulatorError
+from .metastore import Column, Partition, Table
 from .tokens import Cursor
 
 _KEYS = {"DUPLICATE": "DUP_KEYS", "AGGREGATE": "AGG_KEYS", "UNIQUE": "UNIQUE_KEYS", "PRIMARY": "PRIMARY_KEYS"}
@@ -385,5 +385,5 @@ def schema_signature(table: Table) -> list[tuple]:
     return [(c.name, type_key(c), (c.agg or "").upper() or None) for c in table.columns]
 
 
-def new_partition_from_def(catalog, table: Table, d: PartitionDef) -> Partition:
-    return catalog.new_partition(d.name, table.buckets, table=table, lower=d.lower, upper=d.upper, values=d.values)
+def new_partition_from_def(metastore, table: Table, d: PartitionDef) -> Partition:
+    return metastore.new_partition(d.name, table.buckets, table=table, lower=d.lower, upper=d.upper, values=d.values)

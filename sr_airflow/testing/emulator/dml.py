@@ -10,10 +10,10 @@ import time
 from sqlglot import exp
 
 from . import sqltypes
-from .catalog import Catalog, Table
 from .datastore import PARTITION_COLUMN, DataStore, physical, q
 from .ddl import UNITS, add_unit
 from .errors import EmulatorError
+from .metastore import Metastore, Table
 from .query import Rewriter, parse, to_duckdb, where_sql
 
 
@@ -132,8 +132,8 @@ def _range_tree(table: Table, col) -> str | None:
 class TableWriter:
     """Applies one statement's rows to one table and moves the touched partitions' versions."""
 
-    def __init__(self, catalog: Catalog, store: DataStore, db_name: str, table: Table):
-        self.catalog = catalog
+    def __init__(self, metastore: Metastore, store: DataStore, db_name: str, table: Table):
+        self.metastore = metastore
         self.store = store
         self.db_name = db_name
         self.table = table
@@ -290,7 +290,7 @@ class TableWriter:
                 moment = dt.datetime.combine(start, dt.time()) if not isinstance(start, dt.datetime) else start
                 is_date = sqltypes.base_name(col.sr_type) == "DATE"
                 fmt = "%Y-%m-%d" if is_date else "%Y-%m-%d %H:%M:%S"
-                table.partitions.append(self.catalog.new_partition(
+                table.partitions.append(self.metastore.new_partition(
                     name, table.buckets, table=table, lower=[moment.strftime(fmt)],
                     upper=[add_unit(moment, unit).strftime(fmt)]))
                 existing.add(name)
@@ -300,7 +300,7 @@ class TableWriter:
                 name, values = row[0], [v for v in row[1:]]
                 if name is None or name in existing:
                     continue
-                table.partitions.append(self.catalog.new_partition(name, table.buckets, table=table,
+                table.partitions.append(self.metastore.new_partition(name, table.buckets, table=table,
                                                                    values=[values]))
                 existing.add(name)
 
@@ -357,7 +357,7 @@ class TableWriter:
                 raise EmulatorError(f"Getting analyzing error. Detail message: Partition '{name}' does not "
                                     f"exist in table '{table.name}'.")
             self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?", [name])
-            fresh = self.catalog.new_partition(name, table.buckets, table=table, lower=old.lower, upper=old.upper,
+            fresh = self.metastore.new_partition(name, table.buckets, table=table, lower=old.lower, upper=old.upper,
                                                values=old.values)
             table.partitions[table.partitions.index(old)] = fresh
 

@@ -9,12 +9,12 @@ from sqlglot import exp
 from . import infoschema, statements, versions
 from .access_show import AccessShow
 from .backup_restore import BackupRestore
-from .catalog import Database, Table
 from .cluster import Cluster
 from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, insert_statement, refresh_stats, split_insert_partitions
 from .errors import EmulatorError
+from .metastore import Database, Table
 from .privileges import DEFAULT_CATALOG, Privileges, object_type_of
 from .query import Rewriter, info_schema_tables, parse, to_duckdb
 from .resource_groups import ResourceGroups
@@ -35,7 +35,7 @@ def _analyzing(message: str) -> EmulatorError:
 class Frontend(SchemaStatements):
     def __init__(self, cluster: Cluster):
         self.cluster = cluster
-        self.catalog = cluster.catalog
+        self.metastore = cluster.metastore
         self.store = cluster.store
         self.br = BackupRestore(cluster)
         self.privileges = Privileges(cluster)
@@ -69,11 +69,11 @@ class Frontend(SchemaStatements):
         name = name or session.database
         if not name:
             raise EmulatorError("Getting analyzing error. Detail message: No database selected.", 1046)
-        return self.catalog.database(name)
+        return self.metastore.database(name)
 
     def _split(self, parts: list[str], session: SessionState) -> tuple[Database, str]:
         if len(parts) > 1:
-            return self.catalog.database(parts[-2]), parts[-1]
+            return self.metastore.database(parts[-2]), parts[-1]
         return self._db(None, session), parts[-1]
 
     def _table(self, parts: list[str], session: SessionState, kinds=("OLAP",)) -> tuple[Database, Table]:
@@ -92,7 +92,7 @@ class Frontend(SchemaStatements):
                 self.privileges.require(session, "OPERATE", "SYSTEM")
             return infoschema.query(self.cluster, tree, self.visible_to(session))
         with self.cluster.lock:
-            rewriter = Rewriter(self.catalog, session.database)
+            rewriter = Rewriter(self.metastore, session.database)
             self._require_select(rewriter, tree, session)
             duck = to_duckdb(rewriter.rewrite(tree))
         try:
@@ -106,7 +106,7 @@ class Frontend(SchemaStatements):
             return None
 
         def visible(db_name: str, table_name: str | None, _kind) -> bool:
-            db = self.catalog.databases.get(db_name)
+            db = self.metastore.databases.get(db_name)
             table = db.table(table_name) if db is not None and table_name is not None else None
             return self.privileges.can_see(session, db_name, table_name, table.kind if table else "OLAP")
         return visible
@@ -118,7 +118,7 @@ class Frontend(SchemaStatements):
         if session.user == "root":
             return
         for db_name, name in rewriter.referenced_tables(tree.sql()):
-            db = self.catalog.databases.get(db_name)
+            db = self.metastore.databases.get(db_name)
             table = db.table(name) if db is not None else None
             if table is not None:
                 self.privileges.require(session, "SELECT", object_type_of(table.kind), f"{db.name}.{table.name}")
@@ -130,12 +130,12 @@ class Frontend(SchemaStatements):
         if not isinstance(tree, exp.Insert):
             cur.fail("INSERT INTO")
         with self.cluster.lock:
-            rewriter = Rewriter(self.catalog, session.database)
+            rewriter = Rewriter(self.metastore, session.database)
             db_name, name, columns, select_sql, overwrite = insert_statement(rewriter, tree)
             db, table = self._table([db_name, name] if db_name else [name], session)
-            TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, columns, overwrite,
+            TableWriter(self.metastore, self.store, db.name, table).insert(select_sql, columns, overwrite,
                                                                          partitions, temporary)
-            self.catalog.save_table(db, table)
+            self.metastore.save_table(db, table)
         return None
 
     def _do_delete(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -147,7 +147,7 @@ class Frontend(SchemaStatements):
             partitions = [e.name for e in spec.expressions] if spec is not None else None
             if spec is not None:
                 target.set("partition", None)
-            TableWriter(self.catalog, self.store, db.name, table).delete(Rewriter(self.catalog, db.name),
+            TableWriter(self.metastore, self.store, db.name, table).delete(Rewriter(self.metastore, db.name),
                                                                          tree.args.get("where"), partitions)
             self.cluster.save()
         return None
@@ -157,7 +157,7 @@ class Frontend(SchemaStatements):
         with self.cluster.lock:
             target = tree.this
             db, table = self._table([target.db, target.name] if target.db else [target.name], session)
-            TableWriter(self.catalog, self.store, db.name, table).update(Rewriter(self.catalog, db.name), tree)
+            TableWriter(self.metastore, self.store, db.name, table).update(Rewriter(self.metastore, db.name), tree)
             self.cluster.save()
         return None
 
@@ -173,7 +173,7 @@ class Frontend(SchemaStatements):
                 while cur.accept(","):
                     partitions.append(cur.identifier())
                 cur.expect(")")
-            TableWriter(self.catalog, self.store, db.name, table).truncate(partitions)
+            TableWriter(self.metastore, self.store, db.name, table).truncate(partitions)
             refresh_stats(self.store, table)
             self.cluster.save()
         return None
@@ -186,13 +186,13 @@ class Frontend(SchemaStatements):
                 raise EmulatorError(f"Refresh materialized view failed because [{mv.name}] is not active. You "
                                     f"can try to active it with ALTER MATERIALIZED VIEW {mv.name} ACTIVE; ")
             if mv.refresh != "ROLLUP":
-                duck = Rewriter(self.catalog, db.name).select_sql(mv.query_sql)
+                duck = Rewriter(self.metastore, db.name).select_sql(mv.query_sql)
                 cols = ", ".join(f'"{c.name}"' for c in mv.columns)
                 with self.store.lock:
                     self.store.execute(f"DELETE FROM {physical(mv.id)}")
                     self.store.execute(f"INSERT INTO {physical(mv.id)} ({cols}, __sr_partition) "
                                        f"SELECT *, '{mv.partitions[0].name}' FROM ({duck})")
-                writer = TableWriter(self.catalog, self.store, db.name, mv)
+                writer = TableWriter(self.metastore, self.store, db.name, mv)
                 writer.commit({mv.partitions[0].name})
             self.cluster.save()
         return None
@@ -244,7 +244,7 @@ class Frontend(SchemaStatements):
         if cur.accept("DATABASE") or cur.accept("SCHEMA"):
             cur.accept("IF", "EXISTS")
             name = cur.identifier()
-            if name in self.catalog.databases:
+            if name in self.metastore.databases:
                 self.privileges.require(session, "DROP", "DATABASE", name)
             return
         kind = "VIEW" if cur.accept("VIEW") else "MATERIALIZED_VIEW" if cur.accept("MATERIALIZED", "VIEW") else None
@@ -258,7 +258,7 @@ class Frontend(SchemaStatements):
 
     def _require_on_existing(self, parts: list[str], session: SessionState, privilege: str, kind: str) -> None:
         db_name = parts[-2] if len(parts) > 1 else session.database
-        db = self.catalog.databases.get(db_name or "")
+        db = self.metastore.databases.get(db_name or "")
         if db is not None and db.table(parts[-1]) is not None:
             self.privileges.require(session, privilege, object_type_of(kind), f"{db.name}.{parts[-1]}")
 
@@ -310,7 +310,7 @@ class Frontend(SchemaStatements):
 
         def check(db_name, plan) -> None:
             self._require_export(session, db_name, [t.name for t in plan.tables + plan.views])
-            db = self.catalog.databases.get(db_name)
+            db = self.metastore.databases.get(db_name)
             for name in plan.functions:  # StarRocks checks USAGE but its message names DROP and the signature
                 function = db.functions.get(name) if db is not None else None
                 self.privileges.require(session, "USAGE", "FUNCTION", f"{db_name}.{name}", shown_privilege="DROP",
@@ -333,7 +333,7 @@ class Frontend(SchemaStatements):
                 self.privileges.require(session, "CREATE DATABASE", "CATALOG", DEFAULT_CATALOG)
                 return
             self.privileges.require(session, "CREATE TABLE", "DATABASE", db_name)
-            db = self.catalog.databases.get(db_name)
+            db = self.metastore.databases.get(db_name)
             for table in plan.tables + plan.views:
                 if db is not None and db.table(table.target) is not None:
                     self.privileges.require(session, "INSERT", "TABLE", f"{db_name}.{table.target}")

@@ -1,4 +1,4 @@
-"""information_schema tables that the product and ordinary StarRocks clients read, served from the catalog through an
+"""information_schema tables that the product and ordinary StarRocks clients read, served from the metastore through an
 in-memory DuckDB.
 
 Every table has every column of StarRocks' system-table definition (`catalog/system/information/*SystemTable.java`)
@@ -64,7 +64,7 @@ def _ts(epoch: float | None):
 
 def _tables_in_order(cluster):
     """(db, table) of every table StarRocks lists: synchronous MVs are indexes of their base table, not tables."""
-    for db in cluster.catalog.databases.values():
+    for db in cluster.metastore.databases.values():
         for table in db.tables.values():
             if table.kind == "MATERIALIZED_VIEW" and table.refresh == "ROLLUP":
                 continue
@@ -151,7 +151,7 @@ def _mvs(cluster) -> tuple[list, list[list]]:
     """`ShowMaterializedViewStatus.toThrift` rows, async and synchronous MVs, with the release line's columns."""
     names = versions.materialized_views_columns(_line(cluster))
     rows = []
-    for db in cluster.catalog.databases.values():
+    for db in cluster.metastore.databases.values():
         for t in db.tables.values():
             if t.kind == "MATERIALIZED_VIEW":
                 row = mv_row(db.name, t, sum(p.row_count for p in t.partitions))
@@ -162,7 +162,7 @@ def _mvs(cluster) -> tuple[list, list[list]]:
 
 def _schemata(cluster) -> tuple[list, list[list]]:
     """`schema_schemata_scanner.cpp`: CATALOG_NAME "def", utf8 / utf8_general_ci, SQL_PATH NULL."""
-    names = ["information_schema", *sorted(cluster.catalog.databases)]
+    names = ["information_schema", *sorted(cluster.metastore.databases)]
     return SCHEMATA, [["def", n, "utf8", "utf8_general_ci", None] for n in names]
 
 
@@ -215,7 +215,7 @@ def _views(cluster) -> tuple[list, list[list]]:
     """`FrontendServiceImpl.listTableStatus` (type VIEW: `db.getViews()`, `ddl_sql` = the view's definition) and
     `schema_views_scanner.cpp` ("def", "NONE", "NO", DEFINER and SECURITY_TYPE "", utf8, utf8_general_ci)."""
     return VIEWS, [["def", db.name, t.name, t.query_sql, "NONE", "NO", "", "", "utf8", "utf8_general_ci"]
-                   for db in cluster.catalog.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
+                   for db in cluster.metastore.databases.values() for t in db.tables.values() if t.kind == "VIEW"]
 
 
 def _be_configs(cluster) -> tuple[list, list[list]]:
@@ -248,7 +248,7 @@ def check_set_operations(tree: exp.Expression) -> None:
     names them so too) and the common super type of the operands' (``TypeManager.getCommonSuperType``; every
     operand the product sends CASTs to VARCHAR). Each operand's information_schema table is its own schema scan
     with its own conjuncts (``PlanFragmentBuilder.visitPhysicalSchemaScan``: one ``SchemaScanNode`` each): here each
-    is loaded from the catalog below and the operands' WHERE clauses run as written."""
+    is loaded from the metastore below and the operands' WHERE clauses run as written."""
     for node in tree.find_all(exp.SetOperation):
         widths = (_width(node.this), _width(node.expression))
         if None not in widths and widths[0] != widths[1]:

@@ -288,7 +288,7 @@ class BackupJob(Job):
                                                             part["physical_id"], index["id"], tablet)
                         files.append((f"{directory}/{tablet}.hdr", self.work_dir / f"{tablet}.hdr"))
                         files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
-                tasks[self.cluster.catalog.new_id()] = files
+                tasks[self.cluster.metastore.new_id()] = files
 
         self.announce(tasks)
         self.set_state("UPLOADING")
@@ -399,7 +399,7 @@ class RestoreJob(Job):
                                                                 index["id"], int(tablet))
                             files.append((f"{directory}/{tablet}.hdr", None))
                             files.append((f"{directory}/{tablet}_0.dat", self.work_dir / f"{tablet}_0.dat"))
-                tasks[self.cluster.catalog.new_id()] = files
+                tasks[self.cluster.metastore.new_id()] = files
 
         self.announce(tasks)
         self.set_state("DOWNLOADING")

@@ -1,5 +1,5 @@
 """The emulator's RESTORE reading a `__meta` written by StarRocks (or by the emulator as StarRocks writes it, see
-`backupmeta`): the catalog objects of `BackupMeta` back into the emulator's tables, functions and catalogs."""
+`backupmeta`): the catalog objects of `BackupMeta` back into the emulator's tables, functions and external catalogs."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import struct
 
 from . import sqltypes
-from .catalog import Column, ExternalCatalog, Function, Index, Partition, Table
+from .metastore import Column, ExternalCatalog, Function, Index, Partition, Table
 from .partitionkeys import deserialize_range
 
 

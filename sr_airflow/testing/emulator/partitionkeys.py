@@ -7,7 +7,7 @@ from __future__ import annotations
 import struct
 
 from . import sqltypes
-from .catalog import Column
+from .metastore import Column
 
 
 def _text(out: bytearray, text: str) -> None:

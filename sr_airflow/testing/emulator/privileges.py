@@ -1,4 +1,4 @@
-"""Users, roles and the privileges BACKUP / RESTORE / repositories check (spec §9), persisted in the catalog.
+"""Users, roles and the privileges BACKUP / RESTORE / repositories check (spec §9), persisted in the metastore.
 
 A grant is `[privilege, object type, object]`: `["REPOSITORY" | "CREATE EXTERNAL CATALOG", "SYSTEM", ""]`,
 `["CREATE DATABASE" | "USAGE", "CATALOG", "default_catalog" | "c" | "*"]`, `["CREATE TABLE", "DATABASE", "db" | "*"]`,
@@ -45,11 +45,11 @@ class Privileges:
 
     @property
     def users(self) -> dict:
-        return self.cluster.catalog.users
+        return self.cluster.metastore.users
 
     @property
     def roles(self) -> dict:
-        return self.cluster.catalog.roles
+        return self.cluster.metastore.roles
 
     # -- login
     def password_of(self, user: str) -> str | None:

@@ -7,9 +7,9 @@ import re
 import sqlglot
 from sqlglot import exp
 
-from .catalog import Catalog, Table
 from .datastore import PARTITION_COLUMN, physical
 from .errors import ERR_BAD_DB_ERROR, ERR_BAD_TABLE_ERROR, EmulatorError, analyzing_error
+from .metastore import Metastore, Table
 
 INFO_SCHEMA = "information_schema"
 
@@ -40,8 +40,8 @@ def info_schema_tables(tree: exp.Expression) -> list[str]:
 class Rewriter:
     """Replaces table names by subqueries over the physical tables, expanding views."""
 
-    def __init__(self, catalog: Catalog, current_db: str | None):
-        self.catalog = catalog
+    def __init__(self, metastore: Metastore, current_db: str | None):
+        self.metastore = metastore
         self.current_db = current_db
 
     def resolve(self, db_name: str | None, name: str) -> tuple[str, Table]:
@@ -51,7 +51,7 @@ class Rewriter:
         # QueryAnalyzer.resolveTable (3.5 e223275f78): MetaUtils.checkDbNullAndReport (reportSemanticException
         # ERR_BAD_DB_ERROR), reportAnalysisException(ERR_BAD_TABLE_ERROR) rethrown as a SemanticException: the
         # analyzing text with the code the ErrorReport set
-        db = self.catalog.databases.get(db_name)
+        db = self.metastore.databases.get(db_name)
         if db is None:
             raise analyzing_error(f"Unknown database '{db_name}'", ERR_BAD_DB_ERROR)
         table = db.table(name)
@@ -77,7 +77,7 @@ class Rewriter:
             return parse(f"SELECT {cols} FROM {physical(table.id)}{where}")
         if depth > 10:
             raise EmulatorError(f"Getting analyzing error. Detail message: View {table.name} is recursive.")
-        return Rewriter(self.catalog, db_name).rewrite(parse(table.query_sql), depth + 1)
+        return Rewriter(self.metastore, db_name).rewrite(parse(table.query_sql), depth + 1)
 
     def rewrite(self, tree: exp.Expression, depth: int = 0, skip: exp.Table | None = None) -> exp.Expression:
         ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}

@@ -1,4 +1,4 @@
-"""Resource groups: CREATE / DROP RESOURCE GROUP and SHOW [VERBOSE] RESOURCE GROUP(S), kept in the catalog.
+"""Resource groups: CREATE / DROP RESOURCE GROUP and SHOW [VERBOSE] RESOURCE GROUP(S), kept in the metastore.
 
 Read at 3.5 e223275f78 (3.4 afccab88fd the same; 3.3 1a2f1f5d75 where noted):
 - `StarRocks.g4` createResourceGroupStatement: `CREATE RESOURCE GROUP [IF NOT EXISTS] [OR REPLACE] name
@@ -72,7 +72,7 @@ class ResourceGroups:
 
     @property
     def groups(self) -> dict:
-        return self.cluster.catalog.resource_groups
+        return self.cluster.metastore.resource_groups
 
     @property
     def _line(self):
@@ -114,9 +114,9 @@ class ResourceGroups:
                 raise EmulatorError("MV Resource Group not support classifiers.")
             if not group.get("cpu_weight") or group["cpu_weight"] <= 0:
                 group["cpu_weight"] = 1  # ResourceGroup.normalizeCpuWeight
-            group["id"] = self.cluster.catalog.new_id()
+            group["id"] = self.cluster.metastore.new_id()
             for classifier in classifiers:
-                classifier["id"] = self.cluster.catalog.new_id()
+                classifier["id"] = self.cluster.metastore.new_id()
             group["classifiers"] = classifiers
             self.groups[name] = group
             self.cluster.save()
@@ -195,7 +195,7 @@ class ResourceGroups:
                 elif key == "db":
                     ids = []
                     for db_name in value.split(","):
-                        db = self.cluster.catalog.databases.get(db_name)
+                        db = self.cluster.metastore.databases.get(db_name)
                         if db is None:
                             raise analyzing_error(f"Specified database not exists: {db_name}")
                         ids.append(db.id)
@@ -272,7 +272,7 @@ class ResourceGroups:
             extra.append(f"query_type in ({', '.join(classifier['query_types'])})")
         if classifier.get("db_ids"):
             weight += 10.0 * len(classifier["db_ids"])
-            names = [next((n for n, d in self.cluster.catalog.databases.items() if d.id == i), "unknown")
+            names = [next((n for n, d in self.cluster.metastore.databases.items() if d.id == i), "unknown")
                      for i in classifier["db_ids"]]
             extra.append(f"db='{','.join(names)}'")
         if classifier.get("source_ip"):

@@ -7,12 +7,12 @@ import re
 import time
 
 from . import ddl, sqltypes, statements
-from .catalog import Column, Database, ExternalCatalog, Function, Index, Table
 from .context import Result, SessionState
 from .datastore import physical
 from .dml import TableWriter, refresh_stats
 from .errors import ERR_COLOCATE_TABLE, EmulatorError
 from .javajson import hashmap_order, long_hash, string_hash
+from .metastore import Column, Database, ExternalCatalog, Function, Index, Table
 from .query import Rewriter
 from .sqltypes import python_value
 from .tokens import Cursor
@@ -27,20 +27,20 @@ def column_from_duck(name: str, duck_type: str) -> Column:
     return Column(name=name, sr_type=mapping.get(duck_type, duck_type))
 
 
-def add_rollup_index(catalog, table: Table, name: str, columns: list[Column], keys_type: str, define_stmt: str = "",
+def add_rollup_index(metastore, table: Table, name: str, columns: list[Column], keys_type: str, define_stmt: str = "",
                      view_define_sql: str = "") -> Index:
     """A rollup or synchronous-MV index of `table`, finished at once (StarRocks runs a `RollupJobV2` through
     PENDING, WAITING_TXN and RUNNING; the emulator's index is complete when the statement returns). Ids as
     `MaterializedViewHandler.createMaterializedViewJob` draws them (3.5 e223275f): the job id, the index id, then
     per partition (`getPartitions()`: `idToPartition` hash order) one tablet per base tablet, each followed by
     its replicas (`OlapTableRollupJobBuilder`)."""
-    catalog.new_id()  # the RollupJobV2's id
-    index = Index(id=catalog.new_id(), name=name, columns=columns, keys_type=keys_type, define_stmt=define_stmt,
+    metastore.new_id()  # the RollupJobV2's id
+    index = Index(id=metastore.new_id(), name=name, columns=columns, keys_type=keys_type, define_stmt=define_stmt,
                   view_define_sql=view_define_sql)
     by_id = {p.id: p for p in table.partitions}
     for partition_id in hashmap_order(by_id, long_hash):
         partition = by_id[partition_id]
-        partition.rollup_tablets[str(index.id)] = catalog.new_tablets(len(partition.tablet_ids),
+        partition.rollup_tablets[str(index.id)] = metastore.new_tablets(len(partition.tablet_ids),
                                                                       table.replication_num)
     table.rollups.append(index)
     return index
@@ -128,7 +128,7 @@ def sync_mv_columns(table: Table, query: str) -> tuple[list[Column], str]:
     return columns, ("AGG_KEYS" if has_agg else table.keys_type)
 
 
-def create_partitions(catalog, table: Table, defs: list[ddl.PartitionDef], resolve: bool = True) -> None:
+def create_partitions(metastore, table: Table, defs: list[ddl.PartitionDef], resolve: bool = True) -> None:
     """Ids of a new table in the order `OlapTableFactory.createTable` draws them (3.5 e223275f, 3.4 afccab88,
     3.3 1a2f1f5d75): one per partition in definition order (`partitionNameToId`; an unpartitioned table's one
     partition is named like the table; an automatic-partition table also draws the id of its hidden shadow
@@ -139,11 +139,11 @@ def create_partitions(catalog, table: Table, defs: list[ddl.PartitionDef], resol
         defs = [ddl.PartitionDef(table.name)]
     elif resolve:
         defs = ddl.resolve_partitions(table, defs)
-    ids = {d.name: catalog.new_id() for d in defs}
+    ids = {d.name: metastore.new_id() for d in defs}
     if table.partition_type == "EXPR":
-        catalog.new_id()  # createAutomaticShadowPartition: the hidden `$shadow_automatic_partition`
-    table.id = catalog.new_id()
-    table.base_index_id = catalog.new_id()
+        metastore.new_id()  # createAutomaticShadowPartition: the hidden `$shadow_automatic_partition`
+    table.id = metastore.new_id()
+    table.base_index_id = metastore.new_id()
     table.create_time = time.time()
     for unique_id, column in enumerate(table.columns):
         column.unique_id = unique_id
@@ -152,7 +152,7 @@ def create_partitions(catalog, table: Table, defs: list[ddl.PartitionDef], resol
     created = {}
     for name in hashmap_order(ids, string_hash):
         d = by_name[name]
-        created[name] = catalog.new_partition(name, table.buckets, table=table, partition_id=ids[name],
+        created[name] = metastore.new_partition(name, table.buckets, table=table, partition_id=ids[name],
                                               lower=d.lower, upper=d.upper, values=d.values)
     table.partitions = [created[d.name] for d in defs]
 
@@ -171,7 +171,7 @@ def _create_like(cur: Cursor) -> tuple[bool, list[str], list[str]] | None:
 
 
 class SchemaStatements:
-    """Mixed into Frontend (which provides cluster, catalog, store, br, _db, _split, _table)."""
+    """Mixed into Frontend (which provides cluster, metastore, store, br, _db, _split, _table)."""
 
     # -- CREATE
     def _do_create(self, cur: Cursor, sql: str, session: SessionState) -> Result:
@@ -180,12 +180,12 @@ class SchemaStatements:
             if_not_exists = cur.accept("IF", "NOT", "EXISTS")
             name = cur.qualified()[-1]
             with self.cluster.lock:
-                if name in self.catalog.databases:
+                if name in self.metastore.databases:
                     if if_not_exists:
                         return None
                     raise EmulatorError(f"Can't create database '{name}'; database exists", 1007)
-                db = self.catalog.databases[name] = Database(id=self.catalog.new_id(), name=name)
-                self.catalog.save_database(db)
+                db = self.metastore.databases[name] = Database(id=self.metastore.new_id(), name=name)
+                self.metastore.save_database(db)
             return None
         if cur.accept("READ", "ONLY", "REPOSITORY"):
             self.br.create_repository(statements.parse_create_repository(cur, True))
@@ -200,10 +200,10 @@ class SchemaStatements:
             cur.expect("PROPERTIES")
             props = cur.properties()
             with self.cluster.lock:
-                if name in self.catalog.catalogs or name == "default_catalog":
+                if name in self.metastore.external_catalogs or name == "default_catalog":
                     raise EmulatorError(f"Catalog '{name}' already exists")
-                self.cluster.new_catalog(ExternalCatalog(name, props.get("type", ""), props, comment,
-                                                         id=self.catalog.new_id()))
+                self.cluster.new_external_catalog(ExternalCatalog(name, props.get("type", ""), props, comment,
+                                                         id=self.metastore.new_id()))
                 self.cluster.save()
             return None
         if cur.accept("TABLE"):
@@ -235,7 +235,7 @@ class SchemaStatements:
             table = definition.table
             select_sql = None
             if definition.as_select:
-                select_sql = Rewriter(self.catalog, db.name).select_sql(definition.as_select)
+                select_sql = Rewriter(self.metastore, db.name).select_sql(definition.as_select)
                 rows_cols = self.store.fetchall(f"DESCRIBE {select_sql}")
                 table.columns = [column_from_duck(name, typ) for name, typ, *_ in rows_cols]
                 table.key_columns = [table.columns[0].name]
@@ -243,12 +243,12 @@ class SchemaStatements:
             for column in table.partition_columns:
                 if table.column(column) is None:
                     raise _analyzing(f"Partition column '{column}' does not exist in table '{table.name}'")
-            create_partitions(self.catalog, table, definition.partitions)
+            create_partitions(self.metastore, table, definition.partitions)
             self.store.create(table)
             db.tables[table.name] = table
             if select_sql:
-                TableWriter(self.catalog, self.store, db.name, table).insert(select_sql, None)
-            self.catalog.save_table(db, table)
+                TableWriter(self.metastore, self.store, db.name, table).insert(select_sql, None)
+            self.metastore.save_table(db, table)
         return None
 
     def _create_table_like(self, like: tuple[bool, list[str], list[str]], session: SessionState) -> Result:
@@ -264,7 +264,7 @@ class SchemaStatements:
             table.name, table.state, table.partitions, table.rollups = name, "NORMAL", [], []
             defs = [ddl.PartitionDef(p.name if p.name != original.name else name, p.lower, p.upper, p.values)
                     for p in original.partitions if not p.is_temp and original.partition_type != "EXPR"]
-            create_partitions(self.catalog, table, defs, resolve=False)
+            create_partitions(self.metastore, table, defs, resolve=False)
             self.store.create(table)
             db.tables[name] = table
             self.cluster.save()
@@ -279,7 +279,7 @@ class SchemaStatements:
         cur.expect("AS")
         query = cur.rest_text()
         with self.cluster.lock:
-            Rewriter(self.catalog, db.name).select_sql(query)
+            Rewriter(self.metastore, db.name).select_sql(query)
             existing = db.table(name)
             if existing is not None:
                 if if_not_exists:
@@ -287,13 +287,13 @@ class SchemaStatements:
                 if not (or_replace and existing.kind == "VIEW"):
                     raise _analyzing(f"Table '{name}' already exists")
             columns = self._query_columns(db.name, query)
-            db.tables[name] = Table(id=self.catalog.new_id(), name=name, kind="VIEW", columns=columns,
+            db.tables[name] = Table(id=self.metastore.new_id(), name=name, kind="VIEW", columns=columns,
                                     query_sql=query, create_time=time.time())
             self.cluster.save()
         return None
 
     def _query_columns(self, db_name: str, query: str):
-        duck = Rewriter(self.catalog, db_name).select_sql(query)
+        duck = Rewriter(self.metastore, db_name).select_sql(query)
         return [column_from_duck(name, typ) for name, typ, *_ in self.store.fetchall(f"DESCRIBE {duck}")]
 
     def _create_mv(self, cur: Cursor, session: SessionState, sql: str) -> Result:
@@ -319,19 +319,19 @@ class SchemaStatements:
                 if if_not_exists:
                     return None
                 raise _analyzing(f"Table '{name}' already exists")
-            rewriter = Rewriter(self.catalog, db.name)
+            rewriter = Rewriter(self.metastore, db.name)
             duck = rewriter.select_sql(query)
             if refresh == "ROLLUP":
                 bases = rewriter.referenced_tables(query)
                 if len(bases) != 1:
                     raise _analyzing("The materialized view only supports one table in from clause")
-                base = self.catalog.database(bases[0][0]).table(bases[0][1])
+                base = self.metastore.database(bases[0][0]).table(bases[0][1])
                 if base is None or base.kind != "OLAP":
                     raise _analyzing(f"Materialized view does not support this kind of table: {bases[0][1]}")
                 if base.rollup(name) is not None:
                     raise _analyzing(f"Table '{name}' already exists")
                 columns, keys_type = sync_mv_columns(base, query)
-                index = add_rollup_index(self.catalog, base, name, columns, keys_type, define_stmt=sql.strip(),
+                index = add_rollup_index(self.metastore, base, name, columns, keys_type, define_stmt=sql.strip(),
                                          view_define_sql=query)
                 mv = Table(id=index.id, name=name, kind="MATERIALIZED_VIEW", query_sql=query, refresh=refresh,
                            create_time=time.time(), base_index_id=index.id, sync_base=base.name,
@@ -339,8 +339,8 @@ class SchemaStatements:
                 db.tables[name] = mv
                 self.cluster.save()
                 return None
-            mv = Table(id=self.catalog.new_id(), name=name, kind="MATERIALIZED_VIEW", query_sql=query,
-                       refresh=refresh, create_time=time.time(), base_index_id=self.catalog.new_id())
+            mv = Table(id=self.metastore.new_id(), name=name, kind="MATERIALIZED_VIEW", query_sql=query,
+                       refresh=refresh, create_time=time.time(), base_index_id=self.metastore.new_id())
             cols = self.store.create_like_query(mv.id, duck, name)
             mv.columns = [column_from_duck(c, t) for c, t in cols]
             for unique_id, column in enumerate(mv.columns):
@@ -348,7 +348,7 @@ class SchemaStatements:
             mv.max_col_unique_id = len(mv.columns) - 1
             mv.key_columns = [mv.columns[0].name]
             mv.distribution = "RANDOM"
-            mv.partitions = [self.catalog.new_partition(name, 1, table=mv)]
+            mv.partitions = [self.metastore.new_partition(name, 1, table=mv)]
             mv.partitions[0].visible_version = 2 if "DEFERRED" not in refresh.upper() else 1
             refresh_stats(self.store, mv)
             db.tables[name] = mv
@@ -386,7 +386,7 @@ class SchemaStatements:
             name = cur.identifier()
             cur.accept("FORCE")
             with self.cluster.lock:
-                db = self.catalog.databases.get(name)
+                db = self.metastore.databases.get(name)
                 if db is None:
                     if if_exists:
                         return None
@@ -394,18 +394,18 @@ class SchemaStatements:
                 self._check_no_job(db)
                 for table in db.tables.values():
                     self.cluster.drop_table_data(table)
-                del self.catalog.databases[name]
+                del self.metastore.databases[name]
                 self.cluster.save()
             return None
         if cur.accept("CATALOG"):
             if_exists = cur.accept("IF", "EXISTS")
             name = cur.identifier()
             with self.cluster.lock:
-                if name not in self.catalog.catalogs:
+                if name not in self.metastore.external_catalogs:
                     if if_exists:
                         return None
                     raise EmulatorError(f"Catalog '{name}' does not exist")
-                del self.catalog.catalogs[name]
+                del self.metastore.external_catalogs[name]
                 self.cluster.save()
             return None
         if cur.accept("FUNCTION"):
@@ -453,7 +453,7 @@ class SchemaStatements:
                 if other.sync_base == name:
                     del db.tables[other.name]
                 elif other.kind == "MATERIALIZED_VIEW" and other.refresh != "ROLLUP" and other.is_active:
-                    bases = [b for _, b in Rewriter(self.catalog, db.name).referenced_tables(other.query_sql)]
+                    bases = [b for _, b in Rewriter(self.metastore, db.name).referenced_tables(other.query_sql)]
                     if name in bases:
                         other.is_active = False
                         other.inactive_reason = f"base-table dropped: {name}"
@@ -488,11 +488,11 @@ class SchemaStatements:
             cur.expect("RENAME")
             new = cur.identifier()
             with self.cluster.lock:
-                db = self.catalog.database(old)
-                if new in self.catalog.databases:
+                db = self.metastore.database(old)
+                if new in self.metastore.databases:
                     raise EmulatorError(f"Can't create database '{new}'; database exists", 1007)
                 db.name = new
-                self.catalog.databases[new] = self.catalog.databases.pop(old)
+                self.metastore.databases[new] = self.metastore.databases.pop(old)
                 self.cluster.save()
             return None
         cur.expect("TABLE")
@@ -564,7 +564,7 @@ class SchemaStatements:
         """Active async MVs of ``db`` reading a table of ``names``: inactive, ``reason`` formatted with that name."""
         for mv in list(db.tables.values()):
             if mv.kind == "MATERIALIZED_VIEW" and mv.refresh != "ROLLUP" and mv.is_active:
-                bases = [b for _, b in Rewriter(self.catalog, db.name).referenced_tables(mv.query_sql)]
+                bases = [b for _, b in Rewriter(self.metastore, db.name).referenced_tables(mv.query_sql)]
                 hit = next((b for b in bases if b in names), None)
                 if hit is not None:
                     mv.is_active = False
@@ -716,7 +716,7 @@ class SchemaStatements:
         if table.rollup(name) is not None or name == table.name:
             raise EmulatorError(f"Rollup index[{name}] already exists")
         columns, keys = rollup_columns(table, names)
-        index = add_rollup_index(self.catalog, table, name, columns, table.keys_type)
+        index = add_rollup_index(self.metastore, table, name, columns, table.keys_type)
         index.key_columns = keys
 
     def _add_partitions(self, cur: Cursor, table: Table) -> None:
@@ -739,7 +739,7 @@ class SchemaStatements:
                           python_value(p.upper[0], col_type) <= python_value(d.upper[0], col_type)] \
                     if d.upper else [p.upper for p in existing if p.upper]
                 d.lower = max(uppers, key=lambda u: python_value(u[0], col_type)) if uppers else None
-            partition = ddl.new_partition_from_def(self.catalog, table, d)
+            partition = ddl.new_partition_from_def(self.metastore, table, d)
             partition.is_temp = temporary
             table.partitions.append(partition)
 

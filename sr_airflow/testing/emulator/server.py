@@ -176,7 +176,7 @@ class EmulatorSession(Session):
         self.frontend.privileges.login(self.state, self.username or "root")
 
     async def use(self, database: str) -> None:
-        if database.lower() != "information_schema" and database not in self.frontend.catalog.databases:
+        if database.lower() != "information_schema" and database not in self.frontend.metastore.databases:
             # COM_INIT_DB, USE and the handshake's database (ConnectProcessor.handleInitDb,
             # StmtExecutor.handleUseDbStmt, MysqlProto.negotiate -> ConnectContext.changeCatalogDb):
             # ErrorReport.reportDdlException(ERR_BAD_DB_ERROR, db), a DdlException's bare message

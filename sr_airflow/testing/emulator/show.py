@@ -6,11 +6,11 @@ import fnmatch
 import re
 
 from . import ddl, sqltypes, versions
-from .catalog import Table
 from .dml import refresh_stats
 from .errors import EmulatorError
 from .javajson import hashmap_order, long_hash
 from .layout import format_time
+from .metastore import Table
 from .statements import parse_show_snapshot_where
 from .tokens import Cursor
 
@@ -104,7 +104,7 @@ class Show:
     def __init__(self, frontend):
         self.fe = frontend
         self.cluster = frontend.cluster
-        self.catalog = frontend.catalog
+        self.metastore = frontend.metastore
 
     def run(self, cur: Cursor, session):
         cur.expect("SHOW")
@@ -112,7 +112,7 @@ class Show:
         if cur.accept("DATABASES") or cur.accept("SCHEMAS"):
             # ShowExecutor.visitShowDatabasesStatement (3.5 e223275f78): a database the user holds nothing on or in
             # is left out (Authorizer.checkAnyActionOnOrInDb)
-            names = ["information_schema", *(n for n in sorted(self.catalog.databases)
+            names = ["information_schema", *(n for n in sorted(self.metastore.databases)
                                               if self.fe.privileges.can_see(session, n))]
             return self._like(cur, [[n] for n in names]), ["Database"]
         if cur.accept("TABLES"):
@@ -168,7 +168,7 @@ class Show:
             rows = [["default_catalog", "Internal", "An internal catalog contains this cluster's self-managed "
                      "tables."]]
             rows += [[c.name, c.type.capitalize() if c.type else "", c.comment]
-                     for c in sorted(self.catalog.catalogs.values(), key=lambda c: c.name)]
+                     for c in sorted(self.metastore.external_catalogs.values(), key=lambda c: c.name)]
             return rows, ["Catalog", "Type", "Comment"]
         if cur.accept("FRONTENDS"):
             titles = versions.frontends_titles(versions.release_line(self.cluster.options.version))
@@ -316,13 +316,13 @@ class Show:
     def _frontend_row(self) -> list:
         started = format_time(self.cluster.start_time)
         return [f"127.0.0.1_9010_{int(self.cluster.start_time * 1000)}", "127.0.0.1", "9010", "8030",
-                str(self.cluster.port), "9020", "LEADER", "1", "true", "true", str(self.catalog.next_id),
+                str(self.cluster.port), "9020", "LEADER", "1", "true", "true", str(self.metastore.next_id),
                 format_time(self.cluster.start_time), "true", "", started, self.cluster.full_version]
 
     def _backend_row(self) -> list:
-        tablets = sum(len(p.tablet_ids) for db in self.catalog.databases.values() for t in db.tables.values()
+        tablets = sum(len(p.tablet_ids) for db in self.metastore.databases.values() for t in db.tables.values()
                       for p in t.partitions)
-        used = sum(p.data_size for db in self.catalog.databases.values() for t in db.tables.values()
+        used = sum(p.data_size for db in self.metastore.databases.values() for t in db.tables.values()
                    for p in t.partitions)
         started = format_time(self.cluster.start_time)
         return ["10001", "127.0.0.1", "9050", "9060", "8040", "8060", started, started, "true", "false",

@@ -9,7 +9,7 @@ catalog side of DOWNLOAD and FINISHED). When the follower becomes leader, ``Glob
 old leader's agent tasks are gone with it: the state's tasks are sent again). The job keeps its id and label:
 nothing is submitted twice.
 
-The emulator's journal is its data directory (``catalog.json`` + its journal, ``data.duckdb``), which DuckDB locks
+The emulator's journal is its data directory (``metastore.json`` + its journal, ``data.duckdb``), which DuckDB locks
 to one process. A standby waits, not listening, until that lock is free (the leader died: the kernel releases a
 killed process's locks), then loads the directory as a restarted process does (``Cluster.resume_jobs``: each
 unfinished job goes on from its persisted state) and starts listening on its own port.

@@ -1,4 +1,8 @@
-"""The frontend's metadata: databases, tables, partitions, views, MVs, functions, catalogs, repositories.
+"""The frontend's metastore: databases, tables, partitions, views, MVs, functions, external catalogs, repositories.
+
+StarRocks keeps these in ``GlobalStateMgr``: databases and tables in ``LocalMetastore``, external catalogs in
+``CatalogMgr`` (``server/``, 3.5 e223275f78); the emulator keeps them in one :class:`Metastore`. (In sr_airflow's own
+words "catalog" is only the backup catalog, and StarRocks' catalogs are "external catalogs".)
 
 Everything here is plain data saved as one JSON document (written atomically) so a restart finds it again. Between
 two such snapshots, the frequent small changes (a table created or loaded, a database created, a job's state) are
@@ -208,8 +212,8 @@ _TABLE_FIELDS = tuple(f for f in _fields(Table) if f not in ("columns", "partiti
 
 
 def plain(obj) -> dict:
-    """`dataclasses.asdict` for the catalog's flat dataclasses, without its deep copies (json.dumps reads the
-    result right away, under the catalog lock)."""
+    """`dataclasses.asdict` for the metastore's flat dataclasses, without its deep copies (json.dumps reads the
+    result right away, under the metastore lock)."""
     return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
 
 
@@ -248,8 +252,9 @@ def _database_from(data: dict) -> Database:
     )
 
 
-class Catalog:
-    """All metadata of one emulated cluster, guarded by one re-entrant lock."""
+class Metastore:
+    """All metadata of one emulated cluster (StarRocks' ``LocalMetastore`` and ``CatalogMgr``), under one re-entrant
+    lock."""
 
     def __init__(self, path: Path, physical_ids: bool = True):
         self.path = path
@@ -257,7 +262,7 @@ class Catalog:
         self.lock = threading.RLock()
         self.next_id = 10001
         self.databases: dict[str, Database] = {}
-        self.catalogs: dict[str, ExternalCatalog] = {}
+        self.external_catalogs: dict[str, ExternalCatalog] = {}
         self.repositories: dict[str, Repository] = {}
         self.jobs: dict[str, dict] = {}  # "<dbId>" -> the latest job's persisted state
         self.config: dict[str, str] = {}
@@ -330,7 +335,7 @@ class Catalog:
                 "next_id": self.next_id,
                 "generation": self.generation,
                 "databases": {k: _database_plain(v) for k, v in self.databases.items()},
-                "catalogs": {k: plain(v) for k, v in self.catalogs.items()},
+                "external_catalogs": {k: plain(v) for k, v in self.external_catalogs.items()},
                 "repositories": {k: plain(v) for k, v in self.repositories.items()},
                 "jobs": self.jobs,
                 "config": self.config,
@@ -374,7 +379,7 @@ class Catalog:
         self.next_id = document["next_id"]
         self.generation = document.get("generation", 0)
         self.databases = {k: _database_from(v) for k, v in document["databases"].items()}
-        self.catalogs = {k: ExternalCatalog(**v) for k, v in document["catalogs"].items()}
+        self.external_catalogs = {k: ExternalCatalog(**v) for k, v in document["external_catalogs"].items()}
         self.repositories = {k: Repository(**v) for k, v in document["repositories"].items()}
         self.jobs = document.get("jobs", {})
         self.config = document.get("config", {})

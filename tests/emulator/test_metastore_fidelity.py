@@ -1,4 +1,4 @@
-"""The emulator's catalog as StarRocks keeps it, seen through BACKUP / RESTORE: physical partition ids, rollups and
+"""The emulator's metastore as StarRocks keeps it, seen through BACKUP / RESTORE: physical partition ids, rollups and
 synchronous MVs as indexes, temporary partitions, every column type (two emulators sharing one S3 bucket)."""
 
 from __future__ import annotations
