@@ -60,7 +60,7 @@ class ObjectRef:
 
 
 @dataclass(frozen=True)
-class CatalogRef:
+class ExternalCatalogRef:
     """An external catalog; ``alias`` renames it on RESTORE."""
 
     name: str
@@ -72,24 +72,25 @@ class Scope:
     """What one BACKUP or RESTORE covers.
 
     Either a database (with ``objects`` / ``all_of`` narrowing it, or nothing for the whole database) or external
-    catalogs (``catalogs`` or ``all_catalogs``), never both — StarRocks refuses the mix at parse time.
+    catalogs (``external_catalogs`` or ``all_external_catalogs``), never both — StarRocks refuses the mix at parse
+    time.
     ``target_database`` renames the database on RESTORE (``DATABASE a AS b``).
     """
 
     database: str | None = None
     objects: tuple[ObjectRef, ...] = ()
     all_of: tuple[ObjectKind, ...] = ()
-    catalogs: tuple[CatalogRef, ...] = ()
-    all_catalogs: bool = False
+    external_catalogs: tuple[ExternalCatalogRef, ...] = ()
+    all_external_catalogs: bool = False
     target_database: str | None = None
 
     def __post_init__(self) -> None:
-        for name in ("objects", "all_of", "catalogs"):
+        for name in ("objects", "all_of", "external_catalogs"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @property
-    def is_catalog_scope(self) -> bool:
-        return bool(self.catalogs) or self.all_catalogs
+    def is_external_catalog_scope(self) -> bool:
+        return bool(self.external_catalogs) or self.all_external_catalogs
 
     @property
     def has_on_clause(self) -> bool:
@@ -100,22 +101,22 @@ class Scope:
         return {ref.kind for ref in self.objects} | set(self.all_of)
 
     def validate_common(self) -> None:
-        if self.is_catalog_scope and self.database:
+        if self.is_external_catalog_scope and self.database:
             raise InvalidArgumentError(
                 "database cannot be given with external catalogs: StarRocks backs up and restores catalogs "
                 "without a database."
             )
-        if self.is_catalog_scope and self.has_on_clause:
+        if self.is_external_catalog_scope and self.has_on_clause:
             raise InvalidArgumentError(
                 "objects cannot be given with external catalogs: StarRocks refuses an ON clause for catalogs."
             )
-        if self.catalogs and self.all_catalogs:
-            raise InvalidArgumentError("catalogs: give catalog names or all_catalogs, not both.")
+        if self.external_catalogs and self.all_external_catalogs:
+            raise InvalidArgumentError("external_catalogs: give catalog names or ALL, not both.")
         if len(set(self.all_of)) != len(self.all_of):
             raise InvalidArgumentError("all_of lists the same object kind twice.")
-        names = [c.name for c in self.catalogs]
+        names = [c.name for c in self.external_catalogs]
         if len(set(names)) != len(names):
-            raise InvalidArgumentError("catalogs lists the same catalog twice.")
+            raise InvalidArgumentError("external_catalogs lists the same catalog twice.")
         seen: set[tuple[ObjectKind, str]] = set()
         for ref in self.objects:
             if (ref.kind, ref.name) in seen:
@@ -128,14 +129,14 @@ class Scope:
 
     def validate_for_backup(self) -> None:
         self.validate_common()
-        if not self.database and not self.is_catalog_scope:
+        if not self.database and not self.is_external_catalog_scope:
             raise InvalidArgumentError("database is required for a backup (or give external catalogs).")
         if self.target_database:
             raise InvalidArgumentError(
                 "target_database is a RESTORE rename: StarRocks forbids aliases in BACKUP (Specifying alias for "
                 "backup object is forbidden in BACKUP stmt)."
             )
-        aliased = [r.name for r in self.objects if r.alias] + [c.name for c in self.catalogs if c.alias]
+        aliased = [r.name for r in self.objects if r.alias] + [c.name for c in self.external_catalogs if c.alias]
         if aliased:
             raise InvalidArgumentError(
                 f"objects {aliased!r} have an alias: StarRocks forbids aliases in BACKUP (Specifying alias for "

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError
-from sr_airflow.engine.scope import CatalogRef, ObjectKind, ObjectRef, Scope
+from sr_airflow.engine.scope import ExternalCatalogRef, ObjectKind, ObjectRef, Scope
 
 ALL = "ALL"
 _KEYS = {"name", "partitions", "alias"}
@@ -43,7 +43,7 @@ def _refs(kind: ObjectKind, value: Any, argument: str) -> tuple[list[ObjectRef],
     return refs, False
 
 
-def _catalogs(value: Any) -> tuple[list[CatalogRef], bool]:
+def _external_catalogs(value: Any) -> tuple[list[ExternalCatalogRef], bool]:
     if value is None:
         return [], False
     if isinstance(value, str):
@@ -53,9 +53,9 @@ def _catalogs(value: Any) -> tuple[list[CatalogRef], bool]:
     refs = []
     for item in value:
         if isinstance(item, str):
-            refs.append(CatalogRef(item))
+            refs.append(ExternalCatalogRef(item))
         elif isinstance(item, Mapping) and "name" in item and set(item) <= {"name", "alias"}:
-            refs.append(CatalogRef(item["name"], item.get("alias")))
+            refs.append(ExternalCatalogRef(item["name"], item.get("alias")))
         else:
             raise InvalidArgumentError(f"external_catalogs item {item!r} must be a name or {{'name', 'alias'}}.")
     return refs, False
@@ -75,19 +75,23 @@ def scope_from_arguments(*, database: str | None = None, tables: Any = None, mat
         objects += refs
         if everything:
             all_of.append(kind)
-    catalogs, all_catalogs = _catalogs(external_catalogs)
+    catalogs, all_catalogs = _external_catalogs(external_catalogs)
     return Scope(database=database or None, objects=tuple(objects), all_of=tuple(all_of),
-                 catalogs=tuple(catalogs), all_catalogs=all_catalogs, target_database=target_database or None)
+                 external_catalogs=tuple(catalogs), all_external_catalogs=all_catalogs,
+                 target_database=target_database or None)
 
 
 def scope_description(scope: Scope) -> dict[str, Any]:
-    """A JSON-able description of a scope (for labels, XCom and the catalog)."""
+    """A JSON-able description of a scope (for labels, XCom and the backup catalog). Its keys ``catalogs`` and
+    ``all_catalogs`` are the external catalogs, under the names they had when this description went into label
+    digests and recorded catalog entries: renaming them would change every label's digest (a retry would not find
+    its own job) and the entries' recorded scope."""
     return {
         "database": scope.database,
         "objects": [{"kind": r.kind.value, "name": r.name, "partitions": list(r.partitions)} for r in scope.objects],
         "all_of": [k.value for k in scope.all_of],
-        "catalogs": [c.name for c in scope.catalogs],
-        "all_catalogs": scope.all_catalogs,
+        "catalogs": [c.name for c in scope.external_catalogs],
+        "all_catalogs": scope.all_external_catalogs,
     }
 
 

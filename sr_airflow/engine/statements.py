@@ -164,11 +164,11 @@ def _render_on(scope: Scope, *, legacy: bool) -> str:
     return " ON (" + ", ".join(items) + ")"
 
 
-def _render_catalogs(scope: Scope) -> str:
-    if scope.all_catalogs:
+def _render_external_catalogs(scope: Scope) -> str:
+    if scope.all_external_catalogs:
         return "ALL EXTERNAL CATALOGS"
     names = []
-    for ref in scope.catalogs:
+    for ref in scope.external_catalogs:
         text = quote_identifier(ref.name, argument="catalog")
         if ref.alias:
             text += " AS " + quote_identifier(ref.alias, argument=f"alias of catalog {ref.name}")
@@ -183,7 +183,7 @@ def legacy_restore_scope(scope: Scope) -> tuple[Scope, list[str]]:
     grammar (``restoreTableDesc``: ``qualifiedName partitionNames? (AS identifier)?``): materialized views become
     table names, views and functions are left out. A scope naming nothing else is refused (it would restore the
     whole snapshot)."""
-    if scope.is_catalog_scope:
+    if scope.is_external_catalog_scope:
         return scope, []
     kept, left_out = [], []
     for ref in scope.objects:
@@ -205,7 +205,7 @@ def legacy_restore_scope(scope: Scope) -> tuple[Scope, list[str]]:
 
 
 def _check_legacy(scope: Scope, statement: str) -> None:
-    if scope.is_catalog_scope:
+    if scope.is_external_catalog_scope:
         raise UnsupportedByServerError(
             f"{statement} of external catalogs needs StarRocks 3.4 or later; this server takes the legacy syntax only."
         )
@@ -231,8 +231,8 @@ def render_backup(request: BackupRequest, syntax: Syntax = Syntax.MODERN) -> str
         database = quote_identifier(scope.database, argument="database")
         head = f"BACKUP SNAPSHOT {database}.{label} TO {repo}"
         return head + _render_on(scope, legacy=True) + render_properties(request.properties())
-    if scope.is_catalog_scope:
-        head = f"BACKUP {_render_catalogs(scope)} SNAPSHOT {label} TO {repo}"
+    if scope.is_external_catalog_scope:
+        head = f"BACKUP {_render_external_catalogs(scope)} SNAPSHOT {label} TO {repo}"
     else:
         database = quote_identifier(scope.database, argument="database")
         head = f"BACKUP DATABASE {database} SNAPSHOT {label} TO {repo}"
@@ -256,8 +256,8 @@ def render_restore(request: RestoreRequest, syntax: Syntax = Syntax.MODERN) -> s
         database = quote_identifier(target, argument="target_database" if scope.target_database else "database")
         return f"RESTORE SNAPSHOT {database}.{label} FROM {repo}" + _render_on(scope, legacy=True) + props
     text = f"RESTORE SNAPSHOT {label} FROM {repo}"
-    if scope.is_catalog_scope:
-        text += " " + _render_catalogs(scope)
+    if scope.is_external_catalog_scope:
+        text += " " + _render_external_catalogs(scope)
     elif scope.database:
         text += " DATABASE " + quote_identifier(scope.database, argument="database")
         if scope.target_database:

@@ -6,7 +6,7 @@ import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError
 from sr_airflow.engine.repository import RepositorySpec
-from sr_airflow.engine.scope import CatalogRef, ObjectKind, ObjectRef, Scope
+from sr_airflow.engine.scope import ExternalCatalogRef, ObjectKind, ObjectRef, Scope
 from sr_airflow.engine.statements import (
     BackupRequest,
     RestoreRequest,
@@ -81,9 +81,10 @@ EXPECTED = [
     backup("sr_udf1_backup", objects=objs(FN, "sr_udf1")),
     backup("sr_udf2_backup", objects=objs(FN, "sr_udf1", "sr_udf2")),
     backup("sr_udf3_backup", all_of=(FN,)),
-    backup_catalogs("iceberg_backup", catalogs=(CatalogRef("iceberg"),)),
-    backup_catalogs("iceberg_hive_backup", catalogs=(CatalogRef("iceberg"), CatalogRef("hive"))),
-    backup_catalogs("all_catalog_backup", all_catalogs=True),
+    backup_catalogs("iceberg_backup", external_catalogs=(ExternalCatalogRef("iceberg"),)),
+    backup_catalogs("iceberg_hive_backup",
+                    external_catalogs=(ExternalCatalogRef("iceberg"), ExternalCatalogRef("hive"))),
+    backup_catalogs("all_catalog_backup", all_external_catalogs=True),
     render_cancel_backup(external_catalog=True),
     restore("sr_hub_backup", TS1),
     restore("sr_hub_backup", TS1, LEGACY),
@@ -109,9 +110,10 @@ EXPECTED = [
     restore("sr_udf2_backup", objects=objs(FN, "sr_udf1", "sr_udf2")),
     restore("sr_udf3_backup", all_of=(FN,)),
     restore("sr_udf3_backup", objects=objs(FN, "sr_udf1")),
-    restore("iceberg_backup", database=None, catalogs=(CatalogRef("iceberg", "iceberg_new"),)),
-    restore("iceberg_hive_backup", database=None, catalogs=(CatalogRef("iceberg"), CatalogRef("hive"))),
-    restore("all_catalog_backup", database=None, all_catalogs=True),
+    restore("iceberg_backup", database=None, external_catalogs=(ExternalCatalogRef("iceberg", "iceberg_new"),)),
+    restore("iceberg_hive_backup", database=None,
+            external_catalogs=(ExternalCatalogRef("iceberg"), ExternalCatalogRef("hive"))),
+    restore("all_catalog_backup", database=None, all_external_catalogs=True),
     render_cancel_restore(external_catalog=True),
 ]
 

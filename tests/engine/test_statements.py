@@ -6,7 +6,7 @@ import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError, UnsupportedByServerError
 from sr_airflow.engine.repository import RepositorySpec
-from sr_airflow.engine.scope import CatalogRef, ObjectKind, ObjectRef, Scope
+from sr_airflow.engine.scope import ExternalCatalogRef, ObjectKind, ObjectRef, Scope
 from sr_airflow.engine.statements import (
     BackupRequest,
     RestoreRequest,
@@ -64,9 +64,10 @@ def test_restore_property_errors_name_the_argument(kwargs, message):
 @pytest.mark.parametrize("scope, message", [
     (Scope("db", objects=(ObjectRef.table("t", alias="t2"),)), "forbids aliases in BACKUP"),
     (Scope("db", target_database="x"), "forbids aliases in BACKUP"),
-    (Scope(catalogs=(CatalogRef("c", "d"),)), "forbids aliases in BACKUP"),
-    (Scope("db", catalogs=(CatalogRef("c"),)), "database cannot be given with external catalogs"),
-    (Scope(objects=(ObjectRef.table("t"),), all_catalogs=True), "objects cannot be given with external catalogs"),
+    (Scope(external_catalogs=(ExternalCatalogRef("c", "d"),)), "forbids aliases in BACKUP"),
+    (Scope("db", external_catalogs=(ExternalCatalogRef("c"),)), "database cannot be given with external catalogs"),
+    (Scope(objects=(ObjectRef.table("t"),), all_external_catalogs=True),
+     "objects cannot be given with external catalogs"),
     (Scope(), "database is required for a backup"),
     (Scope("db", objects=(ObjectRef.table("t"),), all_of=(ObjectKind.TABLE,)), "also asks for ALL TABLES"),
     (Scope("db", objects=(ObjectRef.table("t"), ObjectRef.table("t"))), "twice"),
@@ -95,7 +96,7 @@ def test_partitions_only_for_tables():
     (Scope("db", objects=(ObjectRef(ObjectKind.VIEW, "v"),)), "view objects needs StarRocks 3.4"),
     (Scope("db", all_of=(ObjectKind.FUNCTION,)), "function objects needs StarRocks 3.4"),
     (Scope("db", all_of=(ObjectKind.TABLE,)), "ALL TABLES needs StarRocks 3.4"),
-    (Scope(all_catalogs=True), "external catalogs needs StarRocks 3.4"),
+    (Scope(all_external_catalogs=True), "external catalogs needs StarRocks 3.4"),
 ])
 def test_legacy_servers_refuse_what_they_cannot_back_up(scope, message):
     with pytest.raises(UnsupportedByServerError, match=message):

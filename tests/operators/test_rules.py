@@ -212,7 +212,7 @@ class TestScopeArguments:
         assert [(r.kind, r.name, r.partitions, r.alias) for r in scope.objects] == [
             (ObjectKind.TABLE, "a", (), None), (ObjectKind.TABLE, "b", ("p1",), "c"), (ObjectKind.VIEW, "v", (), None)]
         assert scope.all_of == (ObjectKind.MATERIALIZED_VIEW,)
-        assert scope_from_arguments(external_catalogs="all").all_catalogs
+        assert scope_from_arguments(external_catalogs="all").all_external_catalogs
 
     def test_bad_arguments_name_themselves(self):
         with pytest.raises(InvalidArgumentError, match="tables must be 'ALL' or a list of names, got 'some'"):
