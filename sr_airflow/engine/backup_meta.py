@@ -45,7 +45,7 @@ class MetaTable:
 class BackupMeta:
     tables: Mapping[str, MetaTable]
     functions: tuple[Any, ...] = ()
-    catalogs: tuple[Any, ...] = field(default=())
+    external_catalogs: tuple[Any, ...] = field(default=())  # the GSON key is StarRocks' ``catalogs``
 
     def schemas(self) -> dict[str, list[ColumnDef]]:
         """Table name → base-index columns."""

@@ -2,9 +2,9 @@
 
 Scheme (documented in docs/labels.md)::
 
-    <kind>_<database>_<yyyymmdd>T<hhmmss>_<digest>[_r<n>]
+    <label kind>_<database>_<yyyymmdd>T<hhmmss>_<digest>[_r<n>]
 
-- ``kind``: ``full``, ``incr``, ``part`` (a logical-date partition backup) or ``mig`` (a migration round);
+- the label kind: ``full``, ``incr``, ``part`` (a logical-date partition backup) or ``mig`` (a migration round);
 - ``database``: the database name reduced to ``[a-z0-9_]`` and cut to 40 characters;
 - the time: the run's logical date (or data interval start) in UTC;
 - ``digest``: 10 hex characters of SHA-256 over (dag_id, run_id, database, scope fingerprint), so two runs, two
@@ -32,7 +32,7 @@ from sr_airflow.engine.errors import InvalidArgumentError
 LABEL_KINDS = ("full", "incr", "part", "mig")
 _SLUG_LENGTH = 40
 _LABEL = re.compile(
-    r"^(?P<kind>[a-z]+)_(?P<db>[a-z0-9_]*)_(?P<time>\d{8}T\d{6})_(?P<digest>[0-9a-f]{10})(?:_r(?P<gen>\d+))?$"
+    r"^(?P<label_kind>[a-z]+)_(?P<db>[a-z0-9_]*)_(?P<time>\d{8}T\d{6})_(?P<digest>[0-9a-f]{10})(?:_r(?P<gen>\d+))?$"
 )
 
 
@@ -47,15 +47,15 @@ def scope_fingerprint(scope: object) -> str:
 
 
 def snapshot_label(
-    *, kind: str, database: str, moment: DateTime, dag_id: str, run_id: str, scope: object = None
+    *, label_kind: str, database: str, moment: DateTime, dag_id: str, run_id: str, scope: object = None
 ) -> str:
-    if kind not in LABEL_KINDS:
-        raise InvalidArgumentError(f"label kind {kind!r} is not one of {', '.join(LABEL_KINDS)}.")
+    if label_kind not in LABEL_KINDS:
+        raise InvalidArgumentError(f"label kind {label_kind!r} is not one of {', '.join(LABEL_KINDS)}.")
     when = pendulum.instance(moment).in_timezone("UTC").format("YYYYMMDD[T]HHmmss")
     digest = hashlib.sha256(
         "\x1f".join([dag_id, run_id, database, scope_fingerprint(scope)]).encode("utf-8")
     ).hexdigest()[:10]
-    return f"{kind}_{_slug(database)}_{when}_{digest}"
+    return f"{label_kind}_{_slug(database)}_{when}_{digest}"
 
 
 def with_generation(label: str, generation: int) -> str:

@@ -150,7 +150,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         ti = context["ti"]
         fingerprint = {"scope": scope_description(scope), "task_id": self.task_id,
                        "map_index": getattr(ti, "map_index", -1)}
-        return snapshot_label(kind=self.label_kind, database=scope.database or "catalogs",
+        return snapshot_label(label_kind=self.label_kind, database=scope.database or "catalogs",
                               moment=run_moment(context), dag_id=self.dag_id, run_id=context["dag_run"].run_id,
                               scope=fingerprint)
 

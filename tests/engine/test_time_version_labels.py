@@ -49,7 +49,7 @@ def test_server_version():
 
 
 def _label(**overrides):
-    args = {"kind": "full", "database": "sr_hub", "moment": pendulum.datetime(2024, 1, 2, 3, 4, 5),
+    args = {"label_kind": "full", "database": "sr_hub", "moment": pendulum.datetime(2024, 1, 2, 3, 4, 5),
             "dag_id": "sr_full_backup", "run_id": "scheduled__2024-01-02", "scope": {"tables": ["a"]}} | overrides
     return snapshot_label(**args)
 
@@ -74,4 +74,4 @@ def test_generations():
     assert base_label(with_generation(label, 3)) == label and with_generation(label, 0) == label
     assert generations(label, [label + "_r2", "other", label]) == [label, label + "_r2"]
     with pytest.raises(InvalidArgumentError, match="label kind"):
-        _label(kind="weekly")
+        _label(label_kind="weekly")
