@@ -67,7 +67,7 @@ def backup_arguments(plan: dict) -> dict:
         "database": plan["database"],
         "tables": plan["tables"],
         "label_kind": plan["label_kind"],
-        "snapshot_kind": plan["kind"],
+        "snapshot_kind": plan["snapshot_kind"],
         "parent_label": plan["parent_label"],
         "tombstones": plan["tombstones"],
         "partition_stats": plan["partition_stats"],

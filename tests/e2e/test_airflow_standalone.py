@@ -175,7 +175,7 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
                           aws_secret_access_key=SECRET)
     # whether a good full of shop is already in the catalog (the migration test's, when it ran first, or the
     # scheduled run's): the first backfill date then builds on it, else it starts the chain itself
-    prior_full = any(e.kind is SnapshotKind.FULL and e.is_good and e.chain_tables is None
+    prior_full = any(e.snapshot_kind is SnapshotKind.FULL and e.is_good and e.chain_tables is None
                      for e in CatalogStore(storage, "e2e_repo").load().entries("shop"))
     # What `airflow backfill create --dag-id sr_incremental_backup --from-date 2024-01-01 --to-date 2024-01-03`
     # does, through the REST API (the CLI would write the same rows into the SQLite database the scheduler holds).
@@ -200,7 +200,7 @@ def test_backfill_backs_up_each_date_partition(clusters, airflow):
     assert sorted(r["state"] for r in runs) == ["success"] * 3, runs
     entries = [e for e in CatalogStore(storage, "e2e_repo").load().entries("shop")
                if e.dag_id == "sr_incremental_backup" and (e.run_id or "").startswith("backfill__")]
-    held = [(e.kind.value, tuple(sorted(p.partition for p in e.partitions if p.table == "orders")))
+    held = [(e.snapshot_kind.value, tuple(sorted(p.partition for p in e.partitions if p.table == "orders")))
             for e in sorted(entries, key=lambda e: e.backup_time)]
     # With a full already there (the migration's, taken before the inserts above), each date ships exactly its own
     # changed partition. Run alone, the first date starts the chain with a full that already holds all three
