@@ -168,11 +168,11 @@ def run(quick: bool = False) -> Section:
 
         partition_rows, objects = planner_reads(cursor, DB)
         plan = plan_backup(Catalog(), DB, partition_rows, now=now, policy=policy, objects=objects)
-        assert plan.kind is SnapshotKind.FULL
+        assert plan.snapshot_kind is SnapshotKind.FULL
         full_label = "bench_full"
         full_seconds = backup(cursor, render_backup(BackupRequest(full_label, REPO, Scope(database=DB))), full_label)
         info = storage.read_job_info(REPO, full_label)
-        entry = entry_from_job_info(info, repository=REPO, kind=SnapshotKind.FULL,
+        entry = entry_from_job_info(info, repository=REPO, snapshot_kind=SnapshotKind.FULL,
                                     partition_stats=plan.partition_stats(), objects=plan.objects.to_dict())
         partitions = [p for t in info.tables for p in t.partitions]
         distinct = sum(all(pid != p.id for pid, _ in p.physical_partitions) for p in partitions)
@@ -188,7 +188,7 @@ def run(quick: bool = False) -> Section:
         partition_rows, objects = planner_reads(cursor, DB)
         plan = plan_backup(Catalog([entry]), DB, partition_rows, now=now, policy=policy, objects=objects)
         planning_statements = len(log.since_mark())
-        assert plan.kind is SnapshotKind.INCREMENTAL, plan.reason
+        assert plan.snapshot_kind is SnapshotKind.INCREMENTAL, plan.reason
         objects = tuple(ObjectRef.table(t.table, () if t.whole_table else t.partitions) for t in plan.tables)
         incr_label = "bench_incr"
         statement = render_backup(BackupRequest(incr_label, REPO, Scope(database=DB, objects=objects)),

@@ -115,7 +115,8 @@ def run(quick: bool = False) -> Section:
             scope = plan.to_scope()
             run_job(cursor, render_backup(BackupRequest(label, REPO, scope)), "BACKUP", DB, label)
             info = storage.read_job_info(REPO, label)
-            entries.append(entry_from_job_info(info, repository=REPO, kind=plan.kind, parent_label=plan.parent_label,
+            entries.append(entry_from_job_info(info, repository=REPO, snapshot_kind=plan.snapshot_kind,
+                                               parent_label=plan.parent_label,
                                                partition_stats=plan.partition_stats()))
 
         back_up("pitr_full")
@@ -150,7 +151,7 @@ def run(quick: bool = False) -> Section:
         for entry in entries:  # chain replay: the full, then every incremental, in order
             refs = tuple(ObjectRef.table(t, tuple(sorted({r.partition for r in entry.partitions if r.table == t})))
                          for t in sorted(entry.partitions.tables()))
-            scope = Scope(database=DB, objects=() if entry.kind is SnapshotKind.FULL else refs,
+            scope = Scope(database=DB, objects=() if entry.snapshot_kind is SnapshotKind.FULL else refs,
                           target_database="by_chain")
             request = RestoreRequest(entry.label, REPO, scope, backup_timestamp=entry.backup_timestamp)
             run_job(cursor, render_restore(request), "RESTORE", "by_chain", entry.label)

@@ -104,7 +104,8 @@ t0, c0 = time.perf_counter(), time.process_time()
 plan = plan_backup(catalog, "db", rows, now=now, policy=PlanPolicy(max_incrementals=None, max_full_age=None))
 plan_seconds, plan_cpu = time.perf_counter() - t0, time.process_time() - c0
 peak_rss = rss_mb()
-assert plan.kind == "incremental" and len(plan.partitions) == changed, (plan.kind, len(plan.partitions), changed)
+assert plan.snapshot_kind == "incremental" and len(plan.partitions) == changed, (plan.snapshot_kind,
+                                                                                 len(plan.partitions), changed)
 del plan
 gc.collect()
 

@@ -312,7 +312,7 @@ class CatalogEntry:
     label: str
     repository: str
     database: str
-    kind: SnapshotKind
+    snapshot_kind: SnapshotKind
     status: EntryStatus
     backup_timestamp: str | None = None
     backup_time: datetime | None = None
@@ -338,7 +338,7 @@ class CatalogEntry:
     access_file: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "kind", SnapshotKind(self.kind))
+        object.__setattr__(self, "snapshot_kind", SnapshotKind(self.snapshot_kind))
         object.__setattr__(self, "status", EntryStatus(self.status))
         for name in ("scope", "verification", "phase_seconds", "objects"):
             object.__setattr__(self, name, MappingProxyType(dict(getattr(self, name))))
@@ -347,9 +347,9 @@ class CatalogEntry:
         object.__setattr__(self, "tombstones", tuple(self.tombstones))
         if not self.label or "/" in self.label:
             raise InvalidArgumentError(f"catalog entry label {self.label!r} must be non-empty and contain no '/'.")
-        if self.kind is SnapshotKind.INCREMENTAL and not self.parent_label:
+        if self.snapshot_kind is SnapshotKind.INCREMENTAL and not self.parent_label:
             raise InvalidArgumentError(f"incremental catalog entry {self.label!r} must name its parent_label.")
-        if self.kind is SnapshotKind.FULL and self.parent_label:
+        if self.snapshot_kind is SnapshotKind.FULL and self.parent_label:
             raise InvalidArgumentError(f"full catalog entry {self.label!r} must not have a parent_label.")
         if self.parent_label == self.label:
             raise InvalidArgumentError(f"catalog entry {self.label!r} cannot be its own parent.")
@@ -398,7 +398,7 @@ class CatalogEntry:
         return dict(self.objects.get("excluded") or {})
 
 
-def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKind | str,
+def entry_from_job_info(job_info: JobInfo, *, repository: str, snapshot_kind: SnapshotKind | str,
                         parent_label: str | None = None,
                         partition_stats: Mapping[tuple[str, str], tuple[int | None, int | None]] | None = None,
                         tombstones: Iterable[Tombstone] = (), now: datetime | None = None,
@@ -419,7 +419,8 @@ def entry_from_job_info(job_info: JobInfo, *, repository: str, kind: SnapshotKin
     )
     moment = now or datetime.now(UTC)
     return CatalogEntry(
-        label=job_info.label, repository=repository, database=job_info.database, kind=SnapshotKind(kind),
+        label=job_info.label, repository=repository, database=job_info.database,
+        snapshot_kind=SnapshotKind(snapshot_kind),
         status=EntryStatus.OK, backup_timestamp=job_info.timestamp, backup_time=job_info.backup_time,
         parent_label=parent_label, database_id=job_info.database_id, partitions=records,
         tombstones=tuple(tombstones), created_at=fields.pop("created_at", moment), updated_at=moment, **fields,
@@ -475,7 +476,7 @@ def scope_entries(catalog: Catalog, database: str, at: datetime | None = None, *
             if e.backup_time is not None and (at is None or e.backup_time <= at) and in_scope(e)]
     start = 0
     for i, entry in enumerate(good):
-        if entry.kind is SnapshotKind.FULL:  # in scope, so it covers the request (full_covers)
+        if entry.snapshot_kind is SnapshotKind.FULL:  # in scope, so it covers the request (full_covers)
             start = i
     return good[start:]
 
@@ -490,7 +491,7 @@ def resolve_state(entries: Iterable[CatalogEntry]) -> dict[tuple[str, str], Held
     """Every partition the entries (oldest first) leave existing, each with the newest entry holding it."""
     state: dict[tuple[str, str], HeldPartition] = {}
     for entry in entries:
-        if entry.kind is SnapshotKind.FULL:
+        if entry.snapshot_kind is SnapshotKind.FULL:
             group = entry.chain_tables
             if group is None:
                 state.clear()

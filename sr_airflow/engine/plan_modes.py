@@ -36,7 +36,7 @@ def plan_for_partitions(catalog: Catalog, database: str, states: list[PartitionS
     """
     base_plan = plan_backup(catalog, database, states, now=now, policy=policy, exclude_tables=exclude_tables,
                             objects=objects, carry_drops=False)
-    if base_plan.kind is SnapshotKind.FULL:
+    if base_plan.snapshot_kind is SnapshotKind.FULL:
         return base_plan
     reasons = base_plan.objects.reasons if base_plan.objects is not None else {}
     whole = {t.table: t for t in base_plan.tables if reasons.get(object_label("tables", t.table), RECORDS_DROPS)
@@ -112,11 +112,11 @@ def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None
     the database (``changed`` and ``logical_date`` modes)."""
     tables = None if plan.whole_database else [
         t.table if t.whole_table else {"name": t.table, "partitions": list(t.partitions)} for t in plan.tables]
-    label_kind = ("full" if plan.kind is SnapshotKind.FULL
+    label_kind = ("full" if plan.snapshot_kind is SnapshotKind.FULL
                   else {"logical_date": "part", "target": "mig"}.get(mode, "incr"))
     return {
         "database": plan.database,
-        "kind": plan.kind.value,
+        "snapshot_kind": plan.snapshot_kind.value,
         "label_kind": label_kind,
         "parent_label": plan.parent_label,
         "tables": tables,
@@ -132,5 +132,6 @@ def plan_to_xcom(plan: BackupPlan, mode: str, group: Sequence[str] | None = None
         "objects": plan.objects.to_dict() if plan.objects is not None else None,
         "excluded_tables": dict(plan.excluded),
         "unrecorded_drops": list(plan.unrecorded_drops) if mode != "target" else [],  # target: no catalog
-        "tombstones_from_catalog": mode in ("changed", "logical_date") and plan.kind is SnapshotKind.INCREMENTAL,
+        "tombstones_from_catalog": mode in ("changed",
+                                            "logical_date") and plan.snapshot_kind is SnapshotKind.INCREMENTAL,
     }

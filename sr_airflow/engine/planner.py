@@ -139,7 +139,7 @@ class BackupPlan:
     (kind -> names)."""
 
     database: str
-    kind: SnapshotKind
+    snapshot_kind: SnapshotKind
     parent_label: str | None
     tables: tuple[TablePlan, ...]
     tombstones: tuple[Tombstone, ...]
@@ -178,7 +178,7 @@ class BackupPlan:
     def whole_database(self) -> bool:
         """A full of the whole database that can be sent as ``BACKUP DATABASE d`` (views, MVs, functions
         included): no table group, no table left out."""
-        return self.kind is SnapshotKind.FULL and self.table_group is None and not self.temp_partition_tables
+        return self.snapshot_kind is SnapshotKind.FULL and self.table_group is None and not self.temp_partition_tables
 
     def catalog_scope(self) -> dict[str, Any]:
         """What to record as the catalog entry's ``scope``: ``tables`` names the table group of the chain."""
@@ -262,7 +262,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
         rows = [tuple(r) + (None,) * (width - len(r)) for r in rows]
         current, temp_tables = _current_by_table(rows, access, database, in_scope)
     entries = scope_entries(catalog, database, group=requested, exact_group=True)
-    if entries and entries[0].kind is not SnapshotKind.FULL:
+    if entries and entries[0].snapshot_kind is not SnapshotKind.FULL:
         entries = []  # no full to build on
     base = entries[-1] if entries else None
     census = _Census(objects, current, access, temp_tables, entries)

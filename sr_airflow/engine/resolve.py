@@ -156,7 +156,7 @@ def resolve_point_in_time(catalog: Catalog, database: str, at: datetime | None =
     partitions no one snapshot holds)."""
     wanted = set(tables) if tables else None
     entries = scope_entries(catalog, database, at, tables=tables)
-    if not entries or entries[0].kind is not SnapshotKind.FULL:
+    if not entries or entries[0].snapshot_kind is not SnapshotKind.FULL:
         raise SnapshotNotFoundError(_nothing_covers(catalog, database, at, tables))
     state = resolve_state(entries)
     census = next((e.census for e in reversed(entries) if e.census is not None), None)
@@ -192,7 +192,7 @@ def _nothing_covers(catalog: Catalog, database: str, at: datetime | None, tables
     if not tables and all(e.chain_tables is not None for e in good):
         return (f"The catalog has no good snapshot of database {database!r} as a whole; only table-group "
                 f"snapshots exist: name the tables to restore.")
-    fulls = [e for e in good if e.kind is SnapshotKind.FULL] or good
+    fulls = [e for e in good if e.snapshot_kind is SnapshotKind.FULL] or good
     return (f"No good full snapshot of database {database!r} covers {at.isoformat() if at else 'now'}; the "
             f"oldest good full one is {fulls[0].label!r} at {fulls[0].backup_time.isoformat()}.")
 
@@ -228,7 +228,7 @@ def _excluded(entries: list[CatalogEntry], state: Mapping[Key, HeldPartition],
     the reason and what the restore does about it."""
     excluded: dict[str, str] = {}
     for entry in entries:
-        if entry.kind is SnapshotKind.FULL and entry.chain_tables is None:
+        if entry.snapshot_kind is SnapshotKind.FULL and entry.chain_tables is None:
             excluded.clear()
         for tomb in entry.tombstones:
             if tomb.partition is None:

@@ -128,7 +128,7 @@ def _keep_rules(catalog: Catalog, entries: list[CatalogEntry], policy: Retention
     if not policy.has_keep_rule:
         for e in in_age:
             mark(e, f"younger than {policy.max_age}")
-    fulls = [e for e in usable if e.kind is SnapshotKind.FULL]
+    fulls = [e for e in usable if e.snapshot_kind is SnapshotKind.FULL]
     if fulls:
         mark(fulls[-1], "newest good full")
 
@@ -136,7 +136,7 @@ def _keep_rules(catalog: Catalog, entries: list[CatalogEntry], policy: Retention
 def _restorable(catalog: Catalog, entry: CatalogEntry) -> bool:
     """A point in time a restore can reach: a good full of its scope at or before it."""
     read = scope_entries(catalog, entry.database, entry.backup_time, tables=entry.chain_tables)
-    return bool(read) and read[0].kind is SnapshotKind.FULL
+    return bool(read) and read[0].snapshot_kind is SnapshotKind.FULL
 
 
 def _day(moment: datetime) -> str:

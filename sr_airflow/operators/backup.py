@@ -67,7 +67,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     :param timeout: StarRocks' job timeout in seconds (at least 600).
     :param on_busy: ``wait`` for another job on the database to end, or ``fail``.
     :param cancel_on_kill: cancel the StarRocks job when the task is killed.
-    :param snapshot_kind: ``full`` or ``incremental``, as the catalog records it (a plan's ``kind``).
+    :param snapshot_kind: ``full`` or ``incremental``, as the catalog records it (a plan's ``snapshot_kind``).
     :param parent_label: the snapshot an incremental builds on (a plan's ``parent_label``).
     :param tombstones: tables/partitions dropped since the parent, ``[{"table", "partition"}]`` (from the plan).
     :param tombstones_from_catalog: read the tombstones again once the BACKUP holds the database's job slot,
@@ -370,7 +370,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         if not objects and self.snapshot_kind in (None, "full") and self.database and not self.scope().has_on_clause:
             objects = census_of_whole_database(self.hook, self.database)
         entry = entry_from_job_info(
-            job_info, repository=self.repository, kind=SnapshotKind(self.snapshot_kind or "full"),
+            job_info, repository=self.repository, snapshot_kind=SnapshotKind(self.snapshot_kind or "full"),
             parent_label=self.parent_label or None,
             tombstones=[Tombstone(t["table"], t.get("partition")) for t in tombstones],
             partition_stats=stats, objects=objects,

@@ -156,5 +156,6 @@ class StarRocksPlanBackupOperator(StarRocksBaseOperator):
             self.log.info("Nothing to back up in %r: %s.", self.database, plan.reason)
         else:
             self.log.info("Next backup of %r: %s (%s), %d table(s), %d partition(s), parent %r.", self.database,
-                          result["kind"], plan.reason, len(plan.tables), result["partitions"], plan.parent_label)
+                          result["snapshot_kind"], plan.reason, len(plan.tables), result["partitions"],
+                          plan.parent_label)
         return result

@@ -39,7 +39,7 @@ def snapshot_row(entry: CatalogEntry) -> dict[str, Any]:
     """One catalog entry as a row of ``snapshot_rows``."""
     return {
         "label": entry.label, "repository": entry.repository, "database": entry.database,
-        "kind": entry.kind.value, "scope": dict(entry.scope), "taken_at": iso(taken_at(entry)),
+        "kind": entry.snapshot_kind.value, "scope": dict(entry.scope), "taken_at": iso(taken_at(entry)),
         "bytes": entry.snapshot_bytes, "seconds": entry_seconds(entry), "parent": entry.parent_label,
         "status": entry.status.value, "partition_count": len(entry.partitions), "message": entry.message,
     }
@@ -101,7 +101,8 @@ def rpo_rows(catalog: Catalog, *, now: datetime, target: Target | Mapping[str, T
         wanted = _seconds(target.get(database) if isinstance(target, Mapping) else target)
         rows.append({
             "database": database, "newest_ok": newest.label if newest else None,
-            "kind": newest.kind.value if newest else None, "taken_at": iso(newest.backup_time) if newest else None,
+            "kind": newest.snapshot_kind.value if newest else None,
+            "taken_at": iso(newest.backup_time) if newest else None,
             "age_seconds": None if age is None else round(age, 3), "target_seconds": wanted,
             "state": rpo_state(age, wanted), "ok_snapshots": len(good),
             "sizes": [[iso(e.backup_time), e.snapshot_bytes] for e in good],
@@ -121,7 +122,7 @@ def chain_rows(catalog: Catalog, database: str, *, at: datetime | None = None,
 
     plan = resolve_point_in_time(catalog, database, at, tables=list(tables) if tables else None)
     return {**plan.to_dict(),
-            "entries": [[e.label, e.kind.value, iso(e.backup_time)] for e in plan.entries]}
+            "entries": [[e.label, e.snapshot_kind.value, iso(e.backup_time)] for e in plan.entries]}
 
 
 def show_snapshot(catalog: Catalog, label: str) -> dict[str, Any]:

@@ -48,6 +48,7 @@ def entry_schema():
         ("data_size", pa.int64()), ("physical_partitions", pa.list_(physical)),
     ])
     tombstone = pa.struct([("table", pa.string()), ("partition", pa.string())])
+    # the stored column "kind" is CatalogEntry.snapshot_kind (named so before the rename; existing files keep it)
     return pa.schema([
         ("format_version", pa.int32()), ("label", pa.string()), ("repository", pa.string()),
         ("database", pa.string()), ("database_id", pa.int64()), ("kind", pa.string()), ("status", pa.string()),
@@ -74,7 +75,7 @@ def entry_to_parquet(entry: CatalogEntry) -> bytes:
     schema = entry_schema()
     row: dict[str, Any] = {
         "format_version": CATALOG_FORMAT_VERSION, "label": entry.label, "repository": entry.repository,
-        "database": entry.database, "database_id": entry.database_id, "kind": entry.kind.value,
+        "database": entry.database, "database_id": entry.database_id, "kind": entry.snapshot_kind.value,
         "status": entry.status.value, "parent_label": entry.parent_label,
         "backup_timestamp": entry.backup_timestamp, "backup_time": entry.backup_time,
         "source_address": entry.source_address, "source_version": entry.source_version,
@@ -243,7 +244,8 @@ def _row_to_entry(r: dict[str, Any], partitions: PartitionRecords) -> CatalogEnt
         raise ValueError(f"catalog entry {r.get('label')!r} has format_version {r['format_version']}, newer than "
                          f"this sr_airflow ({CATALOG_FORMAT_VERSION}); upgrade sr_airflow.")
     return CatalogEntry(
-        label=r["label"], repository=r["repository"], database=r["database"], kind=r["kind"], status=r["status"],
+        label=r["label"], repository=r["repository"], database=r["database"], snapshot_kind=r["kind"],
+        status=r["status"],
         backup_timestamp=r["backup_timestamp"], backup_time=_aware(r["backup_time"]),
         parent_label=r["parent_label"], database_id=r["database_id"], source_address=r["source_address"],
         source_version=r["source_version"], scope=json.loads(r["scope_json"] or "{}"),
@@ -283,11 +285,11 @@ class CatalogStore:
         self.storage.write(self.entry_key(entry.label), entry_to_parquet(entry))
         log.info("Catalog entry %s of repository %s recorded as %s.", entry.label, self.repo, entry.status.value)
 
-    def record_finished(self, label: str, *, kind: str | None = None, parent_label: str | None = None,
+    def record_finished(self, label: str, *, snapshot_kind: str | None = None, parent_label: str | None = None,
                         partition_stats: dict | None = None, tombstones: tuple[Tombstone, ...] = (),
                         timestamp: str | None = None, now: datetime | None = None, **fields: Any) -> CatalogEntry:
         """Mark snapshot ``label`` good: read its job info (md5 checked) and size from storage, keep what the
-        pending entry said (kind, parent, scope, dag/run ids, created_at), write the ``ok`` entry, return it.
+        pending entry said (snapshot kind, parent, scope, dag/run ids, created_at), write the ``ok`` entry, return it.
         Raises FileNotFoundError if the job info is not there (the job has not reached UPLOAD_INFO)."""
         pending = self.get(label) if self.storage.exists(self.entry_key(label)) else None
         info = self.storage.read_job_info(self.repo, label, timestamp)
@@ -296,11 +298,11 @@ class CatalogStore:
             "scope": pending.scope, "dag_id": pending.dag_id, "run_id": pending.run_id,
             "source_address": pending.source_address, "source_version": pending.source_version,
             "created_at": pending.created_at, "phase_seconds": pending.phase_seconds}
-        kind = kind or (pending.kind if pending else None)
-        if kind is None:
-            raise ValueError(f"record_finished needs the kind of snapshot {label!r}: no pending entry gives it.")
+        snapshot_kind = snapshot_kind or (pending.snapshot_kind if pending else None)
+        if snapshot_kind is None:
+            raise ValueError(f"record_finished needs the snapshot kind of {label!r}: no pending entry gives it.")
         parent = parent_label if parent_label is not None else (pending.parent_label if pending else None)
-        entry = entry_from_job_info(info, repository=self.repo, kind=kind, parent_label=parent,
+        entry = entry_from_job_info(info, repository=self.repo, snapshot_kind=snapshot_kind, parent_label=parent,
                                     partition_stats=partition_stats, tombstones=tombstones, now=now,
                                     snapshot_bytes=size.bytes, snapshot_objects=size.objects,
                                     **{**{k: v for k, v in kept.items() if v is not None}, **fields})

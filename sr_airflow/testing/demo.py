@@ -232,7 +232,7 @@ class Demo:
         print(f"\nSnapshots kept in demo_repo at {self.location} (catalog beside them in storage):")
         for entry in catalog.entries():
             partitions = len(entry.partitions)
-            print(f"  {entry.label:<44} {entry.kind.value:<11} parent {str(entry.parent_label)[:22]:<22} "
+            print(f"  {entry.label:<44} {entry.snapshot_kind.value:<11} parent {str(entry.parent_label)[:22]:<22} "
                   f"{partitions:>3} partitions {entry.snapshot_bytes or 0:>8} bytes")
         migration = next(s for s in scenario["steps"] if s["dag_id"] == "sr_migration")
         restore = next(s for s in scenario["steps"] if s["dag_id"] == "sr_restore")

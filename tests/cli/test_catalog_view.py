@@ -21,7 +21,7 @@ HOUR = 3600.0
 def entry(label: str, database: str, hours: float | None, *, kind: str = "full", parent: str | None = None,
           status: str = "ok", size: int | None = 100, phases: dict | None = None) -> CatalogEntry:
     taken = None if hours is None else T0 + timedelta(hours=hours)
-    return CatalogEntry(label=label, repository="r", database=database, kind=kind, status=status,
+    return CatalogEntry(label=label, repository="r", database=database, snapshot_kind=kind, status=status,
                         parent_label=parent, backup_time=taken,
                         backup_timestamp=taken.strftime("%Y-%m-%d-%H-%M-%S-000") if taken else None,
                         created_at=T0 + timedelta(hours=hours or 0), snapshot_bytes=size,

@@ -29,12 +29,12 @@ def one_error_line(result, code: int = 2) -> str:
 
 def test_list_json_is_the_catalog_newest_first(backups, catalog):
     entries = list(catalog)
-    assert [(e.kind.value, e.status.value) for e in entries] == [("full", "ok"), ("incremental", "ok")]
+    assert [(e.snapshot_kind.value, e.status.value) for e in entries] == [("full", "ok"), ("incremental", "ok")]
     rows = as_json(backups.run("list", "--json", process=True))
     assert [r["label"] for r in rows] == [e.label for e in reversed(entries)]
     for row, entry in zip(rows, reversed(entries), strict=True):
         assert row == {
-            "label": entry.label, "repository": REPOSITORY, "database": DATABASE, "kind": entry.kind.value,
+            "label": entry.label, "repository": REPOSITORY, "database": DATABASE, "kind": entry.snapshot_kind.value,
             "scope": dict(entry.scope), "taken_at": entry.backup_time.astimezone(UTC).isoformat(),
             "bytes": entry.snapshot_bytes, "seconds": entry.phase_seconds["total"],
             "parent": entry.parent_label, "status": "ok", "partition_count": len(entry.partitions),
@@ -60,7 +60,7 @@ def test_list_renders_a_table(backups, catalog):
     assert "\x1b[" not in result.stdout  # no colour codes when stdout is not a terminal
     for entry in catalog:
         line = next(x for x in result.stdout.splitlines() if x.lstrip("│| ").startswith(entry.label))
-        assert entry.kind.value in line and f"{entry.snapshot_bytes / 1024:.1f} KiB" in line, line
+        assert entry.snapshot_kind.value in line and f"{entry.snapshot_bytes / 1024:.1f} KiB" in line, line
 
 
 def test_show_lists_the_partitions_and_the_restore_at_its_moment(backups, catalog):
@@ -70,7 +70,7 @@ def test_show_lists_the_partitions_and_the_restore_at_its_moment(backups, catalo
                                     "rows": p.row_count, "bytes": p.data_size} for p in incremental.partitions]
     assert ("events", "p20240103") in {(p["table"], p["partition"]) for p in shown["partitions"]}
     restore = shown["restore"]
-    assert restore["entries"] == [[e.label, e.kind.value, e.backup_time.astimezone(UTC).isoformat()]
+    assert restore["entries"] == [[e.label, e.snapshot_kind.value, e.backup_time.astimezone(UTC).isoformat()]
                                   for e in (full, incremental)]
     assert [job["snapshot_label"] for job in restore["jobs"]] == [full.label, incremental.label]
     from_incremental = {(t["name"], p) for t in restore["jobs"][1]["tables"] for p in t["partitions"]}

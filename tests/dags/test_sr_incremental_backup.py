@@ -25,14 +25,14 @@ def test_changed_mode_full_then_only_the_changed_partition_then_nothing(emulator
 
     first = dag.test()
     assert states(first)["backup[0]"] == "success"
-    assert plan_of(first)["kind"] == "full"
+    assert plan_of(first)["snapshot_kind"] == "full"
     assert backed_up(emulator, "inc_changed")[-1].endswith("TO `inc-changed_repo`")  # whole database
 
     emulator.sql("INSERT INTO inc_changed.events VALUES (5, '2024-01-03')",
                  "REFRESH MATERIALIZED VIEW inc_changed.per_day")  # the MV's version moves too
     second = dag.test()
     plan = plan_of(second)
-    assert (plan["kind"], plan["tables"]) == ("incremental", [{"name": "events", "partitions": ["p20240103"]}])
+    assert (plan["snapshot_kind"], plan["tables"]) == ("incremental", [{"name": "events", "partitions": ["p20240103"]}])
     assert states(second)["backup[0]"] == "success"
     assert "ON (TABLE `events` PARTITION (`p20240103`))" in backed_up(emulator, "inc_changed")[-1]
 
@@ -53,7 +53,7 @@ def test_logical_date_backfill_backs_up_each_date_partition_once(emulator, aws_c
         emulator.sql(f"INSERT INTO inc_dates.events VALUES (9, '{day.to_date_string()}')")
         run = dag.test(logical_date=day, run_after=day)
         assert states(run)["backup[0]"] == "success"
-        kinds.append((plan_of(run)["kind"], plan_of(run)["tables"]))
+        kinds.append((plan_of(run)["snapshot_kind"], plan_of(run)["tables"]))
     assert kinds[0][0] == "full"  # a chain starts with a full
     assert kinds[1:] == [("incremental", [{"name": "events", "partitions": ["p20240102"]}]),
                          ("incremental", [{"name": "events", "partitions": ["p20240103"]}])]

@@ -308,7 +308,7 @@ def test_every_dag_on_the_store(store: Store, clusters, load_dag, monkeypatch):
     run = run_dag("sr_incremental_backup")
     plan = xcom(run, "plan", 0)
     incremental = xcom(run, "backup", 0)["snapshot_label"]
-    assert (plan["kind"], plan["parent_label"]) == ("incremental", full)
+    assert (plan["snapshot_kind"], plan["parent_label"]) == ("incremental", full)
     assert_snapshot_written(store, incremental)
     entries = catalog_entries(store)
     assert set(entries) == {full, incremental}

@@ -15,11 +15,11 @@ TABLES = ["orders", "users", "events", "t`q"]
 PARTITIONS = [f"p{i}" for i in range(6)]
 
 
-def make_entry(label: str, moment: datetime, *, kind=SnapshotKind.FULL, parent=None, status=EntryStatus.OK,
+def make_entry(label: str, moment: datetime, *, snapshot_kind=SnapshotKind.FULL, parent=None, status=EntryStatus.OK,
                database="db1", partitions=(), tombstones=(), group=None) -> CatalogEntry:
     # an OK snapshot has its time; so has one retention began deleting (it was OK before)
     timed = EntryStatus(status) in (EntryStatus.OK, EntryStatus.DELETING)
-    return CatalogEntry(label=label, repository="repo", database=database, kind=kind, status=status,
+    return CatalogEntry(label=label, repository="repo", database=database, snapshot_kind=snapshot_kind, status=status,
                         backup_timestamp=format_backup_timestamp(moment) if timed else None,
                         backup_time=moment if timed else None, parent_label=parent, partitions=tuple(partitions),
                         tombstones=tuple(tombstones), created_at=moment, updated_at=moment,
@@ -67,7 +67,8 @@ def histories(draw, max_len: int = 14, databases=("db1", "db2"), messy: bool = F
         if incremental and draw(st.integers(0, 4)) == 0:
             table = draw(st.sampled_from(group or TABLES))
             tombstones = (Tombstone(table, draw(st.none() | st.sampled_from(PARTITIONS))),)
-        entries.append(make_entry(f"snap_{i:03d}", moment, kind=kind, parent=parent, status=status, database=db,
+        entries.append(make_entry(f"snap_{i:03d}", moment, snapshot_kind=kind, parent=parent, status=status,
+                                  database=db,
                                   partitions=parts, tombstones=tombstones, group=group))
     return Catalog(entries)
 

@@ -28,7 +28,7 @@ NOW = datetime(2025, 1, 1, tzinfo=UTC)
 def test_entry_from_job_info_takes_versions_from_the_snapshot():
     info = parse_job_info(job_info_doc("snap", "sr_hub", {"t": {"p1": (11, 7), "p2": (12, 1)}}),
                           timestamp="2024-12-09-10-25-58-842")
-    entry = entry_from_job_info(info, repository="repo", kind="incremental", parent_label="base",
+    entry = entry_from_job_info(info, repository="repo", snapshot_kind="incremental", parent_label="base",
                                 partition_stats={("t", "p1"): (100, 2048)}, tombstones=[Tombstone("gone")],
                                 now=NOW, dag_id="dag", run_id="run", source_version="3.5.2-abc")
     assert entry.status is EntryStatus.OK and entry.backup_timestamp == "2024-12-09-10-25-58-842"
@@ -36,11 +36,11 @@ def test_entry_from_job_info_takes_versions_from_the_snapshot():
                                 PartitionRecord("t", "p2", 12, 1, None, None, 20000, ((12, 1),)))
     assert (entry.dag_id, entry.run_id, entry.source_version, entry.created_at) == ("dag", "run", "3.5.2-abc", NOW)
     with pytest.raises(ValueError, match="has no timestamp"):
-        entry_from_job_info(parse_job_info(job_info_doc("s", "d", {})), repository="r", kind="full")
+        entry_from_job_info(parse_job_info(job_info_doc("s", "d", {})), repository="r", snapshot_kind="full")
 
 
 @pytest.mark.parametrize("kwargs,message", [
-    ({"kind": "incremental"}, "must name its parent_label"),
+    ({"snapshot_kind": "incremental"}, "must name its parent_label"),
     ({"parent_label": "x"}, "must not have a parent_label"),
     ({"status": "ok", "backup_timestamp": None}, "can be ok only with"),
     ({"label": "a/b"}, "contain no '/'"),
@@ -48,14 +48,14 @@ def test_entry_from_job_info_takes_versions_from_the_snapshot():
     ({"status": "finished"}, "'finished' is not a valid EntryStatus"),
 ])
 def test_entry_validation(kwargs, message):
-    base = dict(label="s", repository="r", database="d", kind="full", status="pending")
+    base = dict(label="s", repository="r", database="d", snapshot_kind="full", status="pending")
     with pytest.raises(ValueError, match=message):
         CatalogEntry(**(base | kwargs))
 
 
 def test_chain_and_duplicates():
     full = make_entry("full", START, partitions=[PartitionRecord("t", "p", 1, 1)])
-    inc = make_entry("inc", START.replace(hour=1), kind="incremental", parent="full",
+    inc = make_entry("inc", START.replace(hour=1), snapshot_kind="incremental", parent="full",
                      partitions=[PartitionRecord("t", "p", 1, 2)], tombstones=[Tombstone("u")])
     catalog = Catalog([inc, full])
     assert [e.label for e in catalog.chain_of("inc")] == ["full", "inc"]
@@ -63,7 +63,7 @@ def test_chain_and_duplicates():
     with pytest.raises(ValueError, match="two entries labelled 'full'"):
         Catalog([full, full])
     with pytest.raises(SnapshotNotFoundError, match="depends on 'missing'"):
-        Catalog([make_entry("x", START, kind="incremental", parent="missing")]).chain_of("x")
+        Catalog([make_entry("x", START, snapshot_kind="incremental", parent="missing")]).chain_of("x")
 
 
 @settings(max_examples=40, deadline=None)
@@ -83,7 +83,7 @@ def test_parquet_schema_is_one_dataset(tmp_path):
     from sr_airflow.storage.catalog_store import entry_schema, entry_to_parquet
 
     for i, status in enumerate(["ok", "pending"]):
-        entry = make_entry(f"s{i}", START, status=status, kind=SnapshotKind.FULL)
+        entry = make_entry(f"s{i}", START, status=status, snapshot_kind=SnapshotKind.FULL)
         (tmp_path / f"s{i}.parquet").write_bytes(entry_to_parquet(entry))
     table = ds.dataset(str(tmp_path), format="parquet").to_table()
     assert table.schema == entry_schema() and sorted(table.column("status").to_pylist()) == ["ok", "pending"]

@@ -92,7 +92,7 @@ def test_split_partitions_plan_as_typed_rows_do():
 def plan_backup_tables(rows, policy):
     full = make_entry("full", START, partitions=[PartitionRecord("t", "p1", 7, 2)])
     plan = plan_backup(Catalog([full]), "db1", rows, now=START, policy=policy)
-    return plan.kind, plan.tables, plan.reason
+    return plan.snapshot_kind, plan.tables, plan.reason
 
 
 @pytest.mark.parametrize(("row", "message"), [

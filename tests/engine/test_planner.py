@@ -55,7 +55,7 @@ def test_rows_as_tuples_or_mappings():
 
 def test_no_base_means_full():
     plan = plan_backup(Catalog(), "db1", rows_for({("t", "p1"): (1, 2)}), now=START)
-    assert (plan.kind, plan.parent_label, plan.reason) == (SnapshotKind.FULL, None,
+    assert (plan.snapshot_kind, plan.parent_label, plan.reason) == (SnapshotKind.FULL, None,
                                                            "no good snapshot of this database to build on")
     assert [(t.table, t.partitions, t.whole_table) for t in plan.tables] == [("t", ("p1",), True)]
 
@@ -64,25 +64,25 @@ def test_nothing_changed_gives_an_empty_incremental():
     state = {("t", "p1"): (1, 2), ("t", "p2"): (3, 4)}
     plan = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(state), now=START + timedelta(hours=1),
                        policy=NEVER)
-    assert plan.is_empty and plan.kind is SnapshotKind.INCREMENTAL and plan.tombstones == ()
+    assert plan.is_empty and plan.snapshot_kind is SnapshotKind.INCREMENTAL and plan.tombstones == ()
     assert plan.reason == "nothing changed since full_1"
 
 
 def test_policy_forces_a_full_after_n_incrementals_or_d_days():
     state = {("t", "p1"): (1, 2)}
     full = _full_from(state)
-    inc = make_entry("inc_1", START + timedelta(days=1), kind=SnapshotKind.INCREMENTAL, parent="full_1",
+    inc = make_entry("inc_1", START + timedelta(days=1), snapshot_kind=SnapshotKind.INCREMENTAL, parent="full_1",
                      partitions=[PartitionRecord("t", "p1", 1, 3)])
     catalog = Catalog([full, inc])
     rows = rows_for({("t", "p1"): (1, 4)})
     by_count = plan_backup(catalog, "db1", rows, now=START + timedelta(days=2),
                            policy=PlanPolicy(max_incrementals=1, max_full_age=None))
-    assert by_count.kind is SnapshotKind.FULL and "1 incremental(s)" in by_count.reason
+    assert by_count.snapshot_kind is SnapshotKind.FULL and "1 incremental(s)" in by_count.reason
     by_age = plan_backup(catalog, "db1", rows, now=START + timedelta(days=8),
                          policy=PlanPolicy(max_incrementals=None, max_full_age=timedelta(days=7)))
-    assert by_age.kind is SnapshotKind.FULL and "older than" in by_age.reason
+    assert by_age.snapshot_kind is SnapshotKind.FULL and "older than" in by_age.reason
     normal = plan_backup(catalog, "db1", rows, now=START + timedelta(days=2), policy=PlanPolicy())
-    assert (normal.kind, normal.parent_label) == (SnapshotKind.INCREMENTAL, "inc_1")
+    assert (normal.snapshot_kind, normal.parent_label) == (SnapshotKind.INCREMENTAL, "inc_1")
     with pytest.raises(ValueError, match="max_incrementals must be 0 or more"):
         PlanPolicy(max_incrementals=-1)
 
@@ -116,7 +116,7 @@ def test_failed_and_pending_snapshots_are_never_a_base():
     state = {("t", "p1"): (1, 2)}
     failed = make_entry("full_bad", START, status="failed")
     plan = plan_backup(Catalog([failed]), "db1", rows_for(state), now=START)
-    assert plan.kind is SnapshotKind.FULL
+    assert plan.snapshot_kind is SnapshotKind.FULL
 
 
 @settings(max_examples=150, deadline=None)
@@ -124,7 +124,7 @@ def test_failed_and_pending_snapshots_are_never_a_base():
 def test_plan_after_a_random_change_covers_exactly_the_change(data, state):
     new_state, changed, dropped_parts, dropped_tables = data.draw(changes(state))
     plan = plan_backup(Catalog([_full_from(state)]), "db1", rows_for(new_state), now=START, policy=NEVER)
-    assert plan.kind is SnapshotKind.INCREMENTAL and plan.parent_label == "full_1"
+    assert plan.snapshot_kind is SnapshotKind.INCREMENTAL and plan.parent_label == "full_1"
     assert set(plan.tombstones) == ({Tombstone(t) for t in dropped_tables}
                                     | {Tombstone(t, p) for t, p in dropped_parts})
     if changed or not plan.tombstones:
@@ -157,7 +157,7 @@ def test_a_chain_of_planned_incrementals_tracks_the_database(data, state, steps)
         if plan.is_empty and not plan.tombstones:
             continue
         records = [PartitionRecord(p.table, p.partition, p.partition_id, p.version) for p in plan.partitions]
-        entries.append(make_entry(f"inc_{i}", moment, kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
+        entries.append(make_entry(f"inc_{i}", moment, snapshot_kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
                                   partitions=records, tombstones=plan.tombstones))
     held = resolve_state(Catalog(entries).chain_of(entries[-1].label))
     final = plan_backup(Catalog(entries), "db1", rows_for(state), now=moment, policy=NEVER)
@@ -228,7 +228,7 @@ def test_a_partition_recorded_without_its_version_is_backed_up_again():
 
 def test_tombstones_in_the_chain_hide_what_their_parents_held():
     full = _full_from({("t", "p1"): (1, 2), ("t", "p2"): (2, 2), ("u", "p1"): (3, 2)})
-    inc = make_entry("inc_1", START + timedelta(hours=1), kind=SnapshotKind.INCREMENTAL, parent="full_1",
+    inc = make_entry("inc_1", START + timedelta(hours=1), snapshot_kind=SnapshotKind.INCREMENTAL, parent="full_1",
                      partitions=[PartitionRecord("u", "p1", 4, 1)], tombstones=[Tombstone("t", "p2"),
                                                                                 Tombstone("u")])
     rows = rows_for({("t", "p1"): (1, 2), ("t", "p2"): (2, 2), ("u", "p1"): (4, 1)})

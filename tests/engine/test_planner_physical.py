@@ -34,7 +34,7 @@ def job_info_35(state: dict[tuple[str, str], tuple[int, list[tuple[int, int]]]])
 
 def full_entry(state: dict) -> object:
     info = parse_job_info(job_info_35(state), timestamp="2024-01-01-00-00-00-000")
-    return entry_from_job_info(info, repository="repo", kind=SnapshotKind.FULL, now=START)
+    return entry_from_job_info(info, repository="repo", snapshot_kind=SnapshotKind.FULL, now=START)
 
 
 def meta_rows(state: dict) -> list[tuple]:
@@ -87,7 +87,7 @@ def test_a_33_job_info_without_sub_partitions_holds_the_logical_id_as_physical()
     doc["backup_objects"]["t"]["partitions"]["p1"]["subPartitions"] = {}
     info = parse_job_info(doc, timestamp="2024-01-01-00-00-00-000")
     assert info.table("t").partition("p1").physical_partitions == ((10, 4),)
-    entry = entry_from_job_info(info, repository="repo", kind="full", now=START)
+    entry = entry_from_job_info(info, repository="repo", snapshot_kind="full", now=START)
     assert plan_backup(Catalog([entry]), "db1", [("db1", "t", "p1", 10, 4)], now=START, policy=NEVER).is_empty
 
 
@@ -125,8 +125,8 @@ def test_a_chain_on_distinct_physical_ids_tracks_the_database(data, state, steps
             continue
         held = {p.key: physical(state)[p.key] for p in plan.partitions}
         info = parse_job_info(job_info_35(held), timestamp="2024-01-01-00-00-00-000")
-        records = entry_from_job_info(info, repository="repo", kind="full", now=moment).partitions
-        entries.append(make_entry(f"inc_{i}", moment, kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
+        records = entry_from_job_info(info, repository="repo", snapshot_kind="full", now=moment).partitions
+        entries.append(make_entry(f"inc_{i}", moment, snapshot_kind=SnapshotKind.INCREMENTAL, parent=plan.parent_label,
                                   partitions=records, tombstones=plan.tombstones))
     final = plan_backup(Catalog(entries), "db1", meta_rows(physical(state)), now=moment, policy=NEVER)
     assert final.is_empty and final.tombstones == ()

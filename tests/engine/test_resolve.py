@@ -45,8 +45,8 @@ def test_siblings_planned_from_one_parent_both_count():
     # a restore of the newest holds both, each partition moved once
     catalog = Catalog([
         make_entry("full", START, partitions=[_rec("t", "p1", 1, 2), _rec("t", "p2", 2, 2), _rec("t", "p3", 3, 2)]),
-        make_entry("inc_a", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
-        make_entry("inc_b", START + 2 * H, kind=INC, parent="full", partitions=[_rec("t", "p2", 2, 3)]),
+        make_entry("inc_a", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
+        make_entry("inc_b", START + 2 * H, snapshot_kind=INC, parent="full", partitions=[_rec("t", "p2", 2, 3)]),
     ])
     plan = resolve_point_in_time(catalog, "db1")
     assert _partitions(plan) == {("t", "p1"): (1, 3, "inc_a"), ("t", "p2"): (2, 3, "inc_b"),
@@ -66,11 +66,11 @@ def test_siblings_planned_from_one_parent_both_count():
 def test_a_point_in_time_reads_only_snapshots_at_or_before_it_and_applies_tombstones():
     catalog = Catalog([
         make_entry("full", START, partitions=[_rec("a", "p1", 1, 2), _rec("a", "p2", 2, 2), _rec("b", "b", 3, 2)]),
-        make_entry("inc_1", START + H, kind=INC, parent="full", partitions=[_rec("a", "p1", 1, 3)],
+        make_entry("inc_1", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("a", "p1", 1, 3)],
                    tombstones=[Tombstone("a", "p2")]),
-        make_entry("inc_2", START + 2 * H, kind=INC, parent="inc_1", partitions=[_rec("c", "c", 4, 2)],
+        make_entry("inc_2", START + 2 * H, snapshot_kind=INC, parent="inc_1", partitions=[_rec("c", "c", 4, 2)],
                    tombstones=[Tombstone("b")]),
-        make_entry("inc_bad", START + 3 * H, kind=INC, parent="inc_2", status="failed"),
+        make_entry("inc_bad", START + 3 * H, snapshot_kind=INC, parent="inc_2", status="failed"),
         make_entry("full_2", START + 4 * H, partitions=[_rec("c", "c", 4, 5)]),
     ])
     at = resolve_point_in_time(catalog, "db1", START + H + timedelta(minutes=5))
@@ -90,7 +90,8 @@ def test_a_point_in_time_reads_only_snapshots_at_or_before_it_and_applies_tombst
 
 
 def test_an_incremental_without_a_full_before_it_is_not_a_restore_point():
-    catalog = Catalog([make_entry("orphan", START, kind=INC, parent="gone", partitions=[_rec("t", "p", 1, 2)])])
+    catalog = Catalog([make_entry("orphan", START, snapshot_kind=INC, parent="gone", partitions=[_rec("t", "p", 1,
+                                                                                                      2)])])
     with pytest.raises(SnapshotNotFoundError, match="No good full snapshot"):
         resolve_point_in_time(catalog, "db1")
 
@@ -99,7 +100,8 @@ def test_objects_come_from_the_newest_snapshot_holding_them():
     full = _with_objects(make_entry("full", START, partitions=[_rec("t", "p1", 1, 2)]),
                          tables={"t": TableCensus("s1", "range")}, views={"v": "d1"},
                          functions={"f": "x"}, held={"views": ("v",), "functions": ("f",)})
-    inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
+    inc = _with_objects(make_entry("inc", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("t", "p1", 1,
+                                                                                                        3)]),
                         tables={"t": TableCensus("s1", "range")}, views={"v": "d2", "w": "d3"},
                         held={"views": ("v", "w")}, reasons={"view v": "view_changed", "view w": "new_view"})
     plan = resolve_point_in_time(Catalog([full, inc]), "db1")
@@ -119,12 +121,13 @@ def test_a_list_table_is_created_by_a_snapshot_holding_all_its_partitions():
     # the creating job names every partition, the newer copy overwrites its own afterwards
     info = {"tables": {"l": TableCensus("s", "list")}}
     full = _with_objects(make_entry("full", START, partitions=[_rec("l", "a", 1, 2), _rec("l", "b", 2, 2)]), **info)
-    inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("l", "a", 1, 3)]),
+    inc = _with_objects(make_entry("inc", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("l", "a", 1,
+                                                                                                        3)]),
                         **info)
     plan = resolve_point_in_time(Catalog([full, inc]), "db1")
     assert [(s.label, s.tables[0].partitions, s.creates) for s in plan.steps] == [
         ("full", ("a", "b"), ("l",)), ("inc", ("a",), ())]
-    lonely = _with_objects(make_entry("inc2", START + 2 * H, kind=INC, parent="inc",
+    lonely = _with_objects(make_entry("inc2", START + 2 * H, snapshot_kind=INC, parent="inc",
                                       partitions=[_rec("l", "c", 5, 2)]), **info)
     with pytest.raises(RestoreRefusedError, match="Table 'l' is not range-partitioned and no single snapshot holds"):
         resolve_point_in_time(Catalog([full, inc, lonely]), "db1")
@@ -133,7 +136,8 @@ def test_a_list_table_is_created_by_a_snapshot_holding_all_its_partitions():
 def test_a_table_of_two_recorded_schemas_is_refused_before_anything_is_sent():
     full = _with_objects(make_entry("full", START, partitions=[_rec("t", "p1", 1, 2), _rec("t", "p2", 2, 2)]),
                          tables={"t": TableCensus("old", "range")})
-    inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
+    inc = _with_objects(make_entry("inc", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("t", "p1", 1,
+                                                                                                        3)]),
                         tables={"t": TableCensus("new", "range")})
     with pytest.raises(RestoreRefusedError, match="Table 't' would be restored from snapshots of different schemas"):
         resolve_point_in_time(Catalog([full, inc]), "db1")
@@ -181,7 +185,7 @@ def planned_histories(draw):
         if plan.is_empty:
             continue
         keys = {p.key for p in plan.partitions}
-        if plan.kind is INC:
+        if plan.snapshot_kind is INC:
             keys |= set(draw(st.lists(st.sampled_from(sorted(state)), max_size=2)))
             tombstones = tombstones_now(Catalog(entries), "db1", rows)
         else:
@@ -189,11 +193,12 @@ def planned_histories(draw):
         records = [_rec(t, p, *state[(t, p)]) for t, p in sorted(keys)]
         status = draw(st.sampled_from(["ok"] * 5 + ["failed"]))
         labels = [e.label for e in entries]
-        parent = draw(st.sampled_from(labels)) if plan.kind is INC and labels else None
-        if plan.kind is INC and parent is None:
+        parent = draw(st.sampled_from(labels)) if plan.snapshot_kind is INC and labels else None
+        if plan.snapshot_kind is INC and parent is None:
             parent = "nowhere"
         label = f"s{i:02d}"
-        entries.append(make_entry(label, moment, kind=plan.kind, parent=parent, status=status, partitions=records,
+        entries.append(make_entry(label, moment, snapshot_kind=plan.snapshot_kind, parent=parent, status=status,
+                                  partitions=records,
                                   tombstones=tombstones))
         if status == "ok":
             truth[label] = dict(state)
@@ -211,7 +216,7 @@ def test_every_snapshot_moment_restores_the_database_as_it_was(history):
         try:
             plan = resolve_point_in_time(catalog, "db1", entry.backup_time)
         except SnapshotNotFoundError:
-            assert not any(e.kind is SnapshotKind.FULL and e.is_good and e.backup_time <= entry.backup_time
+            assert not any(e.snapshot_kind is SnapshotKind.FULL and e.is_good and e.backup_time <= entry.backup_time
                            for e in entries)
             continue
         assert {k: (h.record.partition_id, h.record.version) for k, h in plan.state.items()} == truth[entry.label]
@@ -226,7 +231,8 @@ def test_every_snapshot_moment_restores_the_database_as_it_was(history):
 
 def test_objects_held_by_a_full_recorded_without_census_come_with_it():
     full = make_entry("full", START, partitions=[_rec("t", "p1", 1, 2)])  # e.g. sr_full_backup's whole database
-    inc = _with_objects(make_entry("inc", START + H, kind=INC, parent="full", partitions=[_rec("t", "p1", 1, 3)]),
+    inc = _with_objects(make_entry("inc", START + H, snapshot_kind=INC, parent="full", partitions=[_rec("t", "p1", 1,
+                                                                                                        3)]),
                         tables={"t": TableCensus("s1", "range")}, views={"v": "d1", "w": "d2"},
                         held={"views": ("w",)}, reasons={"view w": "new_view"})
     plan = resolve_point_in_time(Catalog([full, inc]), "db1")

@@ -31,7 +31,7 @@ def _daily(n: int = 10) -> list:
     for i in range(n):
         full = i % 4 == 0
         label = f"s{i:02d}"
-        entries.append(make_entry(label, START + i * D, kind=SnapshotKind.FULL if full else INC,
+        entries.append(make_entry(label, START + i * D, snapshot_kind=SnapshotKind.FULL if full else INC,
                                   parent=None if full else parent))
         parent = label
     return entries
@@ -69,8 +69,8 @@ def test_a_parent_recorded_under_another_database_is_kept_with_its_child():
     entries = [make_entry("parent_in_1", START, database="db1", status="failed"),
                make_entry("parent_in_2", START, database="db2", status="failed"),
                make_entry("full_1", START + D, database="db1"), make_entry("full_2", START + D, database="db2"),
-               make_entry("child_in_2", START + 2 * D, database="db2", kind=INC, parent="parent_in_1"),
-               make_entry("child_in_1", START + 2 * D, database="db1", kind=INC, parent="parent_in_2")]
+               make_entry("child_in_2", START + 2 * D, database="db2", snapshot_kind=INC, parent="parent_in_1"),
+               make_entry("child_in_1", START + 2 * D, database="db1", snapshot_kind=INC, parent="parent_in_2")]
     plan = plan_retention(Catalog(entries), RetentionPolicy(keep_last=1), now=START + 3 * D)
     assert {"child_in_1", "child_in_2", "parent_in_1", "parent_in_2"} <= set(plan.keep)
     assert plan.reasons["parent_in_1"] == ("needed by child_in_2",)
@@ -96,7 +96,7 @@ def test_retention_safety_properties(catalog, policy):
     for db in catalog.databases():  # the newest good full of each chain group is kept
         for group in {e.chain_tables for e in catalog.entries(db)}:
             fulls = [e for e in catalog.entries(db, good_only=True)
-                     if e.kind is SnapshotKind.FULL and e.chain_tables == group]
+                     if e.snapshot_kind is SnapshotKind.FULL and e.chain_tables == group]
             if fulls:
                 assert fulls[-1].label in kept
     pruned = Catalog(e for e in catalog if e.label in kept)

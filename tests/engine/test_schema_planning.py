@@ -35,7 +35,7 @@ COLUMNS = [("t", "k", 1, "int(11)", "YES", None, "DUP", ""), ("t", "d", 2, "date
 def _recorded_full(state, objects):
     """The full the planner itself plans, recorded as the backup operator would (its census as objects)."""
     plan = plan_backup(Catalog(), "db1", _rows(state), now=START, objects=objects)
-    assert plan.kind is SnapshotKind.FULL and plan.whole_database
+    assert plan.snapshot_kind is SnapshotKind.FULL and plan.whole_database
     records = [PartitionRecord(t, p, pid, v) for (t, p), (pid, v) in sorted(state.items())]
     entry = make_entry("full", START, partitions=records)
     return entry.__class__(**{**entry.__dict__, "objects": plan.objects.to_dict()})

@@ -57,7 +57,7 @@ def plan_after_one_load(session: Session, s3_server, *, physical_ids_distinct: b
         assert all(pid != p.id for p in partitions for pid, _ in p.physical_partitions)
     else:  # 3.3: no subPartitions for one physical partition, whose id is the partition's
         assert all(not p.sub_partitions and p.physical_partitions == ((p.id, p.version),) for p in partitions)
-    entry = entry_from_job_info(info, repository=session.repo, kind=SnapshotKind.FULL, now=NOW)
+    entry = entry_from_job_info(info, repository=session.repo, snapshot_kind=SnapshotKind.FULL, now=NOW)
 
     session.run("INSERT INTO events VALUES ('2025-01-20', 3)")
     before = len(session.server.logged_statements())
@@ -65,7 +65,7 @@ def plan_after_one_load(session: Session, s3_server, *, physical_ids_distinct: b
     plan = plan_backup(Catalog([entry]), session.db, metadata.partitions, now=NOW, policy=NEVER)
     sent = session.server.logged_statements()[before:]
     assert sent == [metadata_query(session.db)]  # one information_schema statement
-    assert (plan.kind, [(t.table, t.partitions) for t in plan.tables]) == (
+    assert (plan.snapshot_kind, [(t.table, t.partitions) for t in plan.tables]) == (
         SnapshotKind.INCREMENTAL, [("events", ("p20250120",))])
     assert plan.tombstones == ()
 

@@ -64,11 +64,11 @@ def test_partitions_meta_ids_never_equal_job_info_partition_ids():
 def test_an_unchanged_table_plans_nothing_and_one_changed_physical_partition_its_partition():
     """partitions_meta's golden rows are the ``sales`` table's; the other tables of the snapshot are absent from
     them, so they come out as tombstones (what the planner says of a table that is gone)."""
-    entry = entry_from_job_info(job_info(), repository="repo", kind=SnapshotKind.FULL, now=NOW)
+    entry = entry_from_job_info(job_info(), repository="repo", snapshot_kind=SnapshotKind.FULL, now=NOW)
     rows = meta_rows()
     catalog = Catalog([entry])
     plan = plan_backup(catalog, "fid_db", rows, now=NOW, policy=NEVER)
-    assert (plan.kind, plan.parent_label) == (SnapshotKind.INCREMENTAL, "snap1")
+    assert (plan.snapshot_kind, plan.parent_label) == (SnapshotKind.INCREMENTAL, "snap1")
     assert plan.is_empty, plan.reason
     assert {t.table for t in plan.tombstones} == {"all_types", "agg_types", "mv_daily"}
     assert plan.temp_partition_tables == (("sales",) if any(r["IS_TEMP"] for r in rows) else ())

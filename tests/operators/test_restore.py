@@ -153,7 +153,8 @@ def test_a_chain_from_the_catalog_is_restored_link_by_link(clusters, aws_conn, s
         parent_label=full, catalog_scope=dict(store.get(full).scope), storage_conn_id=aws_conn, deferrable=False,
         poll_interval=0.1, max_poll_interval=0.5).execute(task_context("chain_incr1"))
     incremental = store.get("snap_incr1")
-    assert (incremental.kind, incremental.parent_label, incremental.is_good) == (SnapshotKind.INCREMENTAL, full, True)
+    assert (incremental.snapshot_kind, incremental.parent_label, incremental.is_good) == (SnapshotKind.INCREMENTAL,
+                                                                                          full, True)
     assert {p.partition: p.version for p in incremental.partitions} == {"p2": p2_at_backup}
 
     before = _restores(source)

@@ -43,7 +43,7 @@ def repo(s3_proxy):
         full = i % 4 == 0
         label = f"s{i:02d}"
         write_snapshot(storage, "repo", label, content_files=3, threads=2)
-        store.put(make_entry(label, START + i * D, kind="full" if full else "incremental",
+        store.put(make_entry(label, START + i * D, snapshot_kind="full" if full else "incremental",
                              parent=None if full else parent))
         parent = label
     return storage, store

@@ -99,7 +99,7 @@ def _repo(storage) -> CatalogStore:
         full = i % 4 == 0
         label = f"s{i:02d}"
         write_snapshot(storage, "repo", label, content_files=2, threads=1)
-        store.put(make_entry(label, START + i * D, kind="full" if full else "incremental",
+        store.put(make_entry(label, START + i * D, snapshot_kind="full" if full else "incremental",
                              parent=None if full else parent))
         parent = label
     return store

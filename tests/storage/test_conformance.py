@@ -102,7 +102,7 @@ def test_delete_snapshot_is_complete_and_confined(storage):
 def test_catalog_round_trip_beside_starrocks_folder(storage):
     store = CatalogStore(storage, REPO)
     first = _entry("snap_a")
-    second = _entry("snap_b", kind=SnapshotKind.INCREMENTAL, parent_label="snap_a")
+    second = _entry("snap_b", snapshot_kind=SnapshotKind.INCREMENTAL, parent_label="snap_a")
     store.put(first)
     store.put(second)
     catalog = store.load()
@@ -206,7 +206,7 @@ def test_transient_errors_are_retried_then_given_up(storage, monkeypatch):
 
 def test_record_finished_reads_versions_and_size_from_storage(storage):
     store = CatalogStore(storage, REPO)
-    pending = CatalogEntry(label="inc_7", repository=REPO, database="sr_hub", kind=SnapshotKind.INCREMENTAL,
+    pending = CatalogEntry(label="inc_7", repository=REPO, database="sr_hub", snapshot_kind=SnapshotKind.INCREMENTAL,
                            status=EntryStatus.PENDING, parent_label="full_1", dag_id="nightly", run_id="run_7",
                            created_at=datetime(2024, 12, 9, 10, 0, tzinfo=UTC), scope={"tables": ["t1"]})
     store.put(pending)
@@ -215,7 +215,7 @@ def test_record_finished_reads_versions_and_size_from_storage(storage):
     assert store.get("inc_7").status is EntryStatus.PENDING
     snap = write_snapshot(storage, REPO, "inc_7", tables={"t1": {"p1": (301, 9)}})
     entry = store.record_finished("inc_7", partition_stats={("t1", "p1"): (5, 10)})
-    assert (entry.status, entry.kind, entry.parent_label, entry.dag_id, entry.run_id) == (
+    assert (entry.status, entry.snapshot_kind, entry.parent_label, entry.dag_id, entry.run_id) == (
         EntryStatus.OK, SnapshotKind.INCREMENTAL, "full_1", "nightly", "run_7")
     assert [(p.key, p.version, p.row_count) for p in entry.partitions] == [(("t1", "p1"), 9, 5)]
     assert (entry.snapshot_bytes, entry.snapshot_objects) == (snap.total_bytes, len(snap.keys))

@@ -32,7 +32,7 @@ def sample_entry(label: str, status: EntryStatus = EntryStatus.OK, **kw) -> Cata
     """A catalog entry of repository ``SAMPLE_REPOSITORY`` with one partition, one tombstone and every field set."""
     moment = datetime(2024, 12, 9, 10, 25, 58, 842000, tzinfo=UTC)
     return CatalogEntry(label=label, repository=SAMPLE_REPOSITORY, database="sr_hub",
-                        kind=kw.pop("kind", SnapshotKind.FULL), status=status,
+                        snapshot_kind=kw.pop("snapshot_kind", SnapshotKind.FULL), status=status,
                         backup_timestamp="2024-12-09-10-25-58-842", backup_time=moment,
                         partitions=(PartitionRecord("t1", "p1", 301, 7, 100, 2048, 20000),),
                         tombstones=(Tombstone("old_table"),), scope={"database": "sr_hub"},
