@@ -25,8 +25,8 @@ from sr_airflow.engine.errors import SrAirflowError
 from sr_airflow.engine.quoting import quote_identifier
 
 __all__ = ["BUILTIN_ADMIN_ROLES", "CHECKED", "DAG_GRANTS", "NOT_CHECKED", "Grant", "HeldGrants",
-           "MissingPrivilegeError", "backup_needs", "covers", "grants_for", "judge", "missing", "missing_sentence",
-           "parse_show_grants", "render_markdown", "restore_needs"]
+           "MissingPrivilegeError", "activation_needs", "backup_needs", "covers", "grants_for", "judge", "missing",
+           "missing_sentence", "parse_show_grants", "render_markdown", "restore_needs"]
 
 ALL = "*"
 _PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -118,7 +118,9 @@ _INSERT_ALL = Grant("INSERT", "TABLE", ALL, ALL, why="RESTORE into a table that 
 _ALTER_ALL_MV = Grant("ALTER", "MATERIALIZED VIEW", ALL, ALL, why="ALTER MATERIALIZED VIEW ... ACTIVE after the "
                                                                  "restore; without a privilege on them the restored "
                                                                  "MVs are not even shown to the task, which can then "
-                                                                 "neither activate them nor report them inactive")
+                                                                 "neither activate them nor report them inactive, so "
+                                                                 "pre-flight asks it for the MVs the restore brings "
+                                                                 "back")
 _DROP_ALL_DB = Grant("DROP", "DATABASE", name=ALL, why="DROP DATABASE of the drill's scratch database")
 
 _RESTORING = (_REPOSITORY, _CREATE_DATABASE, _CREATE_TABLE_ALL, _INSERT_ALL, _ALTER_ALL_MV)
@@ -163,6 +165,30 @@ def restore_needs(database: str, existing: Sequence[str] = (), *, has_on: bool =
         return [_REPOSITORY, _CREATE_DATABASE]
     return [_REPOSITORY, Grant("CREATE TABLE", "DATABASE", name=database if database_exists else ALL),
             *(Grant("INSERT", "TABLE", database, t) for t in existing)]
+
+
+def activation_needs(database: str, materialized_views: Iterable[str], visible: Iterable[str] = (), *,
+                     database_exists: bool = True) -> list[Grant]:
+    """ALTER on each materialized view a restore brings back into ``database``, which the restore re-activates with
+    ``ALTER MATERIALIZED VIEW db.mv ACTIVE`` (``AuthorizerStmtVisitor.visitAlterMaterializedViewStatement``:
+    ``checkMaterializedViewAction(.., ALTER)``, 3.5 e223275f78). Without a privilege on an MV the task does not even
+    see it (``information_schema.materialized_views`` leaves it out), so it would stay inactive unreported.
+
+    A GRANT on one MV needs the MV to exist (``TablePEntryObject.generate`` looks its id up), so an MV the user
+    cannot see yet (``visible``: the ones it sees in the target) is asked for as ``ALL MATERIALIZED VIEWS IN
+    DATABASE db``, or ``IN ALL DATABASES`` when the database does not exist yet either."""
+    seen = set(visible)
+    needed: list[Grant] = []
+    for name in materialized_views:
+        if name in seen:
+            grant = Grant("ALTER", "MATERIALIZED VIEW", database, name)
+        elif database_exists:
+            grant = Grant("ALTER", "MATERIALIZED VIEW", database, ALL)
+        else:
+            grant = Grant("ALTER", "MATERIALIZED VIEW", ALL, ALL)
+        if grant not in needed:
+            needed.append(grant)
+    return needed
 
 
 # Built-in roles whose grants pre-flight does not evaluate (they hold every privilege it checks, or more than

@@ -56,11 +56,17 @@ def check_migration_privileges(source: Any, target: Any, database: str, log: Any
             "target": check_privileges(target, [grants.Grant("REPOSITORY", "SYSTEM")], log, where=target_conn_id)}
 
 
-def restore_needs(hook: Any, target_database: str, *, has_on: bool = True) -> list[Grant]:
+def restore_needs(hook: Any, target_database: str, *, has_on: bool = True,
+                  materialized_views: Sequence[str] = ()) -> list[Grant]:
     """What RESTORE into ``target_database`` checks before it runs: REPOSITORY on SYSTEM and, with an ON clause,
     CREATE TABLE on the target database (on all databases when it does not exist yet); without, CREATE DATABASE on
-    the catalog. (INSERT on each table that already exists is left to StarRocks' own check.)"""
+    the catalog. (INSERT on each table that already exists is left to StarRocks' own check.) Then ALTER on the
+    ``materialized_views`` the restore brings back and re-activates (``grants.activation_needs``)."""
     if (hook.connection.login or "root") == "root":
         return []  # root is not checked: no need to ask whether the database exists
-    exists = hook.database_exists(target_database) if has_on else True
-    return grants.restore_needs(target_database, has_on=has_on, database_exists=exists)
+    exists = hook.database_exists(target_database) if has_on or materialized_views else True
+    needed = grants.restore_needs(target_database, has_on=has_on, database_exists=exists)
+    if materialized_views:
+        visible = [v.name for v in hook.materialized_views(target_database)] if exists else []
+        needed += grants.activation_needs(target_database, materialized_views, visible, database_exists=exists)
+    return needed

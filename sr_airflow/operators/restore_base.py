@@ -16,6 +16,7 @@ from sr_airflow.engine.errors import JobFailedError, RestoreRefusedError, Snapsh
 from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
+    from sr_airflow.engine.backup_meta import BackupMeta
     from sr_airflow.engine.jobs import RestoreJob
     from sr_airflow.engine.preflight import ColumnDef
     from sr_airflow.engine.scope import Scope
@@ -28,10 +29,10 @@ RESTORE_TEMPLATE_FIELDS = (
 )
 
 
-def snapshot_schema(storage: Any, repository: str, label: str) -> dict[str, list[ColumnDef]]:
-    """The base-index columns of each table of the snapshot, from its ``__meta`` file in ``storage`` (under the
-    repository's root, legacy or not, with the file's md5 checked)."""
-    from sr_airflow.engine.preflight import parse_backup_meta
+def _snapshot_meta(storage: Any, repository: str, label: str) -> BackupMeta:
+    """The snapshot's ``__meta`` file in ``storage`` (under the repository's root, legacy or not, with the file's
+    md5 checked), parsed."""
+    from sr_airflow.engine.backup_meta import parse_backup_meta
 
     try:
         data = storage.read_meta_bytes(repository, label)
@@ -42,6 +43,19 @@ def snapshot_schema(storage: Any, repository: str, label: str) -> dict[str, list
         raise RestoreRefusedError(f"Restore of snapshot {label!r} refused before submission: its __meta file in "
                                   f"repository {repository!r} is unusable: {str(exc).rstrip('.')}.") from None
     return parse_backup_meta(data)
+
+
+def snapshot_schema(storage: Any, repository: str, label: str) -> dict[str, list[ColumnDef]]:
+    """The base-index columns of each table of the snapshot, from its ``__meta`` file."""
+    return _snapshot_meta(storage, repository, label).schemas()
+
+
+def snapshot_materialized_views(storage: Any, repository: str, label: str) -> list[str]:
+    """The names of the materialized views in the snapshot's ``__meta`` file (``clazz`` ``MaterializedView`` /
+    ``LakeMaterializedView``; a synchronous MV is an index of its table, not an object)."""
+    tables = _snapshot_meta(storage, repository, label).tables
+    return sorted(name for name, table in tables.items()
+                  if table.clazz in ("MaterializedView", "LakeMaterializedView"))
 
 
 class RestoreOperatorBase(StarRocksBaseOperator):
@@ -75,8 +89,8 @@ class RestoreOperatorBase(StarRocksBaseOperator):
                  **kwargs: Any) -> None:
         from sr_airflow.engine.swap import check_overwrite_mode
 
-        if not (isinstance(overwrite_mode, str) and "{{" in overwrite_mode):  # a template is checked when run
-            check_overwrite_mode(overwrite_mode)
+        if overwrite_mode is None or (isinstance(overwrite_mode, str) and "{{" not in overwrite_mode):
+            check_overwrite_mode(overwrite_mode)  # a template or a run's param (dag_params) is checked when run
         if on_busy not in ("wait", "fail"):
             raise ValueError(f"on_busy must be 'wait' or 'fail', got {on_busy!r}.")
         super().__init__(**kwargs)
@@ -152,7 +166,7 @@ class RestoreOperatorBase(StarRocksBaseOperator):
         if not target:
             return None
         try:
-            observation = JobWatch(kind="any", database=target, absent="done").poll(self.hook)
+            observation = JobWatch(job_type="any", database=target, absent="done").poll(self.hook)
         except Exception as exc:  # noqa: BLE001 - RESTORE creates a missing database
             if "Unknown database" in str(exc):
                 return None

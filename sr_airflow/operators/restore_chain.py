@@ -11,7 +11,12 @@ from typing import Any
 from sr_airflow import metrics
 from sr_airflow.engine.coerce import as_bool
 from sr_airflow.engine.errors import JobFailedError, SnapshotNotFoundError
-from sr_airflow.operators.restore_base import RESTORE_TEMPLATE_FIELDS, RestoreOperatorBase, snapshot_schema
+from sr_airflow.operators.restore_base import (
+    RESTORE_TEMPLATE_FIELDS,
+    RestoreOperatorBase,
+    snapshot_materialized_views,
+    snapshot_schema,
+)
 
 CHAIN_SUBMITTED_KEY = "restore_chain_submitted"
 CHAIN_DONE_KEY = "restore_chain_links_done"
@@ -97,8 +102,8 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
         if dry_run:
             self.log.info("Dry run: nothing sent to %r.", target)
             return {"dry_run": True, "database": target, "plan": plan.to_dict()}
-        check_privileges(self.hook, restore_needs(self.hook, target), self.log,  # each link has ON (...)
-                         where=self.starrocks_conn_id)
+        check_privileges(self.hook, restore_needs(self.hook, target, materialized_views=self._activated(plan)),
+                         self.log, where=self.starrocks_conn_id)  # each link has ON (...)
         store = context.get("task_state_store")
         done = store.get(CHAIN_DONE_KEY) if store is not None else None
         start = 0 if done is None else int(done) + 1
@@ -106,7 +111,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
         decision = decide_chain_restore(self.hook.restore_jobs(target), plan.labels, recorded_submission=submitted)
         if decision.step is NextStep.WAIT:
             self.log.info("%s", decision.reason)
-            return self.wait_for(context, JobWatch(kind="restore", database=target, label=decision.label),
+            return self.wait_for(context, JobWatch(job_type="restore", database=target, label=decision.label),
                                  "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
         if decision.step is NextStep.DONE:
             self.log.info("%s", decision.reason)
@@ -114,6 +119,22 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
         if start == 0:
             self._check_point_target(plan, target)
         return self._run_link(context, plan, start)
+
+    def _activated(self, plan: Any) -> list[str]:
+        """The materialized views the plan brings back and the restore then re-activates (pre-flight asks ALTER on
+        them): those of the census, and, for a snapshot recorded without one (``all_objects``: its MVs come back
+        among its tables), the tables its ``__meta`` file says are MVs. Not asked for root, nor when nothing is
+        re-activated."""
+        if not self.reactivate_materialized_views or (self.hook.connection.login or "root") == "root":
+            return []
+        names = set(plan.objects.get("materialized_views") or {})
+        storage = None
+        for step in plan.steps:
+            if step.all_objects:
+                storage = storage or self.storage()
+                in_snapshot = set(snapshot_materialized_views(storage, self.repository, step.label))
+                names |= {t.table for t in step.tables if t.table in in_snapshot}
+        return sorted(names)
 
     def _check_point_target(self, plan: Any, target: str) -> None:
         """Existing target tables: refused unless ``allow_overwrite``, and then compared with the schema of the
@@ -229,7 +250,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
         except Exception as exc:
             raise JobFailedError(f"Restore job {step.label!r} was refused by StarRocks: "
                                  f"{str(exc).rstrip('.')}.") from None
-        watch = JobWatch(kind="restore", database=target, label=step.label)
+        watch = JobWatch(job_type="restore", database=target, label=step.label)
         return self.wait_for(context, watch, "_chain_link_done", cancel_on_kill=self.cancel_on_kill)
 
     def _chain_link_done(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:

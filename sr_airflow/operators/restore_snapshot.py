@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sr_airflow import metrics
 from sr_airflow.engine.errors import JobFailedError
-from sr_airflow.operators.restore_base import RESTORE_TEMPLATE_FIELDS, RestoreOperatorBase, snapshot_schema
+from sr_airflow.operators.restore_base import (
+    RESTORE_TEMPLATE_FIELDS,
+    RestoreOperatorBase,
+    snapshot_materialized_views,
+    snapshot_schema,
+)
 
 if TYPE_CHECKING:
     from sr_airflow.engine.scope import Scope
@@ -117,8 +122,9 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
         request = self.request(self.snapshot_label, scope, timestamp)
         statement = render_restore(request, Syntax.for_version(version))  # UnsupportedByServerError first
         target = self._target(scope)
-        check_privileges(self.hook, restore_needs(self.hook, target, has_on=scope.has_on_clause), self.log,
-                         where=self.starrocks_conn_id)
+        check_privileges(self.hook, restore_needs(self.hook, target, has_on=scope.has_on_clause,
+                                                  materialized_views=self._activated(scope)),
+                         self.log, where=self.starrocks_conn_id)
         own = self._own_job(context, target, timestamp)
         if own is not None:
             self.log.info("%s; waiting for it instead of submitting again.", own.describe())
@@ -154,6 +160,27 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
             store.set(JOB_ID_KEY, job.job_id)
         return self._wait_job(context, target)
 
+    def _activated(self, scope: Scope) -> list[str]:
+        """The target names of the materialized views this restore brings back and then re-activates (pre-flight
+        asks ALTER on them). What RESTORE takes (``BackupHandler.checkAndFilterRestoreObjsExistInSnapshot``, 3.5
+        e223275f78): without ON everything; with ON the objects named (as TABLE or MATERIALIZED VIEW) and, for
+        ``ALL MATERIALIZED VIEWS``, every MV of the snapshot's ``__meta`` (``ALL TABLES`` takes no MV:
+        ``isOlapTable``). Which names are MVs is read from ``__meta``; without ``storage_conn_id`` only the
+        objects named as materialized views are known. Not asked for root, nor when nothing is re-activated."""
+        from sr_airflow.engine.scope import ObjectKind
+
+        if not self.reactivate_materialized_views or (self.hook.connection.login or "root") == "root" or \
+                not self._target(scope):
+            return []
+        named = {r.name: r.alias or r.name for r in scope.objects
+                 if r.kind in (ObjectKind.TABLE, ObjectKind.MATERIALIZED_VIEW)}
+        every = not scope.has_on_clause or ObjectKind.MATERIALIZED_VIEW in scope.all_of
+        in_snapshot = snapshot_materialized_views(self.storage(), self.repository, self.snapshot_label) \
+            if self.storage_conn_id and (every or named) else []
+        chosen = {r.alias or r.name for r in scope.objects if r.kind is ObjectKind.MATERIALIZED_VIEW}
+        chosen |= {named.get(name, name) for name in in_snapshot if every or name in named}
+        return sorted(chosen)
+
     def _own_job(self, context: Any, target: str | None, timestamp: str):
         """This task's job from an earlier attempt (``engine/restore_jobs.own_restore_job``)."""
         from sr_airflow.engine.restore_jobs import own_restore_job
@@ -187,7 +214,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
             raise JobFailedError(f"Restore into database {target!r} refused: another job is running "
                                  f"({reason.rstrip('.')}).")
         self.log.info("Waiting for another job on database %r to end: %s", target, reason)
-        return self.wait_for(context, JobWatch(kind="any", database=target, absent="done"), "_busy_cleared")
+        return self.wait_for(context, JobWatch(job_type="any", database=target, absent="done"), "_busy_cleared")
 
     def _busy_cleared(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
         if event.get("status") != "success":
@@ -244,7 +271,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
     def _wait_job(self, context: Any, target: str | None) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import JobWatch
 
-        watch = JobWatch(kind="restore", database=target, label=self.snapshot_label)
+        watch = JobWatch(job_type="restore", database=target, label=self.snapshot_label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:

@@ -134,6 +134,10 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
      "lacks CREATE TABLE on all databases — GRANT CREATE TABLE ON ALL DATABASES TO USER 'lp_less'@'%'"),
     ("sr_restore", "REPOSITORY", "restore",
      "lacks REPOSITORY on SYSTEM — GRANT REPOSITORY ON SYSTEM TO USER 'lp_less'@'%'"),
+    # the plan brings back the MV per_day, which the restore re-activates: without ALTER on it the task would not
+    # even see it (left inactive, unreported); lp_again does not exist, so only a grant on all databases covers it
+    ("sr_restore", "ALTER", "restore", "lacks ALTER on materialized view *.* — GRANT ALTER ON ALL MATERIALIZED "
+                                       "VIEWS IN ALL DATABASES TO USER 'lp_less'@'%'"),
     # not a pre-flight's: StarRocks' own error from DROP DATABASE of the scratch database
     ("sr_restore_drill", "DROP", "drill.finish[0]", f"{DENIED} DROP privilege(s) on DATABASE {DB}__drill"),
 ])
@@ -166,3 +170,24 @@ def test_a_migration_source_without_export_stops_at_preflight(backed_up, target_
     assert got["preflight"] == "failed" and got["restore"] == "upstream_failed", got
     assert (f"StarRocks user 'lp_src_less' on {source_id} lacks EXPORT on {DB}.* — GRANT EXPORT ON ALL TABLES IN "
             f"DATABASE {DB} TO USER 'lp_src_less'@'%'.") in capsys.readouterr().out
+
+
+def test_a_migration_target_without_alter_on_its_mvs_stops_at_the_restores_preflight(backed_up, target_emulator,
+                                                                                      aws_conn, load_dag, capsys):
+    """The snapshot holds the MV per_day (read from its ``__meta``): the target's user needs ALTER on it to
+    re-activate it, and pre-flight says so before RESTORE is sent."""
+    capsys.readouterr()
+    sent = target_emulator.count("RESTORE")
+    with (as_user(backed_up, "lp_src", grants_for("sr_migration", DB, "source")) as source_id,
+          as_user(target_emulator, "lp_dst_less", without(grants_for("sr_migration", DB, "target"), "ALTER"))
+          as target_id):
+        dag = load_dag("sr_migration", config(source_id, aws_conn).replace(f'repository = "{PREFIX}_repo"',
+                                                                           'repository = "lp_mig_repo"')
+                       + f'[sr_migration]\nsource_conn_id = "{source_id}"\ntarget_conn_id = "{target_id}"\n'
+                         "max_catch_up_rounds = 0\n")
+        run = dag.test(run_conf={"database": DB, "target_database": "lp_mig_noalter"})
+    got = states(run)
+    assert got["backup"] == "success" and got["restore"] == "failed", got
+    assert (f"StarRocks user 'lp_dst_less' on {target_id} lacks ALTER on materialized view *.* — GRANT ALTER ON ALL "
+            "MATERIALIZED VIEWS IN ALL DATABASES TO USER 'lp_dst_less'@'%'.") in capsys.readouterr().out
+    assert target_emulator.count("RESTORE") == sent  # nothing sent

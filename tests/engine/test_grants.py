@@ -13,6 +13,7 @@ from sr_airflow.engine.grants import (
     NOT_CHECKED,
     Grant,
     MissingPrivilegeError,
+    activation_needs,
     backup_needs,
     covers,
     grants_for,
@@ -72,6 +73,22 @@ def test_coverage_follows_the_object_hierarchy():
     assert created == [Grant("CREATE TABLE", "DATABASE", "", "*")]
     assert missing_sentence("bk", created) == ("StarRocks user 'bk' lacks CREATE TABLE on all databases — "
                                                "GRANT CREATE TABLE ON ALL DATABASES TO USER 'bk'@'%'")
+
+
+def test_restored_mvs_need_alter_on_a_grant_that_can_exist():
+    """An MV the user sees can be granted by name; one it cannot see yet only by ALL in its database, or in all
+    databases when the database is created by the restore (TablePEntryObject.generate needs the object)."""
+    assert activation_needs("shop", ["mv_a", "mv_b"], ["mv_a"]) == [
+        Grant("ALTER", "MATERIALIZED VIEW", "shop", "mv_a"), Grant("ALTER", "MATERIALIZED VIEW", "shop", "*")]
+    assert activation_needs("new_db", ["mv_a", "mv_b"], database_exists=False) == [
+        Grant("ALTER", "MATERIALIZED VIEW", "*", "*")]
+    assert activation_needs("shop", []) == []
+    held = parse_show_grants([("'bk'@'%'", "default_catalog", "GRANT ALTER ON MATERIALIZED VIEW shop.mv_a TO USER "
+                                                               "'bk'@'%'")]).grants
+    lacking = missing(held, activation_needs("shop", ["mv_a", "mv_b"], ["mv_a"]))
+    assert missing_sentence("bk", lacking) == ("StarRocks user 'bk' lacks ALTER on materialized view shop.* — GRANT "
+                                               "ALTER ON ALL MATERIALIZED VIEWS IN DATABASE shop TO USER 'bk'@'%'")
+    assert missing(parse_show_grants(ROWS).grants, activation_needs("new_db", ["mv"], database_exists=False)) == []
 
 
 def test_the_sentence_names_what_is_lacking_and_the_grant_to_add():
