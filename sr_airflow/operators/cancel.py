@@ -14,7 +14,7 @@ NOTHING_RUNNING = ("No backup job is currently running", "No restore is currentl
 class StarRocksCancelJobOperator(StarRocksBaseOperator):
     """Cancel the BACKUP or RESTORE running on a database (or for external catalogs).
 
-    :param kind: ``backup`` or ``restore``.
+    :param job_type: ``backup`` or ``restore`` (StarRocks' job type).
     :param database: the database (omit with ``external_catalog=True``).
     :param external_catalog: cancel the external-catalog job (``FOR EXTERNAL CATALOG``).
     :param snapshot_label: cancel only if the running job has this label.
@@ -23,12 +23,12 @@ class StarRocksCancelJobOperator(StarRocksBaseOperator):
 
     template_fields: Sequence[str] = ("database", "snapshot_label")
 
-    def __init__(self, *, kind: str, database: str | None = None, external_catalog: bool = False,
+    def __init__(self, *, job_type: str, database: str | None = None, external_catalog: bool = False,
                  snapshot_label: str | None = None, missing_ok: bool = True, **kwargs: Any) -> None:
-        if kind not in ("backup", "restore"):
-            raise ValueError(f"kind must be 'backup' or 'restore', got {kind!r}.")
+        if job_type not in ("backup", "restore"):
+            raise ValueError(f"job_type must be 'backup' or 'restore', got {job_type!r}.")
         super().__init__(**kwargs)
-        self.kind = kind
+        self.job_type = job_type
         self.database = database
         self.external_catalog = external_catalog
         self.snapshot_label = snapshot_label
@@ -38,7 +38,7 @@ class StarRocksCancelJobOperator(StarRocksBaseOperator):
         from sr_airflow.engine.jobwatch import JobWatch, Verdict
 
         database = None if self.external_catalog else self.database
-        watch = JobWatch(kind=self.kind, database=database, label=self.snapshot_label)
+        watch = JobWatch(job_type=self.job_type, database=database, label=self.snapshot_label)
         statement = watch.cancel_statement()  # validates database / external_catalog
         observation = watch.poll(self.hook)
         if observation.verdict is not Verdict.RUNNING:
@@ -48,7 +48,7 @@ class StarRocksCancelJobOperator(StarRocksBaseOperator):
         except Exception as exc:
             if any(marker in str(exc) for marker in NOTHING_RUNNING):
                 return self._nothing(str(exc))
-            raise JobFailedError(f"Could not cancel the {self.kind} of {database or 'external catalogs'!r}: "
+            raise JobFailedError(f"Could not cancel the {self.job_type} of {database or 'external catalogs'!r}: "
                                  f"{str(exc).rstrip('.')}.") from None
         self.log.info("Cancelled: %s", observation.message)
         job = observation.job
