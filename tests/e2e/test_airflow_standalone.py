@@ -12,23 +12,21 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import boto3
-import httpx
 import pymysql
 import pytest
 
 from sr_airflow.testing.emulator.process import EmulatorServer
-from sr_airflow.testing.servers import S3Server, free_port, wait_for_port
+from sr_airflow.testing.servers import S3Server
+from tests.support.airflow_processes import AIRFLOW_BIN, starting_standalone
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
-REPO = Path(__file__).resolve().parents[2]
 KEY, SECRET, BUCKET = "e2e-key", "e2e-secret", "e2e-backups"
+SHIPPED_DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_restore_drill",
+                   "sr_retention")
 
 
 def seed(server):
@@ -62,8 +60,6 @@ def clusters(tmp_path_factory):
 @pytest.fixture(scope="module")
 def airflow(clusters):
     s3, source, target, base = clusters
-    home = base / "airflow"
-    home.mkdir()
     config = base / "sr_airflow.toml"
     config.write_text(f"""
 [defaults]
@@ -81,51 +77,16 @@ max_catch_up_rounds = 1
 mode = "logical_date"
 schedule = "@daily"
 """)
-    port = free_port()
     aws = {"conn_type": "aws", "login": KEY, "password": SECRET,
            "extra": {"endpoint_url": s3.endpoint_url, "region_name": "us-east-1"}}
-    env = {**os.environ,
-           # `airflow standalone` starts its components as `airflow ...` found on PATH
-           "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-           "AIRFLOW_HOME": str(home), "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
-           "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__CORE__PARALLELISM": "4",
-           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True", "AIRFLOW__API__PORT": str(port),
-           "AIRFLOW__API__HOST": "127.0.0.1", "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
-           "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
-           "AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "1", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "3",
-           "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL": "5", "SR_AIRFLOW_CONFIG": str(config),
-           "AIRFLOW_CONN_SR_SOURCE": f"starrocks://root:@127.0.0.1:{source.port}/",
-           "AIRFLOW_CONN_SR_TARGET": f"starrocks://root:@127.0.0.1:{target.port}/",
-           "AIRFLOW_CONN_AWS_E2E": json.dumps(aws), "NO_GCE_CHECK": "True"}
-    for key in [k for k in env if k.startswith("AIRFLOW__") and k not in (
-            "AIRFLOW__CORE__DAGS_FOLDER", "AIRFLOW__CORE__LOAD_EXAMPLES", "AIRFLOW__CORE__PARALLELISM",
-            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS", "AIRFLOW__API__PORT", "AIRFLOW__API__HOST",
-            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL", "AIRFLOW__SCHEDULER__MIN_FILE_PROCESS_INTERVAL",
-            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL", "AIRFLOW__CORE__DEFAULT_TASK_RETRIES",
-            "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY")]:
-        env.pop(key)  # other test packages' Airflow settings must not leak into this Airflow
-    airflow_bin = str(Path(sys.executable).parent / "airflow")
-    log = open(base / "standalone.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen([airflow_bin, "standalone"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                               start_new_session=True)
-    try:
-        wait_for_port(port, timeout=420, process=process)  # about 2 min on a busy 2-core machine
-        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30)
-
-        def listed() -> bool:  # the DAG processor has parsed the shipped DAGs
-            response = client.get("/api/v2/dags", params={"dag_id_pattern": "sr_"})
-            return response.status_code == 200 and response.json().get("total_entries", 0) >= 5
-
-        wait_until(listed, 240, "Airflow listing the five shipped DAGs", interval=1)
-        yield client, env, airflow_bin
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        log.close()
+    extra = {"AIRFLOW__CORE__DEFAULT_TASK_RETRIES": "1", "AIRFLOW__CORE__DEFAULT_TASK_RETRY_DELAY": "3",
+             "SR_AIRFLOW_CONFIG": str(config),
+             "AIRFLOW_CONN_SR_SOURCE": f"starrocks://root:@127.0.0.1:{source.port}/",
+             "AIRFLOW_CONN_SR_TARGET": f"starrocks://root:@127.0.0.1:{target.port}/",
+             "AIRFLOW_CONN_AWS_E2E": json.dumps(aws)}
+    with starting_standalone(base, extra) as starting:
+        running = starting.ready(SHIPPED_DAG_IDS, timeout=420)  # about 2 min on a busy 2-core machine
+        yield running.client, running.env, AIRFLOW_BIN
 
 
 def wait_run(client, dag_id, run_id, timeout=420):
