@@ -190,4 +190,4 @@ def test_a_backfill_of_many_dates_on_one_database_serialises(emu2):
     count("item4 backfill submissions refused busy by the frontend, then waited", len(sent) - 4)
     listed = {row[0]: row[2] for row in emu2.sql("SHOW SNAPSHOT ON rrepo")}
     assert all(listed[label] == "OK" for label in labels)
-    count("item4 backfill dates serialised on one database", 4)
+    count("item4 backfill dates serialised on one database", sum(listed[label] == "OK" for label in labels))
