@@ -1,9 +1,9 @@
-"""The one information_schema statement a plan reads per database, and its rows split back by kind. Pure Python.
+"""The one information_schema statement a plan reads per database, and its rows split back by tag. Pure Python.
 
 Planning needs six information_schema tables of a database: ``partitions_meta`` (the planner's partition versions),
 ``materialized_views``, ``columns``, ``tables_config``, ``tables`` (the table comment) and ``views`` (the objects
 census, ``engine/schema.py``).
-They are read as one ``SELECT ... UNION ALL SELECT ...`` with a common projection: a literal kind, the table name,
+They are read as one ``SELECT ... UNION ALL SELECT ...`` with a common projection: a literal tag, the table name,
 a second name (partition or column; NULL for the others) and up to ``WIDTH`` values, each CAST to VARCHAR and padded
 with NULLs. ``SHOW FULL FUNCTIONS`` cannot join it (``information_schema.routines`` is StarRocks' dummy scanner,
 always empty: ``be/src/exec/schema_scanner/schema_dummy_scanner.cpp``), so a plan sends two statements per database
@@ -33,8 +33,8 @@ from sr_airflow.engine.planner import PARTITIONS_META_COLUMNS
 from sr_airflow.engine.quoting import quote_string
 from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, TABLE_FIELDS, VIEW_FIELDS
 
-WIDTH = 9  # the most values a kind carries (tables_config's)
-OUTPUT_COLUMNS = ("KIND", "TABLE_NAME", "NAME", *(f"V{i}" for i in range(1, WIDTH + 1)))
+WIDTH = 9  # the most values a branch carries (tables_config's)
+OUTPUT_COLUMNS = ("ROW_TAG", "TABLE_NAME", "NAME", *(f"V{i}" for i in range(1, WIDTH + 1)))
 # partitions_meta.IS_TEMP is a BOOLEAN: written as '1' / '0' rather than left to a BOOLEAN -> VARCHAR cast
 _TEMP_FLAG = "CASE WHEN IS_TEMP THEN '1' ELSE '0' END"
 _PARTITION_VALUES = PARTITIONS_META_COLUMNS[3:]  # after DB_NAME, TABLE_NAME, PARTITION_NAME
@@ -42,9 +42,9 @@ _PARTITION_VALUES = PARTITIONS_META_COLUMNS[3:]  # after DB_NAME, TABLE_NAME, PA
 
 @dataclass(frozen=True)
 class _Branch:
-    """One information_schema table in the union: its rows become ``(kind, table, name, values...)``."""
+    """One information_schema table in the union: its rows become ``(tag, table, name, values...)``."""
 
-    kind: str
+    tag: str
     source: str
     database_column: str
     name_column: str | None
@@ -54,7 +54,7 @@ class _Branch:
         def expression(column: str) -> str:
             return _TEMP_FLAG if column == "IS_TEMP" else f"CAST({column} AS VARCHAR)"
 
-        items = [quote_string(self.kind, argument="kind"), "TABLE_NAME",
+        items = [quote_string(self.tag, argument="tag"), "TABLE_NAME",
                  self.name_column or "CAST(NULL AS VARCHAR)"]
         items += [expression(c) for c in self.values] + ["CAST(NULL AS VARCHAR)"] * (WIDTH - len(self.values))
         if first:
@@ -72,18 +72,18 @@ BRANCHES = (
     _Branch("table", "tables", "TABLE_SCHEMA", None, TABLE_FIELDS[1:]),
     _Branch("view", "views", "TABLE_SCHEMA", None, VIEW_FIELDS[1:]),
 )
-_BY_KIND = {b.kind: b for b in BRANCHES}
+_BY_TAG = {b.tag: b for b in BRANCHES}
 
 
 def metadata_query(database: str) -> str:
     """The one information_schema statement of ``database`` (rows in ``OUTPUT_COLUMNS`` order)."""
     selects = [branch.select(database, first=index == 0) for index, branch in enumerate(BRANCHES)]
-    return " UNION ALL ".join(selects) + " ORDER BY KIND, TABLE_NAME, NAME"
+    return " UNION ALL ".join(selects) + " ORDER BY ROW_TAG, TABLE_NAME, NAME"
 
 
 @dataclass(frozen=True)
 class DatabaseMetadata:
-    """The rows of ``metadata_query`` split back by kind, each in the column order of the single-table reads:
+    """The rows of ``metadata_query`` split back by tag, each in the column order of the single-table reads:
     ``partitions`` as ``PARTITIONS_META_COLUMNS`` (ids, versions and row counts as ints, IS_TEMP a bool, DB_NAME
     the database asked for), ``materialized_views`` as ``MV_COLUMNS``, ``columns`` as ``COLUMN_FIELDS`` (ordered by
     table and ORDINAL_POSITION, an int), ``tables_config`` as ``TABLE_CONFIG_FIELDS``, ``tables`` as
@@ -103,7 +103,7 @@ class DatabaseMetadata:
 
 
 def split_metadata_rows(rows: Iterable[Sequence[Any]], database: str) -> DatabaseMetadata:
-    """The rows of ``metadata_query(database)`` by kind (see ``DatabaseMetadata``)."""
+    """The rows of ``metadata_query(database)`` by tag (see ``DatabaseMetadata``)."""
     out = DatabaseMetadata()
     partitions, columns = out.partitions.append, out.columns.append
     others = {"materialized_view": out.materialized_views.append, "table_config": out.tables_config.append,
@@ -112,17 +112,17 @@ def split_metadata_rows(rows: Iterable[Sequence[Any]], database: str) -> Databas
     for row in rows:
         if len(row) != width:
             raise InvalidArgumentError(f"metadata row has {len(row)} values, not {width}: {row!r}.")
-        kind = row[0]
-        if kind == "partition":  # the many rows, in _PARTITION_VALUES order: one tuple built directly
+        tag = row[0]
+        if tag == "partition":  # the many rows, in _PARTITION_VALUES order: one tuple built directly
             _, table, name, pid, version, time, count, size, temp, value = row[:10]
             partitions((database, table, name, _int(pid), _int(version), time, _int(count), size, temp == "1",
                         value))
-        elif kind == "column":
-            columns((row[1], row[2], _int(row[3]), *row[4:4 + len(_BY_KIND[kind].values) - 1]))
-        elif kind in others:
-            others[kind]((row[1], *row[3:3 + len(_BY_KIND[kind].values)]))
+        elif tag == "column":
+            columns((row[1], row[2], _int(row[3]), *row[4:4 + len(_BY_TAG[tag].values) - 1]))
+        elif tag in others:
+            others[tag]((row[1], *row[3:3 + len(_BY_TAG[tag].values)]))
         else:
-            raise InvalidArgumentError(f"metadata row of unknown kind {kind!r}: {row!r}.")
+            raise InvalidArgumentError(f"metadata row of unknown tag {tag!r}: {row!r}.")
     out.columns.sort(key=lambda c: (c[0], c[2] if c[2] is not None else -1))
     return out
 

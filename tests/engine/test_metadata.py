@@ -35,7 +35,7 @@ def test_one_statement_of_six_selects_each_filtered_on_the_quoted_database():
     assert selects[0].named_selects == list(OUTPUT_COLUMNS)
     assert [s.expressions[0].name for s in selects] == ["partition", "materialized_view", "column", "table_config",
                                                         "table", "view"]
-    assert sql.endswith(" ORDER BY KIND, TABLE_NAME, NAME")
+    assert sql.endswith(" ORDER BY ROW_TAG, TABLE_NAME, NAME")
 
 
 def test_rows_split_back_by_kind_in_the_single_table_shapes():
@@ -97,7 +97,7 @@ def plan_backup_tables(rows, policy):
 
 @pytest.mark.parametrize(("row", "message"), [
     (("partition", "t"), r"^metadata row has 2 values, not 12: "),
-    (_pad("routine", "f"), r"^metadata row of unknown kind 'routine': "),
+    (_pad("routine", "f"), r"^metadata row of unknown tag 'routine': "),
 ])
 def test_rows_of_another_statement_are_refused(row, message):
     with pytest.raises(InvalidArgumentError, match=message):
