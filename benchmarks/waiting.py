@@ -40,7 +40,7 @@ async def _watch(triggers: list, window: float) -> int:
 def measure(emulator, databases: list[str], window: float) -> dict:
     from sr_airflow.triggers.job import StarRocksJobTrigger
 
-    triggers = [StarRocksJobTrigger(starrocks_conn_id=CONN_ID, kind="backup", database=db,
+    triggers = [StarRocksJobTrigger(starrocks_conn_id=CONN_ID, job_type="backup", database=db,
                                     label=f"never_submitted_{i}", absent="wait")
                 for i, db in enumerate(databases)]
     log = QueryLog(emulator.query_log)

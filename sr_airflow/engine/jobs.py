@@ -49,7 +49,9 @@ class RestoreJobState(_JobStateMixin, Enum):
     CANCELLED = "CANCELLED"
 
 
-class JobKind(Enum):
+class JobType(Enum):
+    """StarRocks' ``AbstractJob.JobType`` (3.5 e223275f78; its LAKE_* types are shared-data's)."""
+
     BACKUP = "BACKUP"
     RESTORE = "RESTORE"
 
@@ -135,9 +137,10 @@ class _JobBase:
         return sum(p.total for p in self.progress)
 
     def describe(self) -> str:
-        """One sentence for logs and errors: kind, label, database, state, Status."""
-        kind = "Backup" if isinstance(self, BackupJob) else "Restore"
-        return f"{kind} job {self.label!r} of database {self.database!r} is {self.state.name} with status {self.status}"
+        """One sentence for logs and errors: job type, label, database, state, Status."""
+        job_type = "Backup" if isinstance(self, BackupJob) else "Restore"
+        return (f"{job_type} job {self.label!r} of database {self.database!r} is {self.state.name} "
+                f"with status {self.status}")
 
 
 @dataclass(frozen=True)
@@ -147,7 +150,7 @@ class BackupJob(_JobBase):
     snapshot_finished_time: DateTime | None
     upload_finished_time: DateTime | None
 
-    kind = JobKind.BACKUP
+    job_type = JobType.BACKUP
 
 
 @dataclass(frozen=True)
@@ -161,7 +164,7 @@ class RestoreJob(_JobBase):
     snapshot_finished_time: DateTime | None
     download_finished_time: DateTime | None
 
-    kind = JobKind.RESTORE
+    job_type = JobType.RESTORE
 
 
 def _cell(row: Mapping[str, object], name: str) -> str | None:

@@ -130,7 +130,7 @@ class Observation:
 
 
 def observe(jobs: Sequence[BackupJob | RestoreJob], *, database: str | None, label: str | None = None,
-            job_id: str | None = None, kind: str = "Backup") -> Observation:
+            job_id: str | None = None, job_type: str = "Backup") -> Observation:
     """The watched job among ``jobs`` (one SHOW BACKUP / SHOW RESTORE): by ``job_id``, else ``label``, else the
     latest job of ``database``."""
     if job_id:
@@ -141,7 +141,7 @@ def observe(jobs: Sequence[BackupJob | RestoreJob], *, database: str | None, lab
         found = list(jobs)
     where = f" of database {database!r}" if database else ""
     if not found:
-        what = f"{kind.lower()} job {label!r}" if label else f"{kind.lower()} job"
+        what = f"{job_type.lower()} job {label!r}" if label else f"{job_type.lower()} job"
         message = f"No {what}{where} is shown by StarRocks."
         if database and jobs and (label or job_id):
             message += (f" It shows a database's latest job only, here {jobs[-1].label!r}: a job that ended before "
@@ -245,8 +245,9 @@ def phase_seconds(job: BackupJob | RestoreJob) -> dict[str, float]:
             if start is not None and end is not None}
 
 
-#: What a watch waits for: a backup job, a restore job, any job on a database (to become free), a snapshot.
-WATCH_KINDS = ("backup", "restore", "any", "snapshot")
+#: What a watch waits for (its ``job_type``): a job of StarRocks' job type BACKUP or RESTORE (``AbstractJob.JobType``,
+#: 3.5 e223275f78), ``any`` job on a database (to become free), or a ``snapshot`` to be listed OK.
+JOB_TYPES = ("backup", "restore", "any", "snapshot")
 #: What a watch reports when the job is not shown: an error, "wait" (keep polling) or "done" (success).
 ABSENT_MODES = ("error", "wait", "done")
 
@@ -255,7 +256,7 @@ ABSENT_MODES = ("error", "wait", "done")
 class JobWatch:
     """What to watch and how to read one poll. ``database`` None watches external-catalog jobs."""
 
-    kind: str = "backup"
+    job_type: str = "backup"
     database: str | None = None
     label: str | None = None
     job_id: str | None = None
@@ -263,21 +264,21 @@ class JobWatch:
     absent: str = "error"
 
     def __post_init__(self) -> None:
-        if self.kind not in WATCH_KINDS:
-            raise ValueError(f"kind must be one of {', '.join(WATCH_KINDS)}, got {self.kind!r}.")
+        if self.job_type not in JOB_TYPES:
+            raise ValueError(f"job_type must be one of {', '.join(JOB_TYPES)}, got {self.job_type!r}.")
         if self.absent not in ABSENT_MODES:
             raise ValueError(f"absent must be one of {', '.join(ABSENT_MODES)}, got {self.absent!r}.")
-        if self.kind == "snapshot" and not (self.repository and self.label):
+        if self.job_type == "snapshot" and not (self.repository and self.label):
             raise ValueError("a snapshot watch needs repository and label.")
 
     def statements(self) -> list[str]:
         """The SHOW statements one look at StarRocks sends (one, or two for ``any``)."""
-        if self.kind == "snapshot":
+        if self.job_type == "snapshot":
             return [render_show_snapshot(self.repository, self.label)]
         shows = []
-        if self.kind in ("backup", "any"):
+        if self.job_type in ("backup", "any"):
             shows.append(render_show_backup(self.database))
-        if self.kind in ("restore", "any"):
+        if self.job_type in ("restore", "any"):
             shows.append(render_show_restore(self.database))
         return shows
 
@@ -287,17 +288,17 @@ class JobWatch:
 
     def read(self, results: list[tuple[list[str], list[tuple]]]) -> Observation:
         """The verdict of one look: ``results`` holds the columns and rows of each of :meth:`statements`."""
-        if self.kind == "snapshot":
+        if self.job_type == "snapshot":
             columns, rows = results[0]
             return observe_snapshot(parse_snapshot_listing(columns, rows), self.label, self.repository)
         observations = []
         parsers = {"backup": (parse_show_backup, "Backup"), "restore": (parse_show_restore, "Restore")}
-        kinds = [kind for kind in ("backup", "restore") if self.kind in (kind, "any")]
-        for kind, (columns, rows) in zip(kinds, results, strict=True):
-            parse, name = parsers[kind]
+        job_types = [t for t in ("backup", "restore") if self.job_type in (t, "any")]
+        for job_type, (columns, rows) in zip(job_types, results, strict=True):
+            parse, name = parsers[job_type]
             observations.append(observe(parse(columns, rows), database=self.database, label=self.label,
-                                        job_id=self.job_id, kind=name))
-        if self.kind != "any":
+                                        job_id=self.job_id, job_type=name))
+        if self.job_type != "any":
             return observations[0]
         running = [o for o in observations if o.verdict is Verdict.RUNNING]
         if running:
@@ -321,7 +322,7 @@ class JobWatch:
         return {
             "status": status,
             "message": message,
-            "kind": self.kind,
+            "job_type": self.job_type,
             "database": self.database,
             "label": job.label if job else self.label,
             "job_id": job.job_id if job else self.job_id,
@@ -330,9 +331,9 @@ class JobWatch:
 
     def cancel_statement(self) -> str | None:
         """CANCEL BACKUP/RESTORE for the watched job's database (None when there is nothing to cancel)."""
-        if self.kind == "backup":
+        if self.job_type == "backup":
             return render_cancel_backup(self.database, external_catalog=self.database is None)
-        if self.kind == "restore":
+        if self.job_type == "restore":
             return render_cancel_restore(self.database, external_catalog=self.database is None)
         return None
 
@@ -395,7 +396,7 @@ def wait_sync(hook: Any, watch: JobWatch, backoff: Backoff, log: Any, *, max_con
 
 def watch_error_message(watch: JobWatch, exc: BaseException) -> str:
     """The message of the error event that ends a watch which could not poll."""
-    what = f"snapshot {watch.label!r}" if watch.kind == "snapshot" else \
-        f"{watch.kind} job {watch.label or watch.job_id or ''} of database {watch.database!r}".replace("  ", " ")
+    what = f"snapshot {watch.label!r}" if watch.job_type == "snapshot" else \
+        f"{watch.job_type} job {watch.label or watch.job_id or ''} of database {watch.database!r}".replace("  ", " ")
     text = str(exc).rstrip(".")
     return f"Could not watch {what}: {type(exc).__name__}: {text}."

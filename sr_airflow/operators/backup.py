@@ -254,7 +254,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
             raise JobFailedError(f"Backup of database {database!r} refused: another job is running "
                                  f"({reason.rstrip('.')}).")
         self.log.info("Waiting for another job on database %r to end: %s", database, reason)
-        watch = JobWatch(kind="any", database=self.database, absent="done")
+        watch = JobWatch(job_type="any", database=self.database, absent="done")
         return self.wait_for(context, watch, "_busy_cleared")
 
     def _busy_cleared(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:
@@ -265,7 +265,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
     def _wait_job(self, context: Any, label: str) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import JobWatch
 
-        watch = JobWatch(kind="backup", database=self.database, label=label)
+        watch = JobWatch(job_type="backup", database=self.database, label=label)
         return self.wait_for(context, watch, "execute_complete", cancel_on_kill=self.cancel_on_kill)
 
     def execute_complete(self, context: Any, event: dict[str, Any]) -> dict[str, Any]:

@@ -121,13 +121,13 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
             from sr_airflow.triggers.job import StarRocksJobTrigger
 
             trigger = StarRocksJobTrigger(
-                starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database,
+                starrocks_conn_id=self.starrocks_conn_id, job_type=watch.job_type, database=watch.database,
                 label=watch.label, job_id=watch.job_id, repository=watch.repository, absent=watch.absent,
                 poll_interval=self.poll_interval, max_poll_interval=self.max_poll_interval,
                 cancel_on_kill=cancel_on_kill,
             )
             timeout = timedelta(seconds=self.wait_timeout) if self.wait_timeout else None
-            self.log.info("Deferring: waiting for %s %r.", watch.kind, watch.label or watch.database)
+            self.log.info("Deferring: waiting for %s %r.", watch.job_type, watch.label or watch.database)
             self.defer(trigger=trigger, method_name=method_name, timeout=timeout)
         if event is None:
             event = wait_sync(self.hook, watch, self.backoff, self.log, timeout=self.wait_timeout, checked=True)
@@ -143,7 +143,7 @@ class StarRocksBaseOperator(StarRocksTaskMixin, BaseOperator):
         try:
             statement = cancel_if_ours(self.hook, watch)
         except Exception as exc:  # noqa: BLE001 - on_kill must not mask the kill itself
-            self.log.warning("Could not cancel %s %r on kill: %s", watch.kind, watch.label, exc)
+            self.log.warning("Could not cancel %s %r on kill: %s", watch.job_type, watch.label, exc)
             return
         if statement:
             self.log.info("Task killed: sent %r.", statement)

@@ -58,7 +58,8 @@ class _StarRocksWatchSensor(StarRocksTaskMixin, BaseSensorOperator):
         from sr_airflow.triggers.job import StarRocksJobTrigger
 
         trigger = StarRocksJobTrigger(
-            starrocks_conn_id=self.starrocks_conn_id, kind=watch.kind, database=watch.database, label=watch.label,
+            starrocks_conn_id=self.starrocks_conn_id, job_type=watch.job_type, database=watch.database,
+            label=watch.label,
             repository=watch.repository, absent=watch.absent, poll_interval=float(self.poke_interval),
             max_poll_interval=max(float(self.poke_interval), self.max_poll_interval),
         )
@@ -72,14 +73,14 @@ class _StarRocksWatchSensor(StarRocksTaskMixin, BaseSensorOperator):
 class StarRocksJobSensor(_StarRocksWatchSensor):
     """Wait until the BACKUP or RESTORE running on a database ends.
 
-    Without ``snapshot_label``: succeeds as soon as no job of ``kind`` runs on the database (a cancelled job counts
+    Without ``snapshot_label``: succeeds as soon as no job of ``job_type`` runs on the database (a cancelled job counts
     as ended). With ``snapshot_label``: waits for that job to be shown and to finish; fails if it is cancelled.
     StarRocks shows only a database's latest job, so a job that ended just before the next one was submitted is
     never seen again: to wait for a backup, :class:`StarRocksSnapshotSensor` on its snapshot is the sure way.
 
     :param database: the database whose job to watch (None: external-catalog jobs).
     :param snapshot_label: the job's label (optional).
-    :param kind: ``backup``, ``restore`` or ``any`` (the default: either kind).
+    :param job_type: ``backup``, ``restore`` or ``any`` (the default: either job type).
     :param starrocks_conn_id: the StarRocks connection.
     :param deferrable: wait in the triggerer instead of poking in the worker.
     :param max_poll_interval: the cap of the trigger's backoff, seconds (it starts at ``poke_interval``).
@@ -87,25 +88,25 @@ class StarRocksJobSensor(_StarRocksWatchSensor):
 
     template_fields: Sequence[str] = ("database", "snapshot_label")
 
-    def __init__(self, *, database: str | None, snapshot_label: str | None = None, kind: str = "any",
+    def __init__(self, *, database: str | None, snapshot_label: str | None = None, job_type: str = "any",
                  starrocks_conn_id: str = DEFAULT_CONN_ID, deferrable: bool | None = None,
                  max_poll_interval: float = 60.0, **kwargs: Any) -> None:
-        if kind not in ("backup", "restore", "any"):
-            raise ValueError(f"kind must be 'backup', 'restore' or 'any', got {kind!r}.")
-        if kind == "any" and snapshot_label:
-            raise ValueError("snapshot_label needs kind 'backup' or 'restore': a label names one job.")
+        if job_type not in ("backup", "restore", "any"):
+            raise ValueError(f"job_type must be 'backup', 'restore' or 'any', got {job_type!r}.")
+        if job_type == "any" and snapshot_label:
+            raise ValueError("snapshot_label needs job_type 'backup' or 'restore': a label names one job.")
         super().__init__(**kwargs)
         self._watch_settings(starrocks_conn_id, deferrable, max_poll_interval)
         self.database = database
         self.snapshot_label = snapshot_label
-        self.kind = kind
+        self.job_type = job_type
 
     def watch(self) -> JobWatch:
         from sr_airflow.engine.jobwatch import JobWatch
 
         if self.snapshot_label:
-            return JobWatch(kind=self.kind, database=self.database, label=self.snapshot_label, absent="wait")
-        return JobWatch(kind=self.kind, database=self.database, absent="done")
+            return JobWatch(job_type=self.job_type, database=self.database, label=self.snapshot_label, absent="wait")
+        return JobWatch(job_type=self.job_type, database=self.database, absent="done")
 
     def _result(self, event: dict[str, Any]) -> Any:
         if not self.snapshot_label and event["status"] == "cancelled":  # without a label, cancelled is ended

@@ -35,4 +35,4 @@ class StarRocksSnapshotSensor(_StarRocksWatchSensor):
     def watch(self) -> JobWatch:
         from sr_airflow.engine.jobwatch import JobWatch
 
-        return JobWatch(kind="snapshot", repository=self.repository, label=self.snapshot_label)
+        return JobWatch(job_type="snapshot", repository=self.repository, label=self.snapshot_label)

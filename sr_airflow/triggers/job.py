@@ -1,6 +1,6 @@
 """One trigger for every wait: a BACKUP or RESTORE job to end, a database to become free, a snapshot to appear.
 
-It yields exactly one event ``{"status", "message", "kind", "database", "label", "job_id", "state"}`` whose
+It yields exactly one event ``{"status", "message", "job_type", "database", "label", "job_id", "state"}`` whose
 status is ``success``, ``cancelled`` or ``error``, and never raises. What one poll means, the backoff and the
 poke-style twin used when not deferring live in :mod:`sr_airflow.engine.jobwatch`.
 
@@ -39,7 +39,8 @@ class StarRocksJobTrigger(BaseEventTrigger):
     """Waits, off the worker, for a StarRocks job to end, a database to become free, or a snapshot to appear.
 
     :param starrocks_conn_id: the StarRocks connection.
-    :param kind: ``backup``, ``restore``, ``any`` (no job running on the database) or ``snapshot``.
+    :param job_type: ``backup`` or ``restore`` (StarRocks' job type), ``any`` (no job running on the database)
+        or ``snapshot`` (a snapshot listed OK).
     :param database: the job's database (None: external-catalog jobs).
     :param label: the job's (or snapshot's) label; None watches the database's latest job.
     :param job_id: the job id, when known (more precise than the label).
@@ -56,13 +57,13 @@ class StarRocksJobTrigger(BaseEventTrigger):
     # (airflow/sdk/execution_time/task_runner.py, _defer_task).
     supports_triggerer_queue = True
 
-    def __init__(self, *, starrocks_conn_id: str, kind: str = "backup", database: str | None = None,
+    def __init__(self, *, starrocks_conn_id: str, job_type: str = "backup", database: str | None = None,
                  label: str | None = None, job_id: str | None = None, repository: str | None = None,
                  absent: str = "error", poll_interval: float = 2.0, max_poll_interval: float = 60.0,
                  backoff_factor: float = 2.0, max_connection_errors: int = 5, cancel_on_kill: bool = False):
         super().__init__()
         self.starrocks_conn_id = starrocks_conn_id
-        self.kind = kind
+        self.job_type = job_type
         self.database = database
         self.label = label
         self.job_id = job_id
@@ -79,7 +80,7 @@ class StarRocksJobTrigger(BaseEventTrigger):
             f"{type(self).__module__}.{type(self).__qualname__}",
             {
                 "starrocks_conn_id": self.starrocks_conn_id,
-                "kind": self.kind,
+                "job_type": self.job_type,
                 "database": self.database,
                 "label": self.label,
                 "job_id": self.job_id,
@@ -94,7 +95,7 @@ class StarRocksJobTrigger(BaseEventTrigger):
         )
 
     def _watch(self) -> JobWatch:
-        return JobWatch(kind=self.kind, database=self.database, label=self.label, job_id=self.job_id,
+        return JobWatch(job_type=self.job_type, database=self.database, label=self.label, job_id=self.job_id,
                         repository=self.repository, absent=self.absent)
 
     def _hook(self):
@@ -148,7 +149,7 @@ class StarRocksJobTrigger(BaseEventTrigger):
             backoff = Backoff(self.poll_interval, self.max_poll_interval, self.backoff_factor)
         except Exception as exc:  # noqa: BLE001 - a trigger reports, never raises
             message = f"Could not start watching {self.label or self.database!r}: {str(exc).rstrip('.')}."
-            return {"status": "error", "message": message, "kind": self.kind, "database": self.database,
+            return {"status": "error", "message": message, "job_type": self.job_type, "database": self.database,
                     "label": self.label, "job_id": self.job_id, "state": None}
         try:
             return await self._wait(watch, backoff, polls_for(watch), key)

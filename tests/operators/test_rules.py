@@ -233,15 +233,15 @@ class TestOperatorArguments:
 
         with pytest.raises(ValueError, match="on_busy must be 'wait' or 'fail', got 'queue'"):
             StarRocksBackupOperator(task_id="b", repository="r", database="d", on_busy="queue")
-        with pytest.raises(ValueError, match="kind must be 'backup' or 'restore', got 'export'"):
-            StarRocksCancelJobOperator(task_id="c", kind="export", database="d")
+        with pytest.raises(ValueError, match="job_type must be 'backup' or 'restore', got 'export'"):
+            StarRocksCancelJobOperator(task_id="c", job_type="export", database="d")
         with pytest.raises(ValueError, match="checksums=True needs source_conn_id"):
             StarRocksVerifyRestoreOperator(task_id="v", database="d", repository="r", snapshot_label="s",
                                            checksums=True)
-        with pytest.raises(ValueError, match="snapshot_label needs kind 'backup' or 'restore'"):
+        with pytest.raises(ValueError, match="snapshot_label needs job_type 'backup' or 'restore'"):
             StarRocksJobSensor(task_id="s", database="d", snapshot_label="l")
         with pytest.raises(ValueError, match="a snapshot watch needs repository and label"):
-            JobWatch(kind="snapshot")
+            JobWatch(job_type="snapshot")
 
     def test_backup_declares_the_backups_alias_and_defaults(self):
         from airflow.sdk import AssetAlias

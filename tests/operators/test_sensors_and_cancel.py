@@ -138,7 +138,7 @@ def _kill_while_waiting(sales):
 
     def wait():
         try:
-            op.wait_for({}, JobWatch(kind="backup", database="sales", label="killed_running"), "execute_complete",
+            op.wait_for({}, JobWatch(job_type="backup", database="sales", label="killed_running"), "execute_complete",
                         cancel_on_kill=True)
         except BaseException as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
@@ -155,7 +155,7 @@ def _kill_while_waiting(sales):
 
 def test_killing_a_deferred_task_cancels_its_job_through_the_trigger(sales):
     sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
-    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", kind="backup", database="sales",
+    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", job_type="backup", database="sales",
                                   label="killed_deferred", cancel_on_kill=True)
     with sales.slow_jobs(2.0):
         _start_backup(sales, "killed_deferred")
@@ -169,7 +169,7 @@ def test_killing_a_deferred_task_cancels_its_job_through_the_trigger(sales):
 
 def test_on_kill_leaves_another_label_running(sales):
     sales.wait_state("BACKUP", "sales", ("FINISHED", "CANCELLED"))
-    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", kind="backup", database="sales",
+    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_main", job_type="backup", database="sales",
                                   label="mine", cancel_on_kill=True)
     with sales.slow_jobs(1.0):
         _start_backup(sales, "not_mine")
@@ -182,7 +182,7 @@ async def _events(trigger):
 
 
 def test_trigger_serializes_every_argument():
-    trigger = StarRocksJobTrigger(starrocks_conn_id="c", kind="restore", database="d", label="l", job_id="7",
+    trigger = StarRocksJobTrigger(starrocks_conn_id="c", job_type="restore", database="d", label="l", job_id="7",
                                   repository="r", absent="wait", poll_interval=1.0, max_poll_interval=9.0,
                                   backoff_factor=3.0, max_connection_errors=2, cancel_on_kill=True)
     path, kwargs = trigger.serialize()

@@ -127,7 +127,7 @@ def test_the_backoff_between_connection_retries_grows_and_is_bounded(net):
         info = warning
 
     try:
-        event = wait_sync(StarRocksHook(starrocks_conn_id="sr_proxy"), JobWatch(kind="backup", database="ndb",
+        event = wait_sync(StarRocksHook(starrocks_conn_id="sr_proxy"), JobWatch(job_type="backup", database="ndb",
                           label="whatever"), Backoff(0.05, 0.4), Log(), sleep=sleeps.append)
     finally:
         proxy.start()

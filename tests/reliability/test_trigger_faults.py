@@ -54,7 +54,7 @@ def _backup(emu) -> str:
 def _events(label: str, timeout: float = 60.0, **options) -> tuple[list[dict], float]:
     """Every event the trigger fires until it ends, run by Airflow's TriggerRunner (through its shared stream),
     and how long that took."""
-    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_trigf", kind="backup", database="tdb", label=label,
+    trigger = StarRocksJobTrigger(starrocks_conn_id="sr_trigf", job_type="backup", database="tdb", label=label,
                                   **{**FAST, **options})
 
     async def collect() -> list[dict]:

@@ -125,7 +125,7 @@ def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
         cx_job_id = str(frontend.sql("SHOW BACKUP FROM ev_cx")[-1][0])
         waits = ([trigger("ev_ok", "ok_1") for _ in range(6)]
                  + [trigger("ev_ok", "ghost") for _ in range(3)]
-                 + [trigger("ev_ok", kind="any") for _ in range(2)]
+                 + [trigger("ev_ok", job_type="any") for _ in range(2)]
                  + [trigger("ev_cx", "cx_1") for _ in range(5)]
                  + [trigger("ev_cx", job_id=cx_job_id)])
 
@@ -150,13 +150,13 @@ def test_each_subscriber_gets_its_own_event_from_the_shared_polls(databases):
     assert all(e["status"] == "error" and e["message"].startswith(
         "No backup job 'ghost' of database 'ev_ok' is shown by StarRocks. It shows a database's latest job only, "
         "here 'ok_1'") for e in ghost)
-    assert all(e["status"] == "success" and e["kind"] == "any" for e in free)
+    assert all(e["status"] == "success" and e["job_type"] == "any" for e in free)
     assert all((e["status"], e["label"], e["state"]) == ("cancelled", "cx_1", "CANCELLED") for e in cancelled)
     assert (by_id["status"], by_id["job_id"], by_id["label"]) == ("cancelled", cx_job_id, "cx_1")
     entries = frontend.log_since(offset)
     due = polls_due(Backoff(0.2, 0.4), elapsed)
     assert 2 <= len(shows(entries, "SHOW BACKUP FROM `ev_cx`")) <= due + 1
-    # ev_ok: the backup watches share one stream, the kind="any" watches another (SHOW BACKUP and SHOW RESTORE)
+    # ev_ok: the backup watches share one stream, the job_type="any" watches another (SHOW BACKUP and SHOW RESTORE)
     assert 2 <= len(shows(entries, "SHOW BACKUP FROM `ev_ok`")) <= 2 * (due + 1)
     assert 1 <= len(shows(entries, "SHOW RESTORE FROM `ev_ok`")) <= due + 1
 
@@ -282,7 +282,7 @@ def test_run_alone_polls_for_its_own_and_gives_the_same_events(databases):
     frontend.set_phase(0.3)
     try:
         frontend.backup("alone_db", "alone_1")
-        waits = [trigger("alone_db", "alone_1"), trigger("alone_db", "ghost"), trigger("alone_db", kind="nonsense")]
+        waits = [trigger("alone_db", "alone_1"), trigger("alone_db", "ghost"), trigger("alone_db", job_type="nonsense")]
 
         async def scenario():
             async def only_event(trig):
@@ -299,7 +299,7 @@ def test_run_alone_polls_for_its_own_and_gives_the_same_events(databases):
     assert (ok["status"], ok["label"], ok["state"]) == ("success", "alone_1", "FINISHED")
     assert ghost["status"] == "error" and ghost["message"].startswith(
         "No backup job 'ghost' of database 'alone_db' is shown by StarRocks.")
-    assert bad["status"] == "error" and bad["message"].startswith("Could not start watching 'alone_db': kind must")
+    assert bad["status"] == "error" and bad["message"].startswith("Could not start watching 'alone_db': job_type must")
     sent = shows(frontend.log_since(offset), "SHOW BACKUP FROM `alone_db`")
     # two schedules of their own on the kept connections of one pool (at most one each when they poll together)
     assert len(sent) >= 3 and len({e["connection"] for e in sent}) <= 2
@@ -316,12 +316,12 @@ def test_the_shared_stream_key_names_the_class_the_connection_and_the_statements
     assert backup.shared_stream_key() == (KEY, "c", "SHOW BACKUP FROM `db`")
     assert StarRocksJobTrigger(starrocks_conn_id="c", database="db", job_id="7").shared_stream_key() == \
         backup.shared_stream_key()
-    assert StarRocksJobTrigger(starrocks_conn_id="c", kind="any", database="db").shared_stream_key() == \
+    assert StarRocksJobTrigger(starrocks_conn_id="c", job_type="any", database="db").shared_stream_key() == \
         (KEY, "c", "SHOW BACKUP FROM `db`", "SHOW RESTORE FROM `db`")
     assert StarRocksJobTrigger(starrocks_conn_id="other", database="db").shared_stream_key() != \
         backup.shared_stream_key()
     # bad arguments share nothing: the triggerer then calls run(), which reports them as the error event
-    assert StarRocksJobTrigger(starrocks_conn_id="c", kind="snapshot").shared_stream_key() is None
+    assert StarRocksJobTrigger(starrocks_conn_id="c", job_type="snapshot").shared_stream_key() is None
 
 
 def test_kept_poll_connections_read_with_a_timeout(databases):

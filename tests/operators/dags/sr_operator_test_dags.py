@@ -115,16 +115,16 @@ sensor_db_free_poke = single_task_dag("sensor_db_free_poke", lambda: StarRocksJo
     task_id="wait", starrocks_conn_id="sr_main", database="sales", poke_interval=0.2, mode="poke",
     deferrable=False, timeout=60))
 sensor_label_deferred = single_task_dag("sensor_label_deferred", lambda: StarRocksJobSensor(
-    task_id="wait", starrocks_conn_id="sr_main", database="sales", kind="backup", snapshot_label="sensed_1",
+    task_id="wait", starrocks_conn_id="sr_main", database="sales", job_type="backup", snapshot_label="sensed_1",
     poke_interval=0.2, deferrable=True, timeout=60))
 sensor_label_cancelled = single_task_dag("sensor_label_cancelled", lambda: StarRocksJobSensor(
-    task_id="wait", starrocks_conn_id="sr_main", database="sales", kind="backup", snapshot_label="sensed_2",
+    task_id="wait", starrocks_conn_id="sr_main", database="sales", job_type="backup", snapshot_label="sensed_2",
     poke_interval=0.2, deferrable=False, timeout=60))
 sensor_snapshot_on_target = single_task_dag("sensor_snapshot_on_target", lambda: StarRocksSnapshotSensor(
     task_id="wait", starrocks_conn_id="sr_target", repository="repo_s", snapshot_label="sensed_3",
     poke_interval=0.2, deferrable=True, timeout=60))
 cancel_backup = single_task_dag("cancel_backup", lambda: StarRocksCancelJobOperator(
-    task_id="cancel", starrocks_conn_id="sr_main", kind="backup", database="sales"))
+    task_id="cancel", starrocks_conn_id="sr_main", job_type="backup", database="sales"))
 
 verify_target = single_task_dag("verify_target", lambda: StarRocksVerifyRestoreOperator(
     task_id="verify", starrocks_conn_id="sr_target", database="sales", repository="repo_r",
