@@ -211,10 +211,11 @@ class BackupRestore:
         kind = "BACKUP" if is_backup else "RESTORE"
         # BackupHandler.cancel (3.5 e223275f): the database's latest job of the other kind, or none, is "not
         # running"; a finished one answers the job's own cancel() status (BackupJob/RestoreJob.cancel: isDone()).
-        # Both refusals are ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..): ERROR 5064 (42000).
+        # Both refusals are ErrorReport.reportDdlException(ERR_COMMON_ERROR, ..): ERROR 5064 (42000). A restore at
+        # COMMITTING is not done: RestoreJob.cancel takes it (3.3 1a2f1f5d75 to 4.0 312b0d9e).
         if record is None or record["type"] != kind:
             raise ddl_error("No backup job is currently running" if is_backup else "No restore is currently running")
-        if job is None or job.is_done or (not is_backup and job.state == "COMMITTING"):
+        if job is None or job.is_done:
             raise ddl_error(f"Failed to cancel job: Job with label {record['label']} can not be cancelled. "
                             f"state: {record['state']}")
         if check is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import backupmeta, beconfig, ddl, metareader, versions
-from .datastore import DataStore, physical
+from .datastore import PARTITION_COLUMN, DataStore, physical
 from .dml import refresh_stats
 from .errors import ERR_COMMON_ERROR, EmulatorError, analyzing_error
 from .faults import KEYS as FAULT_KEYS
@@ -265,9 +265,13 @@ class Cluster:
 
     # -- restore
     def prepare_restore(self, record: dict, plan: JobPlan, meta: dict, info: dict) -> list[tuple[str, str]]:
-        """Check the targets against the snapshot, create the db, tables and partitions (PENDING)."""
+        """Check the targets against the snapshot, create the db, tables and partitions (PENDING). Returns the
+        tables created; the partitions added to existing tables go to `record["added_partitions"]` (both are what
+        a cancel drops again)."""
         created: list[tuple[str, str]] = []
+        added: list[list[str]] = []
         tables = meta["tblNameMap"]
+        replicas = int(record["replication_num"])
         with self.lock, self.store.lock:
             db = self.metastore.databases.get(record["db_name"])
             for item in list(plan.tables):
@@ -295,6 +299,12 @@ class Cluster:
                         # RestoreJob.checkAndPrepareMeta (3.5 e223275f): a partition absent from an existing table
                         # is added only to a range-partitioned one (isRangePartition); otherwise the job fails
                         raise EmulatorError("No partition exist in single partitioned table " + item.target)
+                    if mine is not None and existing.replication_num != replicas:
+                        # RestoreJob.genFileMappingWhenBackupReplicasEqual (3.3 1a2f1f5d75 to 4.0 312b0d9e): an
+                        # existing partition is overwritten only at the RESTORE's replication_num
+                        raise EmulatorError(f"Partition {part.name} in table {item.target} has different "
+                                            f"replication num '{existing.replication_num}' with partition in "
+                                            f"repository, which is {replicas}")
             for item in plan.views:
                 existing = db.table(item.target) if db else None
                 if existing is not None and existing.kind != "VIEW":
@@ -306,7 +316,7 @@ class Cluster:
                 source = metareader.table_from_gson(tables[item.name])
                 existing = db.table(item.target)
                 if existing is None:
-                    table = self._new_table_like(source, item.target, item.partitions)
+                    table = self._new_table_like(source, item.target, item.partitions, replicas)
                     db.tables[table.name] = table
                     self.store.create(table)
                     created.append((db.name, table.name))
@@ -314,19 +324,30 @@ class Cluster:
                     for part in source.partitions:
                         if (item.partitions is None or part.name in item.partitions) and \
                                 existing.partition(part.name) is None:
+                            # RestoreJob.resetPartitionForRestore: its tablets get the RESTORE's replicas
                             existing.partitions.append(self.metastore.new_partition(
-                                part.name, existing.buckets, table=existing, lower=part.lower, upper=part.upper,
-                                values=part.values))
+                                part.name, existing.buckets, table=existing, replicas=replicas, lower=part.lower,
+                                upper=part.upper, values=part.values))
+                            added.append([existing.name, part.name])
                     existing.state = "RESTORE"
                 db.tables[item.target].state = "RESTORE"
+            record["added_partitions"] = added
             self.save()
         return created
 
-    def _new_table_like(self, source: Table, name: str, partitions: list[str] | None) -> Table:
+    def _new_table_like(self, source: Table, name: str, partitions: list[str] | None, replicas: int) -> Table:
         """A table created by RESTORE from the snapshot's copy: new ids for the table, its indexes, partitions and
         tablets (`RestoreJob` resets the ids of the copy, `OlapTable.resetIdsForRestore`); the restored
-        partitions only, formal ones (a snapshot never holds temporary partitions)."""
+        partitions only, formal ones (a snapshot never holds temporary partitions).
+
+        Its replication_num is the RESTORE's (`replicas`), not the backed-up one: `resetIdsForRestore(..,
+        restoreReplicationNum, ..)` sets every partition's and the table property's (`setReplicationNum`), and
+        creates that many replicas per tablet (3.3 1a2f1f5d75 to 4.0 312b0d9e). The RESTORE's value is its
+        `replication_num` property, else `RunMode.defaultReplicationNum()` = `Config.default_replication_num`, 3
+        on a shared-nothing cluster (`BackupRestoreAnalyzer`, `RestoreStmt`). SHOW CREATE TABLE and
+        `tables_config.PROPERTIES` print it (`OlapTable.getCommonProperties`: `getDefaultReplicationNum`)."""
         table = copy.deepcopy(source)
+        table.properties["replication_num"] = str(replicas)
         table.id = self.metastore.new_id()
         table.name = name
         table.base_index_id = self.metastore.new_id()
@@ -417,6 +438,11 @@ class Cluster:
             mv.inactive_reason = ""
 
     def undo_restore(self, record: dict, created: list[tuple[str, str]], plan: JobPlan) -> None:
+        """What a cancelled restore undoes, in any state before FINISHED (COMMITTING included):
+        `RestoreJob.cancelInternal` (3.3 1a2f1f5d75 to 4.0 312b0d9e) sets the restored tables that exist back to
+        NORMAL (`setTableStateToNormal`), drops the tables it created (`restoredTbls`: `db.dropTable`) and the
+        partitions it added to existing tables (`restoredPartitions`: `dropPartition`). The partitions of an
+        existing table it overwrote stay (StarRocks' MOVE tasks may already have replaced their tablets)."""
         with self.lock, self.store.lock:
             for db_name, name in created:
                 db = self.metastore.databases.get(db_name)
@@ -424,6 +450,13 @@ class Cluster:
                     self.store.drop(db.tables.pop(name).id)
             db = self.metastore.databases.get(record["db_name"])
             if db:
+                for table_name, partition_name in record.get("added_partitions", []):
+                    table = db.table(table_name)
+                    partition = table.partition(partition_name) if table is not None else None
+                    if partition is not None:
+                        self.store.execute(f"DELETE FROM {physical(table.id)} WHERE {PARTITION_COLUMN} = ?",
+                                           [partition_name])
+                        table.partitions.remove(partition)
                 for item in plan.tables:
                     table = db.table(item.target)
                     if table is not None:

@@ -368,7 +368,8 @@ def create_table_sql(table: Table) -> str:
     else:
         lines.append("DISTRIBUTED BY HASH(" + ", ".join(_q(c) for c in table.distribution_columns)
                      + f") BUCKETS {table.buckets}")
-    props = {"replication_num": "1", **table.properties}
+    # OlapTable.getCommonProperties: the table's replication_num, 3 (Config.default_replication_num) when never set
+    props = {"replication_num": str(table.replication_num), **table.properties}
     lines.append("PROPERTIES (\n" + ",\n".join(f'"{k}" = "{v}"' for k, v in props.items()) + "\n);")
     return "\n".join(lines)
 

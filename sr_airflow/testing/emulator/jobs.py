@@ -421,7 +421,8 @@ class RestoreJob(Job):
         self.set_state("FINISHED", finished_time=time.time())
 
     def on_cancel(self) -> None:
-        if self.record["state"] not in ("COMMITTING", "FINISHED"):
+        # RestoreJob.cancelInternal undoes in every state, COMMITTING included (cluster.undo_restore)
+        if self.record["state"] != "FINISHED":
             self.cluster.undo_restore(self.record, self.created_tables, self.plan)
 
 

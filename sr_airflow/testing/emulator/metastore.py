@@ -290,20 +290,22 @@ class Metastore:
         return next((d for d in self.databases.values() if d.id == db_id), None)
 
     def new_partition(self, name: str, buckets: int, table: Table | None = None, partition_id: int | None = None,
-                      **bounds) -> Partition:
+                      replicas: int | None = None, **bounds) -> Partition:
         """A partition with its ids drawn in StarRocks' order (`LocalMetastore.createPartitionMap` then
         `createPartition`, 3.4 afccab88 / 3.5 e223275f): the logical id (unless the caller drew it earlier, as
         `OlapTableFactory` does for CREATE TABLE), on 3.4+ the physical partition's id, then for each index of
         the table (a `HashMap<Long, MaterializedIndex>`: hash order of the index ids) its tablets, each tablet
         followed by one id per replica (`createOlapTablets`: `new LocalTablet(getNextId())`, then
-        `replicaId = getNextId()` per backend chosen). 3.3 (1a2f1f5d75) draws no physical id."""
+        `replicaId = getNextId()` per backend chosen; `replicas`, else the table's replication_num). 3.3
+        (1a2f1f5d75) draws no physical id."""
         with self.lock:
             logical = partition_id if partition_id is not None else self.new_id()
             physical = self.new_id() if self.physical_ids else logical
             partition = Partition(id=logical, name=name, tablet_ids=[], visible_version_time=time.time(),
                                   physical_id=physical, **bounds)
             base = table.base_index_id if table is not None else 0
-            replicas = table.replication_num if table is not None else 3
+            if replicas is None:
+                replicas = table.replication_num if table is not None else 3
             index_ids = [base] + [r.id for r in table.rollups] if table is not None else [base]
             for index_id in hashmap_order(index_ids, long_hash):
                 tablets = self.new_tablets(max(buckets, 1), replicas)
