@@ -18,7 +18,7 @@ from enum import Enum
 from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError, SnapshotNotFoundError
-from sr_airflow.engine.jobs import BackupJob, RestoreJob, parse_show_backup, parse_show_restore
+from sr_airflow.engine.job_states import BackupJob, RestoreJob, parse_show_backup, parse_show_restore
 from sr_airflow.engine.labels import base_label, generations, with_generation
 from sr_airflow.engine.snapshots import SnapshotListing, parse_snapshot_listing, usable_listing
 from sr_airflow.engine.statements import (

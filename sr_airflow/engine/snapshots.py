@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pendulum import DateTime
 
 from sr_airflow.engine.errors import SnapshotNotFoundError
-from sr_airflow.engine.jobs import rows_as_dicts
+from sr_airflow.engine.job_states import rows_as_dicts
 from sr_airflow.engine.timestamps import NULL_STRING, parse_show_time
 
 INVALID_PREFIX = "Invalid: "

@@ -14,7 +14,7 @@ from enum import Enum
 
 from sr_airflow.engine.errors import InvalidArgumentError, UnsupportedByServerError
 from sr_airflow.engine.quoting import quote_identifier, quote_string
-from sr_airflow.engine.repository import RepositorySpec
+from sr_airflow.engine.repository_spec import RepositorySpec
 from sr_airflow.engine.scope import ObjectKind, ObjectRef, Scope
 from sr_airflow.engine.timestamps import is_backup_timestamp
 from sr_airflow.engine.version import ServerVersion

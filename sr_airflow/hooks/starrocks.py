@@ -22,12 +22,12 @@ if TYPE_CHECKING:
     from sr_airflow.engine.access import AccessExport, Grantee
     from sr_airflow.engine.access_plan import TargetAccess
     from sr_airflow.engine.grants import HeldGrants
-    from sr_airflow.engine.jobs import BackupJob, RestoreJob
+    from sr_airflow.engine.job_states import BackupJob, RestoreJob
     from sr_airflow.engine.metadata import DatabaseMetadata
     from sr_airflow.engine.mv import MaterializedViewState
     from sr_airflow.engine.planner import PartitionState
-    from sr_airflow.engine.preflight import ColumnDef
     from sr_airflow.engine.snapshots import RepositoryInfo, SnapshotDetail, SnapshotListing
+    from sr_airflow.engine.target_checks import ColumnDef
     from sr_airflow.engine.version import ServerVersion
 
 DEFAULT_PORT = 9030
@@ -159,7 +159,7 @@ class StarRocksHook(DbApiHook):
     def run_mode(self) -> str:
         """``shared_nothing`` or ``shared_data`` (``ADMIN SHOW FRONTEND CONFIG LIKE 'run_mode'``; it needs OPERATE
         on SYSTEM, and a refusal is raised). ``UnsupportedByServerError`` for a shared-data cluster."""
-        from sr_airflow.engine.preflight import SHOW_RUN_MODE, check_run_mode, run_mode
+        from sr_airflow.engine.target_checks import SHOW_RUN_MODE, check_run_mode, run_mode
 
         columns, rows = self.fetch(SHOW_RUN_MODE)
         conn = self.connection
@@ -170,7 +170,7 @@ class StarRocksHook(DbApiHook):
         """``run_mode()``, or ``unknown`` with a warning (to ``log``, default the hook's) when the user may not
         read it (BACKUP itself refuses a shared-data cluster, later); a shared-data cluster is still refused."""
         from sr_airflow.engine.errors import UnsupportedByServerError
-        from sr_airflow.engine.preflight import RUN_MODE_UNKNOWN
+        from sr_airflow.engine.target_checks import RUN_MODE_UNKNOWN
 
         try:
             return self.run_mode()
@@ -193,7 +193,7 @@ class StarRocksHook(DbApiHook):
     # ---- jobs
     def backup_jobs(self, database: str | None = None) -> list[BackupJob]:
         """``SHOW BACKUP [FROM db]``: the database's latest BACKUP job (StarRocks shows one a database)."""
-        from sr_airflow.engine.jobs import parse_show_backup
+        from sr_airflow.engine.job_states import parse_show_backup
         from sr_airflow.engine.statements import render_show_backup
 
         return parse_show_backup(*self.fetch(render_show_backup(database)))
@@ -201,7 +201,7 @@ class StarRocksHook(DbApiHook):
     def restore_jobs(self, database: str | None = None) -> list[RestoreJob]:
         """``SHOW RESTORE [FROM db]``: the database's latest RESTORE job; none for a database that does not exist
         (yet: RESTORE creates it)."""
-        from sr_airflow.engine.jobs import parse_show_restore
+        from sr_airflow.engine.job_states import parse_show_restore
         from sr_airflow.engine.statements import render_show_restore
 
         try:
@@ -258,7 +258,7 @@ class StarRocksHook(DbApiHook):
 
     def table_columns(self, database: str, tables: Sequence[str]) -> dict[str, list[ColumnDef]]:
         """Table -> its columns in order, for those of ``tables`` that exist in ``database``."""
-        from sr_airflow.engine.preflight import columns_query, parse_columns
+        from sr_airflow.engine.target_checks import columns_query, parse_columns
 
         if not tables:
             return {}

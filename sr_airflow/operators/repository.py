@@ -9,7 +9,7 @@ from sr_airflow.engine.errors import InvalidArgumentError, SrAirflowError
 from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
-    from sr_airflow.engine.repository import RepositorySpec
+    from sr_airflow.engine.repository_spec import RepositorySpec
 
 
 def _same_location(a: str, b: str) -> bool:
@@ -33,7 +33,7 @@ def _warn_of_the_audit_log(log: Any, spec: RepositorySpec) -> None:
     """One warning, naming the repository and the key properties (never their values), when CREATE REPOSITORY must
     carry keys: StarRocks writes the statement to ``fe.audit.log`` as sent (``AuditEncryptionChecker.needEncrypt``
     has no case for CreateRepositoryStmt at 3.5 e223275f78; spec/STARROCKS.md section 11)."""
-    from sr_airflow.engine.repository import SECRET_PROPERTY_KEYS
+    from sr_airflow.engine.repository_spec import SECRET_PROPERTY_KEYS
 
     carried = sorted(k for k, v in spec.properties.items() if k in SECRET_PROPERTY_KEYS and v)
     if carried:
@@ -75,7 +75,7 @@ class StarRocksCreateRepositoryOperator(StarRocksBaseOperator):
         self.read_only = read_only
 
     def repository_spec(self) -> RepositorySpec:
-        from sr_airflow.engine.repository import RepositorySpec
+        from sr_airflow.engine.repository_spec import RepositorySpec
         from sr_airflow.storage.connections import mask_secrets
 
         if self.storage_conn_id:

@@ -17,10 +17,10 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
     from sr_airflow.engine.backup_meta import BackupMeta
-    from sr_airflow.engine.jobs import RestoreJob
-    from sr_airflow.engine.preflight import ColumnDef
+    from sr_airflow.engine.job_states import RestoreJob
     from sr_airflow.engine.scope import Scope
     from sr_airflow.engine.statements import RestoreRequest
+    from sr_airflow.engine.target_checks import ColumnDef
 
 #: The template fields both restore operators have.
 RESTORE_TEMPLATE_FIELDS = (
@@ -147,7 +147,7 @@ class RestoreOperatorBase(StarRocksBaseOperator):
     # ---- the target database
     def latest_job(self, target: str | None, label: str | None = None) -> RestoreJob | None:
         """The latest RESTORE job of ``label`` (default: the snapshot label) on ``target``."""
-        from sr_airflow.engine.restore_jobs import latest_restore_job
+        from sr_airflow.engine.restore_resume import latest_restore_job
 
         return latest_restore_job(self.hook.restore_jobs(target), label or self.snapshot_label)
 

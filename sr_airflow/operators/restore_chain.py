@@ -31,7 +31,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
 
     Existing target tables are refused unless ``allow_overwrite``, and compared with the schema of the snapshot
     whose job first touches each. A retried or resumed task finds its running link, or the link an earlier attempt
-    sent and did not see end (``engine/restore_jobs.decide_chain_restore``); the moment is pinned in
+    sent and did not see end (``engine/restore_resume.decide_chain_restore``); the moment is pinned in
     ``task_state_store`` on first use, so a retry restores the same point even if new snapshots came since.
     The arguments common with the snapshot restore are ``RestoreOperatorBase``'s (``operators/restore_base.py``);
     besides them:
@@ -87,7 +87,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import JobWatch, NextStep
-        from sr_airflow.engine.restore_jobs import decide_chain_restore
+        from sr_airflow.engine.restore_resume import decide_chain_restore
         from sr_airflow.operators.privileges import check_privileges, restore_needs
 
         self.check_arguments()
@@ -139,7 +139,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
     def _check_point_target(self, plan: Any, target: str) -> None:
         """Existing target tables: refused unless ``allow_overwrite``, and then compared with the schema of the
         snapshot whose job creates (or first touches) each of them."""
-        from sr_airflow.engine.preflight import check_restore_target
+        from sr_airflow.engine.target_checks import check_restore_target
 
         names = list(plan.tables)
         existing = self.hook.table_columns(target, names)
@@ -213,7 +213,7 @@ class StarRocksRestoreChainOperator(RestoreOperatorBase):
 
     def _run_link(self, context: Any, plan: Any, index: int) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import JobWatch
-        from sr_airflow.engine.restore_jobs import submission_mark
+        from sr_airflow.engine.restore_resume import submission_mark
         from sr_airflow.engine.statements import Syntax, legacy_restore_scope, render_restore
 
         target = self.target_database or plan.database

@@ -29,7 +29,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
     Before RESTORE is sent: the timestamp is resolved (given, or the newest OK one of the label); target tables
     that exist with another schema than the snapshot's are refused (the snapshot's schema is read from its
     ``__meta`` file when ``storage_conn_id`` is given); existing tables are refused unless ``allow_overwrite``;
-    the server must take the statement. A retry finds its own running job (``engine/restore_jobs.py``: by label,
+    the server must take the statement. A retry finds its own running job (``engine/restore_resume.py``: by label,
     timestamp and the job id kept in ``task_state_store``). After the job: inactive MVs of the target database are
     re-activated in dependency order; those still inactive are logged with their reasons and returned in XCom.
 
@@ -106,7 +106,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
     # ---- the steps
     def execute(self, context: Any) -> dict[str, Any]:
         from sr_airflow.engine.jobwatch import is_busy_error
-        from sr_airflow.engine.restore_jobs import submission_mark
+        from sr_airflow.engine.restore_resume import submission_mark
         from sr_airflow.engine.statements import Syntax, render_restore
         from sr_airflow.engine.swap import swap_scope
         from sr_airflow.operators.privileges import check_privileges, restore_needs
@@ -182,8 +182,8 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
         return sorted(chosen)
 
     def _own_job(self, context: Any, target: str | None, timestamp: str):
-        """This task's job from an earlier attempt (``engine/restore_jobs.own_restore_job``)."""
-        from sr_airflow.engine.restore_jobs import own_restore_job
+        """This task's job from an earlier attempt (``engine/restore_resume.own_restore_job``)."""
+        from sr_airflow.engine.restore_resume import own_restore_job
 
         store = context.get("task_state_store")
         return own_restore_job(self.hook.restore_jobs(target), self.snapshot_label, timestamp,
@@ -191,7 +191,7 @@ class StarRocksRestoreOperator(RestoreOperatorBase):
                                recorded_submission=store.get(SUBMITTED_KEY) if store is not None else None)
 
     def _check_target(self, scope: Scope, snapshot_tables: list[str]) -> list[str]:
-        from sr_airflow.engine.preflight import check_restore_target
+        from sr_airflow.engine.target_checks import check_restore_target
 
         target = self._target(scope)
         targets = self._targets(scope, snapshot_tables)

@@ -28,7 +28,7 @@ import logging
 from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError
-from sr_airflow.engine.repository import RepositorySpec
+from sr_airflow.engine.repository_spec import RepositorySpec
 from sr_airflow.storage.location import GCS_S3A_ENDPOINT, RepositoryLocation
 
 log = logging.getLogger(__name__)

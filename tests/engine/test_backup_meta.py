@@ -10,7 +10,7 @@ import pytest
 from sr_airflow.engine.backup_meta import parse_backup_meta
 from sr_airflow.engine.column_types import ColumnDef
 from sr_airflow.engine.errors import RestoreRefusedError
-from sr_airflow.engine.preflight import check_restore_target, schema_difference
+from sr_airflow.engine.target_checks import check_restore_target, schema_difference
 from tests.engine.gson_types import INT, scalar
 
 

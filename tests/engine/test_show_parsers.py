@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 
-from sr_airflow.engine.jobs import (
+from sr_airflow.engine.job_states import (
     BackupJobState,
     JobStatus,
     RestoreJobState,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError, UnsupportedByServerError
-from sr_airflow.engine.repository import RepositorySpec
+from sr_airflow.engine.repository_spec import RepositorySpec
 from sr_airflow.engine.scope import ExternalCatalogRef, ObjectKind, ObjectRef, Scope
 from sr_airflow.engine.statements import (
     BackupRequest,

@@ -10,7 +10,7 @@ import pytest
 
 from sr_airflow.engine.backup_meta import parse_backup_meta
 from sr_airflow.engine.column_types import ColumnDef, mysql_column_type
-from sr_airflow.engine.preflight import parse_columns, schema_difference
+from sr_airflow.engine.target_checks import parse_columns, schema_difference
 from tests.fidelity.helpers import load_fixture
 
 COLUMN_TYPES = load_fixture("column_types.json")["columns"]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sr_airflow.engine.jobs import BackupJobState, parse_show_backup
+from sr_airflow.engine.job_states import BackupJobState, parse_show_backup
 from sr_airflow.engine.quoting import quote_identifier, quote_string
 from sr_airflow.hooks.starrocks import StarRocksHook
 from sr_airflow.testing.emulator.process import EmulatorServer

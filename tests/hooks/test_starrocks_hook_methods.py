@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from sr_airflow.engine.errors import SnapshotNotFoundError
-from sr_airflow.engine.jobs import BackupJobState, RestoreJobState
+from sr_airflow.engine.job_states import BackupJobState, RestoreJobState
 from sr_airflow.hooks.starrocks import StarRocksHook
 from tests.support.emulators import FAST_PHASE, running_emulator
 from tests.support.seeds import seed_sales

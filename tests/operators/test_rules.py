@@ -9,7 +9,7 @@ import pymysql
 import pytest
 
 from sr_airflow.engine.errors import InvalidArgumentError, JobFailedError, RestoreRefusedError, UnsupportedByServerError
-from sr_airflow.engine.jobs import parse_show_backup, parse_show_restore
+from sr_airflow.engine.job_states import parse_show_backup, parse_show_restore
 from sr_airflow.engine.jobwatch import (
     Backoff,
     NextStep,
@@ -23,10 +23,10 @@ from sr_airflow.engine.jobwatch import (
     phase_seconds,
 )
 from sr_airflow.engine.mv import MaterializedViewState, activation_order
-from sr_airflow.engine.preflight import ColumnDef, check_restore_target, check_run_mode, parse_backup_meta
 from sr_airflow.engine.scope import ObjectKind
 from sr_airflow.engine.scope_args import scope_from_arguments
 from sr_airflow.engine.snapshots import SnapshotListing
+from sr_airflow.engine.target_checks import ColumnDef, check_restore_target, check_run_mode, parse_backup_meta
 from sr_airflow.engine.verify import checksum_query, compare_checksums, compare_row_counts, compare_versions
 
 COLUMNS = ["JobId", "SnapshotName", "DbName", "State", "BackupObjs", "CreateTime", "SnapshotFinishedTime",

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sr_airflow.engine.jobs import RestoreJob
+from sr_airflow.engine.job_states import RestoreJob
 from sr_airflow.engine.jobwatch import LabelDecision, NextStep
 
 

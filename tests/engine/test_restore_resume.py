@@ -1,12 +1,12 @@
-"""engine/restore_jobs.py: which RESTORE job a retried restore task takes as its own (pure rules, no server)."""
+"""engine/restore_resume.py: which RESTORE job a retried restore task takes as its own (pure rules, no server)."""
 
 from __future__ import annotations
 
 import pytest
 
-from sr_airflow.engine.jobs import restore_job_from_row
+from sr_airflow.engine.job_states import restore_job_from_row
 from sr_airflow.engine.jobwatch import NextStep
-from sr_airflow.engine.restore_jobs import (
+from sr_airflow.engine.restore_resume import (
     decide_chain_restore,
     latest_restore_job,
     own_restore_job,
