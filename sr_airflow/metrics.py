@@ -52,11 +52,12 @@ def _send(kind: str, name: str, value: Any, tags: Mapping[str, Any], legacy: tup
         log.warning("Metric %s not sent: %s", full, exc)
 
 
-def backup_finished(*, database: str | None, repository: str, kind: str, size_bytes: int | None,
+def backup_finished(*, database: str | None, repository: str, snapshot_kind: str, size_bytes: int | None,
                     phase_seconds: Mapping[str, float]) -> None:
     """A snapshot recorded: its size on storage (``sr_airflow.backup.bytes``) and the seconds of each job phase
-    (``sr_airflow.backup.duration``, tag ``phase``: snapshot, upload, save_meta, total)."""
-    tags = {"database": database or "catalogs", "repository": repository, "kind": kind}
+    (``sr_airflow.backup.duration``, tag ``phase``: snapshot, upload, save_meta, total). The snapshot kind goes out
+    as the tag ``kind`` and an external-catalog backup's database as ``catalogs`` (the names dashboards know)."""
+    tags = {"database": database or "catalogs", "repository": repository, "kind": snapshot_kind}
     if size_bytes is not None:
         _send("gauge", "backup.bytes", size_bytes, tags, ("database",))
     for phase, seconds in sorted(phase_seconds.items()):

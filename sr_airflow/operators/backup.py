@@ -317,7 +317,7 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         if self.storage_conn_id:
             result["size_bytes"] = self.record_in_catalog(context, result)
         metrics.backup_finished(database=self.database, repository=self.repository,
-                                kind=self.snapshot_kind or "full", size_bytes=result["size_bytes"],
+                                snapshot_kind=self.snapshot_kind or "full", size_bytes=result["size_bytes"],
                                 phase_seconds=result["phase_seconds"])
         self.log.info("Snapshot %r (timestamp %s) is in repository %r; phases: %s.", label,
                       result["backup_timestamp"], self.repository, result["phase_seconds"])
