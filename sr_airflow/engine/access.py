@@ -86,16 +86,17 @@ def parse_user_identity(text: str) -> Grantee:
 
 @dataclass(frozen=True)
 class GrantObject:
-    """What a privilege is on. ``kind``: SYSTEM, CATALOG, DATABASE, TABLE, VIEW, MATERIALIZED VIEW, FUNCTION,
-    RESOURCE GROUP, ...; ``database``: the database it lives in ("*" for every database, None for objects outside
-    databases); ``name``: the object ("*" for all of its kind)."""
+    """What a privilege is on. ``object_type`` (StarRocks' ``authorization/ObjectType``, 3.5 e223275f78): SYSTEM,
+    CATALOG, DATABASE, TABLE, VIEW, MATERIALIZED VIEW, FUNCTION, RESOURCE GROUP, ...; ``database``: the database it
+    lives in ("*" for every database, None for objects outside databases); ``name``: the object ("*" for all of its
+    type). The export file keeps the key ``kind`` its first files were written with."""
 
-    kind: str
+    object_type: str
     database: str | None = None
     name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "database": self.database, "name": self.name}
+        return {"kind": self.object_type, "database": self.database, "name": self.name}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GrantObject:
@@ -121,13 +122,13 @@ def parse_grant_object(text: str) -> GrantObject | None:
             return GrantObject(_SINGULAR[plural], text[len(prefix):], "*")
     if text.startswith("DATABASE "):
         return GrantObject("DATABASE", text[len("DATABASE "):])
-    for kind in ("MATERIALIZED VIEW", "TABLE", "VIEW"):
-        if text.startswith(kind + " "):
-            database, dot, name = text[len(kind) + 1:].partition(".")
-            return GrantObject(kind, database, name) if dot else None
-    for kind in _NAMED_OBJECTS:
-        if text.startswith(kind + " "):
-            return GrantObject(kind, None, text[len(kind) + 1:])
+    for object_type in ("MATERIALIZED VIEW", "TABLE", "VIEW"):
+        if text.startswith(object_type + " "):
+            database, dot, name = text[len(object_type) + 1:].partition(".")
+            return GrantObject(object_type, database, name) if dot else None
+    for object_type in _NAMED_OBJECTS:
+        if text.startswith(object_type + " "):
+            return GrantObject(object_type, None, text[len(object_type) + 1:])
     return None
 
 

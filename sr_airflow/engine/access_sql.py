@@ -53,23 +53,24 @@ def _user(grantee: Grantee) -> str:
 
 
 def render_object(on: GrantObject) -> str:
-    if on.kind not in _TYPES:
-        raise InvalidArgumentError(f"grant object type {on.kind!r} is not one sr_airflow replays.")
-    if on.kind == "SYSTEM":
+    if on.object_type not in _TYPES:
+        raise InvalidArgumentError(f"grant object type {on.object_type!r} is not one sr_airflow replays.")
+    if on.object_type == "SYSTEM":
         return "SYSTEM"
-    if on.kind == "DATABASE":
+    if on.object_type == "DATABASE":
         return "ALL DATABASES" if on.database == "*" else "DATABASE " + quote_identifier(on.database or "")
-    if on.kind in _PLURALS:
-        plural = _PLURALS[on.kind]
+    if on.object_type in _PLURALS:
+        plural = _PLURALS[on.object_type]
         if on.database == "*":
             return f"ALL {plural} IN ALL DATABASES"
         database = quote_identifier(on.database or "", argument="database")
         if on.name == "*":
             return f"ALL {plural} IN DATABASE {database}"
-        return f"{on.kind} {database}.{quote_identifier(on.name or '', argument='object')}"
+        return f"{on.object_type} {database}.{quote_identifier(on.name or '', argument='object')}"
     if on.name == "*":
-        return "ALL " + {"CATALOG": "CATALOGS", "RESOURCE GROUP": "RESOURCE GROUPS"}.get(on.kind, on.kind + "S")
-    return f"{on.kind} {quote_identifier(on.name or '', argument='object')}"
+        plurals = {"CATALOG": "CATALOGS", "RESOURCE GROUP": "RESOURCE GROUPS"}
+        return "ALL " + plurals.get(on.object_type, on.object_type + "S")
+    return f"{on.object_type} {quote_identifier(on.name or '', argument='object')}"
 
 
 def render_privilege_grant(grant: PrivilegeGrant) -> str:
@@ -185,21 +186,21 @@ def read_export_text(text: str) -> AccessExport:
         if not line.startswith(TAG):
             continue
         tag = json.loads(line[len(TAG):])
-        kind = tag["kind"]
-        if kind == "role":
+        record_type = tag["kind"]
+        if record_type == "role":
             roles.append(Role(tag["name"], tag.get("comment")))
-        elif kind == "user":
+        elif record_type == "user":
             users.append(Grantee.from_dict(tag["grantee"]))
-        elif kind == "role_grant":
+        elif record_type == "role_grant":
             role_grants.append(RoleGrant(Grantee.from_dict(tag["grantee"]), tuple(tag["roles"])))
-        elif kind == "grant":
+        elif record_type == "grant":
             grants.append(PrivilegeGrant(Grantee.from_dict(tag["grantee"]), tuple(tag["privileges"]),
                                          GrantObject.from_dict(tag["on"]), bool(tag.get("grant_option"))))
-        elif kind == "resource_group":
+        elif record_type == "resource_group":
             classifiers = tuple(Classifier(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in c.items()})
                                 for c in tag["classifiers"])
             groups.append(ResourceGroup(tag["name"], dict(tag["properties"]), classifiers))
-        elif kind == "unreplayable":
+        elif record_type == "unreplayable":
             unreplayable.append(Unreplayable(Grantee.from_dict(tag["grantee"]), tag["text"]))
     return AccessExport(tuple(users), tuple(roles), tuple(role_grants), tuple(grants), tuple(groups),
                         tuple(unreplayable))
