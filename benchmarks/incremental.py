@@ -4,7 +4,7 @@ On an emulator backed by a local S3 API server: a database with a 365-partition 
 loaded day after day) and 20 other tables. A full BACKUP is taken and recorded as a catalog entry from its job
 info (with the plan's objects census), whose physical partition ids (``subPartitions``) must all differ from the
 logical ids, as StarRocks 3.4+ makes them (partitions_meta shows the physical ones); one partition then gets new
-rows; the planner's reads (``engine/metadata.py``: one information_schema statement for partitions_meta,
+rows; the planner's reads (``engine/database_metadata.py``: one information_schema statement for partitions_meta,
 materialized_views, columns, tables_config and views, then ``SHOW FULL FUNCTIONS``) and ``plan_backup`` pick what
 changed, and an incremental BACKUP of just that is taken. Bytes are the objects under each snapshot's folder in the
 bucket.
@@ -65,7 +65,7 @@ def load(cursor, rows: int, days: int, others: int, other_rows: int) -> None:
 def planner_reads(cursor, database: str):
     """What the plan operator reads of ``database`` (``StarRocksPlanBackupOperator.execute``): its partition rows and
     its objects census."""
-    from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+    from sr_airflow.engine.database_metadata import metadata_query, split_metadata_rows
     from sr_airflow.engine.mv import parse_materialized_views
     from sr_airflow.engine.schema import database_objects, functions_query
 

@@ -233,7 +233,7 @@ def plan_backup(catalog: Catalog, database: str, rows: Iterable[Sequence[Any] | 
     physical partitions differ from those recorded by the newest snapshot holding it, or when it is new. A table
     whose schema fingerprint moved, a new table, and a list-partitioned table that gained a partition go whole;
     views, materialized views and functions that are new or changed go by name (``objects`` given: from the
-    statements of ``engine/metadata.py`` and ``engine/schema.py``; without it, only partitions are compared). A
+    statements of ``engine/database_metadata.py`` and ``engine/schema.py``; without it, only partitions are compared). A
     table with temporary partitions is left out (StarRocks refuses to back it up) and named in ``excluded``.
 
     ``tables`` restricts the plan to those tables (a table group); ``exclude_tables`` leaves some out (e.g.

@@ -1,6 +1,6 @@
 """What a database holds besides partitions: each table's schema fingerprint, its views, materialized views and
 functions, with a fingerprint each — so the planner sees changes that move no partition version. Pure Python:
-the rows are read here (the statements: ``engine/metadata.py`` and ``functions_query``).
+the rows are read here (the statements: ``engine/database_metadata.py`` and ``functions_query``).
 
 No schema change moves a partition's VISIBLE_VERSION on a shared-nothing cluster (3.5, e223275f78):
 ``SchemaChangeHandler.analyzeAndCreateJob`` changes ADD/DROP of value columns in the table's metadata only when

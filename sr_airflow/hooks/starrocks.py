@@ -21,9 +21,9 @@ if TYPE_CHECKING:
 
     from sr_airflow.engine.access import AccessExport, Grantee
     from sr_airflow.engine.access_plan import TargetAccess
+    from sr_airflow.engine.database_metadata import DatabaseMetadata
     from sr_airflow.engine.grants import HeldGrants
     from sr_airflow.engine.job_states import BackupJob, RestoreJob
-    from sr_airflow.engine.metadata import DatabaseMetadata
     from sr_airflow.engine.mv import MaterializedViewState
     from sr_airflow.engine.planner import PartitionState
     from sr_airflow.engine.snapshots import RepositoryInfo, SnapshotDetail, SnapshotListing
@@ -271,9 +271,9 @@ class StarRocksHook(DbApiHook):
 
     def database_metadata(self, database: str) -> DatabaseMetadata:
         """Partitions, materialized views, columns, tables_config and views of ``database`` in one statement
-        (``engine/metadata.py``); the partition rows stay in ``PARTITIONS_META_COLUMNS`` order, unparsed (a plan
-        compares a million of them as they are)."""
-        from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+        (``engine/database_metadata.py``); the partition rows stay in ``PARTITIONS_META_COLUMNS`` order, unparsed
+        (a plan compares a million of them as they are)."""
+        from sr_airflow.engine.database_metadata import metadata_query, split_metadata_rows
 
         return split_metadata_rows(self.fetch(metadata_query(database))[1], database)
 

@@ -45,7 +45,7 @@ def census_of_whole_database(hook: Any, database: str) -> dict[str, Any]:
     from sr_airflow.engine.schema import partitioning_of
     from sr_airflow.operators.plan import read_objects
 
-    # the plan's two statements (engine/metadata.py), so the fingerprints are the ones the next plan compares
+    # the plan's two statements (engine/database_metadata.py), so the fingerprints are the ones the next plan compares
     metadata = hook.database_metadata(database)
     objects = read_objects(hook, database, metadata)
     partitioning = {}

@@ -1,7 +1,7 @@
 """StarRocksPlanBackupOperator: decide what the next backup of a database holds, from the catalog.
 
 The catalog read from the repository's storage and two metadata statements per database whatever the number of
-tables (``engine/metadata.py``: partitions_meta, materialized_views, columns, tables_config and views in one
+tables (``engine/database_metadata.py``: partitions_meta, materialized_views, columns, tables_config and views in one
 ``UNION ALL``; then ``SHOW FULL FUNCTIONS``, ``engine/schema.py``) give the plan (``engine/planner.py``): a full
 backup when there is no good base or the policy asks for one; otherwise the partitions whose physical partitions
 moved since the newest snapshot holding them (``changed``), or the partitions named for the run's data interval
@@ -21,7 +21,7 @@ from sr_airflow.operators.base import StarRocksBaseOperator
 
 if TYPE_CHECKING:
     from sr_airflow.engine.catalog import Catalog
-    from sr_airflow.engine.metadata import DatabaseMetadata
+    from sr_airflow.engine.database_metadata import DatabaseMetadata
     from sr_airflow.engine.planner import PartitionState
     from sr_airflow.engine.schema import DatabaseObjects
 
@@ -30,7 +30,7 @@ MODES = ("changed", "logical_date", "target")
 
 def read_objects(hook: Any, database: str, metadata: DatabaseMetadata) -> DatabaseObjects:
     """The database's tables (schema fingerprints), views, materialized views and functions, from the metadata
-    statement's rows (``engine/metadata.py``) and one ``SHOW FULL FUNCTIONS``, whatever the number of tables.
+    statement's rows (``engine/database_metadata.py``) and one ``SHOW FULL FUNCTIONS``, whatever the number of tables.
     Before 3.4 a BACKUP names tables only, so there are no others."""
     from sr_airflow.engine.mv import parse_materialized_views
     from sr_airflow.engine.schema import database_objects

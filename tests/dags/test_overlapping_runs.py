@@ -89,7 +89,7 @@ def runs(emulator, aws_conn, s3_server):
 def test_two_incrementals_planned_from_one_parent_restore_with_both_partitions(runs):
     """The sibling case: two logical-date runs (a backfill) plan from the same catalog — both name the full as
     parent — and each backs up its own day; the restore of the newest holds both days."""
-    from sr_airflow.engine.metadata import metadata_query
+    from sr_airflow.engine.database_metadata import metadata_query
     from sr_airflow.engine.schema import functions_query
 
     runs.backup(runs.plan())  # the full

@@ -1,7 +1,7 @@
 """The product's planner against the emulator's 3.5 line, where physical partition ids differ from logical ones:
-the job info read with the product's storage, one information_schema statement (``engine/metadata.py``: partitions
-and the objects census in one UNION ALL, counted in the emulator's query log), and only the partition that took a
-load planned; that statement's rows, split by kind, equal the five single-table reads it replaces."""
+the job info read with the product's storage, one information_schema statement (``engine/database_metadata.py``:
+partitions and the objects census in one UNION ALL, counted in the emulator's query log), and only the partition that
+took a load planned; that statement's rows, split by tag, equal the five single-table reads it replaces."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from sr_airflow.engine.catalog import Catalog, SnapshotKind, entry_from_job_info
-from sr_airflow.engine.metadata import metadata_query, split_metadata_rows
+from sr_airflow.engine.database_metadata import metadata_query, split_metadata_rows
 from sr_airflow.engine.mv import materialized_views_query
 from sr_airflow.engine.planner import PlanPolicy, partitions_meta_query, plan_backup
 from sr_airflow.engine.schema import COLUMN_FIELDS, TABLE_CONFIG_FIELDS, TABLE_FIELDS, VIEW_FIELDS

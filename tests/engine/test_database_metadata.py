@@ -1,4 +1,4 @@
-"""The one information_schema statement of a plan (engine/metadata.py): built with the quoting functions, one
+"""The one information_schema statement of a plan (engine/database_metadata.py): built with the quoting functions, one
 UNION ALL of six SELECTs of one width, and its rows split back by kind in the single-table reads' shapes."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ import sqlglot
 from sqlglot import exp
 
 from sr_airflow.engine.catalog import Catalog, PartitionRecord
+from sr_airflow.engine.database_metadata import OUTPUT_COLUMNS, metadata_query, split_metadata_rows
 from sr_airflow.engine.errors import InvalidArgumentError
-from sr_airflow.engine.metadata import OUTPUT_COLUMNS, metadata_query, split_metadata_rows
 from sr_airflow.engine.planner import PlanPolicy, plan_backup
 from sr_airflow.engine.quoting import quote_string
 from sr_airflow.engine.schema import database_objects
