@@ -16,7 +16,7 @@ from __future__ import annotations
 import pytest
 from airflow.sdk.exceptions import ParamValidationError
 
-from sr_airflow.engine.metadata import metadata_query
+from sr_airflow.engine.database_metadata import metadata_query
 from sr_airflow.engine.quoting import quote_identifier
 from sr_airflow.engine.schema import functions_query
 from tests.support.dags import states
