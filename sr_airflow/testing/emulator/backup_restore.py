@@ -84,13 +84,14 @@ class BackupRestore:
     def backup(self, stmt: BackupRestoreStmt, current_db: str | None, check=None) -> None:
         cluster = self.cluster
         plan = JobPlan()
-        if stmt.is_catalog_job:  # the analyzer returns before analyzeLabelAndRepo; BackupHandler.process checks it
+        # the analyzer returns before analyzeLabelAndRepo; BackupHandler.process checks it
+        if stmt.is_external_catalog_job:
             existing = cluster.metastore.external_catalogs
-            names = sorted(existing) if stmt.all_catalogs else [c.name for c in stmt.catalogs]
+            names = sorted(existing) if stmt.all_external_catalogs else [c.name for c in stmt.external_catalogs]
             for name in names:
                 if name not in existing:  # CatalogRef.analyzeForBackup
                     raise analyzing_error(f"external catalog {name} does not existed.", ERR_COMMON_ERROR)
-            plan.catalogs = [(n, n) for n in names]
+            plan.external_catalogs = [(n, n) for n in names]
             props = _backup_properties(stmt.properties)
             repo = cluster.repository(stmt.repo)
             db_name, db_id, db_key, objs = "", -1, CATALOG_DB_KEY, ""
@@ -152,14 +153,14 @@ class BackupRestore:
             raise ddl_error(f"Failed to get info of snapshot '{stmt.label}' because: {err}. Maybe specified "
                             "wrong backup timestamp") from err
         plan = JobPlan()
-        if stmt.is_catalog_job:
+        if stmt.is_external_catalog_job:
             available = [c["name"] for c in meta.get("catalogs", [])]
-            refs = [(n, n) for n in available] if stmt.all_catalogs else [(c.name, c.alias or c.name)
-                                                                           for c in stmt.catalogs]
+            refs = [(n, n) for n in available] if stmt.all_external_catalogs else [(c.name, c.alias or c.name)
+                                                                           for c in stmt.external_catalogs]
             for name, _ in refs:
                 if name not in available:  # BackupHandler.checkAndFilterRestoreCatalogsInBackupMeta
                     raise ddl_error(f"Can not find restore catalog: {name}")
-            plan.catalogs = refs
+            plan.external_catalogs = refs
             db_name, db_id, db_key, objs = "", -1, CATALOG_DB_KEY, ""
         else:
             # BackupHandler.restore: only `DATABASE a` is checked against the snapshot; the target is `AS b`, else

@@ -258,7 +258,7 @@ class Cluster:
             return None
         return table.auto_increment_id or None
 
-    def catalog_dicts(self, names: list[str]) -> list[dict]:
+    def external_catalog_dicts(self, names: list[str]) -> list[dict]:
         with self.lock:
             existing = self.metastore.external_catalogs
             return [backupmeta.catalog_gson(existing[n]) for n in names if n in existing]
@@ -466,7 +466,7 @@ class Cluster:
     def restore_catalogs(self, meta: dict, plan: JobPlan) -> None:
         with self.lock:
             for data in meta.get("catalogs", []):
-                for name, target in plan.catalogs:
+                for name, target in plan.external_catalogs:
                     if data["name"] == name:
                         catalog = metareader.catalog_from_gson(data)
                         catalog.name = target

@@ -315,7 +315,7 @@ class Frontend(SchemaStatements):
                 function = db.functions.get(name) if db is not None else None
                 self.privileges.require(session, "USAGE", "FUNCTION", f"{db_name}.{name}", shown_privilege="DROP",
                                         shown_name=function.signature if function else name)
-            for name, _ in plan.catalogs:  # USAGE checked, CREATE DATABASE named
+            for name, _ in plan.external_catalogs:  # USAGE checked, CREATE DATABASE named
                 self.privileges.require(session, "USAGE", "CATALOG", name, shown_privilege="CREATE DATABASE")
 
         self.br.backup(stmt, session.database, check)
@@ -325,7 +325,7 @@ class Frontend(SchemaStatements):
         cur.expect("RESTORE")
         stmt = statements.parse_restore(cur, legacy=not versions.has_object_backup_syntax(self.line))
         self.privileges.require(session, "REPOSITORY", "SYSTEM")
-        if stmt.is_catalog_job:
+        if stmt.is_external_catalog_job:
             self.privileges.require(session, "CREATE EXTERNAL CATALOG", "SYSTEM")
 
         def check(db_name, plan) -> None:

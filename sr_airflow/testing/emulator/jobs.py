@@ -51,7 +51,7 @@ class JobPlan:
     tables: list[TablePlan] = field(default_factory=list)
     views: list[TablePlan] = field(default_factory=list)
     functions: list[str] = field(default_factory=list)
-    catalogs: list[tuple[str, str]] = field(default_factory=list)  # (name, target name)
+    external_catalogs: list[tuple[str, str]] = field(default_factory=list)  # (name, target name)
 
 
 def plan_from(data: dict) -> JobPlan:
@@ -59,7 +59,7 @@ def plan_from(data: dict) -> JobPlan:
     return JobPlan(tables=[TablePlan(**t) for t in data.get("tables", [])],
                    views=[TablePlan(**v) for v in data.get("views", [])],
                    functions=list(data.get("functions", [])),
-                   catalogs=[tuple(c) for c in data.get("catalogs", [])])
+                   external_catalogs=[tuple(c) for c in data.get("external_catalogs", [])])
 
 
 def status_text(code: str, message: str) -> str:
@@ -234,7 +234,7 @@ class BackupJob(Job):
 
     def run(self) -> None:
         rec = self.record
-        if not self.plan.tables and not self.plan.views and not self.plan.functions and self.plan.catalogs \
+        if not self.plan.tables and not self.plan.views and not self.plan.functions and self.plan.external_catalogs \
                 and not rec["db_name"]:
             self.pause()
             self.set_state("SAVE_META")
@@ -307,7 +307,8 @@ class BackupJob(Job):
         tables = [entry["gson"] for entry in snapshot.get("tables", {}).values()]
         tables += [entry["gson"] for entry in snapshot.get("views", {}).values()]
         return backupmeta.backup_meta(tables, snapshot.get("functions", []),
-                                      self.cluster.catalog_dicts([c for c, _ in self.plan.catalogs]), self.cluster.line)
+                                      self.cluster.external_catalog_dicts([c for c, _ in self.plan.external_catalogs]),
+                                      self.cluster.line)
 
     def build_info(self, snapshot: dict) -> dict:
         """`BackupJobInfo.fromCatalog` + `toJson(true)`: tables, then views (3.4+, `"partitions": {}`)."""
@@ -363,7 +364,7 @@ class RestoreJob(Job):
         rec = self.record
         if self.info is None or self.meta is None:
             self._load_snapshot_files()
-        if self.plan.catalogs and not rec["db_name"]:
+        if self.plan.external_catalogs and not rec["db_name"]:
             self.pause()
             self.set_state("COMMITTING")
             self.cluster.restore_catalogs(self.meta, self.plan)

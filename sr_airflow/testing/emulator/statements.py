@@ -54,16 +54,16 @@ class BackupRestoreStmt:
     objects: tuple[ObjectRef, ...]
     has_on: bool
     properties: dict[str, str] = field(default_factory=dict)
-    catalogs: tuple[CatalogRef, ...] = ()
-    all_catalogs: bool = False
+    external_catalogs: tuple[CatalogRef, ...] = ()  # AbstractBackupStmt.externalCatalogRefs (3.5 e223275f78)
+    all_external_catalogs: bool = False  # allExternalCatalog()
     # RESTORE's `DATABASE a [AS b]` names the snapshot's database `a` (RestoreStmt.originDbName, checked against
     # the job info); the label prefix `db.l` names the target only (AstBuilder.parseBackupRestoreStatement)
     origin_db: str | None = None
     sql: str = field(default="", compare=False)  # the statement text the objects' spans point into
 
     @property
-    def is_catalog_job(self) -> bool:
-        return self.all_catalogs or bool(self.catalogs)
+    def is_external_catalog_job(self) -> bool:
+        return self.all_external_catalogs or bool(self.external_catalogs)
 
 
 @dataclass(frozen=True)
