@@ -60,10 +60,13 @@ class StarRocksJobTrigger(BaseEventTrigger):
     def __init__(self, *, starrocks_conn_id: str, job_type: str = "backup", database: str | None = None,
                  label: str | None = None, job_id: str | None = None, repository: str | None = None,
                  absent: str = "error", poll_interval: float = 2.0, max_poll_interval: float = 60.0,
-                 backoff_factor: float = 2.0, max_connection_errors: int = 5, cancel_on_kill: bool = False):
+                 backoff_factor: float = 2.0, max_connection_errors: int = 5, cancel_on_kill: bool = False,
+                 kind: str | None = None):
         super().__init__()
         self.starrocks_conn_id = starrocks_conn_id
-        self.job_type = job_type
+        # ``kind`` is the job type's name in triggers serialized before job_type: a task deferred across an
+        # upgrade of the provider is resumed by the new triggerer from those stored arguments
+        self.job_type = kind or job_type
         self.database = database
         self.label = label
         self.job_id = job_id

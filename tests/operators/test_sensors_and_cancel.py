@@ -191,6 +191,14 @@ def test_trigger_serializes_every_argument():
     assert kwargs["cancel_on_kill"] is True and kwargs["backoff_factor"] == 3.0
 
 
+def test_a_trigger_serialized_before_job_type_keeps_its_job_type():
+    """A restore deferred by the previous release is stored with ``kind``; the new triggerer must still watch a
+    restore (the default would silently watch backups)."""
+    path, kwargs = StarRocksJobTrigger(starrocks_conn_id="c", job_type="restore", database="d", label="l").serialize()
+    stored = {("kind" if key == "job_type" else key): value for key, value in kwargs.items()}
+    assert StarRocksJobTrigger(**stored).serialize() == (path, kwargs)
+
+
 def test_trigger_reports_an_unreachable_server_as_one_error_event(monkeypatch):
     from sr_airflow.testing.servers import free_port
 
