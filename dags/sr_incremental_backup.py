@@ -15,11 +15,11 @@ Params and defaults: docs/dags.md; defaults come from sr_airflow.toml (sr_airflo
 
 from __future__ import annotations
 
-import pendulum
 from airflow.sdk import DAG, Param
 
-from sr_airflow.alerts import dag_failure_callback, load_alert_settings
-from sr_airflow.dag_defaults import TEMPLATE_FILTERS, load_defaults, task_defaults
+from sr_airflow.alerts import load_alert_settings
+from sr_airflow.dag_defaults import dag_settings, load_defaults
+from sr_airflow.dag_params import cluster_param, databases_param, param, repository_args, repository_params, same_names
 from sr_airflow.operators.backup import StarRocksBackupOperator, backups_alias
 from sr_airflow.operators.plan import StarRocksPlanBackupOperator
 from sr_airflow.operators.repository import StarRocksCreateRepositoryOperator
@@ -28,6 +28,8 @@ from sr_airflow.operators.step import StepOperator
 
 DEFAULTS = load_defaults("sr_incremental_backup")
 ALERTS = load_alert_settings()  # [alerts] of sr_airflow.toml: a notifier adds the RPO check
+CLUSTER = {"starrocks_conn_id": param("starrocks_conn_id")}
+REPOSITORY = repository_args()  # repository, location, storage_conn_id: the run's params of those names
 
 
 def plan_inputs(context) -> list[dict]:
@@ -81,27 +83,12 @@ def backup_arguments(plan: dict) -> dict:
     }
 
 
-with DAG(
-    dag_id="sr_incremental_backup",
-    description="Partition-incremental StarRocks backups planned from the catalog (changed partitions or the "
-                "run's data interval).",
-    schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="UTC"),
-    catchup=False,
-    max_active_runs=1,  # scheduled runs; a backfill runs up to its own --max-active-runs beside them (safe)
-    render_template_as_native_obj=True,
-    default_args=task_defaults(DEFAULTS),  # deferrable (waits in the triggerer), retries: docs/dags.md
-    user_defined_filters=TEMPLATE_FILTERS,
-    tags=["starrocks", "backup", "incremental"],
-    on_failure_callback=dag_failure_callback(),  # [alerts] notifier of sr_airflow.toml, if any
-    params={
-        "starrocks_conn_id": Param(DEFAULTS["starrocks_conn_id"], type="string", minLength=1,
-                                   title="StarRocks connection"),
-        "databases": Param(DEFAULTS["databases"], type="array", items={"type": "string", "minLength": 1},
-                           title="Databases", description="Each is planned and backed up in parallel."),
-        "repository": Param(DEFAULTS["repository"], type="string", minLength=1, title="Repository"),
-        "location": Param(DEFAULTS["location"], type="string", minLength=1, title="Location"),
-        "storage_conn_id": Param(DEFAULTS["storage_conn_id"], type=["string", "null"], title="Storage connection"),
+def form_params() -> dict[str, Param]:
+    """The trigger form: the cluster, the databases, the repository, what a run backs up, when a full is due."""
+    return {
+        "starrocks_conn_id": cluster_param(DEFAULTS, "StarRocks connection"),
+        "databases": databases_param(DEFAULTS, "Each is planned and backed up in parallel."),
+        **repository_params(DEFAULTS, storage_required=False),
         "mode": Param(DEFAULTS["mode"], enum=["changed", "logical_date"], title="Mode",
                       description="changed: partitions whose version moved; logical_date: the run's partitions."),
         "partition_template": Param(DEFAULTS["partition_template"], type="string", minLength=1,
@@ -114,35 +101,36 @@ with DAG(
                               title="Full after N incrementals"),
         "full_every_days": Param(DEFAULTS["full_every_days"], type=["integer", "null"], minimum=1,
                                  title="Full when the last full is older than (days)"),
-    },
+    }
+
+
+with DAG(
+    dag_id="sr_incremental_backup",
+    description="Partition-incremental StarRocks backups planned from the catalog (changed partitions or the "
+                "run's data interval).",
+    schedule=DEFAULTS["schedule"] if DEFAULTS["databases"] else None,
+    max_active_runs=1,  # scheduled runs; a backfill runs up to its own --max-active-runs beside them (safe)
+    tags=["starrocks", "backup", "incremental"],
+    params=form_params(),
+    # start date, no catch-up, deferrable tasks and retries, the [alerts] notifier: docs/dags.md
+    **dag_settings(DEFAULTS),
 ) as dag:
     inputs = StepOperator(task_id="plan_inputs", python_callable=plan_inputs)
-    create_repository = StarRocksCreateRepositoryOperator(
-        task_id="create_repository",
-        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
-        repository="{{ params.repository | literal }}",
-        location="{{ params.location | literal }}",
-        storage_conn_id="{{ params.storage_conn_id | literal }}",
-    )
+    create_repository = StarRocksCreateRepositoryOperator(task_id="create_repository", **CLUSTER, **REPOSITORY)
 
     plans = StarRocksPlanBackupOperator.partial(
         task_id="plan",
-        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
-        repository="{{ params.repository | literal }}",
-        location="{{ params.location | literal }}",
-        storage_conn_id="{{ params.storage_conn_id | literal }}",
-        mode="{{ params.mode | literal }}",
-        table="{{ params.table | literal }}",
-        max_incrementals="{{ params.full_every_n | literal }}",
-        max_full_age_days="{{ params.full_every_days | literal }}",
+        **CLUSTER,
+        **REPOSITORY,
+        **same_names("mode", "table"),
+        max_incrementals=param("full_every_n"),
+        max_full_age_days=param("full_every_days"),
     ).expand_kwargs(inputs.output)
 
     backup = StarRocksBackupOperator.partial(
         task_id="backup",
-        starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
-        repository="{{ params.repository | literal }}",
-        storage_conn_id="{{ params.storage_conn_id | literal }}",
-        location="{{ params.location | literal }}",
+        **CLUSTER,
+        **REPOSITORY,
         timeout=DEFAULTS["timeout_s"],
         outlets=[backups_alias()],  # an event of Asset starrocks://<conn>/<database> per backed-up database
     ).expand_kwargs(plans.output.map(backup_arguments))
@@ -152,11 +140,9 @@ with DAG(
     if ALERTS.notifier:  # alerts when a newest good snapshot is older than the RPO target, even after a failed backup
         check_rpo = StarRocksRpoCheckOperator(
             task_id="check_rpo",
-            starrocks_conn_id="{{ params.starrocks_conn_id | literal }}",
-            databases="{{ params.databases | literal }}",
-            repository="{{ params.repository | literal }}",
-            location="{{ params.location | literal }}",
-            storage_conn_id="{{ params.storage_conn_id | literal }}",
+            **CLUSTER,
+            **REPOSITORY,
+            databases=param("databases"),
             plan_task_id="plan",  # a database found unchanged is current, however old its snapshot
         )
         backup >> check_rpo

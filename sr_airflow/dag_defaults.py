@@ -20,12 +20,6 @@ from typing import Any
 
 from sr_airflow.engine.errors import InvalidArgumentError
 
-#: The shipped DAGs render templates as native objects (lists, booleans, integers reach the operators as such);
-#: native rendering literal-evaluates the rendered text, so the text "None" or "1" of a param would arrive as None
-#: or 1. ``{{ params.x | literal }}`` renders the value's Python literal, which evaluates back to exactly the
-#: value given.
-TEMPLATE_FILTERS = {"literal": repr}
-
 DAG_IDS = ("sr_full_backup", "sr_incremental_backup", "sr_migration", "sr_restore", "sr_restore_drill",
            "sr_retention")
 
@@ -88,6 +82,17 @@ DAG_KEYS: dict[str, dict[str, tuple[str, Any]]] = {
 }
 
 CHOICES = {"mode": ("changed", "logical_date"), "verify": ("versions", "counts", "checksums")}
+
+
+def dag_settings(defaults: dict[str, Any]) -> dict[str, Any]:
+    """The DAG arguments every shipped DAG sets alike: a fixed start date without catch-up, its tasks' defaults
+    (``task_defaults``) and the ``[alerts]`` notifier of sr_airflow.toml as its failure callback."""
+    import pendulum
+
+    from sr_airflow.alerts import dag_failure_callback
+
+    return {"start_date": pendulum.datetime(2024, 1, 1, tz="UTC"), "catchup": False,
+            "default_args": task_defaults(defaults), "on_failure_callback": dag_failure_callback()}
 
 
 def task_defaults(defaults: dict[str, Any]) -> dict[str, Any]:

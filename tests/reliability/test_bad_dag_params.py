@@ -3,8 +3,9 @@
 Three layers: (1) Params validation refuses a hostile value of a typed param (enum, boolean, integer, non-empty
 string) before a run exists, with an error naming the param, as the trigger API does (``deep_merge`` +
 ``validate``); (2) a list param carries ~200 hostile names in one run; (3) each scalar param that reaches SQL is
-given the values that are dangerous only at the DAG layer (native rendering turns "None", "1", "['a']" into other
-types; a Jinja-looking value must not be rendered again) plus an injection string. Every statement the frontend
+given the values that were dangerous only at the DAG layer while the DAGs rendered templates as native objects
+("None", "1" became other types; a Jinja-looking value must not be rendered again; the DAGs now read params by name,
+sr_airflow/dag_params.py) plus an injection string. Every statement the frontend
 receives must be one statement of an allowed kind, without comments; each value is either found decoded in one of
 them (quoted) or refused with an error naming the param; ``hd_src`` is intact at the end. sr_restore_drill gets
 the same in two runs: every database name the engine refuses plus the DAG-layer values as mapped drills (each
@@ -37,7 +38,8 @@ NAMES = {"repository": ("repository",), "database": ("database",), "databases": 
          "target_database": ("database",), "tables": ("table",), "objects": ("table", "object"),
          "snapshot_label": ("label", "snapshot"), "point_in_time": ("point_in_time", "point in time"),
          "partition_template": ("partition",), "table": ("table",), "location": ("location",)}
-# Only at the DAG layer: native rendering (literal_eval of the rendered text), Jinja, and an injection string.
+# Only at the DAG layer: the texts native rendering once changed (literal_eval of the rendered text), Jinja, and an
+# injection string. Each must reach the operator as the text it is.
 DAG_LAYER_VALUES = ["None", "1", "{{ 7 * 7 }}", "x` ; DROP DATABASE hd_src; -- '\"\n#"]
 
 
@@ -265,22 +267,20 @@ SCALAR = [("sr_full_backup", "repository", {}), ("sr_full_backup", "databases", 
 # Params that only filter what the DAG finds (partitions of the run, one table): a value that matches nothing is
 # a run that backs up nothing; it is never sent to the frontend.
 FILTERS = {("sr_incremental_backup", "partition_template"), ("sr_incremental_backup", "table")}
-# Two defects found here are fixed: native rendering turned the text "None" into None (= not given), and an
-# unparsable point_in_time failed without naming the param. point_in_time is now a date-time param (the trigger
-# form's picker): Params validation refuses every hostile value before a run (TYPED above).
+# Two defects found here are fixed: native rendering turned the text "None" into None (= not given; the DAGs no
+# longer render natively), and an unparsable point_in_time failed without naming the param. point_in_time is now a
+# date-time param (the trigger form's picker): Params validation refuses every hostile value before a run (TYPED
+# above).
 
 
 def _expected(dag_id: str, param: str, value: str) -> str:
     """The one outcome each case must have, and why. sr_restore resolves its database and snapshot label in the
     catalog first, which holds none of these names: refused naming the value, nothing sent. partition_template is
-    a template rendered natively:
-    "None", "1" and "{{ 7 * 7 }}" become None, 1 and 49, no partition name (refused); a text naming no partition
-    matches nothing, as any text for the table filter. Every other param is a name sent to the frontend, and each
-    value is a valid one (non-empty, no NUL, short): sent quoted."""
+    a template, rendered as text for the run: "None", "1" and "{{ 7 * 7 }}" become the partition names "None", "1"
+    and "49", which name no partition, so they match nothing, as any text for the table filter. Every other param
+    is a name sent to the frontend, and each value is a valid one (non-empty, no NUL, short): sent quoted."""
     if (dag_id, param) in {("sr_restore", "database"), ("sr_restore", "snapshot_label")}:
         return "refused"
-    if param == "partition_template":
-        return "refused" if value in ("None", "1", "{{ 7 * 7 }}") else "matched nothing"
     if (dag_id, param) in FILTERS:
         return "matched nothing"
     return "quoted"
