@@ -60,12 +60,15 @@ class Counters:
     steps: int = 0
     backups: int = 0
     restores: int = 0
+    final_restores: int = 0  # examples that ended with a restore to their newest moment
+    date_restores: int = 0  # restores to a moment a backfill date's snapshot ("part_...") recorded
     kinds: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
 
     def line(self, name: str) -> str:
         return (f"MODEL {name} examples={self.examples} steps={self.steps} backups={self.backups} "
-                f"restores={self.restores} seconds={time.monotonic() - self.started:.1f}")
+                f"restores={self.restores} final_restores={self.final_restores} date_restores={self.date_restores} "
+                f"seconds={time.monotonic() - self.started:.1f}")
 
     def kinds_line(self) -> str:
         return "MODEL steps by kind: " + " ".join(f"{k}={v}" for k, v in sorted(self.kinds.items()))
@@ -289,6 +292,7 @@ def restore_machine(cluster: Cluster, counters: Counters, prefix: str = "m"):
             target = f"{self.database}_r{self.restored}"
             result = self.product.restore(moment.at, target)
             counters.restores += 1
+            counters.date_restores += moment.label.startswith("part_")
             restored = read_content(self.cursor, target)
             differences = moment.content.differences(restored)
             assert not differences, (
@@ -300,8 +304,13 @@ def restore_machine(cluster: Cluster, counters: Counters, prefix: str = "m"):
 
         def teardown(self):
             try:
-                if self.moments:  # every example ends with a restore to its newest moment
-                    self.check_restore(self.moments[-1])
+                if not self.moments:  # never backed up (hypothesis draws such examples): back up now, as a
+                    # scheduled run would, so that every example ends with a restore
+                    self._recorded(self.product.backup(self.product.plan()), self.changes)
+                    self._count("closing_backup")
+                # every example ends with a restore to its newest moment
+                self.check_restore(self.moments[-1])
+                counters.final_restores += 1
             finally:
                 self.cursor.execute(f"DROP DATABASE IF EXISTS {self.database}")
                 self.conn.close()
