@@ -46,6 +46,9 @@ class Grant:
     database: str = ""
     name: str = ""
     why: str = ""  # which statements need it (docs only; not part of equality)
+    # needed: any privilege on the object will do (StarRocks' check is "any action"); ``privilege`` is the one the
+    # GRANT that adds it asks for. Not part of equality.
+    any_privilege: bool = False
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Grant) and self.key == other.key
@@ -78,13 +81,15 @@ class Grant:
         return f"GRANT {self.privilege} ON {self.object_sql()} TO USER {_user_sql(user, host)}"
 
     def short(self) -> str:
-        """``EXPORT on shop.*``, ``REPOSITORY on SYSTEM``, ``CREATE DATABASE on default_catalog``."""
+        """``EXPORT on shop.*``, ``REPOSITORY on SYSTEM``, ``CREATE DATABASE on default_catalog``, ``any privilege
+        on view shop.*``."""
         if self.on == "SYSTEM":
             return f"{self.privilege} on SYSTEM"
         if self.on in ("CATALOG", "DATABASE"):
             return f"{self.privilege} on {'all databases' if self.name == ALL else f'{self.on.lower()} {self.name}'}"
         kind = "" if self.on == "TABLE" else f"{self.on.lower()} "
-        return f"{self.privilege} on {kind}{self.database}.{self.name}"
+        privilege = "any privilege" if self.any_privilege else self.privilege
+        return f"{privilege} on {kind}{self.database}.{self.name}"
 
     def with_database(self, database: str) -> Grant:
         """A template (``database`` "{database}") made concrete."""
@@ -106,8 +111,24 @@ _DB = "{database}"
 _REPOSITORY = Grant("REPOSITORY", "SYSTEM", why="CREATE REPOSITORY, SHOW SNAPSHOT, BACKUP / RESTORE and SHOW "
                                                 "BACKUP / RESTORE (spec §9)")
 _EXPORT = Grant("EXPORT", "TABLE", _DB, ALL, why="BACKUP of each table, view and materialized view; it also shows "
-                                                  "their information_schema rows (partitions_meta, tables, columns, "
-                                                  "tables_config) to the census")
+                                                  "the tables' information_schema rows (partitions_meta, tables, "
+                                                  "columns, tables_config) to the census, but not the views' nor "
+                                                  "the MVs'")
+# information_schema shows a view's or MV's rows only to a user holding some privilege on that VIEW / MATERIALIZED
+# VIEW object, a table-level grant does not do (Authorizer.doCheckTableLikeObject: checkAnyActionOnView /
+# checkAnyActionOnMaterializedView by the object's type, 3.5 e223275f78 and 4.0 312b0d9e). Without it the backup's
+# census (the catalog entry) misses them while the snapshot holds them, and a restore planned from that entry leaves
+# them out. SELECT is the least of the privileges a view or MV has (no ALTER, REFRESH or DROP); "ALL ... IN DATABASE
+# db" covers the ones created later too (TablePEntryObject.match: the database's id and "all tables").
+_SEE_VIEWS = Grant("SELECT", "VIEW", _DB, ALL, any_privilege=True,
+                   why="the census of views (information_schema.tables / views shows a view only to a user "
+                       "holding a privilege on it), so the catalog records the views the snapshot holds; any "
+                       "privilege on them does")
+_SEE_MVS = Grant("SELECT", "MATERIALIZED VIEW", _DB, ALL, any_privilege=True,
+                 why="the census of materialized views (information_schema shows an MV only to a user holding a "
+                     "privilege on it), so the catalog records the MVs the snapshot holds and a restore planned from "
+                     "it brings them back; any privilege on them does")
+_BACKING_UP = (_REPOSITORY, _EXPORT, _SEE_VIEWS, _SEE_MVS)
 _CREATE_DATABASE = Grant("CREATE DATABASE", "CATALOG", name="default_catalog",
                          why="RESTORE without ON into a database it creates, and CREATE DATABASE IF NOT EXISTS")
 _CREATE_TABLE_ALL = Grant("CREATE TABLE", "DATABASE", name=ALL,
@@ -129,10 +150,10 @@ _RESTORING = (_REPOSITORY, _CREATE_DATABASE, _CREATE_TABLE_ALL, _INSERT_ALL, _AL
 # "{database}" stands for each configured database. The list is the tested minimum (tests/dags/
 # test_least_privilege.py runs every DAG as a user holding exactly these, then without each key grant).
 DAG_GRANTS: Mapping[str, Mapping[str, tuple[Grant, ...]]] = {
-    "sr_full_backup": {"cluster": (_REPOSITORY, _EXPORT)},
-    "sr_incremental_backup": {"cluster": (_REPOSITORY, _EXPORT)},
+    "sr_full_backup": {"cluster": _BACKING_UP},
+    "sr_incremental_backup": {"cluster": _BACKING_UP},
     "sr_restore": {"cluster": _RESTORING},
-    "sr_migration": {"source": (_REPOSITORY, _EXPORT), "target": _RESTORING},
+    "sr_migration": {"source": _BACKING_UP, "target": _RESTORING},
     # up to 4.1 retention sends only current_version() and SHOW REPOSITORIES (no privilege); DROP SNAPSHOT (4.2+)
     # is in no StarRocks source at hand, and a refused one falls back to deleting through storage
     "sr_retention": {"cluster": ()},
@@ -149,10 +170,19 @@ class MissingPrivilegeError(SrAirflowError, PermissionError):
     """The StarRocks user lacks a privilege a statement of the task will need; the message names the GRANT."""
 
 
-def backup_needs(database: str, tables: Sequence[str] = ()) -> list[Grant]:
+def backup_needs(database: str, tables: Sequence[str] = (), *, views: Sequence[str] | None = None,
+                 materialized_views: Sequence[str] | None = None) -> list[Grant]:
     """What BACKUP of ``database`` (all of it, or ``tables``) checks: REPOSITORY on SYSTEM and EXPORT on each table
-    (``AuthorizerStmtVisitor.visitBackupStatement``, 3.5 e223275f78)."""
-    return [_REPOSITORY, *(Grant("EXPORT", "TABLE", database, t) for t in (tables or [ALL]))]
+    (``AuthorizerStmtVisitor.visitBackupStatement``, 3.5 e223275f78: ``checkTableAction`` on each table ref, views
+    and MVs included, so EXPORT on the tables covers them). Then what the census needs to see the ``views`` and
+    ``materialized_views`` the backup holds (``*`` for all; by default all of them when ``tables`` names none, else
+    none): any privilege on each (``_SEE_VIEWS``, ``_SEE_MVS``)."""
+    every = [] if tables else [ALL]
+    seen = [dataclasses.replace(kind, database=database, name=name)
+            for kind, names in ((_SEE_VIEWS, every if views is None else views),
+                                (_SEE_MVS, every if materialized_views is None else materialized_views))
+            for name in names]
+    return [_REPOSITORY, *(Grant("EXPORT", "TABLE", database, t) for t in (tables or [ALL])), *seen]
 
 
 def restore_needs(database: str, existing: Sequence[str] = (), *, has_on: bool = True,
@@ -278,8 +308,9 @@ def parse_show_grants(rows: Iterable[Sequence[object]]) -> HeldGrants:
 def covers(held: Grant, needed: Grant) -> bool:
     """Whether ``held`` grants what ``needed`` asks: the same privilege (or ALL), on the same object or on "all"
     of its kind; a table-level grant covers views and materialized views too for the checks that name a table
-    (BACKUP's EXPORT, RESTORE's INSERT: ``Authorizer.checkTableAction`` matches the object by database and id)."""
-    if held.privilege not in (needed.privilege, "ALL", "ALL PRIVILEGES"):
+    (BACKUP's EXPORT, RESTORE's INSERT: ``Authorizer.checkTableAction`` matches the object by database and id).
+    A need marked ``any_privilege`` takes any privilege on its object (``checkAnyActionOn...``)."""
+    if not needed.any_privilege and held.privilege not in (needed.privilege, "ALL", "ALL PRIVILEGES"):
         return False
     if held.on != needed.on:
         return False

@@ -174,7 +174,10 @@ class StarRocksBackupOperator(StarRocksBaseOperator):
         if scope.database is not None:
             from sr_airflow.operators.privileges import backup_scope_needs, check_privileges
 
-            check_privileges(self.hook, backup_scope_needs(scope), self.log, where=self.starrocks_conn_id)
+            # the catalog entry records the database's census (a plan's objects, or read after a whole full backup)
+            census = bool(self.objects) or (self.snapshot_kind in (None, "full") and not scope.has_on_clause)
+            check_privileges(self.hook, backup_scope_needs(scope, census=census), self.log,
+                             where=self.starrocks_conn_id)
         self.log.info("Backup of %r into repository %r, label %r (StarRocks %s).",
                       scope.database or "external catalogs", self.repository, label, version)
         return self._advance(context)

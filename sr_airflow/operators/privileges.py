@@ -40,12 +40,23 @@ def check_privileges(hook: Any, needed: Sequence[Grant], log: Any, *, where: str
     return status
 
 
-def backup_scope_needs(scope: Any) -> list[Grant]:
+def backup_scope_needs(scope: Any, *, census: bool = False) -> list[Grant]:
     """What BACKUP of ``scope`` (``engine.scope.Scope`` of a database) checks: EXPORT on each table, view and
-    materialized view it names (on every one of the database's when it names none or "all of" a kind)."""
+    materialized view it names (on every one of the database's when it names none or "all of" a kind). Then what
+    information_schema needs to show the views and MVs: all of the database's when the catalog entry records its
+    ``census`` (the plan's, or the one read after a whole-database full backup: the objects a restore planned from
+    the entry brings back), else each view and MV the scope names (all of a kind it backs up whole)."""
     named = [o.name for o in scope.objects if o.kind.value != "FUNCTION"]
     whole = not scope.objects or bool(scope.all_of)
-    return grants.backup_needs(scope.database, [] if whole else named)
+    everything = census or (not scope.objects and not scope.all_of)
+
+    def seen(kind: str) -> list[str]:
+        if everything or kind in {k.value for k in scope.all_of}:
+            return [grants.ALL]
+        return [o.name for o in scope.objects if o.kind.value == kind]
+
+    return grants.backup_needs(scope.database, [] if whole else named, views=seen("VIEW"),
+                               materialized_views=seen("MATERIALIZED VIEW"))
 
 
 def check_migration_privileges(source: Any, target: Any, database: str, log: Any, *, source_conn_id: str,

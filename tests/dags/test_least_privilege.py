@@ -61,16 +61,25 @@ def toml_value(value) -> str:
     return f'"{value}"' if isinstance(value, str) else str(value)
 
 
-def without(grants: list[Grant], privilege: str) -> list[Grant]:
-    kept = [g for g in grants if g.privilege != privilege]
-    assert len(kept) == len(grants) - 1, privilege
+def without(grants: list[Grant], removed: str | tuple[str, str]) -> list[Grant]:
+    """``grants`` less the one of privilege ``removed`` (or of (privilege, object kind) ``removed``)."""
+    kept = [g for g in grants if (g.privilege, g.on) != removed and g.privilege != removed]
+    assert len(kept) == len(grants) - 1, removed
     return kept
 
 
 @pytest.fixture(scope="module")
 def seeded(emulator):
+    """lp_db of seed_daily (tables events and dims, the MV per_day) and a view ``recent``."""
     seed_daily(emulator, DB)
+    emulator.sql(f"CREATE VIEW {DB}.recent AS SELECT k, d FROM {DB}.events WHERE d >= '2024-01-03'")
     return emulator
+
+
+def objects_of(emu, database: str) -> set[tuple[str, str]]:
+    """(name, TABLE_TYPE) of each table, view and MV of ``database``, as root sees them."""
+    return {(r[0], r[1]) for r in emu.sql("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.tables "
+                                          f"WHERE TABLE_SCHEMA = '{database}'")}
 
 
 def test_backups_retention_and_drill_as_least_privileged_users(seeded, aws_conn, load_dag, capsys):
@@ -100,12 +109,13 @@ def root_backup() -> dict:
 
 @pytest.fixture
 def backed_up(seeded, root_backup, aws_conn, load_dag):
-    """The newest full backup of lp_db in the repository taken as root (once per module, whatever ran before: what
-    the restoring users restore; aws_conn and load_dag are per test). Root's, because the catalog records what the
-    backing-up user sees: lp_full's EXPORT on the tables does not show it the MV per_day (information_schema leaves
-    out what a user holds no privilege on), so a plan from lp_full's full would not bring per_day back."""
+    """The newest full backup of lp_db in the repository, taken by a user holding exactly sr_full_backup's grants
+    (once per module, whatever ran before: what the restoring users restore; aws_conn and load_dag are per test).
+    The catalog records what the backing-up user sees: its grants on the views and MVs show it ``recent`` and
+    ``per_day`` (EXPORT on the tables alone does not), so a plan from its entry brings them back."""
     if not root_backup:
-        run = load_dag("sr_full_backup", config(seeded.conn_id, aws_conn)).test()
+        with as_user(seeded, "lp_bk", grants_for("sr_full_backup", DB)) as conn_id:
+            run = load_dag("sr_full_backup", config(conn_id, aws_conn)).test()
         assert states(run)["backup[0]"] == "success"
         root_backup["label"] = run.run_id
     return seeded
@@ -118,6 +128,9 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
         got = states(run)
         assert got["restore"] == got["verify"] == "success" and set(got.values()) == {"success"}, got
     assert target_emulator.sql("SELECT count(*) FROM lp_restored.events")[0][0] >= 4
+    source_objects = objects_of(backed_up, DB)
+    assert {name for name, _ in source_objects} == {"events", "dims", "per_day", "recent"}, source_objects
+    assert objects_of(target_emulator, "lp_restored") == source_objects  # the MV and the view brought back too
     with (as_user(backed_up, "lp_src", grants_for("sr_migration", DB, "source")) as source_id,
           as_user(target_emulator, "lp_dst", grants_for("sr_migration", DB, "target")) as target_id):
         dag = load_dag("sr_migration", config(source_id, aws_conn).replace(f'repository = "{PREFIX}_repo"',
@@ -127,6 +140,7 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
         run = dag.test(run_conf={"database": DB, "target_database": "lp_migrated", "verify": "counts"})
         got = states(run)
         assert got["restore"] == got["verify"] == got["summary"] == "success", got
+    assert objects_of(target_emulator, "lp_migrated") == objects_of(backed_up, DB)
 
 
 @pytest.mark.parametrize(("dag_id", "removed", "task", "says"), [
@@ -136,6 +150,13 @@ def test_restore_and_migration_as_least_privileged_users(backed_up, target_emula
     # the backup's pre-flight reads SHOW GRANTS and names the grant before any BACKUP
     ("sr_full_backup", "REPOSITORY", "backup[0]",
      "lacks REPOSITORY on SYSTEM — GRANT REPOSITORY ON SYSTEM TO USER 'lp_less'@'%'"),
+    # the census would not see the MV per_day / the view recent (information_schema leaves them out), so the
+    # catalog would miss what the snapshot holds: stopped before any BACKUP
+    ("sr_full_backup", ("SELECT", "MATERIALIZED VIEW"), "backup[0]",
+     "lacks any privilege on materialized view lp_db.* — GRANT SELECT ON ALL MATERIALIZED VIEWS IN DATABASE lp_db "
+     "TO USER 'lp_less'@'%'"),
+    ("sr_incremental_backup", ("SELECT", "VIEW"), "backup[0]",
+     "lacks any privilege on view lp_db.* — GRANT SELECT ON ALL VIEWS IN DATABASE lp_db TO USER 'lp_less'@'%'"),
     # the restore's pre-flight: lp_again does not exist yet, so only a grant on all databases can cover it
     ("sr_restore", "CREATE TABLE", "restore",
      "lacks CREATE TABLE on all databases — GRANT CREATE TABLE ON ALL DATABASES TO USER 'lp_less'@'%'"),
@@ -153,6 +174,7 @@ def test_one_grant_less_fails_with_the_error_naming_it(dag_id, removed, task, sa
     emu = target_emulator if dag_id == "sr_restore" else backed_up
     ensure_repository(emu, s3_server)  # as root: the task under test is the one after create_repository
     capsys.readouterr()
+    backups_sent = emu.count("BACKUP")
     with as_user(emu, "lp_less", without(grants_for(dag_id, DB), removed)) as conn_id:
         dag = load_dag(dag_id, config(conn_id, aws_conn))
         run = dag.test(run_conf={"database": DB, "target_database": "lp_again", "verify": "counts"}
@@ -161,6 +183,8 @@ def test_one_grant_less_fails_with_the_error_naming_it(dag_id, removed, task, sa
     out = capsys.readouterr().out
     assert says in out
     assert PASSWORD not in out
+    if "backup" in dag_id:
+        assert emu.count("BACKUP") == backups_sent
     leftover = "lp_again" if dag_id == "sr_restore" else f"{DB}__drill"
     emu.sql(f"DROP DATABASE IF EXISTS {leftover} FORCE")
 

@@ -259,3 +259,32 @@ def test_statements_beyond_backup_and_what_information_schema_shows(emulator, se
     assert [r[0] for r in run(ro, "SHOW FULL FUNCTIONS FROM qdb")] == ["f_q(INT)"]
     assert run(ro, "ALTER MATERIALIZED VIEW qdb.mv ACTIVE") == []
     assert run(ro, "ALTER TABLE qdb.a SWAP WITH b") == []  # only the table named first is checked
+
+
+def test_a_grant_on_the_tables_shows_no_view_nor_mv_to_information_schema(emulator, setup):
+    """information_schema filters a view's / MV's rows by a privilege on that VIEW / MATERIALIZED VIEW object, not
+    on the TABLE object (Authorizer.doCheckTableLikeObject: checkAnyActionOnView / checkAnyActionOnMaterializedView
+    by the object's type, 3.5 e223275f78 and 4.0 312b0d9e); any privilege does, and "ALL ... IN DATABASE db" covers
+    those created after the grant (TablePEntryObject.match compares the database and "all tables")."""
+    root = setup
+    run(root, "CREATE DATABASE IF NOT EXISTS vdb")
+    run(root, "CREATE TABLE vdb.t (k INT) DUPLICATE KEY(k) DISTRIBUTED BY HASH(k)")
+    run(root, "CREATE VIEW vdb.v AS SELECT k FROM vdb.t")
+    run(root, "CREATE MATERIALIZED VIEW vdb.mv REFRESH ASYNC AS SELECT k, count(*) AS n FROM vdb.t GROUP BY k")
+    run(root, "CREATE USER 'census' IDENTIFIED BY 'census-pw'")
+    run(root, "GRANT REPOSITORY ON SYSTEM TO USER 'census'")
+    run(root, "GRANT EXPORT ON ALL TABLES IN DATABASE vdb TO USER 'census'")
+    census = login(emulator, "census", "census-pw")
+    tables = "SELECT TABLE_NAME FROM information_schema.tables WHERE TABLE_SCHEMA = 'vdb' ORDER BY TABLE_NAME"
+    views = "SELECT TABLE_NAME FROM information_schema.views WHERE TABLE_SCHEMA = 'vdb'"
+    mvs = "SELECT TABLE_NAME FROM information_schema.materialized_views WHERE TABLE_SCHEMA = 'vdb'"
+    assert run(census, tables) == [("t",)]
+    assert run(census, views) == run(census, mvs) == []
+    run(root, "GRANT SELECT ON ALL VIEWS IN DATABASE vdb TO USER 'census'")
+    run(root, "GRANT SELECT ON ALL MATERIALIZED VIEWS IN DATABASE vdb TO USER 'census'")
+    run(root, "CREATE VIEW vdb.v_later AS SELECT k FROM vdb.t")
+    assert run(census, tables) == [("mv",), ("t",), ("v",), ("v_later",)]
+    assert sorted(run(census, views)) == [("v",), ("v_later",)] and run(census, mvs) == [("mv",)]
+    run(root, "REVOKE SELECT ON ALL VIEWS IN DATABASE vdb FROM USER 'census'")
+    run(root, "GRANT DROP ON VIEW vdb.v TO USER 'census'")  # any privilege on the one view shows it, only it
+    assert run(census, views) == [("v",)]

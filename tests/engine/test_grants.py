@@ -37,6 +37,7 @@ ROWS = [
     ("'bk'@'%'", "default_catalog", "GRANT SELECT ON TABLE crm.customers, crm.leads TO USER 'bk'@'%'"),
     ("'bk'@'%'", "default_catalog", "GRANT CREATE DATABASE ON CATALOG default_catalog TO USER 'bk'@'%'"),
     ("'bk'@'%'", "default_catalog", "GRANT ALTER ON ALL MATERIALIZED VIEWS IN ALL DATABASES TO USER 'bk'@'%'"),
+    ("'bk'@'%'", "default_catalog", "GRANT SELECT ON ALL VIEWS IN DATABASE shop TO USER 'bk'@'%'"),
     ("'bk'@'%'", "hive_c", "GRANT USAGE ON CATALOG hive_c TO USER 'bk'@'%'"),
 ]
 
@@ -48,7 +49,8 @@ def test_show_grants_rows_are_read_into_grants_and_roles():
         Grant("REPOSITORY", "SYSTEM"), Grant("INSERT", "TABLE", "shop", "*"), Grant("EXPORT", "TABLE", "shop", "*"),
         Grant("SELECT", "TABLE", "crm", "customers"), Grant("SELECT", "TABLE", "crm", "leads"),
         Grant("CREATE DATABASE", "CATALOG", "", "default_catalog"),
-        Grant("ALTER", "MATERIALIZED VIEW", "*", "*")}  # the external catalog's row is not the internal one's
+        Grant("ALTER", "MATERIALIZED VIEW", "*", "*"),
+        Grant("SELECT", "VIEW", "shop", "*")}  # the external catalog's row is not the internal one's
     assert held.unread == []
     odd = parse_show_grants([("'bk'@'%'", "default_catalog", "GRANT USAGE ON RESOURCE GROUP rg TO USER 'bk'@'%'")])
     assert odd.grants == [] and len(odd.unread) == 1
@@ -94,8 +96,28 @@ def test_restored_mvs_need_alter_on_a_grant_that_can_exist():
 def test_the_sentence_names_what_is_lacking_and_the_grant_to_add():
     lacking = missing([Grant("REPOSITORY", "SYSTEM")], backup_needs("shop"))
     assert missing_sentence("bk", lacking, "sr_source") == (
-        "StarRocks user 'bk' on sr_source lacks EXPORT on shop.* — "
-        "GRANT EXPORT ON ALL TABLES IN DATABASE shop TO USER 'bk'@'%'")
+        "StarRocks user 'bk' on sr_source lacks EXPORT on shop.*, any privilege on view shop.*, any privilege on "
+        "materialized view shop.* — GRANT EXPORT ON ALL TABLES IN DATABASE shop TO USER 'bk'@'%'; "
+        "GRANT SELECT ON ALL VIEWS IN DATABASE shop TO USER 'bk'@'%'; "
+        "GRANT SELECT ON ALL MATERIALIZED VIEWS IN DATABASE shop TO USER 'bk'@'%'")
+
+
+def test_a_backup_needs_its_views_and_mvs_shown_to_the_census():
+    """EXPORT on the tables covers BACKUP of views and MVs, but information_schema shows a view or an MV only to a
+    user holding some privilege on that VIEW / MATERIALIZED VIEW object (Authorizer.doCheckTableLikeObject, 3.5
+    e223275f78 / 4.0 312b0d9e): any privilege on them does, a table-level one does not."""
+    exporting = [Grant("REPOSITORY", "SYSTEM"), Grant("EXPORT", "TABLE", "*", "*")]
+    assert missing(exporting, backup_needs("shop")) == [Grant("SELECT", "VIEW", "shop", "*"),
+                                                        Grant("SELECT", "MATERIALIZED VIEW", "shop", "*")]
+    for held in ("ALTER", "DROP", "REFRESH", "SELECT", "ALL"):  # any privilege on them, all of them in the database
+        assert missing([*exporting, Grant(held, "VIEW", "*", "*"), Grant(held, "MATERIALIZED VIEW", "shop", "*")],
+                       backup_needs("shop")) == []
+    one_each = [Grant("SELECT", "VIEW", "shop", "v"), Grant("SELECT", "MATERIALIZED VIEW", "shop", "mv")]
+    assert len(missing([*exporting, *one_each], backup_needs("shop"))) == 2  # the ones created later unseen
+    assert missing(exporting, backup_needs("shop", ["t"])) == []  # a backup naming tables only: none to see
+    named = backup_needs("shop", ["t", "v", "mv"], views=["v"], materialized_views=["mv"])
+    assert missing([*exporting, *one_each], named) == []
+    assert missing(exporting, named) == one_each
 
 
 def test_names_in_grant_statements_are_quoted_not_pasted():
@@ -117,10 +139,13 @@ def test_every_dag_has_grants_and_docs_list_exactly_them():
 def test_judging_raises_only_when_sure():
     own = parse_show_grants(ROWS)
     role = parse_show_grants([("backup_role", None,
-                               "GRANT EXPORT ON ALL TABLES IN DATABASE crm TO ROLE 'backup_role'")])
+                               "GRANT EXPORT ON ALL TABLES IN DATABASE crm TO ROLE 'backup_role'; "
+                               "GRANT SELECT ON ALL VIEWS IN DATABASE crm TO ROLE 'backup_role'")])
     assert judge("bk", backup_needs("crm"), own, {"backup_role": role}) == CHECKED  # through the role
-    with pytest.raises(MissingPrivilegeError, match=r"^StarRocks user 'bk' on src lacks EXPORT on crm\.\* — GRANT "
-                                                    r"EXPORT ON ALL TABLES IN DATABASE crm TO USER 'bk'@'%'\.$"):
+    with pytest.raises(MissingPrivilegeError, match=r"^StarRocks user 'bk' on src lacks EXPORT on crm\.\*, any "
+                                                    r"privilege on view crm\.\* — GRANT EXPORT ON ALL TABLES IN "
+                                                    r"DATABASE crm TO USER 'bk'@'%'; GRANT SELECT ON ALL VIEWS IN "
+                                                    r"DATABASE crm TO USER 'bk'@'%'\.$"):
         judge("bk", backup_needs("crm"), own, {}, "src")
     odd = parse_show_grants([("r", None, "GRANT USAGE ON RESOURCE GROUP rg TO ROLE 'r'")])
     assert judge("bk", backup_needs("crm"), own, {"r": odd}) == NOT_CHECKED  # it might hold it there: no verdict
