@@ -10,8 +10,10 @@ import os
 import pytest
 
 from sr_airflow.engine.grants import Grant, grants_for
+from sr_airflow.storage import get_storage
+from sr_airflow.storage.catalog_store import CatalogStore
 from tests.support.dags import states
-from tests.support.s3 import BUCKET
+from tests.support.s3 import BUCKET, S3_KEY, S3_SECRET
 from tests.support.seeds import seed_daily
 
 pytestmark = pytest.mark.slow
@@ -76,22 +78,34 @@ def seeded(emulator):
     return emulator
 
 
+def newest_census(s3_server):
+    """The census (views, MVs) of the newest catalog entry of the module's repository."""
+    storage = get_storage(f"s3://{BUCKET}/{PREFIX}", endpoint=s3_server.endpoint_url, aws_access_key_id=S3_KEY,
+                          aws_secret_access_key=S3_SECRET, region_name="us-east-1")
+    census = list(CatalogStore(storage, f"{PREFIX}_repo").load())[-1].census
+    return set(census.views), set(census.materialized_views)
+
+
 def objects_of(emu, database: str) -> set[tuple[str, str]]:
     """(name, TABLE_TYPE) of each table, view and MV of ``database``, as root sees them."""
     return {(r[0], r[1]) for r in emu.sql("SELECT TABLE_NAME, TABLE_TYPE FROM information_schema.tables "
                                           f"WHERE TABLE_SCHEMA = '{database}'")}
 
 
-def test_backups_retention_and_drill_as_least_privileged_users(seeded, aws_conn, load_dag, capsys):
+def test_backups_retention_and_drill_as_least_privileged_users(seeded, s3_server, aws_conn, load_dag, capsys):
     emu = seeded
     with as_user(emu, "lp_full", grants_for("sr_full_backup", DB)) as conn_id:
         run = load_dag("sr_full_backup", config(conn_id, aws_conn)).test()
         # export_access too: without GRANT ON SYSTEM it warns that nothing was exported (docs/security.md)
         assert set(states(run).values()) == {"success"}, states(run)
+    assert newest_census(s3_server) == ({"recent"}, {"per_day"})  # the catalog records the view and the MV
     with as_user(emu, "lp_incr", grants_for("sr_incremental_backup", DB)) as conn_id:
         dag = load_dag("sr_incremental_backup", config(conn_id, aws_conn, sr_incremental_backup={"mode": "changed"}))
-        emu.sql(f"INSERT INTO {DB}.events VALUES (9, '2024-01-02')")
+        emu.sql(f"INSERT INTO {DB}.events VALUES (9, '2024-01-02')",
+                f"CREATE VIEW {DB}.later AS SELECT k FROM {DB}.dims")  # after the grants: ALL ... IN DATABASE
         assert states(dag.test())["backup[0]"] == "success"
+    assert newest_census(s3_server) == ({"recent", "later"}, {"per_day"})
+    emu.sql(f"DROP VIEW {DB}.later")  # the other tests' database is seed_daily's and recent
     with as_user(emu, "lp_ret", grants_for("sr_retention", DB)) as conn_id:
         dag = load_dag("sr_retention", config(conn_id, aws_conn, sr_retention={"keep_last": 5, "dry_run": False}))
         assert states(dag.test()) == {"apply_retention": "success"}
