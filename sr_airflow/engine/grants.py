@@ -118,7 +118,8 @@ _EXPORT = Grant("EXPORT", "TABLE", _DB, ALL, why="BACKUP of each table, view and
 # VIEW object, a table-level grant does not do (Authorizer.doCheckTableLikeObject: checkAnyActionOnView /
 # checkAnyActionOnMaterializedView by the object's type, 3.5 e223275f78 and 4.0 312b0d9e). Without it the backup's
 # census (the catalog entry) misses them while the snapshot holds them, and a restore planned from that entry leaves
-# them out. SELECT is the least of the privileges a view or MV has (no ALTER, REFRESH or DROP); "ALL ... IN DATABASE
+# them out. SELECT is the least of the privileges a view or MV has (the others are ALTER, DROP and, for an MV, REFRESH:
+# DefaultAuthorizationProvider.typeToActionList); "ALL ... IN DATABASE
 # db" covers the ones created later too (TablePEntryObject.match: the database's id and "all tables").
 _SEE_VIEWS = Grant("SELECT", "VIEW", _DB, ALL, any_privilege=True,
                    why="the census of views (information_schema.tables / views shows a view only to a user "
