@@ -64,7 +64,7 @@ class StarRocksMigrationPreflightOperator(BaseOperator):
                                                 source_conn_id=self.source_conn_id, target_conn_id=self.target_conn_id)
         states = source.partitions_meta(self.database)
         tables = {s.table for s in states}
-        if not tables and (self.database,) not in [tuple(r) for r in source.get_records("SHOW DATABASES")]:
+        if not tables and not source.database_exists(self.database):
             raise ValueError(f"database {self.database!r} does not exist on {self.source_conn_id}.")
         wanted = list(named_tables(self.tables) or {})
         missing = sorted(set(wanted) - tables)
