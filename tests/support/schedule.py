@@ -9,6 +9,7 @@ LONGEST_FIRST = (
     "tests/e2e/test_airflow_standalone.py",
     "tests/distributed/test_celery.py",
     "tests/ui/test_backups_page.py",
+    "tests/benchmarks/test_thousand_databases.py",
     "tests/reliability/test_bad_dag_params.py",
     "tests/dags/test_storage_matrix.py",
     "tests/reliability/test_bad_input.py",
