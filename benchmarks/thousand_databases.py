@@ -29,7 +29,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
-from benchmarks.common import ROOT, S3_KEY, S3_SECRET, QueryLog, Section, create_repository, new_bucket, s3_client
+from benchmarks.common import (
+    ROOT,
+    S3_KEY,
+    S3_SECRET,
+    QueryLog,
+    Section,
+    create_repository,
+    new_bucket,
+    s3_client,
+    servers,
+)
 
 NAME = "thousand_databases"
 TITLE = "A thousand databases a night"
@@ -326,26 +336,12 @@ def airflow_side(spec: dict) -> dict:
 
 
 def run(quick: bool = False) -> Section:
-    from sr_airflow.testing.emulator.process import EmulatorServer
-    from sr_airflow.testing.servers import S3Server
-
     clusters, databases, cap = sizes(quick)
     section = Section(NAME, TITLE)
     names = database_names(clusters, databases)
     work = Path(tempfile.mkdtemp(prefix="sr-bench-thousand-"))
     load_start = os.getloadavg()
-    started_servers = []
-    try:
-        s3 = S3Server(log_path=work / "s3.log")
-        s3.start()
-        started_servers.append(s3)
-        emulators = []
-        for index in range(clusters):
-            emulator = EmulatorServer(work / f"emulator{index}", s3_endpoint=s3.endpoint_url,
-                                      min_phase_seconds=PHASE, throughput_mbps=0)
-            emulator.start()
-            started_servers.append(emulator)
-            emulators.append(emulator)
+    with servers(work, emulators=clusters, min_phase_seconds=PHASE, throughput_mbps=0) as (s3, *emulators):
         client = s3_client(s3.endpoint_url)
         bucket = new_bucket(client)
         seeding = time.monotonic()
@@ -390,9 +386,6 @@ def run(quick: bool = False) -> Section:
         for emulator, cluster_names in zip(emulators, names, strict=True):
             plain_snaps.update(snapshots_per_database(emulator, "plain_repo", cluster_names, "plain_"))
             dag_snaps.update(snapshots_per_database(emulator, "dag_repo", cluster_names, "full_"))
-    finally:
-        for server in reversed(started_servers):
-            server.stop()
     load_end = os.getloadavg()
     all_names = [n for cluster_names in names for n in cluster_names]
     plain_wall, dag_wall = plain_end - plain_start, airflow["ended"] - airflow["triggered"]
