@@ -122,6 +122,26 @@ def bucket_bytes(client, bucket: str, prefix: str = "") -> tuple[int, int]:
     return size, count
 
 
+def airflow_environment(home: Path, dags: Path, config: Path, aws_endpoint: str, aws_conn: str,
+                        extra: dict[str, str]) -> dict[str, str]:
+    """This process's environment without Airflow or sr_airflow settings, plus an Airflow on SQLite in ``home``
+    with ``dags``, sr_airflow.toml ``config`` and the AWS connection ``aws_conn`` to the local S3 server."""
+    aws = {"conn_type": "aws", "login": S3_KEY, "password": S3_SECRET,
+           "extra": {"endpoint_url": aws_endpoint, "region_name": "us-east-1"}}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SR_AIRFLOW"))}
+    env.update({
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "SR_AIRFLOW_CONFIG": str(config),
+        f"AIRFLOW_CONN_{aws_conn.upper()}": json.dumps(aws),
+        "NO_GCE_CHECK": "True",
+        **extra,
+    })
+    return env
+
+
 @contextmanager
 def servers(work: Path, *, emulators: int = 1, **emulator_options) -> Iterator[tuple]:
     """An S3 server and ``emulators`` emulator processes pointing at it; all stopped on exit."""

@@ -13,7 +13,6 @@ long-running Airflow would run it. The EmptyOperator runs measure what Airflow i
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks.common import ROOT, S3_KEY, S3_SECRET, Section, create_repository, new_bucket, s3_client, servers
+from benchmarks.common import ROOT, Section, airflow_environment, create_repository, new_bucket, s3_client, servers
 
 NAME = "orchestration"
 TITLE = "Orchestration overhead"
@@ -78,23 +77,12 @@ def airflow_env(work: Path, dags: Path, emulator_port: int, s3_endpoint: str, bu
     config = work / "sr_airflow.toml"
     config.write_text(f'[defaults]\nstarrocks_conn_id = "starrocks_default"\nrepository = "dag_repo"\n'
                       f'location = "s3://{bucket}/dag"\nstorage_conn_id = "aws_default"\ndatabases = ["sr_hub"]\n')
-    aws = {"conn_type": "aws", "login": S3_KEY, "password": S3_SECRET,
-           "extra": {"endpoint_url": s3_endpoint, "region_name": "us-east-1"}}
     home = work / "airflow"
     home.mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SR_AIRFLOW"))}
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    return airflow_environment(home, dags, config, s3_endpoint, "aws_default", {
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-        "SR_AIRFLOW_CONFIG": str(config),
         "AIRFLOW_CONN_STARROCKS_DEFAULT": f"starrocks://root:@127.0.0.1:{emulator_port}/",
-        "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(aws),
-        "NO_GCE_CHECK": "True",
     })
-    return env
 
 
 def timed(argv: list[str], env: dict[str, str] | None = None) -> tuple[float, str]:

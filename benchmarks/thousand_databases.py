@@ -31,10 +31,9 @@ from pathlib import Path
 
 from benchmarks.common import (
     ROOT,
-    S3_KEY,
-    S3_SECRET,
     QueryLog,
     Section,
+    airflow_environment,
     create_repository,
     new_bucket,
     s3_client,
@@ -250,15 +249,8 @@ def airflow_side(spec: dict) -> dict:
     config.write_text(f'[defaults]\nrepository = "dag_repo"\nstorage_conn_id = "aws_bench"\nretries = {RETRIES}\n'
                       f'retry_delay_s = 5\n[sr_full_backup]\nmax_parallel_backups = {spec["cap"]}\n'
                       f'max_active_runs = {len(spec["clusters"])}\n')
-    aws = {"conn_type": "aws", "login": S3_KEY, "password": S3_SECRET,
-           "extra": {"endpoint_url": spec["s3"], "region_name": "us-east-1"}}
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AIRFLOW", "SR_AIRFLOW"))}
-    env.update({
-        "AIRFLOW_HOME": str(home),
-        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home}/airflow.db",
-        "AIRFLOW__CORE__DAGS_FOLDER": str(dags),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    env = airflow_environment(home, dags, config, spec["s3"], "aws_bench", {
         "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
         "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(home / "logs"),
@@ -266,9 +258,6 @@ def airflow_side(spec: dict) -> dict:
         "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "600",
         "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "600",
         "AIRFLOW__WORKERS__EXECUTION_API_TIMEOUT": "30",
-        "SR_AIRFLOW_CONFIG": str(config),
-        "AIRFLOW_CONN_AWS_BENCH": json.dumps(aws),
-        "NO_GCE_CHECK": "True",
     })
     for index, cluster in enumerate(spec["clusters"]):
         env[f"AIRFLOW_CONN_SR_C{index}"] = f"starrocks://root:@127.0.0.1:{cluster['port']}/"
